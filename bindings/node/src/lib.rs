@@ -1,1 +1,9 @@
+//! Thin N-API binding for tradelab. No logic lives here: it converts arguments, runs heavy calls
+//! on the libuv thread pool (`AsyncTask`), hands column buffers to V8 without copying, and turns
+//! every Rust error or panic into a JS `Error`.
+#![deny(clippy::all)]
 
+mod convert;
+mod store;
+
+pub use store::*;

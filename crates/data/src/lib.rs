@@ -1,1 +1,20 @@
-pub mod x {}
+//! tradelab-data: the Parquet bar store and the importers that feed it.
+//!
+//! Data path: file (CSV / Feather / Parquet / Binance Vision klines) → [`import`] parses it into
+//! [`tradelab_core::Bars`] → [`tradelab_core::validate_bars`] → [`Store::merge`] writes one
+//! Parquet file per (symbol, interval) atomically (temp file + rename).
+
+pub mod arrow_bars;
+pub mod error;
+pub mod import;
+pub mod ipc;
+pub mod parquet_io;
+pub mod progress;
+pub mod store;
+
+pub use error::DataError;
+pub use import::{import_file, ImportOptions, ImportReport};
+pub use progress::Progress;
+pub use store::{CheckEntry, DatasetInfo, DatasetKey, MergeReport, OnConflict, SourceRecord, Store};
+
+pub type Result<T> = std::result::Result<T, DataError>;

@@ -1,0 +1,55 @@
+//! Conversions shared by the exported functions: errors, panics, JSON results, parsed arguments.
+use napi::{Error, Result, Status};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use tradelab_core::{Interval, Symbol};
+
+/// Any displayable Rust error becomes a JS Error carrying the same message.
+pub fn js_err(e: impl std::fmt::Display) -> Error {
+    Error::new(Status::GenericFailure, e.to_string())
+}
+
+/// Runs `f`, turning a panic into an Error so the Node process never aborts.
+pub fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(p) => {
+            let msg = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(Error::new(Status::GenericFailure, format!("internal error in {what} (a bug in tradelab, please report): {msg}")))
+        }
+    }
+}
+
+pub fn to_json<T: serde::Serialize>(v: &T) -> Result<serde_json::Value> {
+    serde_json::to_value(v).map_err(js_err)
+}
+
+pub fn symbol(s: &str) -> Result<Symbol> {
+    Symbol::parse(s).map_err(js_err)
+}
+
+pub fn interval(s: &str) -> Result<Interval> {
+    s.parse::<Interval>().map_err(js_err)
+}
+
+/// A JSON value handed to JS as a plain object (the TS layer gives it its precise type).
+pub struct Json(pub serde_json::Value);
+
+impl napi::bindgen_prelude::TypeName for Json {
+    fn type_name() -> &'static str {
+        "unknown"
+    }
+    fn value_type() -> napi::ValueType {
+        napi::ValueType::Object
+    }
+}
+
+impl napi::bindgen_prelude::ToNapiValue for Json {
+    unsafe fn to_napi_value(env: napi::sys::napi_env, val: Self) -> Result<napi::sys::napi_value> {
+        // SAFETY: forwarded unchanged to serde_json::Value's own conversion on the JS thread.
+        unsafe { serde_json::Value::to_napi_value(env, val.0) }
+    }
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+/** The `tradelab` command line. Each command group lives in ts/src/cli/<group>.ts. */
+import { Command } from "commander";
+import { readFileSync } from "node:fs";
+import { dataCommand } from "./cli/data.js";
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
+    return pkg.version ?? "0.0.0";
+  } catch {
+    return "0.0.0";
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command("tradelab")
+    .description(
+      "Honest, fast research-to-live trading toolkit (hourly crypto and stocks).\n" +
+        "Decisions made after bar T closes fill on bar T+1 or later; every number states lag, fill rule, fees and split.",
+    )
+    .version(version())
+    .showHelpAfterError("(add --help for usage)");
+  program.addCommand(dataCommand());
+  return program;
+}
+
+async function main(): Promise<void> {
+  try {
+    await buildProgram().parseAsync(process.argv);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`error: ${msg}\n`);
+    process.exitCode = 1;
+  }
+}
+
+await main();

@@ -1,0 +1,16 @@
+/**
+ * tradelab library entry point.
+ *
+ * ```ts
+ * import { openStore } from "tradelab";
+ * const store = openStore("./tradelab-data");
+ * await store.import("BTC_USDT-1h.feather", { symbol: "BTC/USDT", interval: "1h" });
+ * const table = await store.read("BTC/USDT", "1h");
+ * ```
+ */
+export { openStore, BarStore } from "./store.js";
+export type { BarArrays, ImportOptions, MergeOptions, ProgressEvent } from "./store.js";
+export { TradelabError } from "./errors.js";
+export { resolveStoreDir } from "./config.js";
+export { inferDatasetFromFileName } from "./naming.js";
+export * from "./types.js";
