@@ -3,6 +3,8 @@
 import { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { dataCommand } from "./cli/data.js";
+import { featureCommands } from "./cli/features.js";
+import { simCommands } from "./cli/sim.js";
 
 function version(): string {
   try {
@@ -22,6 +24,7 @@ export function buildProgram(): Command {
     .version(version())
     .showHelpAfterError("(add --help for usage)");
   program.addCommand(dataCommand());
+  for (const c of [...simCommands(), ...featureCommands()]) program.addCommand(c);
   return program;
 }
 

@@ -4,6 +4,7 @@
 #![deny(clippy::all)]
 
 mod convert;
+mod features;
+mod series;
+mod sim;
 mod store;
-
-pub use store::*;

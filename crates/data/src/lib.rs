@@ -10,6 +10,7 @@ pub mod import;
 pub mod ipc;
 pub mod parquet_io;
 pub mod progress;
+pub mod series;
 pub mod store;
 
 pub use error::DataError;

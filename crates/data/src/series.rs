@@ -1,0 +1,1 @@
+//! Non-bar series (funding rates, ...): filled by the download work.
