@@ -4,6 +4,10 @@
 //! [`tradelab_core::Bars`] → [`tradelab_core::validate_bars`] → [`Store::merge`] writes one
 //! Parquet file per (symbol, interval) atomically (temp file + rename).
 
+// DataError carries file, row and conflict details for readable messages; it is only built on
+// cold error paths, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
 pub mod arrow_bars;
 pub mod error;
 pub mod import;

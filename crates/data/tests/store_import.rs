@@ -1,4 +1,5 @@
 //! Import and store behaviour on real files from ../shared/data and on crafted bad input.
+#![allow(clippy::result_large_err)]
 mod common;
 
 use common::*;
@@ -121,11 +122,12 @@ fn bad_input_is_rejected_with_file_row_and_field_and_store_unchanged() {
     let good = dir.path().join("good.csv");
     std::fs::write(&good, csv_rows(10, |_, _| {})).unwrap();
     import(&store, &good, &o).unwrap();
-    let before = snapshot(&store.root().to_path_buf());
+    let before = snapshot(store.root());
     assert!(!before.is_empty());
 
     type Edit = Box<dyn Fn(usize, &mut Vec<String>)>;
-    let at = |row: usize, f: Box<dyn Fn(&mut Vec<String>)>| -> Edit { Box::new(move |i, v| if i == row { f(v) }) };
+    type RowEdit = Box<dyn Fn(&mut Vec<String>)>;
+    let at = |row: usize, f: RowEdit| -> Edit { Box::new(move |i, v| if i == row { f(v) }) };
     let cases: Vec<(&str, Edit, &str)> = vec![
         ("nan", at(4, Box::new(|v| v[4] = "NaN".into())), "row 5 (line 6): field `close`: value NaN is not a finite number"),
         ("inf", at(4, Box::new(|v| v[2] = "inf".into())), "row 5 (line 6): field `high`: value inf is not a finite number"),
