@@ -16,10 +16,12 @@ pub mod parquet_io;
 pub mod progress;
 pub mod series;
 pub mod store;
+pub mod table;
 
 pub use error::DataError;
 pub use import::{import_file, ImportOptions, ImportReport};
 pub use progress::Progress;
+pub use table::{Column, Table};
 pub use store::{CheckEntry, DatasetInfo, DatasetKey, MergeReport, OnConflict, SourceRecord, Store};
 
 pub type Result<T> = std::result::Result<T, DataError>;

@@ -1,0 +1,185 @@
+//! Small column tables for results (sweep rows, metrics) written as Parquet or Arrow IPC.
+//!
+//! Results come from other crates as serde-serialisable rows; `Table::from_json_rows` turns them
+//! into typed columns so no result type needs to know about Arrow.
+use crate::DataError;
+use arrow::array::{ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::ipc::writer::StreamWriter;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Column {
+    F64(Vec<f64>),
+    Bool(Vec<bool>),
+    Str(Vec<String>),
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Table {
+    pub columns: Vec<(String, Column)>,
+    /// Stored as Parquet key-value / Arrow schema metadata (assumptions: lag, fill rule, fees ...).
+    pub metadata: BTreeMap<String, String>,
+}
+
+impl Table {
+    pub fn num_rows(&self) -> usize {
+        self.columns.first().map_or(0, |(_, c)| match c {
+            Column::F64(v) => v.len(),
+            Column::Bool(v) => v.len(),
+            Column::Str(v) => v.len(),
+        })
+    }
+
+    /// Flattens JSON objects (nested objects become `a.b` columns) into typed columns. A column's
+    /// type is taken from its first non-null value; nulls become NaN / false / "".
+    pub fn from_json_rows(rows: &[Value]) -> Table {
+        let mut flat: Vec<BTreeMap<String, Value>> = Vec::with_capacity(rows.len());
+        let mut order: Vec<String> = Vec::new();
+        for r in rows {
+            let mut m = BTreeMap::new();
+            flatten("", r, &mut m);
+            for k in m.keys() {
+                if !order.contains(k) {
+                    order.push(k.clone());
+                }
+            }
+            flat.push(m);
+        }
+        let mut columns = Vec::new();
+        for name in order {
+            let first = flat.iter().filter_map(|m| m.get(&name)).find(|v| !v.is_null());
+            let col = match first {
+                Some(Value::Bool(_)) => Column::Bool(flat.iter().map(|m| m.get(&name).and_then(Value::as_bool).unwrap_or(false)).collect()),
+                Some(Value::Number(_)) => Column::F64(flat.iter().map(|m| m.get(&name).and_then(Value::as_f64).unwrap_or(f64::NAN)).collect()),
+                _ => Column::Str(
+                    flat.iter()
+                        .map(|m| match m.get(&name) {
+                            Some(Value::String(s)) => s.clone(),
+                            Some(Value::Null) | None => String::new(),
+                            Some(v) => v.to_string(),
+                        })
+                        .collect(),
+                ),
+            };
+            columns.push((name, col));
+        }
+        Table { columns, metadata: BTreeMap::new() }
+    }
+
+    pub fn to_batch(&self) -> Result<RecordBatch, arrow::error::ArrowError> {
+        let fields: Vec<Field> = self
+            .columns
+            .iter()
+            .map(|(n, c)| {
+                let t = match c {
+                    Column::F64(_) => DataType::Float64,
+                    Column::Bool(_) => DataType::Boolean,
+                    Column::Str(_) => DataType::Utf8,
+                };
+                Field::new(n, t, false)
+            })
+            .collect();
+        let arrays: Vec<ArrayRef> = self
+            .columns
+            .iter()
+            .map(|(_, c)| -> ArrayRef {
+                match c {
+                    Column::F64(v) => Arc::new(Float64Array::from(v.clone())),
+                    Column::Bool(v) => Arc::new(BooleanArray::from(v.clone())),
+                    Column::Str(v) => Arc::new(StringArray::from(v.clone())),
+                }
+            })
+            .collect();
+        let schema = Schema::new(fields).with_metadata(self.metadata.clone().into_iter().collect::<std::collections::HashMap<_, _>>());
+        RecordBatch::try_new(Arc::new(schema), arrays)
+    }
+
+    pub fn to_ipc_stream(&self) -> Result<Vec<u8>, arrow::error::ArrowError> {
+        let batch = self.to_batch()?;
+        let mut buf = Vec::new();
+        {
+            let mut w = StreamWriter::try_new(&mut buf, &batch.schema())?;
+            w.write(&batch)?;
+            w.finish()?;
+        }
+        Ok(buf)
+    }
+
+    /// Writes the table as zstd Parquet, atomically (temp file + rename).
+    pub fn write_parquet(&self, path: &Path) -> Result<(), DataError> {
+        let batch = self.to_batch().map_err(|e| DataError::bad_file(path, e.to_string()))?;
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|e| DataError::io(dir, e))?;
+        let tmp = dir.join(format!(".{}.tmp-{}", path.file_name().and_then(|s| s.to_str()).unwrap_or("table"), std::process::id()));
+        let write = || -> Result<(), DataError> {
+            let props = WriterProperties::builder()
+                .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
+                .set_key_value_metadata(Some(self.metadata.iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())).collect()))
+                .build();
+            let f = std::fs::File::create(&tmp).map_err(|e| DataError::io(&tmp, e))?;
+            let mut w = ArrowWriter::try_new(f, batch.schema(), Some(props)).map_err(|e| DataError::bad_file(&tmp, e.to_string()))?;
+            w.write(&batch).map_err(|e| DataError::bad_file(&tmp, e.to_string()))?;
+            let mut f = w.into_inner().map_err(|e| DataError::bad_file(&tmp, e.to_string()))?;
+            f.flush().map_err(|e| DataError::io(&tmp, e))?;
+            f.sync_all().map_err(|e| DataError::io(&tmp, e))?;
+            std::fs::rename(&tmp, path).map_err(|e| DataError::io(path, e))
+        };
+        let r = write();
+        if r.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        r
+    }
+}
+
+fn flatten(prefix: &str, v: &Value, out: &mut BTreeMap<String, Value>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                flatten(&key, x, out);
+            }
+        }
+        other => {
+            out.insert(prefix.to_string(), other.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_rows_become_typed_columns_and_round_trip_parquet() {
+        let rows = vec![
+            json!({"id": 1, "params": {"fast": 5, "rule": "touch"}, "ok": true}),
+            json!({"id": 2, "params": {"fast": 8, "rule": "cross"}, "ok": false}),
+        ];
+        let mut t = Table::from_json_rows(&rows);
+        t.metadata.insert("decision_lag".into(), "1".into());
+        assert_eq!(t.num_rows(), 2);
+        let names: Vec<&str> = t.columns.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["id", "ok", "params.fast", "params.rule"]);
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.parquet");
+        t.write_parquet(&p).unwrap();
+        let f = std::fs::File::open(&p).unwrap();
+        let b = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f).unwrap();
+        let kv = b.metadata().file_metadata().key_value_metadata().unwrap().clone();
+        assert!(kv.iter().any(|k| k.key == "decision_lag"));
+        let batch = b.build().unwrap().next().unwrap().unwrap();
+        assert_eq!(batch.num_rows(), 2);
+        assert!(!t.to_ipc_stream().unwrap().is_empty());
+    }
+}
