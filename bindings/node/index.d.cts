@@ -16,6 +16,31 @@ export declare class ProgressHandle {
   get total(): number
 }
 
+/** Runs one strategy through the reference simulator. */
+export declare function backtest(args: BacktestArgs): Promise<BacktestOutput>
+
+export interface BacktestArgs {
+  store: string
+  symbol: string
+  interval: string
+  /** First bar open time included (epoch ms). */
+  from?: number
+  /** Bars opening at or after this time are excluded (epoch ms). */
+  to?: number
+  /** `Strategy` as JSON, e.g. `{"kind":"emaCross","fast":12,"slow":26}`. */
+  strategyJson: string
+  /** `SimParams` as JSON (missing fields take the honest defaults). */
+  paramsJson: string
+}
+
+/** A backtest: summary (label, metrics, trades) as JSON plus the equity curve as typed arrays. */
+export interface BacktestOutput {
+  summary: Json
+  ts: Float64Array
+  equity: Float64Array
+  close: Float64Array
+}
+
 /** Columns of bars as typed arrays. `ts` is epoch ms as f64 (exact below 2^53). */
 export interface BarArrays {
   ts: Float64Array
@@ -43,6 +68,37 @@ export declare function datasetInfo(args: DatasetArgs): Promise<unknown>
 /** Deliberately panics on a worker thread; used by tests to prove panics become JS Errors. */
 export declare function debugPanic(): Promise<unknown>
 
+export interface FundingArgs {
+  store: string
+  symbol: string
+}
+
+/** A funding series as typed arrays: `ts` epoch ms (f64, exact below 2^53), `rate` fraction. */
+export interface FundingArrays {
+  ts: Float64Array
+  rate: Float64Array
+}
+
+export interface FundingImportArgs {
+  store: string
+  file: string
+  symbol: string
+  onConflict?: string
+  source?: string
+}
+
+/** Rows, first/last event, spacing and sources of a stored funding series. */
+export declare function fundingInfo(args: FundingArgs): Promise<unknown>
+
+export interface FundingMergeArgs {
+  store: string
+  symbol: string
+  /** `error` (default), `replace` or `keep`. */
+  onConflict?: string
+  /** Source label recorded with the events (e.g. `ccxt:binance`). */
+  source: string
+}
+
 export interface ImportArgs {
   store: string
   file: string
@@ -56,8 +112,14 @@ export interface ImportArgs {
 /** Imports a CSV / Feather / Parquet file of bars into the store (validated, merged, atomic). */
 export declare function importBars(args: ImportArgs, progress?: ProgressHandle | undefined | null): Promise<unknown>
 
+/** Imports a funding-rate file (freqtrade feather, Parquet, CSV) into the store. */
+export declare function importFunding(args: FundingImportArgs): Promise<unknown>
+
 /** Datasets present in a store. */
 export declare function listDatasets(store: string): Promise<unknown>
+
+/** Symbols with a stored funding series. */
+export declare function listFunding(store: string): Promise<unknown>
 
 export interface MergeArgs {
   store: string
@@ -71,8 +133,38 @@ export interface MergeArgs {
 /** Merges bars given as typed arrays (validated first; atomic write). */
 export declare function mergeBars(args: MergeArgs, bars: BarArrays): Promise<unknown>
 
+/** Merges funding events given as typed arrays into the store (validated first; atomic write). */
+export declare function mergeFunding(args: FundingMergeArgs, ts: Float64Array, rate: Float64Array): Promise<unknown>
+
 /** Reads a dataset as typed arrays. */
 export declare function readBarArrays(args: DatasetArgs): Promise<BarArrays>
 
 /** Reads a dataset as an Arrow IPC stream (open it with apache-arrow `tableFromIPC`). */
 export declare function readBarsIpc(args: DatasetArgs): Promise<Buffer>
+
+/** Reads a symbol's stored funding series as typed arrays. */
+export declare function readFunding(args: FundingArgs): Promise<FundingArrays>
+
+/** Reads and validates a funding-rate file without storing it. */
+export declare function readFundingFileArrays(file: string): Promise<FundingArrays>
+
+/** Runs a grid sweep on the lockstep kernel, off the event loop; poll `progress` for done/total. */
+export declare function sweep(args: SweepArgs, progress?: ProgressHandle | undefined | null): Promise<SweepOutput>
+
+export interface SweepArgs {
+  store: string
+  symbol: string
+  interval: string
+  from?: number
+  to?: number
+  /** `SweepSpec` as JSON: `{ base, strategy, grid }`. */
+  specJson: string
+  /** Also write the result table here as Parquet (atomic). */
+  out?: string
+}
+
+/** Sweep result: summary JSON (rows, skipped, counts, timing) and the row table as Arrow IPC. */
+export interface SweepOutput {
+  summary: Json
+  tableIpc: Buffer
+}

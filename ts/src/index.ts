@@ -14,3 +14,21 @@ export { TradelabError } from "./errors.js";
 export { resolveStoreDir } from "./config.js";
 export { inferDatasetFromFileName } from "./naming.js";
 export * from "./types.js";
+export { backtest, strategyLabel, sweep } from "./sim.js";
+export type {
+  BacktestOptions,
+  BacktestResult,
+  CurveMetrics,
+  EvalWindow,
+  FillRule,
+  Metrics,
+  SimLabel,
+  SimParams,
+  Strategy,
+  SweepConfig,
+  SweepResult,
+  SweepRow,
+  Trade,
+} from "./sim.js";
+export * from "./symbols.js";
+export * from "./download/index.js";

@@ -68,3 +68,29 @@ describe("tradelab CLI", () => {
     expect(j.datasets.map((d: { symbol: string }) => d.symbol)).toEqual(["BTC/USDT", "ETH/USDT", "LINK/USDT", "SOL/USDT"]);
   });
 });
+
+describe("tradelab backtest / sweep", () => {
+  it("backtest --json on BTC/USDT states lag, fill rule, fees and split", async () => {
+    const store = tempDir();
+    const file = path.join(sharedData(), "binance_roshan7869_algotrading/spot_1h/BTC_USDT-1h.feather");
+    expect((await runCli(["data", "import", file, "--symbol", "BTC/USDT", "--interval", "1h", "--store", store, "--json"])).code).toBe(0);
+    const r = await runCli(["backtest", "--symbol", "BTC/USDT", "--interval", "1h", "--strategy", "ema-cross", "--store", store, "--json"]);
+    expect(r.stderr).toBe("");
+    const j = JSON.parse(r.stdout);
+    expect(j.assumptions).toMatchObject({ decisionLag: 1, fillRule: "touch", makerFee: 0.001, takerFee: 0.001, optimistic: false });
+    expect(j.window).toMatchObject({ split: "full", bars: 70006 });
+    expect(typeof j.metrics.sortino).toBe("number");
+
+    const cfg = path.join(tempDir(), "sweep.json");
+    writeFileSync(cfg, JSON.stringify({ symbol: "BTC/USDT", strategy: { kind: "emaCross", fast: 12, slow: 26 }, grid: { fast: [6, 12], slow: [48, 96] } }));
+    const out = path.join(tempDir(), "rows.parquet");
+    const s = await runCli(["sweep", "--config", cfg, "--store", store, "--out", out, "--json"]);
+    expect(s.code).toBe(0);
+    const sj = JSON.parse(s.stdout);
+    expect(sj.rows.length).toBe(4);
+    expect(sj.barEvaluations).toBe(4 * 70006);
+    const human = await runCli(["sweep", "--config", cfg, "--store", store]);
+    expect(human.stdout).toContain("ema 6/48");
+    expect(human.stdout).toMatch(/4 parameter sets × 70006 bars/);
+  });
+});

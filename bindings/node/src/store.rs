@@ -29,6 +29,12 @@ impl ProgressHandle {
     }
 }
 
+impl ProgressHandle {
+    pub(crate) fn inner(&self) -> Arc<Progress> {
+        self.inner.clone()
+    }
+}
+
 impl Default for ProgressHandle {
     fn default() -> Self {
         Self::new()

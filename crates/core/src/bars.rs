@@ -89,6 +89,23 @@ impl Bars {
         }
     }
 
+    /// Bars whose open time lies in `[from, to)` (either bound optional), as a new set.
+    pub fn between(&self, from: Option<i64>, to: Option<i64>) -> Bars {
+        let lo = from.map_or(0, |f| self.ts.partition_point(|t| *t < f));
+        let hi = to.map_or(self.len(), |t| self.ts.partition_point(|x| *x < t));
+        let hi = hi.max(lo);
+        Bars {
+            ts: self.ts[lo..hi].to_vec(),
+            open: self.open[lo..hi].to_vec(),
+            high: self.high[lo..hi].to_vec(),
+            low: self.low[lo..hi].to_vec(),
+            close: self.close[lo..hi].to_vec(),
+            volume: self.volume[lo..hi].to_vec(),
+            trades: self.trades.as_ref().map(|t| t[lo..hi].to_vec()),
+            vwap: self.vwap.as_ref().map(|v| v[lo..hi].to_vec()),
+        }
+    }
+
     /// True when bar `i` of `self` and bar `j` of `other` carry the same values (bitwise on f64,
     /// so re-importing the same file is recognised as "unchanged").
     pub fn same_bar(&self, i: usize, other: &Bars, j: usize) -> bool {
@@ -107,5 +124,25 @@ impl Bars {
                 (Some(a), Some(b)) => eq(a[i], b[j]),
                 _ => true,
             }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn between_selects_half_open_time_ranges() {
+        let mut b = Bars::with_capacity(5);
+        for i in 0..5 {
+            b.ts.push(i * 10);
+            for c in [&mut b.open, &mut b.high, &mut b.low, &mut b.close, &mut b.volume] {
+                c.push(i as f64);
+            }
+        }
+        assert_eq!(b.between(Some(10), Some(30)).ts, vec![10, 20]);
+        assert_eq!(b.between(None, Some(5)).ts, vec![0]);
+        assert_eq!(b.between(Some(35), None).ts, vec![40]);
+        assert!(b.between(Some(50), Some(10)).is_empty());
     }
 }

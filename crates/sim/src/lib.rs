@@ -1,1 +1,40 @@
-//! placeholder
+//! tradelab-sim: limit-order bar simulation, metrics and fast parameter sweeps.
+//!
+//! One contract for every consumer (sweeps, selector, training evaluation, paper trading):
+//! `Actions` row t is decided after bar t closes and may fill only on bar t + decision_lag
+//! (default 1). See [`actions`] for the contract and [`mod@reference`] for the exact fill rules.
+//!
+//! * [`simulate`] — the readable per-bar reference simulator (equity curve, trades, metrics).
+//! * [`run_batch`] — the lockstep SIMD kernel: many parameter sets over the same bars, bit-identical
+//!   to the reference.
+//! * [`run_sweep`] — grid sweeps from a JSON [`SweepSpec`], one [`SweepRow`] per parameter set.
+//! * [`metrics`] — the one definition of every statistic (Sortino = downside RMS over all periods).
+//! * [`Strategy`] — built-in causal strategies (SMA/EMA crossover, band).
+//!
+//! Long-only spot, no leverage. Runs with decision lag 0 or intrabar round trips are flagged by
+//! [`SimParams::is_optimistic`] and in every [`SimLabel`].
+
+pub mod actions;
+pub mod cycles;
+pub mod error;
+pub mod inputs;
+pub mod kernel;
+pub mod metrics;
+pub mod num;
+pub mod params;
+pub mod reference;
+pub mod strategies;
+pub mod sweep;
+
+pub use actions::{Actions, Order};
+pub use error::SimError;
+pub use inputs::{check_bars, check_inputs, MAX_PRICE, MIN_PRICE};
+pub use kernel::{
+    run_batch, simd_level, total_bar_evaluations, BatchOutput, PreparedActions, Progress,
+    SimdLevel, LANES,
+};
+pub use metrics::{curve_metrics, window_metrics, CurveMetrics, CurveStats, Metrics, TradeStats};
+pub use params::{FillRule, SimLabel, SimParams};
+pub use reference::{simulate, Side, SimResult, Trade, TradeReason, DUST_BUDGET};
+pub use strategies::Strategy;
+pub use sweep::{run_sweep, SweepGrid, SweepResult, SweepRow, SweepSpec};

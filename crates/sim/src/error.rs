@@ -1,0 +1,36 @@
+//! Errors for every user-input path of the simulator (bars, actions, parameters, sweep specs).
+use thiserror::Error;
+
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum SimError {
+    #[error("no bars to simulate")]
+    EmptyBars,
+    #[error("length mismatch: `{what}` has {got} rows, bars have {expected}")]
+    LengthMismatch {
+        what: &'static str,
+        got: usize,
+        expected: usize,
+    },
+    #[error("bar {index} is unusable: {reason}")]
+    InvalidBar { index: usize, reason: String },
+    #[error("invalid parameter `{name}` = {value}: {reason}")]
+    InvalidParam {
+        name: &'static str,
+        value: String,
+        reason: String,
+    },
+    #[error("invalid strategy: {0}")]
+    InvalidStrategy(String),
+    #[error("invalid sweep spec: {0}")]
+    InvalidSweep(String),
+}
+
+impl SimError {
+    pub(crate) fn param(name: &'static str, value: impl std::fmt::Display, reason: &str) -> Self {
+        SimError::InvalidParam {
+            name,
+            value: value.to_string(),
+            reason: reason.to_string(),
+        }
+    }
+}

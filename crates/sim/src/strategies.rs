@@ -1,0 +1,266 @@
+//! Built-in rule strategies that turn bars into `Actions`.
+//!
+//! All are causal: row t is computed from bars 0..=t only (tested by truncating and altering the
+//! future), and the simulator then fills it on bar t + lag.
+//!
+//! **Market-like orders through limits.** The simulator only knows limit orders. A crossover
+//! that wants "buy now" posts a buy limit slightly above the decision close, close_t × (1 + slack).
+//! On the next bar it fills at the open when the open is at or below that limit (better-on-gap =
+//! a market order at the open), at the limit when the bar opens above it but trades down to it,
+//! and not at all when the whole bar stays above it (a protected market order). Sells mirror this
+//! with close_t × (1 − slack).
+use crate::params::fmt_num;
+use crate::{Actions, SimError};
+use serde::{Deserialize, Serialize};
+use tradelab_core::Bars;
+
+fn default_slack() -> f64 {
+    0.005
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
+)]
+pub enum Strategy {
+    /// Long while SMA(fast) > SMA(slow): every such bar posts a buy of all cash at
+    /// close × (1 + slack); every bar with SMA(fast) < SMA(slow) posts a sell of all inventory at
+    /// close × (1 − slack). No orders until `slow` bars exist.
+    SmaCross {
+        fast: usize,
+        slow: usize,
+        #[serde(default = "default_slack")]
+        slack: f64,
+    },
+    /// As `SmaCross` with EMAs (alpha = 2 / (window + 1), seeded with the first close).
+    EmaCross {
+        fast: usize,
+        slow: usize,
+        #[serde(default = "default_slack")]
+        slack: f64,
+    },
+    /// Resting band around the last close: buy `buy_frac` of cash at close × (1 − buy_offset),
+    /// sell `sell_frac` of inventory at close × (1 + sell_offset), every bar.
+    Band {
+        buy_offset: f64,
+        sell_offset: f64,
+        buy_frac: f64,
+        sell_frac: f64,
+    },
+}
+
+impl Strategy {
+    pub fn validate(&self) -> Result<(), SimError> {
+        let bad = |m: String| Err(SimError::InvalidStrategy(m));
+        match *self {
+            Strategy::SmaCross { fast, slow, slack } | Strategy::EmaCross { fast, slow, slack } => {
+                if fast == 0 || fast >= slow {
+                    return bad(format!(
+                        "need 1 <= fast < slow, got fast {fast}, slow {slow}"
+                    ));
+                }
+                if !(slack.is_finite() && (0.0..1.0).contains(&slack)) {
+                    return bad(format!("slack must be in [0, 1), got {slack}"));
+                }
+            }
+            Strategy::Band {
+                buy_offset,
+                sell_offset,
+                buy_frac,
+                sell_frac,
+            } => {
+                for (name, v) in [("buyOffset", buy_offset), ("sellOffset", sell_offset)] {
+                    if !(v.is_finite() && (0.0..1.0).contains(&v)) {
+                        return bad(format!("{name} must be in [0, 1), got {v}"));
+                    }
+                }
+                for (name, v) in [("buyFrac", buy_frac), ("sellFrac", sell_frac)] {
+                    if !(v.is_finite() && v >= 0.0) {
+                        return bad(format!("{name} must be finite and >= 0, got {v}"));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Short name for tables, e.g. `ema 12/48`, `band 0.5%/0.5%`.
+    pub fn label(&self) -> String {
+        match self {
+            Strategy::SmaCross { fast, slow, .. } => format!("sma {fast}/{slow}"),
+            Strategy::EmaCross { fast, slow, .. } => format!("ema {fast}/{slow}"),
+            Strategy::Band {
+                buy_offset,
+                sell_offset,
+                ..
+            } => {
+                format!(
+                    "band {}%/{}%",
+                    fmt_num(buy_offset * 100.0),
+                    fmt_num(sell_offset * 100.0)
+                )
+            }
+        }
+    }
+
+    /// One action row per bar; row t uses bars 0..=t only.
+    pub fn actions(&self, bars: &Bars) -> Result<Actions, SimError> {
+        self.validate()?;
+        let close = &bars.close;
+        let n = close.len();
+        let mut a = Actions::empty(n);
+        match *self {
+            Strategy::SmaCross { fast, slow, slack } => crossover(
+                &mut a,
+                close,
+                &sma(close, fast),
+                &sma(close, slow),
+                slow,
+                slack,
+            ),
+            Strategy::EmaCross { fast, slow, slack } => crossover(
+                &mut a,
+                close,
+                &ema(close, fast),
+                &ema(close, slow),
+                slow,
+                slack,
+            ),
+            Strategy::Band {
+                buy_offset,
+                sell_offset,
+                buy_frac,
+                sell_frac,
+            } => {
+                for (t, &c) in close.iter().enumerate() {
+                    a.buy_price[t] = c * (1.0 - buy_offset);
+                    a.sell_price[t] = c * (1.0 + sell_offset);
+                    a.buy_frac[t] = buy_frac;
+                    a.sell_frac[t] = sell_frac;
+                }
+            }
+        }
+        Ok(a)
+    }
+}
+
+fn crossover(
+    a: &mut Actions,
+    close: &[f64],
+    fast: &[f64],
+    slow: &[f64],
+    warmup: usize,
+    slack: f64,
+) {
+    for t in warmup.saturating_sub(1)..close.len() {
+        if fast[t] > slow[t] {
+            a.buy_price[t] = close[t] * (1.0 + slack);
+            a.buy_frac[t] = 1.0;
+        } else if fast[t] < slow[t] {
+            a.sell_price[t] = close[t] * (1.0 - slack);
+            a.sell_frac[t] = 1.0;
+        }
+    }
+}
+
+/// Trailing simple moving average; entries before `w − 1` average what exists (unused: the
+/// crossover waits for the slow window).
+pub fn sma(x: &[f64], w: usize) -> Vec<f64> {
+    let mut out = Vec::with_capacity(x.len());
+    let mut sum = 0.0;
+    for t in 0..x.len() {
+        sum += x[t];
+        if t >= w {
+            sum -= x[t - w];
+        }
+        out.push(sum / (t + 1).min(w) as f64);
+    }
+    out
+}
+
+/// Exponential moving average, alpha = 2 / (w + 1), seeded with the first value.
+pub fn ema(x: &[f64], w: usize) -> Vec<f64> {
+    let alpha = 2.0 / (w as f64 + 1.0);
+    let mut out = Vec::with_capacity(x.len());
+    let mut e = x.first().copied().unwrap_or(0.0);
+    for &v in x {
+        e += alpha * (v - e);
+        out.push(e);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moving_averages_by_hand() {
+        let x = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(sma(&x, 2), vec![1.0, 1.5, 2.5, 3.5]);
+        let e = ema(&x, 3); // alpha 0.5
+        assert_eq!(e, vec![1.0, 1.5, 2.25, 3.125]);
+    }
+
+    #[test]
+    fn crossover_orders() {
+        let mut b = Bars::with_capacity(6);
+        for (i, c) in [10.0, 10.0, 10.0, 12.0, 8.0, 6.0].into_iter().enumerate() {
+            b.ts.push(i as i64);
+            b.open.push(c);
+            b.high.push(c);
+            b.low.push(c);
+            b.close.push(c);
+            b.volume.push(1.0);
+        }
+        let a = Strategy::SmaCross {
+            fast: 1,
+            slow: 3,
+            slack: 0.01,
+        }
+        .actions(&b)
+        .unwrap();
+        // t=2: equal → nothing; t=3: 12 > 10.67 → buy; t=4: 8 < 10 → sell.
+        assert!(a.buy_order(2).is_none() && a.sell_order(2).is_none());
+        assert_eq!(a.buy_order(3).unwrap().price, 12.0 * 1.01);
+        assert_eq!(a.sell_order(4).unwrap().price, 8.0 * 0.99);
+        assert!(a.buy_order(1).is_none() && a.sell_order(1).is_none());
+    }
+
+    #[test]
+    fn validation_and_json() {
+        assert!(Strategy::EmaCross {
+            fast: 5,
+            slow: 5,
+            slack: 0.0
+        }
+        .validate()
+        .is_err());
+        assert!(Strategy::Band {
+            buy_offset: -0.1,
+            sell_offset: 0.0,
+            buy_frac: 1.0,
+            sell_frac: 1.0
+        }
+        .validate()
+        .is_err());
+        let s: Strategy =
+            serde_json::from_str(r#"{"kind":"emaCross","fast":12,"slow":48}"#).unwrap();
+        assert_eq!(
+            s,
+            Strategy::EmaCross {
+                fast: 12,
+                slow: 48,
+                slack: 0.005
+            }
+        );
+        let b: Strategy = serde_json::from_str(
+            r#"{"kind":"band","buyOffset":0.01,"sellOffset":0.02,"buyFrac":1,"sellFrac":0.5}"#,
+        )
+        .unwrap();
+        assert_eq!(b.label(), "band 1%/2%");
+    }
+}

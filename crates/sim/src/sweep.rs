@@ -1,0 +1,354 @@
+//! Grid sweeps: a JSON-able spec expanded to the cartesian product of its axes and run on the
+//! kernel, one row per parameter set.
+//!
+//! Sets that share a strategy (and so the same `Actions`) are run as one kernel batch. Note the
+//! seed's mistake (design §12.7): a sweep ranks parameter sets on the bars it is given, so the
+//! best row is tuned on those bars; report it on a hold-out the sweep never saw.
+use crate::inputs::check_bars;
+use crate::kernel::{run_prepared, PreparedActions, Progress};
+use crate::{FillRule, Metrics, SimError, SimParams, Strategy};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicU64, Ordering};
+use tradelab_core::Bars;
+
+/// Refuse sweeps larger than this (rows are kept in memory, ~0.5 KB each).
+pub const MAX_SWEEP_SETS: usize = 2_000_000;
+
+/// A sweep: base parameters and strategy, plus value lists. An empty list keeps the base value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SweepSpec {
+    #[serde(default)]
+    pub base: SimParams,
+    pub strategy: Strategy,
+    #[serde(default)]
+    pub grid: SweepGrid,
+}
+
+/// Value lists per axis. Strategy axes must match the strategy kind (fast/slow/slack for
+/// crossovers; buyOffset/sellOffset/buyFrac/sellFrac for band).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct SweepGrid {
+    pub intensity: Vec<f64>,
+    pub price_offset_pct: Vec<f64>,
+    pub maker_fee: Vec<f64>,
+    pub taker_fee: Vec<f64>,
+    pub max_round_trips_per_bar: Vec<u32>,
+    pub decision_lag: Vec<usize>,
+    pub max_volume_fraction: Vec<Option<f64>>,
+    /// Cross-rule buffers: each value b becomes `FillRule::Cross { buffer: b }`.
+    pub fill_buffer: Vec<f64>,
+    /// Whole fill rules (use instead of `fill_buffer` to include `touch`).
+    pub fill_rule: Vec<FillRule>,
+    pub max_hold_bars: Vec<Option<usize>>,
+    pub min_gap_pct: Vec<Option<f64>>,
+    pub one_side_per_bar: Vec<bool>,
+    pub fast: Vec<usize>,
+    pub slow: Vec<usize>,
+    pub slack: Vec<f64>,
+    pub buy_offset: Vec<f64>,
+    pub sell_offset: Vec<f64>,
+    pub buy_frac: Vec<f64>,
+    pub sell_frac: Vec<f64>,
+}
+
+/// One parameter set and its metrics.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SweepRow {
+    /// Position in the expanded grid (strategy-major, then simulator axes in field order).
+    pub index: usize,
+    pub strategy: Strategy,
+    pub params: SimParams,
+    /// The params use an optimistic assumption (lag 0, intrabar cycles).
+    pub optimistic: bool,
+    pub metrics: Metrics,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SweepResult {
+    pub rows: Vec<SweepRow>,
+    /// Strategy combinations dropped as invalid (e.g. fast >= slow), with the reason.
+    pub skipped: Vec<String>,
+    pub bar_evaluations: u64,
+}
+
+/// Expands `cur` by one axis: every existing entry × every value (no-op when `vals` is empty).
+fn axis<T: Clone, V: Clone>(cur: Vec<T>, vals: &[V], set: impl Fn(&mut T, V)) -> Vec<T> {
+    if vals.is_empty() {
+        return cur;
+    }
+    let mut out = Vec::with_capacity(cur.len() * vals.len());
+    for c in cur {
+        for v in vals {
+            let mut x = c.clone();
+            set(&mut x, v.clone());
+            out.push(x);
+        }
+    }
+    out
+}
+
+impl SweepSpec {
+    pub fn from_json(s: &str) -> Result<Self, SimError> {
+        serde_json::from_str(s).map_err(|e| SimError::InvalidSweep(e.to_string()))
+    }
+
+    /// The simulator-parameter combinations, each validated.
+    pub fn sim_params(&self) -> Result<Vec<SimParams>, SimError> {
+        let g = &self.grid;
+        if !g.fill_buffer.is_empty() && !g.fill_rule.is_empty() {
+            return Err(SimError::InvalidSweep(
+                "use either fillBuffer or fillRule, not both".into(),
+            ));
+        }
+        let mut v = vec![self.base.clone()];
+        v = axis(v, &g.intensity, |p, x| p.intensity = x);
+        v = axis(v, &g.price_offset_pct, |p, x| p.price_offset_pct = x);
+        v = axis(v, &g.maker_fee, |p, x| p.maker_fee = x);
+        v = axis(v, &g.taker_fee, |p, x| p.taker_fee = x);
+        v = axis(v, &g.max_round_trips_per_bar, |p, x| {
+            p.max_round_trips_per_bar = x
+        });
+        v = axis(v, &g.decision_lag, |p, x| p.decision_lag = x);
+        v = axis(v, &g.max_volume_fraction, |p, x| p.max_volume_fraction = x);
+        v = axis(v, &g.fill_buffer, |p, x| {
+            p.fill_rule = FillRule::Cross { buffer: x }
+        });
+        v = axis(v, &g.fill_rule, |p, x| p.fill_rule = x);
+        v = axis(v, &g.max_hold_bars, |p, x| p.max_hold_bars = x);
+        v = axis(v, &g.min_gap_pct, |p, x| p.min_gap_pct = x);
+        v = axis(v, &g.one_side_per_bar, |p, x| p.one_side_per_bar = x);
+        for p in &v {
+            p.validate()?;
+        }
+        Ok(v)
+    }
+
+    /// The strategy combinations: valid ones, and descriptions of the skipped invalid ones.
+    pub fn strategies(&self) -> Result<(Vec<Strategy>, Vec<String>), SimError> {
+        let g = &self.grid;
+        let crossover_axes = !(g.fast.is_empty() && g.slow.is_empty() && g.slack.is_empty());
+        let band_axes = !(g.buy_offset.is_empty()
+            && g.sell_offset.is_empty()
+            && g.buy_frac.is_empty()
+            && g.sell_frac.is_empty());
+        let is_band = matches!(self.strategy, Strategy::Band { .. });
+        if (is_band && crossover_axes) || (!is_band && band_axes) {
+            return Err(SimError::InvalidSweep(format!(
+                "grid has axes that do not apply to strategy `{}`",
+                self.strategy.label()
+            )));
+        }
+        let mut v = vec![self.strategy.clone()];
+        v = axis(v, &g.fast, |s, x| {
+            if let Strategy::SmaCross { fast, .. } | Strategy::EmaCross { fast, .. } = s {
+                *fast = x;
+            }
+        });
+        v = axis(v, &g.slow, |s, x| {
+            if let Strategy::SmaCross { slow, .. } | Strategy::EmaCross { slow, .. } = s {
+                *slow = x;
+            }
+        });
+        v = axis(v, &g.slack, |s, x| {
+            if let Strategy::SmaCross { slack, .. } | Strategy::EmaCross { slack, .. } = s {
+                *slack = x;
+            }
+        });
+        v = axis(v, &g.buy_offset, |s, x| {
+            if let Strategy::Band { buy_offset, .. } = s {
+                *buy_offset = x;
+            }
+        });
+        v = axis(v, &g.sell_offset, |s, x| {
+            if let Strategy::Band { sell_offset, .. } = s {
+                *sell_offset = x;
+            }
+        });
+        v = axis(v, &g.buy_frac, |s, x| {
+            if let Strategy::Band { buy_frac, .. } = s {
+                *buy_frac = x;
+            }
+        });
+        v = axis(v, &g.sell_frac, |s, x| {
+            if let Strategy::Band { sell_frac, .. } = s {
+                *sell_frac = x;
+            }
+        });
+        let mut ok = Vec::with_capacity(v.len());
+        let mut skipped = Vec::new();
+        for s in v {
+            match s.validate() {
+                Ok(()) => ok.push(s),
+                Err(e) => skipped.push(format!("{}: {e}", s.label())),
+            }
+        }
+        Ok((ok, skipped))
+    }
+
+    /// Number of parameter sets the spec expands to (after skipping invalid strategies).
+    pub fn count(&self) -> Result<usize, SimError> {
+        Ok(self.strategies()?.0.len() * self.sim_params()?.len())
+    }
+}
+
+/// Runs every combination of `spec` over `bars`. `progress(done, total)` is called from worker
+/// threads as blocks of parameter sets finish.
+pub fn run_sweep(
+    bars: &Bars,
+    spec: &SweepSpec,
+    progress: Option<Progress<'_>>,
+) -> Result<SweepResult, SimError> {
+    check_bars(bars)?;
+    let sims = spec.sim_params()?;
+    let (strategies, skipped) = spec.strategies()?;
+    let total = strategies.len().saturating_mul(sims.len());
+    if total > MAX_SWEEP_SETS {
+        return Err(SimError::InvalidSweep(format!(
+            "{total} parameter sets exceeds the limit of {MAX_SWEEP_SETS}"
+        )));
+    }
+    let done = AtomicU64::new(0);
+    let on_done = |k: u64| {
+        let d = done.fetch_add(k, Ordering::Relaxed) + k;
+        if let Some(cb) = progress {
+            cb(d, total as u64);
+        }
+    };
+    // One strategy's actions live only while its batch runs, bounding memory for big grids.
+    let per_strategy: Vec<Result<Vec<Metrics>, SimError>> = strategies
+        .par_iter()
+        .map(|s| {
+            let actions = PreparedActions::new(&s.actions(bars)?);
+            Ok(run_prepared(bars, &actions, &sims, &on_done))
+        })
+        .collect();
+    let mut rows = Vec::with_capacity(total);
+    for (si, (strategy, metrics)) in strategies.iter().zip(per_strategy).enumerate() {
+        for (pi, (params, m)) in sims.iter().zip(metrics?).enumerate() {
+            rows.push(SweepRow {
+                index: si * sims.len() + pi,
+                strategy: strategy.clone(),
+                params: params.clone(),
+                optimistic: params.is_optimistic(),
+                metrics: m,
+            });
+        }
+    }
+    Ok(SweepResult {
+        rows,
+        skipped,
+        bar_evaluations: (total * bars.len()) as u64,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simulate;
+
+    fn bars(n: usize) -> Bars {
+        let mut b = Bars::with_capacity(n);
+        for i in 0..n {
+            let c = 100.0 + 10.0 * ((i as f64) * 0.3).sin() + (i as f64) * 0.05;
+            let o = 100.0 + 10.0 * ((i as f64 - 1.0) * 0.3).sin() + (i as f64 - 1.0) * 0.05;
+            b.ts.push(i as i64 * 3_600_000);
+            b.open.push(o);
+            b.close.push(c);
+            b.high.push(o.max(c) + 0.5);
+            b.low.push(o.min(c) - 0.5);
+            b.volume.push(100.0);
+        }
+        b
+    }
+
+    #[test]
+    fn expands_cartesian_product_and_matches_reference() {
+        let spec = SweepSpec::from_json(
+            r#"{
+                "base": {"makerFee": 0.001},
+                "strategy": {"kind": "emaCross", "fast": 3, "slow": 10},
+                "grid": {"fast": [3, 5, 12], "slow": [10, 20], "intensity": [0.5, 1.0],
+                         "decisionLag": [1, 2], "fillBuffer": [0.0, 0.0005]}
+            }"#,
+        )
+        .unwrap();
+        let b = bars(400);
+        let res = run_sweep(&b, &spec, None).unwrap();
+        // fast 12 / slow 10 is invalid: 5 strategies × 8 sim sets.
+        assert_eq!(res.skipped.len(), 1);
+        assert_eq!(res.rows.len(), 40);
+        assert_eq!(spec.count().unwrap(), 40);
+        assert_eq!(res.bar_evaluations, 40 * 400);
+        for row in res.rows.iter().step_by(7) {
+            let a = row.strategy.actions(&b).unwrap();
+            assert_eq!(simulate(&b, &a, &row.params).unwrap().metrics, row.metrics);
+        }
+        let idx: Vec<usize> = res.rows.iter().map(|r| r.index).collect();
+        assert_eq!(idx, (0..40).collect::<Vec<_>>());
+        let json = serde_json::to_string(&res.rows[0]).unwrap();
+        assert!(json.contains("\"sortino\"") && json.contains("\"decisionLag\""));
+    }
+
+    #[test]
+    fn typos_in_specs_are_errors() {
+        let bad = r#"{"strategy": {"kind": "emaCross", "fast": 3, "slow": 10}, "grid": {"intensty": [1.0]}}"#;
+        assert!(matches!(
+            SweepSpec::from_json(bad),
+            Err(SimError::InvalidSweep(_))
+        ));
+        let bad = r#"{"strategy": {"kind": "emaCross", "fast": 3, "slow": 10, "slak": 0.1}}"#;
+        assert!(SweepSpec::from_json(bad).is_err());
+    }
+
+    #[test]
+    fn rejects_axes_for_the_wrong_strategy() {
+        let spec = SweepSpec {
+            base: SimParams::default(),
+            strategy: Strategy::Band {
+                buy_offset: 0.01,
+                sell_offset: 0.01,
+                buy_frac: 1.0,
+                sell_frac: 1.0,
+            },
+            grid: SweepGrid {
+                fast: vec![3],
+                ..Default::default()
+            },
+        };
+        assert!(matches!(
+            run_sweep(&bars(10), &spec, None),
+            Err(SimError::InvalidSweep(_))
+        ));
+    }
+
+    #[test]
+    fn progress_counts_every_set() {
+        let spec = SweepSpec {
+            base: SimParams::default(),
+            strategy: Strategy::Band {
+                buy_offset: 0.01,
+                sell_offset: 0.01,
+                buy_frac: 1.0,
+                sell_frac: 1.0,
+            },
+            grid: SweepGrid {
+                buy_offset: vec![0.01, 0.02, 0.03],
+                maker_fee: vec![0.0, 0.001, 0.002, 0.003, 0.004],
+                ..Default::default()
+            },
+        };
+        let max = AtomicU64::new(0);
+        let cb = |d: u64, t: u64| {
+            assert_eq!(t, 15);
+            max.fetch_max(d, Ordering::Relaxed);
+        };
+        let res = run_sweep(&bars(100), &spec, Some(&cb)).unwrap();
+        assert_eq!(res.rows.len(), 15);
+        assert_eq!(max.load(Ordering::Relaxed), 15);
+    }
+}

@@ -1,0 +1,75 @@
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { backtest, openStore, sweep } from "./index.js";
+import { sharedData, tempDir } from "./testing/paths.js";
+
+let store: string;
+
+beforeAll(async () => {
+  store = tempDir();
+  await openStore(store).import(path.join(sharedData(), "kernc_backtesting_py/SOLUSDT.csv"), { symbol: "SOL/USDT", interval: "1h" });
+});
+
+describe("backtest", () => {
+  it("states its assumptions and conserves the equity curve", async () => {
+    const r = await backtest({ store, symbol: "SOL/USDT", interval: "1h", strategy: { kind: "emaCross", fast: 5, slow: 20 } });
+    expect(r.assumptions.decisionLag).toBe(1);
+    expect(r.assumptions.fillRule).toBe("touch");
+    expect(r.assumptions.makerFee).toBe(0.001);
+    expect(r.assumptions.optimistic).toBe(false);
+    expect(r.window).toMatchObject({ split: "full", bars: 1000 });
+    expect(r.curve.equity.length).toBe(1000);
+    expect(r.curve.equity[999]).toBeCloseTo(r.metrics.endEquity, 9);
+    expect(r.metrics.totalReturn).toBeCloseTo(r.metrics.endEquity / 10000 - 1, 12);
+    // A decision at bar t never fills on bar t with lag 1: the first fill comes after the warm-up bar.
+    expect(r.trades[0]!.bar).toBeGreaterThanOrEqual(20);
+  });
+
+  it("labels lag 0 as optimistic", async () => {
+    const r = await backtest({
+      store,
+      symbol: "SOL/USDT",
+      interval: "1h",
+      strategy: { kind: "band", buyOffset: 0.01, sellOffset: 0.01, buyFrac: 1, sellFrac: 1 },
+      params: { decisionLag: 0 },
+    });
+    expect(r.assumptions.optimistic).toBe(true);
+    expect(r.assumptions.warnings.join(" ")).toMatch(/lag 0/i);
+  });
+
+  it("fees only reduce equity", async () => {
+    const s = { kind: "band", buyOffset: 0.005, sellOffset: 0.005, buyFrac: 1, sellFrac: 1 } as const;
+    const free = await backtest({ store, symbol: "SOL/USDT", interval: "1h", strategy: s, params: { makerFee: 0, takerFee: 0 } });
+    const paid = await backtest({ store, symbol: "SOL/USDT", interval: "1h", strategy: s, params: { makerFee: 0.002 } });
+    expect(paid.metrics.endEquity).toBeLessThan(free.metrics.endEquity);
+  });
+
+  it("rejects bad parameters with a clear error", async () => {
+    await expect(
+      backtest({ store, symbol: "SOL/USDT", interval: "1h", strategy: { kind: "emaCross", fast: 30, slow: 20 } }),
+    ).rejects.toThrow(/fast < slow/);
+    await expect(backtest({ store, symbol: "SOL/USDT", interval: "1h", strategy: { kind: "emaCross", fast: 5, slow: 20 }, from: "2030-01-01" })).rejects.toThrow(
+      /no SOL\/USDT 1h bars in the requested window/,
+    );
+  });
+});
+
+describe("sweep", () => {
+  it("runs every grid row on the kernel and matches the reference backtest", async () => {
+    const out = path.join(tempDir(), "rows.parquet");
+    const r = await sweep(
+      { symbol: "SOL/USDT", strategy: { kind: "emaCross", fast: 5, slow: 20 }, grid: { fast: [3, 5, 8], slow: [20, 40], makerFee: [0, 0.001] } },
+      { store, out },
+    );
+    expect(r.rows.length).toBe(12);
+    expect(r.table.numRows).toBe(12);
+    expect(r.barEvaluations).toBe(12 * 1000);
+    expect(r.baseAssumptions.decisionLag).toBe(1);
+    const row = r.rows.find((x) => x.strategy.kind === "emaCross" && x.strategy.fast === 8 && x.strategy.slow === 40 && x.params.makerFee === 0.001)!;
+    const ref = await backtest({ store, symbol: "SOL/USDT", interval: "1h", strategy: { kind: "emaCross", fast: 8, slow: 40 }, params: { makerFee: 0.001 } });
+    expect(row.metrics.endEquity).toBe(ref.metrics.endEquity);
+    expect(row.metrics.sortino).toBe(ref.metrics.sortino);
+    const col = r.table.getChild("metrics.sortino")!.toArray() as Float64Array;
+    expect(col.length).toBe(12);
+  });
+});
