@@ -147,6 +147,60 @@ impl Strategy {
     }
 }
 
+/// Moving averages computed once per distinct (kind, window) and shared by every strategy of a
+/// sweep: a 40 × 25 EMA grid needs 65 series, not 2,000.
+#[derive(Default)]
+pub struct MaCache {
+    series: std::collections::HashMap<(bool, usize), Vec<f64>>,
+}
+
+impl MaCache {
+    /// Precomputes every average the strategies need (in parallel).
+    pub fn for_strategies(strategies: &[Strategy], close: &[f64]) -> MaCache {
+        use rayon::prelude::*;
+        let mut keys: Vec<(bool, usize)> = strategies
+            .iter()
+            .flat_map(|s| match *s {
+                Strategy::EmaCross { fast, slow, .. } => vec![(true, fast), (true, slow)],
+                Strategy::SmaCross { fast, slow, .. } => vec![(false, fast), (false, slow)],
+                Strategy::Band { .. } => vec![],
+            })
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let series = keys
+            .into_par_iter()
+            .map(|(is_ema, w)| ((is_ema, w), if is_ema { ema(close, w) } else { sma(close, w) }))
+            .collect();
+        MaCache { series }
+    }
+
+    fn get(&self, is_ema: bool, w: usize, close: &[f64]) -> std::borrow::Cow<'_, [f64]> {
+        match self.series.get(&(is_ema, w)) {
+            Some(v) => std::borrow::Cow::Borrowed(v.as_slice()),
+            None => std::borrow::Cow::Owned(if is_ema { ema(close, w) } else { sma(close, w) }),
+        }
+    }
+}
+
+impl Strategy {
+    /// As [`Strategy::actions`], taking moving averages from `cache` (identical results).
+    pub fn actions_cached(&self, bars: &Bars, cache: &MaCache) -> Result<Actions, SimError> {
+        self.validate()?;
+        let close = &bars.close;
+        match *self {
+            Strategy::SmaCross { fast, slow, slack } | Strategy::EmaCross { fast, slow, slack } => {
+                let is_ema = matches!(self, Strategy::EmaCross { .. });
+                let mut a = Actions::empty(close.len());
+                let (f, s) = (cache.get(is_ema, fast, close), cache.get(is_ema, slow, close));
+                crossover(&mut a, close, &f, &s, slow, slack);
+                Ok(a)
+            }
+            Strategy::Band { .. } => self.actions(bars),
+        }
+    }
+}
+
 fn crossover(
     a: &mut Actions,
     close: &[f64],
@@ -262,5 +316,31 @@ mod tests {
         )
         .unwrap();
         assert_eq!(b.label(), "band 1%/2%");
+    }
+
+    #[test]
+    fn cached_averages_give_identical_actions() {
+        let mut b = Bars::with_capacity(500);
+        for i in 0..500 {
+            let c = 100.0 + 10.0 * ((i as f64) * 0.07).sin();
+            b.ts.push(i as i64 * 3_600_000);
+            b.open.push(c);
+            b.high.push(c + 1.0);
+            b.low.push(c - 1.0);
+            b.close.push(c);
+            b.volume.push(1.0);
+        }
+        let strategies = vec![
+            Strategy::EmaCross { fast: 3, slow: 20, slack: 0.01 },
+            Strategy::SmaCross { fast: 5, slow: 40, slack: 0.0 },
+            Strategy::EmaCross { fast: 7, slow: 20, slack: 0.5 },
+        ];
+        let cache = MaCache::for_strategies(&strategies[..2], &b.close);
+        for s in &strategies {
+            let (a, c) = (s.actions(&b).unwrap(), s.actions_cached(&b, &cache).unwrap());
+            for v in [(&a.buy_price, &c.buy_price), (&a.sell_price, &c.sell_price), (&a.buy_frac, &c.buy_frac), (&a.sell_frac, &c.sell_frac)] {
+                assert!(v.0.iter().zip(v.1).all(|(x, y)| x.to_bits() == y.to_bits()));
+            }
+        }
     }
 }

@@ -219,11 +219,12 @@ pub fn run_sweep(
             cb(d, total as u64);
         }
     };
+    let ma_cache = crate::strategies::MaCache::for_strategies(&strategies, &bars.close);
     // One strategy's actions live only while its batch runs, bounding memory for big grids.
     let per_strategy: Vec<Result<Vec<Metrics>, SimError>> = strategies
         .par_iter()
         .map(|s| {
-            let actions = PreparedActions::new(&s.actions(bars)?);
+            let actions = PreparedActions::new(&s.actions_cached(bars, &ma_cache)?);
             Ok(run_prepared(bars, &actions, &sims, &on_done))
         })
         .collect();

@@ -64,15 +64,18 @@ def run():
 ema(close[:100], 3)
 vbt.Portfolio.from_signals(pd.Series(close[:300]), pd.Series(np.arange(300) % 7 == 0), pd.Series(np.arange(300) % 7 == 3),
                            price=pd.Series(open_[:300]), fees=FEE, init_cash=CASH, size=np.inf)
-t0 = time.perf_counter()
-finals = run()
-wall = time.perf_counter() - t0
+# Best of 3 timed runs, as on the tradelab side.
+wall = float("inf")
+for _ in range(3):
+    t0 = time.perf_counter()
+    finals = run()
+    wall = min(wall, time.perf_counter() - t0)
 
 tl = json.load(open(tradelab_json))["finals"]
 rel = [abs(finals[k] - tl[k]) / abs(tl[k]) for k in tl]
 checked = ["2/50", "12/100", "41/290", "20/150"]
 json.dump({"wall": wall, "sets": len(finals), "max_rel_diff_all": max(rel),
            "checked": {k: [tl[k], float(finals[k])] for k in checked}}, open(out_path, "w"))
-print(f"vectorbt {vbt.__version__}: {len(finals)} sets in {wall:.3f} s wall")
+print(f"vectorbt {vbt.__version__}: {len(finals)} sets in {wall:.3f} s wall, best of 3")
 for k in checked:
     print(f"  final equity {k}: tradelab {tl[k]:.6f}  vectorbt {finals[k]:.6f}")
