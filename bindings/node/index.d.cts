@@ -16,6 +16,15 @@ export declare class ProgressHandle {
   get total(): number
 }
 
+/** Action rows keyed by the open time (epoch ms) of the bar after whose close each was decided. */
+export interface ActionArrays {
+  ts: Float64Array
+  buyPrice: Float64Array
+  sellPrice: Float64Array
+  buyFrac: Float64Array
+  sellFrac: Float64Array
+}
+
 /** Runs one strategy through the reference simulator. */
 export declare function backtest(args: BacktestArgs): Promise<BacktestOutput>
 
@@ -27,8 +36,10 @@ export interface BacktestArgs {
   from?: number
   /** Bars opening at or after this time are excluded (epoch ms). */
   to?: number
-  /** `Strategy` as JSON, e.g. `{"kind":"emaCross","fast":12,"slow":26}`. */
-  strategyJson: string
+  /** `Strategy` as JSON, e.g. `{"kind":"emaCross","fast":12,"slow":26}`; or give `actions`. */
+  strategyJson?: string
+  /** Precomputed actions keyed by decision bar open time (instead of a strategy). */
+  actions?: ActionArrays
   /** `SimParams` as JSON (missing fields take the honest defaults). */
   paramsJson: string
 }

@@ -32,3 +32,5 @@ export type {
 } from "./sim.js";
 export * from "./symbols.js";
 export * from "./download/index.js";
+export { readActionsFile } from "./actions-file.js";
+export type { ActionArrays } from "./actions-file.js";

@@ -1,6 +1,7 @@
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { backtest, openStore, sweep } from "./index.js";
+import { backtest, openStore, readActionsFile, sweep } from "./index.js";
 import { sharedData, tempDir } from "./testing/paths.js";
 
 let store: string;
@@ -71,5 +72,35 @@ describe("sweep", () => {
     expect(row.metrics.sortino).toBe(ref.metrics.sortino);
     const col = r.table.getChild("metrics.sortino")!.toArray() as Float64Array;
     expect(col.length).toBe(12);
+  });
+});
+
+describe("backtest from an actions file", () => {
+  it("gives the same result as the built-in strategy that produced the actions", async () => {
+    const a = await openStore(store).readArrays("SOL/USDT", "1h");
+    const lines = ["ts,buy_price,sell_price,buy_frac,sell_frac"];
+    for (let i = 0; i < a.close.length; i++) lines.push(`${new Date(a.ts[i]!).toISOString()},${a.close[i]! * 0.99},${a.close[i]! * 1.01},1,1`);
+    const file = path.join(tempDir(), "actions.csv");
+    writeFileSync(file, lines.join("\n"));
+    const fromFile = await backtest({ store, symbol: "SOL/USDT", interval: "1h", actions: readActionsFile(file) });
+    const builtIn = await backtest({
+      store,
+      symbol: "SOL/USDT",
+      interval: "1h",
+      strategy: { kind: "band", buyOffset: 0.01, sellOffset: 0.01, buyFrac: 1, sellFrac: 1 },
+    });
+    expect(fromFile.strategy).toEqual({ kind: "actions", rows: 1000 });
+    expect(fromFile.metrics.tradeCount).toBe(builtIn.metrics.tradeCount);
+    expect(fromFile.metrics.endEquity).toBeCloseTo(builtIn.metrics.endEquity, 9);
+  });
+
+  it("names the bad row", async () => {
+    const file = path.join(tempDir(), "bad.csv");
+    writeFileSync(file, "ts,buy_price,sell_price,buy_frac,sell_frac\n2024-09-20T15:00:00Z,1,2,1,1\n2024-09-20T15:30:00Z,1,2,1,1\n");
+    await expect(backtest({ store, symbol: "SOL/USDT", interval: "1h", actions: readActionsFile(file) })).rejects.toThrow(
+      /actions row 2: timestamp \d+ ms matches no bar open time/,
+    );
+    writeFileSync(file, "ts,buy_price,sell_price,buy_frac,sell_frac\n2024-09-20T15:00:00Z,abc,2,1,1\n");
+    expect(() => readActionsFile(file)).toThrow(/bad.csv: row 1 \(line 2\): field `buy_price`: cannot parse 'abc'/);
   });
 });

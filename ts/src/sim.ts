@@ -6,6 +6,7 @@ import { tableFromIPC, type Table } from "apache-arrow";
 import { resolveStoreDir } from "./config.js";
 import { native } from "./errors.js";
 import { addon } from "./native.js";
+import type { ActionArrays } from "./actions-file.js";
 import type { ProgressEvent } from "./store.js";
 
 /** Built-in causal strategies. Crossovers go long while fast > slow; band posts resting limits. */
@@ -92,7 +93,8 @@ export interface EvalWindow {
 export interface BacktestResult {
   symbol: string;
   interval: string;
-  strategy: Strategy;
+  /** The strategy, or `{ kind: "actions", rows }` for precomputed actions. */
+  strategy: Strategy | { kind: "actions"; rows: number };
   strategyLabel: string;
   assumptions: SimLabel;
   params: Required<SimParams> & { intervalMs: number };
@@ -109,7 +111,9 @@ export interface BacktestOptions {
   store?: string;
   symbol: string;
   interval: string;
-  strategy: Strategy;
+  /** A built-in strategy, or precomputed `actions` (see `readActionsFile`). */
+  strategy?: Strategy;
+  actions?: ActionArrays;
   params?: SimParams;
   /** Epoch ms or ISO date: first bar included / first bar excluded. */
   from?: number | string;
@@ -127,7 +131,7 @@ function toMs(v: number | string | undefined, what: string): number | undefined 
 interface RawSummary {
   label: SimLabel;
   params: BacktestResult["params"];
-  strategy: Strategy;
+  strategy: BacktestResult["strategy"];
   strategyLabel: string;
   metrics: Metrics;
   trades: Trade[];
@@ -140,6 +144,7 @@ interface RawSummary {
 
 /** Runs one strategy through the reference simulator on stored bars. */
 export async function backtest(o: BacktestOptions): Promise<BacktestResult> {
+  if (!o.strategy && !o.actions) throw new Error("backtest needs a strategy or actions");
   const from = toMs(o.from, "from");
   const to = toMs(o.to, "to");
   const out = await native(() =>
@@ -149,7 +154,8 @@ export async function backtest(o: BacktestOptions): Promise<BacktestResult> {
       interval: o.interval,
       from,
       to,
-      strategyJson: JSON.stringify(o.strategy),
+      strategyJson: o.strategy ? JSON.stringify(o.strategy) : undefined,
+      actions: o.actions,
       paramsJson: JSON.stringify(o.params ?? {}),
     }),
   );

@@ -6,7 +6,7 @@ use napi_derive::napi;
 use std::sync::Arc;
 use tradelab_core::Bars;
 use tradelab_data::{Progress, Store, Table};
-use tradelab_sim::{run_sweep, simulate, SimParams, Strategy, SweepSpec};
+use tradelab_sim::{run_sweep, simulate, Actions, SimParams, Strategy, SweepSpec};
 
 #[napi(object)]
 pub struct BacktestArgs {
@@ -17,10 +17,22 @@ pub struct BacktestArgs {
     pub from: Option<f64>,
     /// Bars opening at or after this time are excluded (epoch ms).
     pub to: Option<f64>,
-    /// `Strategy` as JSON, e.g. `{"kind":"emaCross","fast":12,"slow":26}`.
-    pub strategy_json: String,
+    /// `Strategy` as JSON, e.g. `{"kind":"emaCross","fast":12,"slow":26}`; or give `actions`.
+    pub strategy_json: Option<String>,
+    /// Precomputed actions keyed by decision bar open time (instead of a strategy).
+    pub actions: Option<ActionArrays>,
     /// `SimParams` as JSON (missing fields take the honest defaults).
     pub params_json: String,
+}
+
+/// Action rows keyed by the open time (epoch ms) of the bar after whose close each was decided.
+#[napi(object)]
+pub struct ActionArrays {
+    pub ts: Float64Array,
+    pub buy_price: Float64Array,
+    pub sell_price: Float64Array,
+    pub buy_frac: Float64Array,
+    pub sell_frac: Float64Array,
 }
 
 /// A backtest: summary (label, metrics, trades) as JSON plus the equity curve as typed arrays.
@@ -62,16 +74,26 @@ impl Task for BacktestTask {
         guarded("backtest", || {
             let a = &self.args;
             let (bars, interval_ms) = load(&a.store, &a.symbol, &a.interval, a.from, a.to)?;
-            let strategy: Strategy = serde_json::from_str(&a.strategy_json).map_err(|e| js_err(format!("strategy: {e}")))?;
             let mut params: SimParams = serde_json::from_str(&a.params_json).map_err(|e| js_err(format!("simulator params: {e}")))?;
             params.interval_ms = interval_ms;
-            let actions = strategy.actions(&bars).map_err(js_err)?;
+            let (actions, strategy_json, strategy_label) = match (&a.actions, &a.strategy_json) {
+                (Some(x), _) => {
+                    let ts: Vec<i64> = x.ts.iter().map(|t| *t as i64).collect();
+                    let acts = Actions::from_keyed(&bars.ts, &ts, &x.buy_price, &x.sell_price, &x.buy_frac, &x.sell_frac).map_err(js_err)?;
+                    (acts, serde_json::json!({ "kind": "actions", "rows": ts.len() }), "actions file".to_string())
+                }
+                (None, Some(sj)) => {
+                    let strategy: Strategy = serde_json::from_str(sj).map_err(|e| js_err(format!("strategy: {e}")))?;
+                    (strategy.actions(&bars).map_err(js_err)?, to_json(&strategy)?, strategy.label())
+                }
+                (None, None) => return Err(js_err("backtest needs a strategy or actions")),
+            };
             let r = simulate(&bars, &actions, &params).map_err(js_err)?;
             let summary = serde_json::json!({
                 "label": to_json(&r.label)?,
                 "params": to_json(&params)?,
-                "strategy": to_json(&strategy)?,
-                "strategyLabel": strategy.label(),
+                "strategy": strategy_json,
+                "strategyLabel": strategy_label,
                 "metrics": to_json(&r.metrics)?,
                 "trades": to_json(&r.trades)?,
                 "finalCash": r.final_cash,

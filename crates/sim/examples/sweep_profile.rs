@@ -18,26 +18,43 @@ fn main() {
         b.low.push(o.min(x) * 0.998);
         b.volume.push(1000.0);
     }
-    let strategies: Vec<Strategy> =
-        (0..100).map(|k| Strategy::EmaCross { fast: 2 + k % 40, slow: 50 + 10 * (k / 40), slack: 0.5 }).collect();
+    let strategies: Vec<Strategy> = (0..100)
+        .map(|k| Strategy::EmaCross {
+            fast: 2 + k % 40,
+            slow: 50 + 10 * (k / 40),
+            slack: 0.5,
+        })
+        .collect();
     let t = Instant::now();
     let acts: Vec<_> = strategies.iter().map(|s| s.actions(&b).unwrap()).collect();
-    println!("actions: {:.3} ms per strategy", t.elapsed().as_secs_f64() * 1e3 / 100.0);
+    println!(
+        "actions: {:.3} ms per strategy",
+        t.elapsed().as_secs_f64() * 1e3 / 100.0
+    );
     let p = [SimParams::default()];
     let t = Instant::now();
     for a in &acts {
         run_batch(&b, a, &p, None).unwrap();
     }
-    println!("kernel, 1 set: {:.3} ms per strategy", t.elapsed().as_secs_f64() * 1e3 / 100.0);
+    println!(
+        "kernel, 1 set: {:.3} ms per strategy",
+        t.elapsed().as_secs_f64() * 1e3 / 100.0
+    );
     let t = Instant::now();
     for a in &acts {
         simulate(&b, a, &p[0]).unwrap();
     }
-    println!("reference simulate, 1 set: {:.3} ms per strategy", t.elapsed().as_secs_f64() * 1e3 / 100.0);
+    println!(
+        "reference simulate, 1 set: {:.3} ms per strategy",
+        t.elapsed().as_secs_f64() * 1e3 / 100.0
+    );
     let p8 = vec![SimParams::default(); 8];
     let t = Instant::now();
     for a in &acts {
         run_batch(&b, a, &p8, None).unwrap();
     }
-    println!("kernel, 8 sets: {:.3} ms per strategy", t.elapsed().as_secs_f64() * 1e3 / 100.0);
+    println!(
+        "kernel, 8 sets: {:.3} ms per strategy",
+        t.elapsed().as_secs_f64() * 1e3 / 100.0
+    );
 }

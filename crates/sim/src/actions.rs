@@ -73,6 +73,72 @@ impl Actions {
         Ok(())
     }
 
+    /// Actions for `bar_ts` from rows keyed by decision time: row `k` (timestamp `ts[k]`) is the
+    /// action decided after the bar that opened at `ts[k]` closed. Bars without a row get no
+    /// orders; rows before the first or after the last bar are ignored (the window was cut);
+    /// a row inside the window that matches no bar, or an unsorted/duplicate timestamp, is an
+    /// error naming the row (1-based).
+    pub fn from_keyed(
+        bar_ts: &[i64],
+        ts: &[i64],
+        buy_price: &[f64],
+        sell_price: &[f64],
+        buy_frac: &[f64],
+        sell_frac: &[f64],
+    ) -> Result<Actions, SimError> {
+        for (what, got) in [
+            ("buyPrice", buy_price.len()),
+            ("sellPrice", sell_price.len()),
+            ("buyFrac", buy_frac.len()),
+            ("sellFrac", sell_frac.len()),
+        ] {
+            if got != ts.len() {
+                return Err(SimError::LengthMismatch {
+                    what,
+                    got,
+                    expected: ts.len(),
+                });
+            }
+        }
+        let mut a = Actions::empty(bar_ts.len());
+        let (first, last) = match (bar_ts.first(), bar_ts.last()) {
+            (Some(f), Some(l)) => (*f, *l),
+            _ => return Ok(a),
+        };
+        let mut j = 0;
+        for k in 0..ts.len() {
+            let t = ts[k];
+            if k > 0 && t <= ts[k - 1] {
+                let reason = if t == ts[k - 1] {
+                    "duplicate timestamp"
+                } else {
+                    "timestamps not sorted"
+                };
+                return Err(SimError::InvalidActionRow {
+                    row: k + 1,
+                    reason: format!("{reason} ({t} ms)"),
+                });
+            }
+            if t < first || t > last {
+                continue;
+            }
+            while j < bar_ts.len() && bar_ts[j] < t {
+                j += 1;
+            }
+            if j >= bar_ts.len() || bar_ts[j] != t {
+                return Err(SimError::InvalidActionRow {
+                    row: k + 1,
+                    reason: format!("timestamp {t} ms matches no bar open time"),
+                });
+            }
+            a.buy_price[j] = buy_price[k];
+            a.sell_price[j] = sell_price[k];
+            a.buy_frac[j] = buy_frac[k];
+            a.sell_frac[j] = sell_frac[k];
+        }
+        Ok(a)
+    }
+
     pub fn buy_order(&self, row: usize) -> Option<Order> {
         order(self.buy_price[row], self.buy_frac[row])
     }
@@ -113,5 +179,44 @@ mod tests {
         assert!(a.check_len(5).is_ok());
         assert!(a.check_len(4).is_err());
         assert_eq!(Actions::empty(3).buy_order(1), None);
+    }
+
+    #[test]
+    fn keyed_rows_align_to_bars() {
+        let bars = [0, 10, 20, 30];
+        let a = Actions::from_keyed(
+            &bars,
+            &[-10, 10, 30, 40],
+            &[1.0; 4],
+            &[2.0; 4],
+            &[0.5; 4],
+            &[0.25; 4],
+        )
+        .unwrap();
+        assert_eq!(a.len(), 4);
+        assert!(a.buy_order(0).is_none() && a.buy_order(2).is_none());
+        assert_eq!(
+            a.buy_order(1),
+            Some(Order {
+                price: 1.0,
+                frac: 0.5
+            })
+        );
+        assert_eq!(
+            a.sell_order(3),
+            Some(Order {
+                price: 2.0,
+                frac: 0.25
+            })
+        );
+        let e = Actions::from_keyed(&bars, &[10, 15], &[1.0; 2], &[2.0; 2], &[1.0; 2], &[1.0; 2])
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "actions row 2: timestamp 15 ms matches no bar open time"
+        );
+        let e = Actions::from_keyed(&bars, &[10, 10], &[1.0; 2], &[2.0; 2], &[1.0; 2], &[1.0; 2])
+            .unwrap_err();
+        assert!(e.to_string().contains("row 2: duplicate"));
     }
 }

@@ -170,7 +170,12 @@ impl MaCache {
         keys.dedup();
         let series = keys
             .into_par_iter()
-            .map(|(is_ema, w)| ((is_ema, w), if is_ema { ema(close, w) } else { sma(close, w) }))
+            .map(|(is_ema, w)| {
+                (
+                    (is_ema, w),
+                    if is_ema { ema(close, w) } else { sma(close, w) },
+                )
+            })
             .collect();
         MaCache { series }
     }
@@ -192,7 +197,10 @@ impl Strategy {
             Strategy::SmaCross { fast, slow, slack } | Strategy::EmaCross { fast, slow, slack } => {
                 let is_ema = matches!(self, Strategy::EmaCross { .. });
                 let mut a = Actions::empty(close.len());
-                let (f, s) = (cache.get(is_ema, fast, close), cache.get(is_ema, slow, close));
+                let (f, s) = (
+                    cache.get(is_ema, fast, close),
+                    cache.get(is_ema, slow, close),
+                );
                 crossover(&mut a, close, &f, &s, slow, slack);
                 Ok(a)
             }
@@ -331,14 +339,34 @@ mod tests {
             b.volume.push(1.0);
         }
         let strategies = vec![
-            Strategy::EmaCross { fast: 3, slow: 20, slack: 0.01 },
-            Strategy::SmaCross { fast: 5, slow: 40, slack: 0.0 },
-            Strategy::EmaCross { fast: 7, slow: 20, slack: 0.5 },
+            Strategy::EmaCross {
+                fast: 3,
+                slow: 20,
+                slack: 0.01,
+            },
+            Strategy::SmaCross {
+                fast: 5,
+                slow: 40,
+                slack: 0.0,
+            },
+            Strategy::EmaCross {
+                fast: 7,
+                slow: 20,
+                slack: 0.5,
+            },
         ];
         let cache = MaCache::for_strategies(&strategies[..2], &b.close);
         for s in &strategies {
-            let (a, c) = (s.actions(&b).unwrap(), s.actions_cached(&b, &cache).unwrap());
-            for v in [(&a.buy_price, &c.buy_price), (&a.sell_price, &c.sell_price), (&a.buy_frac, &c.buy_frac), (&a.sell_frac, &c.sell_frac)] {
+            let (a, c) = (
+                s.actions(&b).unwrap(),
+                s.actions_cached(&b, &cache).unwrap(),
+            );
+            for v in [
+                (&a.buy_price, &c.buy_price),
+                (&a.sell_price, &c.sell_price),
+                (&a.buy_frac, &c.buy_frac),
+                (&a.sell_frac, &c.sell_frac),
+            ] {
                 assert!(v.0.iter().zip(v.1).all(|(x, y)| x.to_bits() == y.to_bits()));
             }
         }

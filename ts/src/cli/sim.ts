@@ -1,6 +1,7 @@
 /** `tradelab backtest` and `tradelab sweep`: the simulator from the command line. */
 import { Command, Option } from "commander";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { readActionsFile } from "../actions-file.js";
 import { TradelabError } from "../errors.js";
 import { backtest, strategyLabel, sweep, type Metrics, type SimLabel, type SimParams, type Strategy, type SweepConfig } from "../sim.js";
 import { INTERVALS } from "../types.js";
@@ -110,13 +111,20 @@ function strategyOf(f: StrategyFlags): Strategy {
   }
 }
 
+const BUILT_IN = ["ema-cross", "sma-cross", "band"];
+
+function actionsFrom(file: string) {
+  if (!existsSync(file)) throw new TradelabError(`unknown strategy '${file}': not one of ${BUILT_IN.join(", ")} and no such actions file`);
+  return readActionsFile(file);
+}
+
 function backtestCommand(): Command {
   return new Command("backtest")
     .description("simulate a strategy on stored bars (decision lag 1, limit fills, fees) and print its metrics")
     .requiredOption("--symbol <symbol>", "market symbol, e.g. BTC/USDT")
     .addOption(new Option("--interval <interval>", "bar interval").choices([...INTERVALS]).default("1h"))
     .option("--store <dir>", "bar store directory (default: $TRADELAB_STORE or ./tradelab-data)")
-    .addOption(new Option("--strategy <name>", "built-in strategy").choices(["ema-cross", "sma-cross", "band"]).default("ema-cross"))
+    .option("--strategy <name|file>", "ema-cross, sma-cross, band, or an actions file (.csv/.json: ts, buy_price, sell_price, buy_frac, sell_frac)", "ema-cross")
     .option("--fast <n>", "crossover: fast window (bars)", "12")
     .option("--slow <n>", "crossover: slow window (bars)", "26")
     .option("--slack <x>", "crossover: limit slack around the close (market-like orders)", "0.005")
@@ -147,7 +155,7 @@ function backtestCommand(): Command {
         symbol: o.symbol,
         interval: o.interval,
         ...(o.store ? { store: o.store } : {}),
-        strategy: strategyOf(o),
+        ...(BUILT_IN.includes(o.strategy) ? { strategy: strategyOf(o) } : { actions: actionsFrom(o.strategy) }),
         params: simParams(o),
         ...(o.from ? { from: o.from } : {}),
         ...(o.to ? { to: o.to } : {}),
