@@ -2,7 +2,7 @@
 //! `cargo run --release -p tradelab-sim --example sweep_profile`
 use std::time::Instant;
 use tradelab_core::Bars;
-use tradelab_sim::{run_batch, simulate, SimParams, Strategy};
+use tradelab_sim::{run_batch, run_sweep, simulate, SimParams, Strategy, SweepSpec};
 
 fn main() {
     let n = 70_000;
@@ -57,4 +57,19 @@ fn main() {
         "kernel, 8 sets: {:.3} ms per strategy",
         t.elapsed().as_secs_f64() * 1e3 / 100.0
     );
+    let spec = SweepSpec::from_json(
+        r#"{"strategy": {"kind": "emaCross", "fast": 2, "slow": 50, "slack": 0.5},
+            "grid": {"fast": [2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41],
+                     "slow": [50,60,70,80,90,100,110,120,130,140,150,160,170,180,190,200,210,220,230,240,250,260,270,280,290]}}"#,
+    )
+    .unwrap();
+    for _ in 0..2 {
+        let t = Instant::now();
+        let r = run_sweep(&b, &spec, None).unwrap();
+        println!(
+            "run_sweep 1000-pair EMA grid: {} rows in {:.3} s",
+            r.rows.len(),
+            t.elapsed().as_secs_f64()
+        );
+    }
 }

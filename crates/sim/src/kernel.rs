@@ -56,22 +56,36 @@ pub struct PreparedActions {
 
 impl PreparedActions {
     pub fn new(a: &Actions) -> Self {
-        let n = a.len();
-        let mut p = PreparedActions {
-            buy_price: Vec::with_capacity(n),
-            sell_price: Vec::with_capacity(n),
-            buy_frac: Vec::with_capacity(n),
-            sell_frac: Vec::with_capacity(n),
+        // Same no-order rule as `Actions::buy_order`/`sell_order`, written as branch-free column
+        // passes so a sweep can prepare thousands of strategies quickly.
+        let live = |price: f64, frac: f64| {
+            price.is_finite() && price > 0.0 && frac.is_finite() && frac > 0.0
         };
-        for r in 0..n {
-            let b = a.buy_order(r);
-            let s = a.sell_order(r);
-            p.buy_price.push(b.map_or(0.0, |o| o.price));
-            p.buy_frac.push(b.map_or(0.0, |o| o.frac));
-            p.sell_price.push(s.map_or(f64::INFINITY, |o| o.price));
-            p.sell_frac.push(s.map_or(0.0, |o| o.frac));
+        let col = |prices: &[f64], fracs: &[f64], none: f64, pick_price: bool| -> Vec<f64> {
+            prices
+                .iter()
+                .zip(fracs)
+                .map(|(&p, &f)| {
+                    if live(p, f) {
+                        if pick_price {
+                            p
+                        } else {
+                            f
+                        }
+                    } else if pick_price {
+                        none
+                    } else {
+                        0.0
+                    }
+                })
+                .collect()
+        };
+        PreparedActions {
+            buy_price: col(&a.buy_price, &a.buy_frac, 0.0, true),
+            buy_frac: col(&a.buy_price, &a.buy_frac, 0.0, false),
+            sell_price: col(&a.sell_price, &a.sell_frac, f64::INFINITY, true),
+            sell_frac: col(&a.sell_price, &a.sell_frac, 0.0, false),
         }
-        p
     }
 
     pub fn len(&self) -> usize {
@@ -111,26 +125,43 @@ pub fn run_batch(
     })
 }
 
-/// Unchecked core used by `run_batch` and the sweep: inputs must already be validated and
-/// `actions` must have one row per bar. `on_done(k)` is called as each block of `k` sets ends.
+/// Unchecked core used by `run_batch`: inputs must already be validated and `actions` must have
+/// one row per bar. `on_done(k)` is called as each block of `k` sets ends.
 pub(crate) fn run_prepared(
     bars: &Bars,
     actions: &PreparedActions,
     params: &[SimParams],
     on_done: &(dyn Fn(u64) + Sync),
 ) -> Vec<Metrics> {
+    let jobs: Vec<(usize, usize)> = (0..params.len()).map(|i| (0, i)).collect();
+    run_jobs(bars, std::slice::from_ref(actions), params, &jobs, on_done)
+}
+
+/// Runs `jobs` = (actions index, params index) pairs, packing up to LANES jobs per block even
+/// when they use different actions (a strategy grid with one simulator setting still fills every
+/// lane). Results come back in job order.
+pub(crate) fn run_jobs(
+    bars: &Bars,
+    actions: &[PreparedActions],
+    params: &[SimParams],
+    jobs: &[(usize, usize)],
+    on_done: &(dyn Fn(u64) + Sync),
+) -> Vec<Metrics> {
     let n = bars.len();
-    let blocks = plan_blocks(params, n);
+    let job_params: Vec<&SimParams> = jobs.iter().map(|&(_, p)| &params[p]).collect();
+    let blocks = plan_blocks(&job_params, n);
     let results: Vec<(Vec<usize>, Vec<Metrics>)> = blocks
         .into_par_iter()
         .map(|idx| {
-            let m = run_block(bars, actions, params, &idx);
+            let acts: Vec<&PreparedActions> = idx.iter().map(|&j| &actions[jobs[j].0]).collect();
+            let ps: Vec<&SimParams> = idx.iter().map(|&j| job_params[j]).collect();
+            let m = run_block(bars, &acts, &ps);
             BAR_EVALUATIONS.fetch_add((idx.len() * n) as u64, Ordering::Relaxed);
             on_done(idx.len() as u64);
             (idx, m)
         })
         .collect();
-    let mut out: Vec<Option<Metrics>> = vec![None; params.len()];
+    let mut out: Vec<Option<Metrics>> = vec![None; jobs.len()];
     for (idx, ms) in results {
         for (i, m) in idx.into_iter().zip(ms) {
             out[i] = Some(m);
@@ -166,7 +197,7 @@ fn profile(p: &SimParams) -> u8 {
 
 /// Groups set indices into blocks of at most LANES that share everything the bar loop's
 /// structure depends on: lag, window start and profile.
-fn plan_blocks(params: &[SimParams], n: usize) -> Vec<Vec<usize>> {
+fn plan_blocks(params: &[&SimParams], n: usize) -> Vec<Vec<usize>> {
     let key = |p: &SimParams| {
         (
             p.decision_lag,
@@ -175,11 +206,11 @@ fn plan_blocks(params: &[SimParams], n: usize) -> Vec<Vec<usize>> {
         )
     };
     let mut order: Vec<usize> = (0..params.len()).collect();
-    order.sort_by_key(|&i| key(&params[i]));
+    order.sort_by_key(|&i| key(params[i]));
     let mut blocks: Vec<Vec<usize>> = Vec::new();
     for i in order {
         match blocks.last_mut() {
-            Some(b) if b.len() < LANES && key(&params[b[0]]) == key(&params[i]) => b.push(i),
+            Some(b) if b.len() < LANES && key(params[b[0]]) == key(params[i]) => b.push(i),
             _ => blocks.push(vec![i]),
         }
     }
@@ -361,20 +392,20 @@ struct Cols<'a> {
     low: &'a [f64],
     close: &'a [f64],
     volume: &'a [f64],
-    buy_price: &'a [f64],
-    sell_price: &'a [f64],
-    buy_frac: &'a [f64],
-    sell_frac: &'a [f64],
+    // Per-lane action columns: lanes may run different strategies (same slice when shared).
+    buy_price: [&'a [f64]; LANES],
+    sell_price: [&'a [f64]; LANES],
+    buy_frac: [&'a [f64]; LANES],
+    sell_frac: [&'a [f64]; LANES],
 }
 
-fn run_block(
-    bars: &Bars,
-    actions: &PreparedActions,
-    params: &[SimParams],
-    idx: &[usize],
-) -> Vec<Metrics> {
-    // Pad a partial block with copies of its last set; padded lanes are discarded.
-    let ps: [&SimParams; LANES] = std::array::from_fn(|l| &params[idx[l.min(idx.len() - 1)]]);
+fn run_block(bars: &Bars, actions: &[&PreparedActions], params: &[&SimParams]) -> Vec<Metrics> {
+    // Pad a partial block with copies of its last lane; padded lanes are discarded.
+    let real = params.len();
+    let ps: [&SimParams; LANES] = std::array::from_fn(|l| params[l.min(real - 1)]);
+    let acts: [&PreparedActions; LANES] = std::array::from_fn(|l| actions[l.min(real - 1)]);
+    // One action set for every lane (run_batch): broadcast one row per bar instead of gathering.
+    let shared = acts.iter().all(|a| std::ptr::eq(*a, acts[0]));
     let lp = LaneParams::new(&ps);
     let p0 = ps[0];
     let n = bars.len();
@@ -384,10 +415,10 @@ fn run_block(
         low: &bars.low[..n],
         close: &bars.close[..n],
         volume: &bars.volume[..n],
-        buy_price: &actions.buy_price[..n],
-        sell_price: &actions.sell_price[..n],
-        buy_frac: &actions.buy_frac[..n],
-        sell_frac: &actions.sell_frac[..n],
+        buy_price: acts.map(|a| &a.buy_price[..n]),
+        sell_price: acts.map(|a| &a.sell_price[..n]),
+        buy_frac: acts.map(|a| &a.buy_frac[..n]),
+        sell_frac: acts.map(|a| &a.sell_frac[..n]),
     };
     let cash: L = std::array::from_fn(|l| ps[l].starting_cash);
     let mut st = BlockState {
@@ -421,11 +452,15 @@ fn run_block(
             act: a >= lag,
             win: win.is_some_and(|w| a >= w),
         };
-        dispatch(&cols, &shape, &lp, &mut st, prof);
+        if shared {
+            dispatch::<true>(&cols, &shape, &lp, &mut st, prof);
+        } else {
+            dispatch::<false>(&cols, &shape, &lp, &mut st, prof);
+        }
     }
 
     let ppy = p0.periods_per_year();
-    (0..idx.len())
+    (0..real)
         .map(|l| {
             let w = win.map(|w| st.window.get(l, (n - w) as f64));
             Metrics::from_stats(
@@ -450,18 +485,24 @@ struct Shape {
 
 /// Picks the monomorphised segment loop for the block's profile and shape, and the CPU's
 /// vector width.
-fn dispatch(cols: &Cols, sh: &Shape, lp: &LaneParams, st: &mut BlockState, prof: u8) {
+fn dispatch<const SHARED: bool>(
+    cols: &Cols,
+    sh: &Shape,
+    lp: &LaneParams,
+    st: &mut BlockState,
+    prof: u8,
+) {
     macro_rules! arms {
         ($($p:expr),*) => {
             match (prof, sh.act, sh.win) {
                 $(
-                    (p, false, false) if p == $p => simd_segment::<{ $p }, false, false>(cols, sh, lp, st),
-                    (p, false, true) if p == $p => simd_segment::<{ $p }, false, true>(cols, sh, lp, st),
-                    (p, true, false) if p == $p => simd_segment::<{ $p }, true, false>(cols, sh, lp, st),
-                    (p, true, true) if p == $p => simd_segment::<{ $p }, true, true>(cols, sh, lp, st),
+                    (p, false, false) if p == $p => simd_segment::<{ $p }, false, false, SHARED>(cols, sh, lp, st),
+                    (p, false, true) if p == $p => simd_segment::<{ $p }, false, true, SHARED>(cols, sh, lp, st),
+                    (p, true, false) if p == $p => simd_segment::<{ $p }, true, false, SHARED>(cols, sh, lp, st),
+                    (p, true, true) if p == $p => simd_segment::<{ $p }, true, true, SHARED>(cols, sh, lp, st),
                 )*
                 // `profile` only produces the listed values.
-                _ => simd_segment::<{ HOLD | RT }, true, true>(cols, sh, lp, st),
+                _ => simd_segment::<{ HOLD | RT }, true, true, SHARED>(cols, sh, lp, st),
             }
         };
     }
@@ -469,7 +510,7 @@ fn dispatch(cols: &Cols, sh: &Shape, lp: &LaneParams, st: &mut BlockState, prof:
 }
 
 #[inline(always)]
-fn simd_segment<const P: u8, const ACT: bool, const WIN: bool>(
+fn simd_segment<const P: u8, const ACT: bool, const WIN: bool, const SHARED: bool>(
     cols: &Cols,
     sh: &Shape,
     lp: &LaneParams,
@@ -479,13 +520,17 @@ fn simd_segment<const P: u8, const ACT: bool, const WIN: bool>(
     {
         match simd_level() {
             // SAFETY: `simd_level` only reports levels the CPU supports.
-            SimdLevel::Avx512 => return unsafe { segment_avx512::<P, ACT, WIN>(cols, sh, lp, st) },
+            SimdLevel::Avx512 => {
+                return unsafe { segment_avx512::<P, ACT, WIN, SHARED>(cols, sh, lp, st) }
+            }
             // SAFETY: as above.
-            SimdLevel::Avx2 => return unsafe { segment_avx2::<P, ACT, WIN>(cols, sh, lp, st) },
+            SimdLevel::Avx2 => {
+                return unsafe { segment_avx2::<P, ACT, WIN, SHARED>(cols, sh, lp, st) }
+            }
             SimdLevel::Scalar => {}
         }
     }
-    segment::<P, ACT, WIN>(cols, sh, lp, st)
+    segment::<P, ACT, WIN, SHARED>(cols, sh, lp, st)
 }
 
 /// Instruction set the kernel runs with.
@@ -535,24 +580,24 @@ pub fn simd_level() -> SimdLevel {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,avx,sse4.1")]
-fn segment_avx512<const P: u8, const ACT: bool, const WIN: bool>(
+fn segment_avx512<const P: u8, const ACT: bool, const WIN: bool, const SHARED: bool>(
     cols: &Cols,
     sh: &Shape,
     lp: &LaneParams,
     st: &mut BlockState,
 ) {
-    segment::<P, ACT, WIN>(cols, sh, lp, st)
+    segment::<P, ACT, WIN, SHARED>(cols, sh, lp, st)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,avx,sse4.1")]
-fn segment_avx2<const P: u8, const ACT: bool, const WIN: bool>(
+fn segment_avx2<const P: u8, const ACT: bool, const WIN: bool, const SHARED: bool>(
     cols: &Cols,
     sh: &Shape,
     lp: &LaneParams,
     st: &mut BlockState,
 ) {
-    segment::<P, ACT, WIN>(cols, sh, lp, st)
+    segment::<P, ACT, WIN, SHARED>(cols, sh, lp, st)
 }
 
 /// What `lane_orders` found for one lane this bar, applied by `lane_sell`/`lane_buy` in the same
@@ -582,7 +627,7 @@ struct Bar {
 // Lane loops index several structure-of-arrays fields by lane on purpose.
 #[allow(clippy::needless_range_loop)]
 #[inline(always)]
-fn segment<const P: u8, const ACT: bool, const WIN: bool>(
+fn segment<const P: u8, const ACT: bool, const WIN: bool, const SHARED: bool>(
     cols: &Cols,
     sh: &Shape,
     lp: &LaneParams,
@@ -601,16 +646,29 @@ fn segment<const P: u8, const ACT: bool, const WIN: bool>(
     };
     let mut equity: L = [0.0; LANES];
     for i in sh.a..sh.b {
-        let (bp, sp, bfr, sfr) = if ACT {
-            let r = i - sh.lag;
+        let r = i.saturating_sub(sh.lag);
+        // Gather this bar's action row for every lane first, so the lane loop stays vectorised.
+        let (bps, sps, bfrs, sfrs): (L, L, L, L) = if ACT && SHARED {
             (
-                cols.buy_price[r],
-                cols.sell_price[r],
-                cols.buy_frac[r],
-                cols.sell_frac[r],
+                [cols.buy_price[0][r]; LANES],
+                [cols.sell_price[0][r]; LANES],
+                [cols.buy_frac[0][r]; LANES],
+                [cols.sell_frac[0][r]; LANES],
+            )
+        } else if ACT {
+            (
+                std::array::from_fn(|l| cols.buy_price[l][r]),
+                std::array::from_fn(|l| cols.sell_price[l][r]),
+                std::array::from_fn(|l| cols.buy_frac[l][r]),
+                std::array::from_fn(|l| cols.sell_frac[l][r]),
             )
         } else {
-            (0.0, f64::INFINITY, 0.0, 0.0)
+            (
+                [0.0; LANES],
+                [f64::INFINITY; LANES],
+                [0.0; LANES],
+                [0.0; LANES],
+            )
         };
         let bar = Bar {
             i: i as f64,
@@ -621,7 +679,9 @@ fn segment<const P: u8, const ACT: bool, const WIN: bool>(
             v: cols.volume[i],
         };
         for l in 0..LANES {
-            lane_orders::<P>(l, &bar, bp, sp, bfr, sfr, lp, &mut s, &mut pend);
+            lane_orders::<P>(
+                l, &bar, bps[l], sps[l], bfrs[l], sfrs[l], lp, &mut s, &mut pend,
+            );
             lane_sell::<P>(l, lp, &mut s, &mut pend);
             lane_buy::<P>(l, &bar, lp, &mut s, &pend);
             let mut t = s.trades.get(l);

@@ -5,7 +5,7 @@
 //! seed's mistake (design §12.7): a sweep ranks parameter sets on the bars it is given, so the
 //! best row is tuned on those bars; report it on a hold-out the sweep never saw.
 use crate::inputs::check_bars;
-use crate::kernel::{run_prepared, PreparedActions, Progress};
+use crate::kernel::{run_jobs, PreparedActions, Progress, LANES};
 use crate::{FillRule, Metrics, SimError, SimParams, Strategy};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -220,17 +220,25 @@ pub fn run_sweep(
         }
     };
     let ma_cache = crate::strategies::MaCache::for_strategies(&strategies, &bars.close);
-    // One strategy's actions live only while its batch runs, bounding memory for big grids.
-    let per_strategy: Vec<Result<Vec<Metrics>, SimError>> = strategies
-        .par_iter()
-        .map(|s| {
-            let actions = PreparedActions::new(&s.actions_cached(bars, &ma_cache)?);
-            Ok(run_prepared(bars, &actions, &sims, &on_done))
-        })
-        .collect();
+    // Strategies go through the kernel in chunks: every (strategy, simulator set) pair is a job,
+    // and jobs of different strategies share 8-lane blocks, so a grid with one simulator setting
+    // per strategy still fills every lane. Chunking bounds the action memory (4 columns x bars).
+    let chunk = (LANES * rayon::current_num_threads() * 4).max(LANES);
+    let mut per_strategy: Vec<Vec<Metrics>> = Vec::with_capacity(strategies.len());
+    for group in strategies.chunks(chunk) {
+        let actions: Vec<PreparedActions> = group
+            .par_iter()
+            .map(|s| Ok(PreparedActions::new(&s.actions_cached(bars, &ma_cache)?)))
+            .collect::<Result<_, SimError>>()?;
+        let jobs: Vec<(usize, usize)> = (0..group.len())
+            .flat_map(|a| (0..sims.len()).map(move |p| (a, p)))
+            .collect();
+        let metrics = run_jobs(bars, &actions, &sims, &jobs, &on_done);
+        per_strategy.extend(metrics.chunks(sims.len()).map(|m| m.to_vec()));
+    }
     let mut rows = Vec::with_capacity(total);
     for (si, (strategy, metrics)) in strategies.iter().zip(per_strategy).enumerate() {
-        for (pi, (params, m)) in sims.iter().zip(metrics?).enumerate() {
+        for (pi, (params, m)) in sims.iter().zip(metrics).enumerate() {
             rows.push(SweepRow {
                 index: si * sims.len() + pi,
                 strategy: strategy.clone(),
@@ -293,6 +301,31 @@ mod tests {
         assert_eq!(idx, (0..40).collect::<Vec<_>>());
         let json = serde_json::to_string(&res.rows[0]).unwrap();
         assert!(json.contains("\"sortino\"") && json.contains("\"decisionLag\""));
+    }
+
+    /// One simulator set per strategy: blocks pack lanes of different strategies (per-lane
+    /// actions). Every row must still equal the reference simulator bit for bit.
+    #[test]
+    fn strategy_only_grid_packs_lanes_and_matches_reference() {
+        let spec = SweepSpec::from_json(
+            r#"{
+                "strategy": {"kind": "band", "buyOffset": 0.01, "sellOffset": 0.01, "buyFrac": 1, "sellFrac": 1},
+                "grid": {"buyOffset": [0.001, 0.003, 0.006, 0.01, 0.02], "sellOffset": [0.002, 0.005, 0.01], "buyFrac": [0.5, 1.0]}
+            }"#,
+        )
+        .unwrap();
+        let b = bars(300);
+        let res = run_sweep(&b, &spec, None).unwrap();
+        assert_eq!(res.rows.len(), 30);
+        for row in &res.rows {
+            let a = row.strategy.actions(&b).unwrap();
+            assert_eq!(
+                simulate(&b, &a, &row.params).unwrap().metrics,
+                row.metrics,
+                "row {}",
+                row.index
+            );
+        }
     }
 
     #[test]
