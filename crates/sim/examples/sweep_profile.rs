@@ -63,6 +63,19 @@ fn main() {
                      "slow": [50,60,70,80,90,100,110,120,130,140,150,160,170,180,190,200,210,220,230,240,250,260,270,280,290]}}"#,
     )
     .unwrap();
+    let (strats, _) = spec.strategies().unwrap();
+    let t = Instant::now();
+    let cache = tradelab_sim::strategies::MaCache::for_strategies(&strats, &b.close);
+    println!("MaCache: {:.3} s", t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    for s in &strats {
+        let a = s.actions_cached(&b, &cache).unwrap();
+        std::hint::black_box(tradelab_sim::PreparedActions::new(&a));
+    }
+    println!(
+        "1000 x actions_cached + prepare (1 thread): {:.3} s",
+        t.elapsed().as_secs_f64()
+    );
     for _ in 0..2 {
         let t = Instant::now();
         let r = run_sweep(&b, &spec, None).unwrap();

@@ -45,6 +45,19 @@ impl Actions {
         }
     }
 
+    /// Makes this `n` rows with no orders, reusing the buffers.
+    pub fn reset(&mut self, n: usize) {
+        for (v, x) in [
+            (&mut self.buy_price, f64::NAN),
+            (&mut self.sell_price, f64::NAN),
+            (&mut self.buy_frac, 0.0),
+            (&mut self.sell_frac, 0.0),
+        ] {
+            v.clear();
+            v.resize(n, x);
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.buy_price.len()
     }

@@ -56,16 +56,27 @@ pub struct PreparedActions {
 
 impl PreparedActions {
     pub fn new(a: &Actions) -> Self {
-        // Same no-order rule as `Actions::buy_order`/`sell_order`, written as branch-free column
-        // passes so a sweep can prepare thousands of strategies quickly.
+        let mut p = PreparedActions {
+            buy_price: Vec::new(),
+            sell_price: Vec::new(),
+            buy_frac: Vec::new(),
+            sell_frac: Vec::new(),
+        };
+        p.fill_from(a);
+        p
+    }
+
+    /// Re-prepares into existing buffers. Sweeps reuse them across strategies: fresh multi-MB
+    /// allocations per strategy cost more in page faults than the kernel run itself.
+    pub fn fill_from(&mut self, a: &Actions) {
+        // Same no-order rule as `Actions::buy_order`/`sell_order`, as branch-free column passes.
         let live = |price: f64, frac: f64| {
             price.is_finite() && price > 0.0 && frac.is_finite() && frac > 0.0
         };
-        let col = |prices: &[f64], fracs: &[f64], none: f64, pick_price: bool| -> Vec<f64> {
-            prices
-                .iter()
-                .zip(fracs)
-                .map(|(&p, &f)| {
+        let fill =
+            |out: &mut Vec<f64>, prices: &[f64], fracs: &[f64], none: f64, pick_price: bool| {
+                out.clear();
+                out.extend(prices.iter().zip(fracs).map(|(&p, &f)| {
                     if live(p, f) {
                         if pick_price {
                             p
@@ -77,15 +88,18 @@ impl PreparedActions {
                     } else {
                         0.0
                     }
-                })
-                .collect()
-        };
-        PreparedActions {
-            buy_price: col(&a.buy_price, &a.buy_frac, 0.0, true),
-            buy_frac: col(&a.buy_price, &a.buy_frac, 0.0, false),
-            sell_price: col(&a.sell_price, &a.sell_frac, f64::INFINITY, true),
-            sell_frac: col(&a.sell_price, &a.sell_frac, 0.0, false),
-        }
+                }));
+            };
+        fill(&mut self.buy_price, &a.buy_price, &a.buy_frac, 0.0, true);
+        fill(&mut self.buy_frac, &a.buy_price, &a.buy_frac, 0.0, false);
+        fill(
+            &mut self.sell_price,
+            &a.sell_price,
+            &a.sell_frac,
+            f64::INFINITY,
+            true,
+        );
+        fill(&mut self.sell_frac, &a.sell_price, &a.sell_frac, 0.0, false);
     }
 
     pub fn len(&self) -> usize {

@@ -191,21 +191,33 @@ impl MaCache {
 impl Strategy {
     /// As [`Strategy::actions`], taking moving averages from `cache` (identical results).
     pub fn actions_cached(&self, bars: &Bars, cache: &MaCache) -> Result<Actions, SimError> {
+        let mut a = Actions::default();
+        self.actions_into(bars, cache, &mut a)?;
+        Ok(a)
+    }
+
+    /// As [`Strategy::actions_cached`], writing into `out` (buffers reused across a sweep).
+    pub fn actions_into(
+        &self,
+        bars: &Bars,
+        cache: &MaCache,
+        out: &mut Actions,
+    ) -> Result<(), SimError> {
         self.validate()?;
         let close = &bars.close;
         match *self {
             Strategy::SmaCross { fast, slow, slack } | Strategy::EmaCross { fast, slow, slack } => {
                 let is_ema = matches!(self, Strategy::EmaCross { .. });
-                let mut a = Actions::empty(close.len());
+                out.reset(close.len());
                 let (f, s) = (
                     cache.get(is_ema, fast, close),
                     cache.get(is_ema, slow, close),
                 );
-                crossover(&mut a, close, &f, &s, slow, slack);
-                Ok(a)
+                crossover(out, close, &f, &s, slow, slack);
             }
-            Strategy::Band { .. } => self.actions(bars),
+            Strategy::Band { .. } => *out = self.actions(bars)?,
         }
+        Ok(())
     }
 }
 

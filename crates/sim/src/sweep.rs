@@ -6,7 +6,7 @@
 //! best row is tuned on those bars; report it on a hold-out the sweep never saw.
 use crate::inputs::check_bars;
 use crate::kernel::{run_jobs, PreparedActions, Progress, LANES};
-use crate::{FillRule, Metrics, SimError, SimParams, Strategy};
+use crate::{Actions, FillRule, Metrics, SimError, SimParams, Strategy};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -225,15 +225,29 @@ pub fn run_sweep(
     // per strategy still fills every lane. Chunking bounds the action memory (4 columns x bars).
     let chunk = (LANES * rayon::current_num_threads() * 4).max(LANES);
     let mut per_strategy: Vec<Vec<Metrics>> = Vec::with_capacity(strategies.len());
+    // Buffers reused by every chunk (one Actions + PreparedActions per slot).
+    let mut scratch: Vec<Actions> = (0..chunk.min(strategies.len()))
+        .map(|_| Actions::default())
+        .collect();
+    let mut prepared: Vec<PreparedActions> = (0..chunk.min(strategies.len()))
+        .map(|_| PreparedActions::new(&Actions::default()))
+        .collect();
     for group in strategies.chunks(chunk) {
-        let actions: Vec<PreparedActions> = group
+        let k = group.len();
+        group
             .par_iter()
-            .map(|s| Ok(PreparedActions::new(&s.actions_cached(bars, &ma_cache)?)))
-            .collect::<Result<_, SimError>>()?;
-        let jobs: Vec<(usize, usize)> = (0..group.len())
+            .zip(scratch[..k].par_iter_mut())
+            .zip(prepared[..k].par_iter_mut())
+            .map(|((s, a), p)| {
+                s.actions_into(bars, &ma_cache, a)?;
+                p.fill_from(a);
+                Ok(())
+            })
+            .collect::<Result<(), SimError>>()?;
+        let jobs: Vec<(usize, usize)> = (0..k)
             .flat_map(|a| (0..sims.len()).map(move |p| (a, p)))
             .collect();
-        let metrics = run_jobs(bars, &actions, &sims, &jobs, &on_done);
+        let metrics = run_jobs(bars, &prepared[..k], &sims, &jobs, &on_done);
         per_strategy.extend(metrics.chunks(sims.len()).map(|m| m.to_vec()));
     }
     let mut rows = Vec::with_capacity(total);
