@@ -1,5 +1,7 @@
 //! Conversions shared by the exported functions: errors, panics, JSON results, parsed arguments.
-use napi::{Error, Result, Status};
+use napi::bindgen_prelude::{AsyncTask, Task};
+use napi::{Env, Error, Result, Status};
+use napi_derive::napi;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use tradelab_core::{Interval, Symbol};
 
@@ -53,3 +55,33 @@ impl napi::bindgen_prelude::ToNapiValue for Json {
         unsafe { serde_json::Value::to_napi_value(env, val.0) }
     }
 }
+
+pub fn on_conflict(s: Option<&str>) -> Result<tradelab_data::OnConflict> {
+    s.unwrap_or("error").parse::<tradelab_data::OnConflict>().map_err(js_err)
+}
+
+/// Runs a closure on the libuv pool and hands its JSON result to JS.
+pub struct JsonTask {
+    what: &'static str,
+    job: Option<Box<dyn FnOnce() -> Result<serde_json::Value> + Send>>,
+}
+
+#[napi]
+impl Task for JsonTask {
+    type Output = serde_json::Value;
+    type JsValue = Json;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let job = self.job.take().ok_or_else(|| js_err("task ran twice"))?;
+        guarded(self.what, job)
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(Json(output))
+    }
+}
+
+pub fn json_task(what: &'static str, job: impl FnOnce() -> Result<serde_json::Value> + Send + 'static) -> AsyncTask<JsonTask> {
+    AsyncTask::new(JsonTask { what, job: Some(Box::new(job)) })
+}
+

@@ -1,14 +1,10 @@
 //! Funding-rate series: merge (typed arrays), read, info, list, import a file, read a file.
-use crate::convert::{guarded, js_err, symbol, to_json, Json};
+use crate::convert::{guarded, js_err, json_task, on_conflict, symbol, to_json, JsonTask};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::path::{Path, PathBuf};
 use tradelab_data::series::{import_funding_file, read_funding_file, FundingSeries};
-use tradelab_data::{OnConflict, Store};
-
-fn on_conflict(s: Option<&str>) -> Result<OnConflict> {
-    s.unwrap_or("error").parse::<OnConflict>().map_err(js_err)
-}
+use tradelab_data::Store;
 
 /// A funding series as typed arrays: `ts` epoch ms (f64, exact below 2^53), `rate` fraction.
 #[napi(object)]
@@ -42,31 +38,6 @@ pub struct FundingImportArgs {
     pub source: Option<String>,
 }
 
-/// Runs a closure on the libuv pool and hands its JSON result to JS.
-pub struct SeriesJsonTask {
-    what: &'static str,
-    job: Option<Box<dyn FnOnce() -> Result<serde_json::Value> + Send>>,
-}
-
-#[napi]
-impl Task for SeriesJsonTask {
-    type Output = serde_json::Value;
-    type JsValue = Json;
-
-    fn compute(&mut self) -> Result<Self::Output> {
-        let job = self.job.take().ok_or_else(|| js_err("task ran twice"))?;
-        guarded(self.what, job)
-    }
-
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(Json(output))
-    }
-}
-
-fn json_task(what: &'static str, job: impl FnOnce() -> Result<serde_json::Value> + Send + 'static) -> AsyncTask<SeriesJsonTask> {
-    AsyncTask::new(SeriesJsonTask { what, job: Some(Box::new(job)) })
-}
-
 /// Reads a series (from the store or from a file) and hands the columns to V8 without a copy.
 pub struct FundingArraysTask {
     what: &'static str,
@@ -94,7 +65,7 @@ fn arrays_task(what: &'static str, job: impl FnOnce() -> Result<FundingSeries> +
 
 /// Merges funding events given as typed arrays into the store (validated first; atomic write).
 #[napi(ts_return_type = "Promise<unknown>")]
-pub fn merge_funding(args: FundingMergeArgs, ts: Float64Array, rate: Float64Array) -> AsyncTask<SeriesJsonTask> {
+pub fn merge_funding(args: FundingMergeArgs, ts: Float64Array, rate: Float64Array) -> AsyncTask<JsonTask> {
     json_task("mergeFunding", move || {
         if ts.len() != rate.len() {
             return Err(js_err(format!("mergeFunding: {} timestamps but {} rates", ts.len(), rate.len())));
@@ -119,19 +90,19 @@ pub fn read_funding(args: FundingArgs) -> AsyncTask<FundingArraysTask> {
 
 /// Rows, first/last event, spacing and sources of a stored funding series.
 #[napi(ts_return_type = "Promise<unknown>")]
-pub fn funding_info(args: FundingArgs) -> AsyncTask<SeriesJsonTask> {
+pub fn funding_info(args: FundingArgs) -> AsyncTask<JsonTask> {
     json_task("fundingInfo", move || to_json(&Store::open(&args.store).funding_info(&symbol(&args.symbol)?).map_err(js_err)?))
 }
 
 /// Symbols with a stored funding series.
 #[napi(ts_return_type = "Promise<unknown>")]
-pub fn list_funding(store: String) -> AsyncTask<SeriesJsonTask> {
+pub fn list_funding(store: String) -> AsyncTask<JsonTask> {
     json_task("listFunding", move || to_json(&Store::open(&store).list_funding().map_err(js_err)?))
 }
 
 /// Imports a funding-rate file (freqtrade feather, Parquet, CSV) into the store.
 #[napi(ts_return_type = "Promise<unknown>")]
-pub fn import_funding(args: FundingImportArgs) -> AsyncTask<SeriesJsonTask> {
+pub fn import_funding(args: FundingImportArgs) -> AsyncTask<JsonTask> {
     json_task("importFunding", move || {
         let report = import_funding_file(
             &Store::open(&args.store),

@@ -1,11 +1,11 @@
 //! Bar store functions: import, merge, read (Arrow IPC or typed arrays), info, list, check.
-use crate::convert::{guarded, interval, js_err, symbol, to_json, Json};
+use crate::convert::{guarded, interval, js_err, json_task, on_conflict, symbol, to_json, Json, JsonTask};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tradelab_core::Bars;
-use tradelab_data::{import_file, ImportOptions, OnConflict, Progress, Store};
+use tradelab_data::{import_file, ImportOptions, Progress, Store};
 
 /// A progress counter the caller polls while an async call runs (`done` of `total` units).
 #[napi]
@@ -43,10 +43,6 @@ impl Default for ProgressHandle {
 
 fn progress_of(p: Option<&ProgressHandle>) -> Arc<Progress> {
     p.map(|h| h.inner.clone()).unwrap_or_default()
-}
-
-fn on_conflict(s: Option<&str>) -> Result<OnConflict> {
-    s.unwrap_or("error").parse::<OnConflict>().map_err(js_err)
 }
 
 #[napi(object)]
@@ -178,30 +174,6 @@ impl Task for ReadIpcTask {
 #[napi]
 pub fn read_bars_ipc(args: DatasetArgs) -> AsyncTask<ReadIpcTask> {
     AsyncTask::new(ReadIpcTask { args })
-}
-
-pub struct JsonTask {
-    what: &'static str,
-    job: Option<Box<dyn FnOnce() -> Result<serde_json::Value> + Send>>,
-}
-
-#[napi]
-impl Task for JsonTask {
-    type Output = serde_json::Value;
-    type JsValue = Json;
-
-    fn compute(&mut self) -> Result<Self::Output> {
-        let job = self.job.take().ok_or_else(|| js_err("task ran twice"))?;
-        guarded(self.what, job)
-    }
-
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(Json(output))
-    }
-}
-
-fn json_task(what: &'static str, job: impl FnOnce() -> Result<serde_json::Value> + Send + 'static) -> AsyncTask<JsonTask> {
-    AsyncTask::new(JsonTask { what, job: Some(Box::new(job)) })
 }
 
 /// Rows, first/last bar, gaps and sources of one dataset.

@@ -10,20 +10,17 @@
 //! The directory `funding` is not an interval name, so [`Store::list`] (which looks for
 //! `bars.parquet`) never mistakes a series for a bar set.
 use crate::arrow_bars::TS_NAMES;
-use crate::store::{OnConflict, SourceRecord, Store};
+use crate::parquet_io::{read_batches, read_kv, write_batch_atomic};
+use crate::store::{refuse_symlinks, OnConflict, SourceRecord, Store};
 use crate::DataError;
 use arrow::array::{Array, ArrayRef, Float64Array, Int64Array, LargeStringArray, RecordBatch, StringArray};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufReader, Write};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tradelab_core::time::{epoch_to_ms, format_ms, parse_timestamp};
@@ -214,7 +211,9 @@ impl Store {
     /// identical events skipped (re-running a download changes nothing and leaves the file
     /// untouched), differing rates follow `on_conflict`. `file` names the origin in errors.
     pub fn merge_funding(&self, symbol: &Symbol, incoming: &FundingSeries, on_conflict: OnConflict, source: &str, file: &Path) -> Result<FundingMergeReport, DataError> {
-        self.refuse_funding_symlinks(symbol)?;
+        // Same rule as for bars: no writing through a symlink that could alias another symbol.
+        let sym_dir = self.root().join(symbol.key());
+        refuse_symlinks(&[&sym_dir, &sym_dir.join(FUNDING_DIR), &sym_dir.join(FUNDING_DIR).join(SERIES_FILE)])?;
         incoming.validate(file)?;
         let path = self.funding_path(symbol);
         let (existing, mut kv) = if path.is_file() { read_series_parquet(&path)? } else { (FundingSeries::default(), BTreeMap::new()) };
@@ -299,22 +298,6 @@ impl Store {
             written: changed,
             info,
         })
-    }
-
-    /// Same rule as for bars: no writing through a symlink that could alias another symbol.
-    fn refuse_funding_symlinks(&self, symbol: &Symbol) -> Result<(), DataError> {
-        let sym_dir = self.root().join(symbol.key());
-        let dir = sym_dir.join(FUNDING_DIR);
-        let file = dir.join(SERIES_FILE);
-        for p in [&sym_dir, &dir, &file] {
-            if let Ok(m) = std::fs::symlink_metadata(p) {
-                if m.file_type().is_symlink() {
-                    let target = std::fs::read_link(p).unwrap_or_default();
-                    return Err(DataError::Symlink { link: p.clone(), target });
-                }
-            }
-        }
-        Ok(())
     }
 }
 
@@ -504,72 +487,18 @@ fn series_schema() -> Schema {
     ])
 }
 
-fn read_kv(path: &Path) -> Option<BTreeMap<String, String>> {
-    let f = File::open(path).ok()?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(f).ok()?;
-    let mut kv = BTreeMap::new();
-    for p in builder.metadata().file_metadata().key_value_metadata()? {
-        if let Some(v) = &p.value {
-            kv.insert(p.key.clone(), v.clone());
-        }
-    }
-    Some(kv)
-}
-
 fn read_series_parquet(path: &Path) -> Result<(FundingSeries, BTreeMap<String, String>), DataError> {
-    let f = File::open(path).map_err(|e| DataError::io(path, e))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| DataError::bad_file(path, format!("not a readable Parquet file: {e}")))?;
-    let mut kv = BTreeMap::new();
-    if let Some(pairs) = builder.metadata().file_metadata().key_value_metadata() {
-        for p in pairs {
-            if let Some(v) = &p.value {
-                kv.insert(p.key.clone(), v.clone());
-            }
-        }
-    }
-    let schema = builder.schema().clone();
-    let reader = builder.build().map_err(|e| DataError::bad_file(path, e.to_string()))?;
-    let batches = reader.collect::<Result<Vec<_>, _>>().map_err(|e| DataError::bad_file(path, e.to_string()))?;
+    let (schema, batches, kv) = read_batches(path)?;
     Ok((batches_to_funding(&schema, &batches, path)?, kv))
 }
 
-/// Temp file in the same directory, fsync, rename, fsync the directory: readers see the old file
-/// or the new one, never a torn one.
 fn write_series_atomic(path: &Path, s: &FundingSeries, kv: &BTreeMap<String, String>) -> Result<(), DataError> {
-    let dir = path.parent().ok_or_else(|| DataError::bad_file(path, "no parent directory"))?;
-    std::fs::create_dir_all(dir).map_err(|e| DataError::io(dir, e))?;
-    let tmp = dir.join(format!(
-        ".{SERIES_FILE}.tmp-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
-    ));
-    let write = || -> Result<(), DataError> {
-        let batch = RecordBatch::try_new(
-            Arc::new(series_schema()),
-            vec![Arc::new(Int64Array::from(s.ts.clone())) as ArrayRef, Arc::new(Float64Array::from(s.rate.clone())) as ArrayRef],
-        )
-        .map_err(|e| DataError::bad_file(&tmp, e.to_string()))?;
-        let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
-            .set_key_value_metadata(Some(kv.iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())).collect()))
-            .build();
-        let f = File::create(&tmp).map_err(|e| DataError::io(&tmp, e))?;
-        let mut w = ArrowWriter::try_new(f, batch.schema(), Some(props)).map_err(|e| DataError::bad_file(&tmp, e.to_string()))?;
-        w.write(&batch).map_err(|e| DataError::bad_file(&tmp, e.to_string()))?;
-        let mut f = w.into_inner().map_err(|e| DataError::bad_file(&tmp, e.to_string()))?;
-        f.flush().map_err(|e| DataError::io(&tmp, e))?;
-        f.sync_all().map_err(|e| DataError::io(&tmp, e))?;
-        std::fs::rename(&tmp, path).map_err(|e| DataError::io(path, e))
-    };
-    let r = write();
-    if r.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-        return r;
-    }
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    let batch = RecordBatch::try_new(
+        Arc::new(series_schema()),
+        vec![Arc::new(Int64Array::from(s.ts.clone())) as ArrayRef, Arc::new(Float64Array::from(s.rate.clone())) as ArrayRef],
+    )
+    .map_err(|e| DataError::bad_file(path, e.to_string()))?;
+    write_batch_atomic(path, &batch, kv)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //!
 //! One file per set keeps every update a single atomic rename. Hourly data is small (8,760 rows
 //! a year), so rewriting the file on merge costs milliseconds.
-use crate::parquet_io::{read_parquet, write_parquet_atomic};
+use crate::parquet_io::{read_kv, read_parquet, write_parquet_atomic};
 use crate::DataError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -221,23 +221,6 @@ impl Store {
         Ok(out)
     }
 
-    /// Refuses to write when any path component inside the store is a symlink: aliases such as
-    /// `trainingdatahourlybinance -> binance_spot_hourly` let one dataset overwrite another.
-    fn refuse_symlinks(&self, symbol: &Symbol, interval: Interval) -> Result<(), DataError> {
-        let sym_dir = self.root.join(symbol.key());
-        let iv_dir = sym_dir.join(interval.name());
-        let file = iv_dir.join(BARS_FILE);
-        for p in [&sym_dir, &iv_dir, &file] {
-            if let Ok(m) = std::fs::symlink_metadata(p) {
-                if m.file_type().is_symlink() {
-                    let target = std::fs::read_link(p).unwrap_or_default();
-                    return Err(DataError::Symlink { link: p.clone(), target });
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// Merges validated, sorted `incoming` bars into the dataset. Bars with new timestamps are
     /// added; identical bars are skipped (so re-importing changes nothing and leaves the file
     /// untouched); differing bars follow `on_conflict`. `file` names the origin in errors.
@@ -250,7 +233,8 @@ impl Store {
         source: &str,
         file: &Path,
     ) -> Result<MergeReport, DataError> {
-        self.refuse_symlinks(symbol, interval)?;
+        let sym_dir = self.root.join(symbol.key());
+        refuse_symlinks(&[&sym_dir, &sym_dir.join(interval.name()), &self.bars_path(symbol, interval)])?;
         if let Some(v) = validate_bars(incoming, interval).err() {
             return Err(DataError::BadRow { file: file.to_path_buf(), row: v.row + 1, line: None, message: v.to_string() });
         }
@@ -316,17 +300,22 @@ impl Store {
     }
 }
 
+/// Refuses to write when any of `paths` (components inside the store) is a symlink: aliases such
+/// as `trainingdatahourlybinance -> binance_spot_hourly` let one dataset overwrite another.
+pub(crate) fn refuse_symlinks(paths: &[&Path]) -> Result<(), DataError> {
+    for p in paths {
+        if let Ok(m) = std::fs::symlink_metadata(p) {
+            if m.file_type().is_symlink() {
+                let target = std::fs::read_link(p).unwrap_or_default();
+                return Err(DataError::Symlink { link: p.to_path_buf(), target });
+            }
+        }
+    }
+    Ok(())
+}
+
 fn read_symbol_name(file: &Path) -> Option<String> {
-    let f = std::fs::File::open(file).ok()?;
-    let reader = parquet::file::serialized_reader::SerializedFileReader::new(f).ok()?;
-    use parquet::file::reader::FileReader;
-    reader
-        .metadata()
-        .file_metadata()
-        .key_value_metadata()?
-        .iter()
-        .find(|kv| kv.key == KV_SYMBOL)
-        .and_then(|kv| kv.value.clone())
+    read_kv(file)?.get(KV_SYMBOL).cloned()
 }
 
 #[derive(Debug, Default)]

@@ -2,17 +2,13 @@
 //!
 //! Results come from other crates as serde-serialisable rows; `Table::from_json_rows` turns them
 //! into typed columns so no result type needs to know about Arrow.
+use crate::parquet_io::write_batch_atomic;
 use crate::DataError;
 use arrow::array::{ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::ipc::writer::StreamWriter;
-use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -117,27 +113,7 @@ impl Table {
     /// Writes the table as zstd Parquet, atomically (temp file + rename).
     pub fn write_parquet(&self, path: &Path) -> Result<(), DataError> {
         let batch = self.to_batch().map_err(|e| DataError::bad_file(path, e.to_string()))?;
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| DataError::io(dir, e))?;
-        let tmp = dir.join(format!(".{}.tmp-{}", path.file_name().and_then(|s| s.to_str()).unwrap_or("table"), std::process::id()));
-        let write = || -> Result<(), DataError> {
-            let props = WriterProperties::builder()
-                .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
-                .set_key_value_metadata(Some(self.metadata.iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())).collect()))
-                .build();
-            let f = std::fs::File::create(&tmp).map_err(|e| DataError::io(&tmp, e))?;
-            let mut w = ArrowWriter::try_new(f, batch.schema(), Some(props)).map_err(|e| DataError::bad_file(&tmp, e.to_string()))?;
-            w.write(&batch).map_err(|e| DataError::bad_file(&tmp, e.to_string()))?;
-            let mut f = w.into_inner().map_err(|e| DataError::bad_file(&tmp, e.to_string()))?;
-            f.flush().map_err(|e| DataError::io(&tmp, e))?;
-            f.sync_all().map_err(|e| DataError::io(&tmp, e))?;
-            std::fs::rename(&tmp, path).map_err(|e| DataError::io(path, e))
-        };
-        let r = write();
-        if r.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        r
+        write_batch_atomic(path, &batch, &self.metadata)
     }
 }
 
