@@ -5,6 +5,9 @@ import { readFileSync } from "node:fs";
 import { dataCommand } from "./cli/data.js";
 import { featureCommands } from "./cli/features.js";
 import { simCommands } from "./cli/sim.js";
+import { trainCommands } from "./cli/train.js";
+import { runsCommands } from "./cli/runs.js";
+import { demoCommands } from "./cli/demo.js";
 
 function version(): string {
   try {
@@ -24,7 +27,7 @@ export function buildProgram(): Command {
     .version(version())
     .showHelpAfterError("(add --help for usage)");
   program.addCommand(dataCommand());
-  for (const c of [...simCommands(), ...featureCommands()]) program.addCommand(c);
+  for (const c of [...simCommands(), ...featureCommands(), ...trainCommands(), ...runsCommands(), ...demoCommands()]) program.addCommand(c);
   return program;
 }
 

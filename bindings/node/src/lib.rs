@@ -5,6 +5,7 @@
 
 mod convert;
 mod features;
+mod registry;
 mod series;
 mod sim;
 mod store;

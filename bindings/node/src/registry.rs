@@ -1,0 +1,1 @@
+//! registry bindings (in progress)
