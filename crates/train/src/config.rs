@@ -1,0 +1,594 @@
+//! The training config (camelCase JSON, unknown fields rejected). Every field is documented in
+//! `crates/train/README.md`; defaults are small enough to train on a 2-core CPU in minutes.
+use crate::error::{Result, TrainError};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use tradelab_core::Interval;
+use tradelab_sim::{FillRule, SimParams};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Bar store root; `--store` overrides it. Relative paths are relative to the working directory.
+    #[serde(default = "default_store")]
+    pub store: String,
+    /// One or more symbols. The first is the target: checkpoint selection uses its validation split.
+    pub symbols: Vec<String>,
+    #[serde(default = "default_interval")]
+    pub interval: String,
+    #[serde(default)]
+    pub splits: SplitConfig,
+    /// A `tradelab_features::FeatureSpec` (camelCase); omitted = the standard hourly set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<serde_json::Value>,
+    #[serde(default)]
+    pub decode: DecodeConfig,
+    #[serde(default)]
+    pub model: ModelConfig,
+    #[serde(default)]
+    pub optimizer: OptimConfig,
+    #[serde(default)]
+    pub training: TrainingConfig,
+    #[serde(default)]
+    pub sim: SimConfig,
+    /// Quantile forecaster settings (`train-forecaster`).
+    #[serde(default)]
+    pub forecaster: ForecasterConfig,
+    /// CPU threads for libtorch (intra-op). Fixed so runs repeat exactly.
+    #[serde(default = "default_threads")]
+    pub threads: i32,
+}
+
+fn default_store() -> String {
+    "data/store".into()
+}
+fn default_interval() -> String {
+    "1h".into()
+}
+fn default_threads() -> i32 {
+    2
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct SplitConfig {
+    /// Validation = the `valDays` before the test split.
+    pub val_days: f64,
+    /// Test = the last `testDays` of the data. Locked: see `eval --split test`.
+    pub test_days: f64,
+    /// Bars dropped between the end of training windows and the validation split; `None` = seqLen.
+    pub purge_bars: Option<usize>,
+    /// Keep only the most recent N days of training bars (features still see older bars).
+    pub max_train_days: Option<f64>,
+}
+
+impl Default for SplitConfig {
+    fn default() -> Self {
+        SplitConfig { val_days: 20.0, test_days: 20.0, purge_bars: None, max_train_days: None }
+    }
+}
+
+/// Where the buy/sell price band comes from (seed §4.1 midpoint mode).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]
+pub enum BandConfig {
+    /// lo/hi = p50 of the forecast low/high over the next `horizon` bars, issued at the close of
+    /// the decision bar, from a `tradelab_features` forecaster (by registry name, or a neural
+    /// forecaster checkpoint directory written by `train-forecaster`).
+    #[serde(rename_all = "camelCase")]
+    Forecast {
+        #[serde(default = "default_band_model")]
+        model: String,
+        #[serde(default = "default_horizon")]
+        horizon: u32,
+        #[serde(default)]
+        checkpoint: Option<String>,
+    },
+    /// Fallback without a forecaster: lo/hi = close × (1 ∓ k × σ), σ = rolling std of 1-bar log
+    /// returns over `window` bars ending at the decision bar.
+    #[serde(rename_all = "camelCase")]
+    Vol {
+        #[serde(default = "default_vol_window")]
+        window: usize,
+        #[serde(default = "default_vol_k")]
+        k: f64,
+    },
+}
+
+fn default_band_model() -> String {
+    "ewma-vol".into()
+}
+fn default_horizon() -> u32 {
+    1
+}
+fn default_vol_window() -> usize {
+    24
+}
+fn default_vol_k() -> f64 {
+    1.5
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct DecodeConfig {
+    pub band: BandConfig,
+    /// sell >= buy + close × minGap (fraction; 0.0003 = 3 bps).
+    pub min_gap: f64,
+}
+
+impl Default for DecodeConfig {
+    fn default() -> Self {
+        DecodeConfig { band: BandConfig::Vol { window: 24, k: 1.5 }, min_gap: 0.0003 }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Arch {
+    Nano,
+    Classic,
+}
+
+impl Arch {
+    pub fn name(self) -> &'static str {
+        match self {
+            Arch::Nano => "nano",
+            Arch::Classic => "classic",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ModelConfig {
+    pub arch: Arch,
+    pub d_model: i64,
+    pub layers: i64,
+    pub heads: i64,
+    /// nano: key/value heads (grouped-query attention); must divide `heads`.
+    pub kv_heads: i64,
+    /// nano: sliding attention window W (position t sees t−W+1..=t).
+    pub window: i64,
+    /// Bars per window (72–96 in the seed).
+    pub seq_len: i64,
+    pub mlp_mult: i64,
+    pub dropout: f64,
+    /// nano: logits ← c·tanh(logits/c); 0 disables.
+    pub softcap: f64,
+    /// nano: value embeddings in layers whose index is a multiple of this; 0 disables.
+    pub value_embed_every: i64,
+    /// nano: residual scalars after each sublayer, x ← α·x + β·x0 (α init, β init).
+    pub residual_init: f64,
+    pub skip_init: f64,
+    pub rope_base: f64,
+    /// classic: pre-norm (true) or post-norm (false, the seed's PyTorch default) encoder blocks.
+    pub pre_norm: bool,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig {
+            arch: Arch::Nano,
+            d_model: 64,
+            layers: 2,
+            heads: 4,
+            kv_heads: 2,
+            window: 64,
+            seq_len: 72,
+            mlp_mult: 4,
+            dropout: 0.0,
+            softcap: 12.0,
+            value_embed_every: 2,
+            residual_init: 1.0,
+            skip_init: 0.0,
+            rope_base: 10_000.0,
+            pre_norm: true,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum OptimKind {
+    /// Muon for 2-D hidden weights, AdamW for embed/head/norms/scalars.
+    Muon,
+    /// AdamW for everything (at `adamLr`).
+    Adamw,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum LrSchedule {
+    Cosine,
+    Linear,
+    Constant,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct OptimConfig {
+    pub kind: OptimKind,
+    /// Muon learning rate.
+    pub lr: f64,
+    /// AdamW learning rate.
+    pub adam_lr: f64,
+    pub weight_decay: f64,
+    pub momentum: f64,
+    pub ns_steps: usize,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    pub warmup_steps: usize,
+    pub schedule: LrSchedule,
+    /// LR multiplier reached at the last step (cosine/linear).
+    pub final_lr_frac: f64,
+    /// Global gradient-norm clip; 0 disables.
+    pub grad_clip: f64,
+}
+
+impl Default for OptimConfig {
+    fn default() -> Self {
+        OptimConfig {
+            kind: OptimKind::Muon,
+            lr: 0.02,
+            adam_lr: 0.003,
+            weight_decay: 1e-4,
+            momentum: 0.95,
+            ns_steps: 5,
+            beta1: 0.9,
+            beta2: 0.95,
+            eps: 1e-8,
+            warmup_steps: 20,
+            schedule: LrSchedule::Cosine,
+            final_lr_frac: 0.1,
+            grad_clip: 1.0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct TemperatureConfig {
+    /// Soft-fill temperature (fraction of price) at the first step, annealed geometrically
+    /// to `end` at the last step.
+    pub start: f64,
+    pub end: f64,
+}
+
+impl Default for TemperatureConfig {
+    fn default() -> Self {
+        TemperatureConfig { start: 0.01, end: 0.0005 }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct TrainingConfig {
+    pub epochs: usize,
+    pub batch_size: usize,
+    /// Batches per epoch; `None` = one pass over the (shuffled) training windows.
+    pub steps_per_epoch: Option<usize>,
+    pub seed: u64,
+    /// λ in loss = −Sortino − λ·(annualised mean return).
+    pub return_weight: f64,
+    pub temperature: TemperatureConfig,
+    /// Stride between training window starts (1 = every bar).
+    pub window_stride: usize,
+}
+
+impl Default for TrainingConfig {
+    fn default() -> Self {
+        TrainingConfig {
+            epochs: 4,
+            batch_size: 32,
+            steps_per_epoch: Some(60),
+            seed: 7,
+            return_weight: 0.08,
+            temperature: TemperatureConfig::default(),
+            window_stride: 1,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum FillKind {
+    Touch,
+    Cross,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct SimConfig {
+    pub decision_lag: usize,
+    pub maker_fee: f64,
+    pub taker_fee: f64,
+    pub fill: FillKind,
+    /// With `fill: "cross"`: the bar must trade through the limit by this fraction.
+    pub fill_buffer: f64,
+    pub starting_cash: f64,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            decision_lag: 1,
+            maker_fee: 0.001,
+            taker_fee: 0.001,
+            fill: FillKind::Touch,
+            fill_buffer: 0.0005,
+            starting_cash: 10_000.0,
+        }
+    }
+}
+
+impl SimConfig {
+    /// The exact simulator's parameters for this config (everything else at its honest default).
+    pub fn params(&self, interval: Interval) -> SimParams {
+        SimParams {
+            decision_lag: self.decision_lag,
+            fill_rule: match self.fill {
+                FillKind::Touch => FillRule::Touch,
+                FillKind::Cross => FillRule::Cross { buffer: self.fill_buffer },
+            },
+            maker_fee: self.maker_fee,
+            taker_fee: self.taker_fee,
+            starting_cash: self.starting_cash,
+            interval_ms: interval.ms(),
+            ..SimParams::default()
+        }
+    }
+
+    /// Fill buffer the differentiable simulator applies (0 for touch).
+    pub fn buffer(&self) -> f64 {
+        match self.fill {
+            FillKind::Touch => 0.0,
+            FillKind::Cross => self.fill_buffer,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ForecasterConfig {
+    /// Forecast horizons in bars.
+    pub horizons: Vec<u32>,
+    pub quantiles: Vec<f64>,
+    pub d_model: i64,
+    /// Causal convolution kernel size and layers.
+    pub kernel: i64,
+    pub layers: i64,
+    pub seq_len: i64,
+    pub epochs: usize,
+    pub steps_per_epoch: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+}
+
+impl Default for ForecasterConfig {
+    fn default() -> Self {
+        ForecasterConfig {
+            horizons: vec![1, 4, 24],
+            quantiles: vec![0.1, 0.5, 0.9],
+            d_model: 32,
+            kernel: 4,
+            layers: 3,
+            seq_len: 48,
+            epochs: 3,
+            steps_per_epoch: 60,
+            batch_size: 64,
+            lr: 0.003,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Reads and validates a config file; errors name the file and the JSON path of the field.
+    pub fn load(path: &Path) -> Result<TrainConfig> {
+        let text = std::fs::read_to_string(path).map_err(|e| TrainError::file(path, e))?;
+        Self::from_json(&text).map_err(|e| match e {
+            TrainError::Config { field, message } => {
+                TrainError::file(path, format!("config field {field}: {message}"))
+            }
+            other => other,
+        })
+    }
+
+    pub fn from_json(text: &str) -> Result<TrainConfig> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let cfg: TrainConfig = serde_path_to_error::deserialize(de).map_err(|e| {
+            let field = e.path().to_string();
+            TrainError::config(if field == "." { "(top level)".into() } else { field }, e.inner().to_string())
+        })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn interval(&self) -> Result<Interval> {
+        self.interval
+            .parse::<Interval>()
+            .map_err(|e| TrainError::config("interval", e.to_string()))
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        let bad = |f: &str, m: String| Err(TrainError::config(f, m));
+        if self.symbols.is_empty() {
+            return bad("symbols", "needs at least one symbol".into());
+        }
+        for (i, s) in self.symbols.iter().enumerate() {
+            if let Err(e) = tradelab_core::Symbol::parse(s) {
+                return bad(&format!("symbols[{i}]"), e.to_string());
+            }
+        }
+        self.interval()?;
+        let pos = |f: &str, v: f64| -> Result<()> {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                bad(f, format!("must be finite and > 0 (got {v})"))
+            }
+        };
+        pos("splits.valDays", self.splits.val_days)?;
+        pos("splits.testDays", self.splits.test_days)?;
+        if let Some(d) = self.splits.max_train_days {
+            pos("splits.maxTrainDays", d)?;
+        }
+        let m = &self.model;
+        let ge1 = |f: &str, v: i64| -> Result<()> {
+            if v >= 1 {
+                Ok(())
+            } else {
+                bad(f, format!("must be >= 1 (got {v})"))
+            }
+        };
+        ge1("model.dModel", m.d_model)?;
+        ge1("model.layers", m.layers)?;
+        ge1("model.heads", m.heads)?;
+        ge1("model.kvHeads", m.kv_heads)?;
+        ge1("model.window", m.window)?;
+        ge1("model.mlpMult", m.mlp_mult)?;
+        if m.seq_len < 2 || m.seq_len > 4096 {
+            return bad("model.seqLen", format!("must be in [2, 4096] (got {})", m.seq_len));
+        }
+        if m.d_model % m.heads != 0 {
+            return bad("model.heads", format!("must divide dModel {} (got {})", m.d_model, m.heads));
+        }
+        if (m.d_model / m.heads) % 2 != 0 && m.arch == Arch::Nano {
+            return bad("model.heads", "dModel/heads must be even for RoPE".into());
+        }
+        if m.heads % m.kv_heads != 0 {
+            return bad("model.kvHeads", format!("must divide heads {} (got {})", m.heads, m.kv_heads));
+        }
+        if !(0.0..1.0).contains(&m.dropout) {
+            return bad("model.dropout", format!("must be in [0, 1) (got {})", m.dropout));
+        }
+        if !(m.softcap.is_finite() && m.softcap >= 0.0) {
+            return bad("model.softcap", format!("must be >= 0 (got {})", m.softcap));
+        }
+        if m.value_embed_every < 0 {
+            return bad("model.valueEmbedEvery", "must be >= 0".into());
+        }
+        let o = &self.optimizer;
+        pos("optimizer.lr", o.lr)?;
+        pos("optimizer.adamLr", o.adam_lr)?;
+        if !(o.weight_decay.is_finite() && o.weight_decay >= 0.0) {
+            return bad("optimizer.weightDecay", "must be >= 0".into());
+        }
+        for (f, v) in [("optimizer.momentum", o.momentum), ("optimizer.beta1", o.beta1), ("optimizer.beta2", o.beta2)] {
+            if !(0.0..1.0).contains(&v) {
+                return bad(f, format!("must be in [0, 1) (got {v})"));
+            }
+        }
+        pos("optimizer.eps", o.eps)?;
+        if !(o.final_lr_frac.is_finite() && (0.0..=1.0).contains(&o.final_lr_frac)) {
+            return bad("optimizer.finalLrFrac", "must be in [0, 1]".into());
+        }
+        if !(o.grad_clip.is_finite() && o.grad_clip >= 0.0) {
+            return bad("optimizer.gradClip", "must be >= 0".into());
+        }
+        let t = &self.training;
+        if t.epochs == 0 {
+            return bad("training.epochs", "must be >= 1".into());
+        }
+        if t.batch_size == 0 {
+            return bad("training.batchSize", "must be >= 1".into());
+        }
+        if t.steps_per_epoch == Some(0) {
+            return bad("training.stepsPerEpoch", "must be >= 1 (or absent)".into());
+        }
+        if t.window_stride == 0 {
+            return bad("training.windowStride", "must be >= 1".into());
+        }
+        if !t.return_weight.is_finite() {
+            return bad("training.returnWeight", "must be finite".into());
+        }
+        pos("training.temperature.start", t.temperature.start)?;
+        pos("training.temperature.end", t.temperature.end)?;
+        let s = &self.sim;
+        if s.decision_lag as i64 >= m.seq_len - 1 {
+            return bad("sim.decisionLag", format!("must be < seqLen - 1 ({})", m.seq_len - 1));
+        }
+        if s.decision_lag == 0 {
+            // Allowed, but the exact simulator labels every result OPTIMISTIC.
+        }
+        for (f, v) in [("sim.makerFee", s.maker_fee), ("sim.takerFee", s.taker_fee), ("sim.fillBuffer", s.fill_buffer)] {
+            if !(v.is_finite() && (0.0..0.5).contains(&v)) {
+                return bad(f, format!("must be in [0, 0.5) (got {v})"));
+            }
+        }
+        pos("sim.startingCash", s.starting_cash)?;
+        if !(self.decode.min_gap.is_finite() && self.decode.min_gap >= 0.0) {
+            return bad("decode.minGap", "must be >= 0".into());
+        }
+        match &self.decode.band {
+            BandConfig::Vol { window, k } => {
+                if *window < 2 {
+                    return bad("decode.band.window", "must be >= 2".into());
+                }
+                pos("decode.band.k", *k)?;
+            }
+            BandConfig::Forecast { horizon, .. } => {
+                if *horizon == 0 {
+                    return bad("decode.band.horizon", "must be >= 1".into());
+                }
+            }
+        }
+        if !(1..=64).contains(&self.threads) {
+            return bad("threads", format!("must be in [1, 64] (got {})", self.threads));
+        }
+        let f = &self.forecaster;
+        if f.horizons.is_empty() || f.horizons.contains(&0) {
+            return bad("forecaster.horizons", "needs horizons >= 1".into());
+        }
+        if f.quantiles.is_empty() || f.quantiles.iter().any(|q| !(*q > 0.0 && *q < 1.0)) {
+            return bad("forecaster.quantiles", "needs quantiles in (0, 1)".into());
+        }
+        ge1("forecaster.dModel", f.d_model)?;
+        ge1("forecaster.kernel", f.kernel)?;
+        ge1("forecaster.layers", f.layers)?;
+        if f.seq_len < 2 {
+            return bad("forecaster.seqLen", "must be >= 2".into());
+        }
+        if f.epochs == 0 || f.steps_per_epoch == 0 || f.batch_size == 0 {
+            return bad("forecaster.epochs", "epochs, stepsPerEpoch and batchSize must be >= 1".into());
+        }
+        pos("forecaster.lr", f.lr)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let c = TrainConfig::from_json(r#"{"symbols":["SOL/USDT"]}"#).unwrap();
+        assert_eq!(c.model.seq_len, 72);
+        assert_eq!(c.sim.decision_lag, 1);
+        assert_eq!(c.sim.params(c.interval().unwrap()).describe().text, "lag 1 · touch · maker 0.1% / taker 0.1%");
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = TrainConfig::from_json(r#"{"symbols":["SOL/USDT"],"model":{"dModel":"x"}}"#).unwrap_err();
+        assert!(e.to_string().starts_with("config field model.dModel:"), "{e}");
+        let e = TrainConfig::from_json(r#"{"symbols":["SOL/USDT"],"model":{"dmodel":64}}"#).unwrap_err();
+        assert!(e.to_string().contains("unknown field `dmodel`"), "{e}");
+        let e = TrainConfig::from_json(r#"{"symbols":["SOL/USDT"],"model":{"heads":3}}"#).unwrap_err();
+        assert!(e.to_string().starts_with("config field model.heads:"), "{e}");
+        let e = TrainConfig::from_json(r#"{"symbols":[]}"#).unwrap_err();
+        assert!(e.to_string().starts_with("config field symbols:"), "{e}");
+        let e = TrainConfig::from_json(r#"{"symbols":["SOL/USDT"],"sim":{"makerFee":-1}}"#).unwrap_err();
+        assert!(e.to_string().starts_with("config field sim.makerFee:"), "{e}");
+    }
+
+    #[test]
+    fn band_kinds_parse() {
+        let c = TrainConfig::from_json(
+            r#"{"symbols":["SOL/USDT"],"decode":{"band":{"kind":"forecast","model":"ewma-vol","horizon":1}}}"#,
+        )
+        .unwrap();
+        assert!(matches!(c.decode.band, BandConfig::Forecast { horizon: 1, .. }));
+    }
+}
