@@ -1,0 +1,37 @@
+//! Errors of feature building, schemas, normalisers and forecasts. Messages name the feature,
+//! field or row so a caller can fix the input without reading code.
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum FeatureError {
+    #[error("invalid feature spec: `{field}` {reason}")]
+    InvalidSpec { field: String, reason: String },
+    #[error("bars are unusable: {0}")]
+    InvalidBars(String),
+    #[error("feature schema mismatch: {0}")]
+    SchemaMismatch(String),
+    #[error("normaliser: {0}")]
+    Normaliser(String),
+    #[error("forecast: {0}")]
+    Forecast(String),
+    #[error("unknown forecaster `{name}` (known: {known})")]
+    UnknownForecaster { name: String, known: String },
+    #[error("forecast cache {path}: {reason}")]
+    Cache { path: String, reason: String },
+    #[error(transparent)]
+    Data(Box<tradelab_data::DataError>),
+    #[error("arrow: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+}
+
+impl From<tradelab_data::DataError> for FeatureError {
+    fn from(e: tradelab_data::DataError) -> Self {
+        FeatureError::Data(Box::new(e))
+    }
+}
+
+impl FeatureError {
+    pub(crate) fn spec(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        FeatureError::InvalidSpec { field: field.into(), reason: reason.into() }
+    }
+}
