@@ -1,1 +1,15 @@
-//! placeholder: filled by the registry work
+//! Run registry: every backtest, sweep, train and eval run is one row in an embedded SQLite file
+//! (config, data hash, code version, metrics, artefact paths), so results can be listed, compared
+//! and turned into a progress log later. WAL mode and a busy timeout let several CLI processes
+//! record into the same file at once.
+mod error;
+mod input;
+mod record;
+mod registry;
+mod schema;
+
+pub use error::RegistryError;
+pub use input::{RunInput, RUN_KINDS};
+pub use record::{Comparison, MetricRow, RunFilter, RunRecord};
+pub use registry::Registry;
+pub use schema::SCHEMA_VERSION;

@@ -1,0 +1,27 @@
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("run registry {path}: {source}")]
+    Sqlite { path: PathBuf, source: rusqlite::Error },
+    #[error("run registry {path}: cannot create its directory: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("run registry {path}: schema version {found} is newer than this tradelab understands ({supported}); upgrade tradelab")]
+    NewerSchema { path: PathBuf, found: i64, supported: i64 },
+    #[error("run input: field `{field}`: {message}")]
+    BadField { field: String, message: String },
+    #[error("run input: {0}")]
+    BadInput(String),
+    #[error("run registry {path}: row {id}: column `{column}` holds invalid JSON: {message}")]
+    CorruptRow { path: PathBuf, id: String, column: &'static str, message: String },
+    #[error("no run matches '{0}' (see `tradelab runs list`)")]
+    NotFound(String),
+    #[error("run id prefix '{prefix}' is ambiguous: {} and {} more", candidates.first().map(String::as_str).unwrap_or("?"), candidates.len().saturating_sub(1))]
+    Ambiguous { prefix: String, candidates: Vec<String> },
+}
+
+impl RegistryError {
+    pub(crate) fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        RegistryError::BadField { field: field.into(), message: message.into() }
+    }
+}
