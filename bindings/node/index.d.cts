@@ -159,6 +159,18 @@ export declare function readFunding(args: FundingArgs): Promise<FundingArrays>
 /** Reads and validates a funding-rate file without storing it. */
 export declare function readFundingFileArrays(file: string): Promise<FundingArrays>
 
+/** Several runs side by side with their numeric metrics as rows. */
+export declare function registryCompare(path: string, ids: Array<string>): Promise<unknown>
+
+/** One run by id or unique id prefix. */
+export declare function registryGet(path: string, id: string): Promise<unknown>
+
+/** Lists runs, newest first. `filter_json`: `{ kind?, symbol?, limit? }`. */
+export declare function registryList(path: string, filterJson?: string | undefined | null): Promise<unknown>
+
+/** Records a run (JSON text of the RunInput) and resolves to the stored record. */
+export declare function registryRecord(path: string, inputJson: string): Promise<unknown>
+
 /** Runs a grid sweep on the lockstep kernel, off the event loop; poll `progress` for done/total. */
 export declare function sweep(args: SweepArgs, progress?: ProgressHandle | undefined | null): Promise<SweepOutput>
 

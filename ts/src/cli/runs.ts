@@ -1,6 +1,126 @@
-/** `tradelab runs ...` and `tradelab report ...` (in progress). */
-import type { Command } from "commander";
+/** `tradelab runs list|show|compare|log`: the run registry from the command line. */
+import { Command, Option } from "commander";
+import { TradelabError } from "../errors.js";
+import { openRegistry, progressLog, RUN_KINDS, type ProgressLogFormat, type RunKind, type RunRecord } from "../registry/index.js";
+import { isoMs, kvTable, printJson, table } from "./ui.js";
+
+const registryOption = () => new Option("--registry <file>", "run registry file (default: $TRADELAB_REGISTRY or ./tradelab-runs.sqlite)");
+
+function fmtMetric(v: unknown): string {
+  if (typeof v === "number") return Number.isInteger(v) ? String(v) : v.toFixed(4);
+  if (v === null || v === undefined) return "-";
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const windowText = (r: RunRecord) => (r.window ? `${day(r.window.first)}..${day(r.window.last)}` : "-");
+
+function listCommand(): Command {
+  return new Command("list")
+    .description("recorded runs, newest first")
+    .addOption(new Option("--kind <kind>", "only runs of this kind").choices([...RUN_KINDS]))
+    .option("--symbol <symbol>", "only runs on this symbol")
+    .option("--limit <n>", "at most n runs", "50")
+    .addOption(registryOption())
+    .option("--json", "print machine-readable JSON")
+    .action(async (o: { kind?: RunKind; symbol?: string; limit: string; registry?: string; json?: boolean }) => {
+      const limit = Number(o.limit);
+      if (!Number.isInteger(limit) || limit < 0) throw new TradelabError(`--limit: '${o.limit}' is not a whole number`);
+      const runs = await openRegistry(o.registry).list({ ...(o.kind ? { kind: o.kind } : {}), ...(o.symbol ? { symbol: o.symbol } : {}), limit });
+      if (o.json) return printJson(runs);
+      if (runs.length === 0) return void process.stdout.write("no runs recorded yet\n");
+      process.stdout.write(
+        table(
+          ["id", "kind", "created (UTC)", "symbols", "split", "window", "return", "sortino", "lag/fill"],
+          runs.map((r) => [
+            r.id,
+            r.kind,
+            isoMs(r.createdAt).slice(0, 16).replace("T", " "),
+            r.symbols.join(","),
+            r.split ?? "-",
+            windowText(r),
+            fmtMetric(r.metrics["totalReturn"]),
+            fmtMetric(r.metrics["sortino"]),
+            r.assumptions ? `${r.assumptions.decisionLag}/${r.assumptions.fillRule}${r.assumptions.optimistic ? " OPTIMISTIC" : ""}` : "-",
+          ]),
+        ) + "\n",
+      );
+    });
+}
+
+function showCommand(): Command {
+  return new Command("show")
+    .description("one run: config, data hash, code version, metrics, artefacts")
+    .argument("<id>", "run id or unique prefix")
+    .addOption(registryOption())
+    .option("--json", "print machine-readable JSON")
+    .action(async (id: string, o: { registry?: string; json?: boolean }) => {
+      const r = await openRegistry(o.registry).get(id);
+      if (o.json) return printJson(r);
+      const rows: [string, string][] = [
+        ["id", r.id],
+        ["kind", r.kind],
+        ["created", isoMs(r.createdAt)],
+        ["symbols", r.symbols.join(", ") || "-"],
+        ["interval", r.interval ?? "-"],
+        ["split / window", `${r.split ?? "-"} ${r.window ? `${isoMs(r.window.first)} .. ${isoMs(r.window.last)}` : ""}`],
+        ["assumptions", r.assumptions ? `${r.assumptions.text}${r.assumptions.optimistic ? ` [OPTIMISTIC: ${r.assumptions.warnings.join("; ")}]` : ""}` : "-"],
+        ["data hash", r.dataHash ?? "-"],
+        ["code version", r.codeVersion ?? "-"],
+        ["parent", r.parent ?? "-"],
+        ["notes", r.notes ?? "-"],
+      ];
+      for (const [k, v] of Object.entries(r.artifacts)) rows.push([`artefact ${k}`, v]);
+      for (const [k, v] of Object.entries(r.metrics)) rows.push([`metric ${k}`, fmtMetric(v)]);
+      process.stdout.write(kvTable(rows) + "\nconfig:\n" + JSON.stringify(r.config, null, 2) + "\n");
+    });
+}
+
+function compareCommand(): Command {
+  return new Command("compare")
+    .description("several runs side by side, one row per numeric metric")
+    .argument("<ids...>", "run ids or unique prefixes")
+    .addOption(registryOption())
+    .option("--json", "print machine-readable JSON")
+    .action(async (ids: string[], o: { registry?: string; json?: boolean }) => {
+      const c = await openRegistry(o.registry).compare(ids);
+      if (o.json) return printJson(c);
+      const meta = (label: string, f: (r: RunRecord) => string): (string | number)[] => [label, ...c.runs.map(f)];
+      process.stdout.write(
+        table(
+          ["", ...c.runs.map((r) => r.id)],
+          [
+            meta("kind", (r) => r.kind),
+            meta("symbols", (r) => r.symbols.join(",")),
+            meta("split", (r) => r.split ?? "-"),
+            meta("window", windowText),
+            meta("assumptions", (r) => (r.assumptions ? `${r.assumptions.text}${r.assumptions.optimistic ? " OPTIMISTIC" : ""}` : "-")),
+            ...c.metrics.map((m) => [m.metric, ...m.values.map(fmtMetric)]),
+          ],
+        ) + "\n",
+      );
+    });
+}
+
+function logCommand(): Command {
+  return new Command("log")
+    .description("regenerate the progress-log table (oldest first): timestamp, run, symbols, eval window, total_return, sortino, assumptions, notes")
+    .addOption(new Option("--format <format>", "output format").choices(["markdown", "json"]).default("markdown"))
+    .addOption(new Option("--kind <kind>", "only runs of this kind").choices([...RUN_KINDS]))
+    .option("--symbol <symbol>", "only runs on this symbol")
+    .addOption(registryOption())
+    .action(async (o: { format: ProgressLogFormat; kind?: RunKind; symbol?: string; registry?: string }) => {
+      const runs = await openRegistry(o.registry).list({ ...(o.kind ? { kind: o.kind } : {}), ...(o.symbol ? { symbol: o.symbol } : {}) });
+      process.stdout.write(progressLog(runs, o.format));
+    });
+}
 
 export function runsCommands(): Command[] {
-  return [];
+  const runs = new Command("runs")
+    .description("the run registry: every backtest, sweep, train and eval run (SQLite; --registry FILE or $TRADELAB_REGISTRY)")
+    .addCommand(listCommand())
+    .addCommand(showCommand())
+    .addCommand(compareCommand())
+    .addCommand(logCommand());
+  return [runs];
 }

@@ -1,0 +1,85 @@
+/** End-to-end: `tradelab backtest` / `sweep` record runs; `tradelab runs list|show|compare|log` read them. */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { runCli } from "../src/testing/cli.js";
+import { repoRoot, tempDir } from "../src/testing/paths.js";
+
+const store = path.join(repoRoot, "data/store");
+
+describe("tradelab runs", () => {
+  it("records backtest and sweep runs and lists, shows, compares and logs them", async () => {
+    const dir = tempDir();
+    const registry = path.join(dir, "runs.sqlite");
+    const report = path.join(dir, "report.html");
+    const env = { TRADELAB_REGISTRY: registry };
+
+    const bt = await runCli(
+      ["backtest", "--symbol", "SOL/USDT", "--strategy", "band", "--store", store, "--report", report, "--json"],
+      env,
+    );
+    expect(bt.stderr).toBe("");
+    expect(bt.code).toBe(0);
+    const btj = JSON.parse(bt.stdout) as { runId: string; report: string };
+    expect(btj.runId).toMatch(/^r-\d{8}-\d{6}-[0-9a-f]{4}$/);
+    expect(existsSync(report)).toBe(true);
+    expect(readFileSync(report, "utf8")).toContain("lag 1 · fill touch");
+
+    const cfg = path.join(dir, "sweep.json");
+    writeFileSync(cfg, JSON.stringify({ symbol: "ETH/USDT", strategy: { kind: "emaCross", fast: 12, slow: 26 }, grid: { fast: [6, 12], slow: [48, 96] } }));
+    const sw = await runCli(["sweep", "--config", cfg, "--store", store, "--registry", registry]);
+    expect(sw.code).toBe(0);
+    const swId = /recorded run (r-\S+)/.exec(sw.stdout)?.[1];
+    expect(swId).toBeDefined();
+
+    const unrecorded = await runCli(["backtest", "--symbol", "BTC/USDT", "--store", store, "--no-record", "--json"], env);
+    expect(unrecorded.code).toBe(0);
+    expect(JSON.parse(unrecorded.stdout).runId).toBeUndefined();
+
+    const list = await runCli(["runs", "list", "--json"], env);
+    expect(list.code).toBe(0);
+    const runs = JSON.parse(list.stdout) as { id: string; kind: string; symbols: string[]; dataHash: string; codeVersion: string; artifacts: Record<string, string>; metrics: Record<string, number> }[];
+    expect(runs.map((r) => r.kind)).toEqual(["sweep", "backtest"]);
+    const [sweepRun, btRun] = runs;
+    expect(btRun!.id).toBe(btj.runId);
+    expect(btRun!.artifacts.report).toBe(report);
+    expect(btRun!.dataHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(btRun!.codeVersion).toMatch(/^0\.\d+\.\d+\+/);
+    expect(sweepRun!.metrics.parameterSets).toBe(4);
+    expect(sweepRun!.symbols).toEqual(["ETH/USDT"]);
+
+    const filtered = await runCli(["runs", "list", "--kind", "sweep", "--registry", registry, "--json"]);
+    expect((JSON.parse(filtered.stdout) as unknown[]).length).toBe(1);
+    const bySymbol = await runCli(["runs", "list", "--symbol", "SOL/USDT", "--json"], env);
+    expect((JSON.parse(bySymbol.stdout) as { id: string }[]).map((r) => r.id)).toEqual([btj.runId]);
+
+    const table = await runCli(["runs", "list"], env);
+    expect(table.stdout).toContain(btj.runId);
+    expect(table.stdout).toContain("1/touch");
+
+    const show = await runCli(["runs", "show", btj.runId.slice(0, 20)], env);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain("lag 1 · touch · maker 0.1% / taker 0.1%");
+    expect(show.stdout).toContain('"kind": "band"');
+
+    const cmp = await runCli(["runs", "compare", btj.runId, swId!], env);
+    expect(cmp.code).toBe(0);
+    expect(cmp.stdout).toMatch(/sortino/);
+    const cmpJson = JSON.parse((await runCli(["runs", "compare", btj.runId, swId!, "--json"], env)).stdout) as { metrics: { metric: string; values: (number | null)[] }[] };
+    expect(cmpJson.metrics.find((m) => m.metric === "parameterSets")?.values).toEqual([null, 4]);
+
+    const log = await runCli(["runs", "log", "--format", "markdown"], env);
+    const lines = log.stdout.trim().split("\n");
+    expect(lines[0]).toBe("| Timestamp (UTC) | Run | Symbol(s) | Eval window | total_return | sortino | Assumptions | Notes |");
+    expect(lines).toHaveLength(4);
+    expect(lines[2]).toContain(`backtest ${btj.runId}`);
+    expect(lines[2]).toMatch(/full 2024-01-01\.\.2024-09-\d\d/);
+  });
+
+  it("fails clearly on an unknown id", async () => {
+    const registry = path.join(tempDir(), "runs.sqlite");
+    const r = await runCli(["runs", "show", "r-nope", "--registry", registry]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("no run matches 'r-nope'");
+  });
+});
