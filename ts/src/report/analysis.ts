@@ -1,0 +1,142 @@
+/**
+ * The numbers a report draws, computed from a backtest's curve and trades. Pure functions, so
+ * they are unit-tested here and the browser only plots.
+ */
+import type { Trade } from "../sim.js";
+
+/** Drawdown at each bar: equity / running peak − 1 (≤ 0). The peak starts at `startEquity`. */
+export function drawdown(equity: ArrayLike<number>, startEquity = equity[0] ?? 0): number[] {
+  const out = new Array<number>(equity.length);
+  let peak = startEquity;
+  for (let i = 0; i < equity.length; i++) {
+    const e = equity[i]!;
+    if (e > peak) peak = e;
+    out[i] = peak > 0 ? e / peak - 1 : 0;
+  }
+  return out;
+}
+
+/** Buy-and-hold equity: all-in at the first bar's close, `startEquity · close / close[0]`. */
+export function buyAndHold(close: ArrayLike<number>, startEquity: number): number[] {
+  const c0 = close[0] ?? 0;
+  return Array.from(close, (c) => (c0 > 0 ? (startEquity * c) / c0 : startEquity));
+}
+
+export interface MonthReturn {
+  year: number;
+  /** 0 = January. */
+  month: number;
+  ret: number;
+}
+
+/**
+ * Return of each calendar month (UTC): equity at the month's last bar over equity at the
+ * previous month's last bar (the first month starts from `startEquity`).
+ */
+export function monthlyReturns(ts: ArrayLike<number>, equity: ArrayLike<number>, startEquity = equity[0] ?? 0): MonthReturn[] {
+  const out: MonthReturn[] = [];
+  let prev = startEquity;
+  for (let i = 0; i < ts.length; i++) {
+    const d = new Date(ts[i]!);
+    const next = i + 1 < ts.length ? new Date(ts[i + 1]!) : undefined;
+    const monthEnds = !next || next.getUTCMonth() !== d.getUTCMonth() || next.getUTCFullYear() !== d.getUTCFullYear();
+    if (!monthEnds) continue;
+    const e = equity[i]!;
+    out.push({ year: d.getUTCFullYear(), month: d.getUTCMonth(), ret: prev > 0 ? e / prev - 1 : 0 });
+    prev = e;
+  }
+  return out;
+}
+
+/** A position from flat to flat: the buys that opened and grew it, the sells that closed it. */
+export interface RoundTrip {
+  entryTs: number;
+  entryBar: number;
+  /** null while the position is still open at the end of the data. */
+  exitTs: number | null;
+  exitBar: number | null;
+  /** Quantity-weighted average prices. */
+  entryPrice: number;
+  exitPrice: number | null;
+  qty: number;
+  fees: number;
+  /** Net cash out / net cash in − 1, fees included; null while open. */
+  ret: number | null;
+  fills: number;
+}
+
+/**
+ * Pairs buys and sells into round trips the way the simulator counts them: a trip opens when
+ * inventory leaves zero and closes when a sell brings it back to zero (within rounding).
+ */
+export function roundTrips(trades: readonly Trade[]): RoundTrip[] {
+  const out: RoundTrip[] = [];
+  let open: { t: RoundTrip; inv: number; buyQty: number; buyNotional: number; sellQty: number; sellNotional: number; cashOut: number; cashIn: number } | null = null;
+  for (const tr of trades) {
+    if (tr.side === "buy") {
+      if (!open) {
+        open = {
+          t: { entryTs: tr.ts, entryBar: tr.bar, exitTs: null, exitBar: null, entryPrice: tr.price, exitPrice: null, qty: 0, fees: 0, ret: null, fills: 0 },
+          inv: 0,
+          buyQty: 0,
+          buyNotional: 0,
+          sellQty: 0,
+          sellNotional: 0,
+          cashOut: 0,
+          cashIn: 0,
+        };
+      }
+      open.inv += tr.qty;
+      open.buyQty += tr.qty;
+      open.buyNotional += tr.qty * tr.price;
+      open.cashOut += -tr.cashDelta;
+    } else {
+      if (!open) continue; // a sell with nothing held cannot happen in a long-only sim; ignore defensively
+      open.inv -= tr.qty;
+      open.sellQty += tr.qty;
+      open.sellNotional += tr.qty * tr.price;
+      open.cashIn += tr.cashDelta;
+    }
+    open.t.fees += tr.fee;
+    open.t.fills += 1;
+    const t = open.t;
+    t.qty = open.buyQty;
+    t.entryPrice = open.buyNotional / open.buyQty;
+    if (open.sellQty > 0) t.exitPrice = open.sellNotional / open.sellQty;
+    if (tr.side === "sell" && open.inv <= 1e-9 * open.buyQty) {
+      t.exitTs = tr.ts;
+      t.exitBar = tr.bar;
+      t.ret = open.cashOut > 0 ? open.cashIn / open.cashOut - 1 : null;
+      out.push(t);
+      open = null;
+    }
+  }
+  if (open) out.push(open.t);
+  return out;
+}
+
+export interface Histogram {
+  /** Bin edges, length bins + 1. */
+  edges: number[];
+  counts: number[];
+}
+
+/** Equal-width bins over [min, max]; a single value gets one bin around it. */
+export function histogram(values: readonly number[], bins = 30): Histogram {
+  const v = values.filter((x) => Number.isFinite(x));
+  if (v.length === 0) return { edges: [], counts: [] };
+  let lo = v.reduce((a, b) => Math.min(a, b));
+  let hi = v.reduce((a, b) => Math.max(a, b));
+  const single = lo === hi;
+  if (single) {
+    const w = Math.abs(lo) * 0.01 || 0.001;
+    lo -= w;
+    hi += w;
+  }
+  const n = single ? 1 : Math.max(1, Math.min(bins, Math.ceil(Math.sqrt(v.length)) * 2));
+  const width = (hi - lo) / n;
+  const edges = Array.from({ length: n + 1 }, (_, i) => lo + i * width);
+  const counts = new Array<number>(n).fill(0);
+  for (const x of v) counts[Math.min(n - 1, Math.floor((x - lo) / width))]! += 1;
+  return { edges, counts };
+}
