@@ -34,3 +34,22 @@ export * from "./symbols.js";
 export * from "./download/index.js";
 export { readActionsFile } from "./actions-file.js";
 export type { ActionArrays } from "./actions-file.js";
+export {
+  openRegistry,
+  RunRegistry,
+  recordRun,
+  listRuns,
+  getRun,
+  compareRuns,
+  progressLog,
+  resolveRegistryPath,
+  codeVersion,
+  storeDataHash,
+  hashFiles,
+  backtestRunInput,
+  sweepRunInput,
+  RUN_KINDS,
+} from "./registry/index.js";
+export type { RunInput, RunRecord, RunFilter, RunComparison, RunKind, RunWindow, RegistryOption, ProgressLogFormat, RecordExtras } from "./registry/index.js";
+export { renderReport, writeReport, backtestReportRun, assumptionsText, MAX_TRADE_ROWS } from "./report/index.js";
+export type { ReportInput, ReportRun, RoundTrip, MonthReturn, Histogram } from "./report/index.js";

@@ -1,7 +1,7 @@
 /** `tradelab runs list|show|compare|log`: the run registry from the command line. */
 import { Command, Option } from "commander";
 import { TradelabError } from "../errors.js";
-import { openRegistry, progressLog, RUN_KINDS, type ProgressLogFormat, type RunKind, type RunRecord } from "../registry/index.js";
+import { labelText, openRegistry, progressLog, RUN_KINDS, type ProgressLogFormat, type RunKind, type RunRecord } from "../registry/index.js";
 import { isoMs, kvTable, printJson, table } from "./ui.js";
 
 const registryOption = () => new Option("--registry <file>", "run registry file (default: $TRADELAB_REGISTRY or ./tradelab-runs.sqlite)");
@@ -10,6 +10,13 @@ function fmtMetric(v: unknown): string {
   if (typeof v === "number") return Number.isInteger(v) ? String(v) : v.toFixed(4);
   if (v === null || v === undefined) return "-";
   return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+/** The headline metrics first, in the order the backtest prints them; the rest alphabetically. */
+const HEADLINE = ["totalReturn", "annualisedReturn", "sortino", "sharpe", "maxDrawdown", "maxDrawdownBars", "calmar", "tradeCount", "roundTrips", "winRate", "exposure", "turnover", "feesPaid"];
+function metricOrder(names: string[]): string[] {
+  const rank = (n: string) => (HEADLINE.includes(n) ? HEADLINE.indexOf(n) : HEADLINE.length);
+  return [...names].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -39,7 +46,7 @@ function listCommand(): Command {
             r.symbols.join(","),
             r.split ?? "-",
             windowText(r),
-            fmtMetric(r.metrics["totalReturn"]),
+            typeof r.metrics["totalReturn"] === "number" ? `${(r.metrics["totalReturn"] * 100).toFixed(2)}%` : "-",
             fmtMetric(r.metrics["sortino"]),
             r.assumptions ? `${r.assumptions.decisionLag}/${r.assumptions.fillRule}${r.assumptions.optimistic ? " OPTIMISTIC" : ""}` : "-",
           ]),
@@ -64,14 +71,14 @@ function showCommand(): Command {
         ["symbols", r.symbols.join(", ") || "-"],
         ["interval", r.interval ?? "-"],
         ["split / window", `${r.split ?? "-"} ${r.window ? `${isoMs(r.window.first)} .. ${isoMs(r.window.last)}` : ""}`],
-        ["assumptions", r.assumptions ? `${r.assumptions.text}${r.assumptions.optimistic ? ` [OPTIMISTIC: ${r.assumptions.warnings.join("; ")}]` : ""}` : "-"],
+        ["assumptions", r.assumptions ? `${labelText(r.assumptions)}${r.assumptions.warnings.length ? ` [${r.assumptions.warnings.join("; ")}]` : ""}` : "-"],
         ["data hash", r.dataHash ?? "-"],
         ["code version", r.codeVersion ?? "-"],
         ["parent", r.parent ?? "-"],
         ["notes", r.notes ?? "-"],
       ];
       for (const [k, v] of Object.entries(r.artifacts)) rows.push([`artefact ${k}`, v]);
-      for (const [k, v] of Object.entries(r.metrics)) rows.push([`metric ${k}`, fmtMetric(v)]);
+      for (const k of metricOrder(Object.keys(r.metrics))) rows.push([`metric ${k}`, fmtMetric(r.metrics[k])]);
       process.stdout.write(kvTable(rows) + "\nconfig:\n" + JSON.stringify(r.config, null, 2) + "\n");
     });
 }
@@ -94,8 +101,8 @@ function compareCommand(): Command {
             meta("symbols", (r) => r.symbols.join(",")),
             meta("split", (r) => r.split ?? "-"),
             meta("window", windowText),
-            meta("assumptions", (r) => (r.assumptions ? `${r.assumptions.text}${r.assumptions.optimistic ? " OPTIMISTIC" : ""}` : "-")),
-            ...c.metrics.map((m) => [m.metric, ...m.values.map(fmtMetric)]),
+            meta("assumptions", (r) => (r.assumptions ? labelText(r.assumptions) : "-")),
+            ...metricOrder(c.metrics.map((m) => m.metric)).map((name) => [name, ...(c.metrics.find((m) => m.metric === name)?.values ?? []).map(fmtMetric)]),
           ],
         ) + "\n",
       );

@@ -1,7 +1,10 @@
 /** `tradelab backtest` and `tradelab sweep`: the simulator from the command line. */
 import { Command, Option } from "commander";
 import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { readActionsFile } from "../actions-file.js";
+import { backtestRunInput, hashFiles, openRegistry, sweepRunInput, type RunRecord } from "../registry/index.js";
+import { backtestReportRun, writeReport } from "../report/index.js";
 import { TradelabError } from "../errors.js";
 import { backtest, strategyLabel, sweep, type Metrics, type SimLabel, type SimParams, type Strategy, type SweepConfig } from "../sim.js";
 import { INTERVALS } from "../types.js";
@@ -113,6 +116,16 @@ function strategyOf(f: StrategyFlags): Strategy {
 
 const BUILT_IN = ["ema-cross", "sma-cross", "band"];
 
+interface RecordFlags {
+  registry?: string;
+  /** false with --no-record */
+  record: boolean;
+}
+
+function recordedLine(run: RunRecord, registry: string | undefined): string {
+  return `recorded run ${run.id} in ${openRegistry(registry).path} (tradelab runs show ${run.id})\n`;
+}
+
 function actionsFrom(file: string) {
   if (!existsSync(file)) throw new TradelabError(`unknown strategy '${file}': not one of ${BUILT_IN.join(", ")} and no such actions file`);
   return readActionsFile(file);
@@ -149,20 +162,35 @@ function backtestCommand(): Command {
     .option("--one-side", "at most one side per bar")
     .option("--last-days <d>", "also report the trailing window of d days")
     .option("--trades", "print the trade list")
+    .option("--report <file>", "write a self-contained HTML report (equity, drawdown, monthly returns, trades)")
+    .option("--registry <file>", "run registry to record into (default: $TRADELAB_REGISTRY or ./tradelab-runs.sqlite)")
+    .option("--no-record", "do not record this run in the registry")
     .option("--json", "print machine-readable JSON")
-    .action(async (o: SimFlags & StrategyFlags & { symbol: string; interval: string; store?: string; from?: string; to?: string; trades?: boolean; json?: boolean }) => {
+    .action(async (o: SimFlags & StrategyFlags & RecordFlags & { symbol: string; interval: string; store?: string; from?: string; to?: string; trades?: boolean; report?: string; json?: boolean }) => {
+      const actionsFile = BUILT_IN.includes(o.strategy) ? undefined : o.strategy;
       const r = await backtest({
         symbol: o.symbol,
         interval: o.interval,
         ...(o.store ? { store: o.store } : {}),
-        ...(BUILT_IN.includes(o.strategy) ? { strategy: strategyOf(o) } : { actions: actionsFrom(o.strategy) }),
+        ...(actionsFile === undefined ? { strategy: strategyOf(o) } : { actions: actionsFrom(actionsFile) }),
         params: simParams(o),
         ...(o.from ? { from: o.from } : {}),
         ...(o.to ? { to: o.to } : {}),
       });
+      const config = { symbol: r.symbol, interval: r.interval, strategy: r.strategy, strategyLabel: r.strategyLabel, params: r.params, from: o.from ?? null, to: o.to ?? null };
+      if (o.report) writeReport(o.report, { title: `${r.symbol} ${r.interval} · ${r.strategyLabel} — backtest`, config, runs: [backtestReportRun(r)] });
+      const run = o.record
+        ? await openRegistry(o.registry).record(
+            backtestRunInput(r, {
+              ...(o.store ? { store: o.store } : {}),
+              config: { from: o.from ?? null, to: o.to ?? null, ...(actionsFile ? { actionsFile, actionsHash: hashFiles([{ name: "actions", file: actionsFile }]) } : {}) },
+              artifacts: o.report ? { report: path.resolve(o.report) } : {},
+            }),
+          )
+        : undefined;
       if (o.json) {
         const { curve: _curve, trades, ...rest } = r;
-        printJson({ ...rest, trades: o.trades ? trades : trades.length });
+        printJson({ ...rest, trades: o.trades ? trades : trades.length, ...(run ? { runId: run.id } : {}), ...(o.report ? { report: path.resolve(o.report) } : {}) });
         return;
       }
       process.stdout.write(
@@ -180,6 +208,8 @@ function backtestCommand(): Command {
           ) + "\n",
         );
       }
+      if (o.report) process.stdout.write(`wrote report ${o.report}\n`);
+      if (run) process.stdout.write(recordedLine(run, o.registry));
     });
 }
 
@@ -190,6 +220,8 @@ function sweepCommand(): Command {
     .option("--store <dir>", "bar store directory (overrides the config)")
     .option("--out <file>", "write all rows as a Parquet table")
     .option("--top <n>", "rows to print, best Sortino first", "20")
+    .option("--registry <file>", "run registry to record into (default: $TRADELAB_REGISTRY or ./tradelab-runs.sqlite)")
+    .option("--no-record", "do not record this run in the registry")
     .option("--json", "print machine-readable JSON (all rows)")
     .addHelpText(
       "after",
@@ -205,7 +237,7 @@ buyOffset, sellOffset, buyFrac, sellFrac.
 Rows are ranked on the bars they were run on: the best row is tuned on them. Confirm it on a
 later window the sweep never saw.`,
     )
-    .action(async (o: { config: string; store?: string; out?: string; top: string; json?: boolean }) => {
+    .action(async (o: RecordFlags & { config: string; store?: string; out?: string; top: string; json?: boolean }) => {
       let config: SweepConfig;
       try {
         config = JSON.parse(readFileSync(o.config, "utf8")) as SweepConfig;
@@ -217,9 +249,19 @@ later window the sweep never saw.`,
       const r = await sweep(config, { ...(o.store ? { store: o.store } : {}), ...(o.out ? { out: o.out } : {}), onProgress: (p) => bar.update(p.done, p.total) });
       bar.stop();
       const rate = r.barEvaluations / Math.max(r.seconds, 1e-9);
+      const store = o.store ?? config.store;
+      const run = o.record
+        ? await openRegistry(o.registry).record(
+            sweepRunInput(r, config, {
+              ...(store ? { store } : {}),
+              config: { configFile: path.resolve(o.config) },
+              artifacts: o.out ? { out: path.resolve(o.out) } : {},
+            }),
+          )
+        : undefined;
       if (o.json) {
         const { table: _t, ...rest } = r;
-        printJson({ ...rest, barEvalsPerSec: rate, barEvalsPerSecPerCore: rate / r.threads });
+        printJson({ ...rest, barEvalsPerSec: rate, barEvalsPerSecPerCore: rate / r.threads, ...(run ? { runId: run.id } : {}) });
         return;
       }
       const top = [...r.rows].sort((a, b) => b.metrics.sortino - a.metrics.sortino).slice(0, Number(o.top));
@@ -246,7 +288,8 @@ later window the sweep never saw.`,
           `(${rate.toExponential(3)}/s on ${r.threads} cores)` +
           (r.skipped.length ? `; skipped ${r.skipped.length} invalid combination(s)` : "") +
           (o.out ? `\nwrote ${o.out}` : "") +
-          "\n",
+          "\n" +
+          (run ? recordedLine(run, o.registry) : ""),
       );
     });
 }

@@ -11,7 +11,7 @@ import type { SimLabel } from "../sim.js";
 import { codeVersion } from "./provenance.js";
 
 export { codeVersion, hashFiles, storeDataHash } from "./provenance.js";
-export { progressLog, progressRows, type ProgressLogFormat, type ProgressLogRow } from "./progress-log.js";
+export { labelText, progressLog, progressRows, type ProgressLogFormat, type ProgressLogRow } from "./progress-log.js";
 export { backtestRunInput, sweepRunInput, sweepRowLabel, type RecordExtras } from "./from-sim.js";
 
 export const RUN_KINDS = ["backtest", "sweep", "train", "eval", "demo", "forecast"] as const;

@@ -30,9 +30,14 @@ describe("progressLog", () => {
     expect(md[3]).toContain("| -0.5000 |  |");
   });
 
+  it("states OPTIMISTIC once", () => {
+    const a = { ...base.assumptions!, optimistic: true, text: "lag 0 · touch · OPTIMISTIC" };
+    expect(progressLog([{ ...base, assumptions: a }])).toContain("| lag 0 · touch · OPTIMISTIC |");
+  });
+
   it("json rows carry the same fields", () => {
     const rows = JSON.parse(progressLog([{ ...base, assumptions: { ...base.assumptions!, optimistic: true } }], "json")) as { assumptions: string; sortino: number }[];
-    expect(rows[0]?.assumptions).toBe("lag 1 · touch OPTIMISTIC");
+    expect(rows[0]?.assumptions).toBe("lag 1 · touch · OPTIMISTIC");
     expect(rows[0]?.sortino).toBe(1.5);
   });
 });

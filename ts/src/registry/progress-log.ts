@@ -3,7 +3,13 @@
  * (`| Timestamp (UTC) | Run | Symbol(s) | Eval window | total_return | sortino | Notes |`), plus the
  * assumptions column every reported number must carry (lag, fill, fees).
  */
+import type { SimLabel } from "../sim.js";
 import type { RunRecord } from "./index.js";
+
+/** The label's text, with OPTIMISTIC stated once whether or not the text already carries it. */
+export function labelText(l: SimLabel): string {
+  return l.optimistic && !l.text.includes("OPTIMISTIC") ? `${l.text} · OPTIMISTIC` : l.text;
+}
 
 export type ProgressLogFormat = "markdown" | "json";
 
@@ -38,7 +44,7 @@ export function progressRows(runs: RunRecord[]): ProgressLogRow[] {
       evalWindow: [r.split ?? "", r.window ? `${day(r.window.first)}..${day(r.window.last)}` : ""].filter(Boolean).join(" "),
       totalReturn: metric(r.metrics, "totalReturn", "total_return"),
       sortino: metric(r.metrics, "sortino"),
-      assumptions: r.assumptions ? `${r.assumptions.text}${r.assumptions.optimistic ? " OPTIMISTIC" : ""}` : "",
+      assumptions: r.assumptions ? labelText(r.assumptions) : "",
       notes: r.notes ?? "",
     }));
 }
