@@ -17,7 +17,7 @@ pub mod spec;
 pub mod window;
 
 pub use error::FeatureError;
-pub use forecast::ForecastFrame;
+pub use forecast::{forecaster_by_name, EwmaVolForecaster, ForecastCache, ForecastFrame, Forecaster, NaiveForecaster, SeasonalNaiveForecaster, Transform};
 pub use frame::{build_features, FeatureFrame, KV_FEATURE_SCHEMA};
 pub use normaliser::Normaliser;
 pub use spec::{FeatureSchema, FeatureSpec, ForecastFeatureSpec, FEATURE_VERSION};
