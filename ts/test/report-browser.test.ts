@@ -8,14 +8,15 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeReport } from "../src/report/index.js";
+import { backtestReportRun, writeReport } from "../src/report/index.js";
 import { backtest } from "../src/sim.js";
 import { repoRoot, tempDir } from "../src/testing/paths.js";
 
-const candidates = [process.env["TRADELAB_CHROMIUM"], "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].filter(
-  (p): p is string => Boolean(p),
-);
+// TRADELAB_CHROMIUM, when set, is the only binary tried: a wrong override fails rather than skips.
+const override = process.env["TRADELAB_CHROMIUM"];
+const candidates = override ? [override] : ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
 const executablePath = candidates.find((p) => existsSync(p));
+if (override && !executablePath) throw new Error(`TRADELAB_CHROMIUM=${override}: no such file`);
 if (!executablePath) {
   console.warn(
     `report browser test SKIPPED: no chromium binary found (looked at ${candidates.join(", ")}). ` +
@@ -32,17 +33,23 @@ describe.skipIf(!executablePath)("HTML report in headless Chromium", () => {
     await browser?.close();
   });
 
-  it("renders every chart of a real SOL/USDT band backtest offline and saves a screenshot", async () => {
+  it("renders every chart of real SOL/USDT band backtests offline and saves a screenshot", async () => {
     const strategy = { kind: "band" as const, buyOffset: 0.01, sellOffset: 0.01, buyFrac: 1, sellFrac: 1 };
-    const r = await backtest({ store: path.join(repoRoot, "data/store"), symbol: "SOL/USDT", interval: "1h", strategy, params: { decisionLag: 1, makerFee: 0.001 } });
-    expect(r.trades.length).toBeGreaterThan(10);
+    const common = { store: path.join(repoRoot, "data/store"), symbol: "SOL/USDT", interval: "1h", strategy, params: { decisionLag: 1, makerFee: 0.001 } };
+    // Two sections, as a train/eval report has (validation, then the locked test window).
+    const val = await backtest({ ...common, from: "2024-01-01", to: "2024-06-01" });
+    const test = await backtest({ ...common, from: "2024-06-01" });
+    expect(val.trades.length).toBeGreaterThan(10);
     const file = path.join(tempDir(), "report.html");
     writeReport(file, {
       title: "SOL/USDT band 1%/1% — backtest",
       generatedAt: Date.UTC(2026, 0, 1),
       subtitle: "report browser test",
-      config: { symbol: r.symbol, interval: r.interval, strategy: r.strategy, params: r.params },
-      runs: [{ name: "backtest", symbol: r.symbol, interval: r.interval, split: r.window.split, assumptions: r.assumptions, window: r.window, metrics: r.metrics, trades: r.trades, curve: r.curve }],
+      config: { symbol: val.symbol, interval: val.interval, strategy: val.strategy, params: val.params },
+      runs: [
+        { ...backtestReportRun(val, "validation"), split: "val" },
+        { ...backtestReportRun(test, "test (locked)"), split: "test" },
+      ],
     });
     const html = readFileSync(file, "utf8");
     expect(html).not.toMatch(/\b(src|href)=["']?(https?:)?\/\//i);
@@ -73,16 +80,17 @@ describe.skipIf(!executablePath)("HTML report in headless Chromium", () => {
         return { id: el.id, canvas: Boolean(canvas), width: canvas?.width ?? 0, height: canvas?.height ?? 0, inked };
       });
     });
-    expect(charts.map((c) => c.id)).toEqual(["equity-0", "drawdown-0", "monthly-0", "histogram-0"]);
+    expect(charts.map((c) => c.id)).toEqual(["equity-0", "drawdown-0", "monthly-0", "histogram-0", "equity-1", "drawdown-1", "monthly-1", "histogram-1"]);
     for (const c of charts) {
       expect(c.canvas, c.id).toBe(true);
       expect(c.width * c.height, c.id).toBeGreaterThan(0);
       expect(c.inked, `${c.id} drew nothing`).toBeGreaterThan(1000);
     }
-    const assumptions = await page.textContent(".assumptions");
-    expect(assumptions).toContain("lag 1");
-    expect(assumptions).toContain("fill touch");
-    expect(assumptions).toContain("split full");
+    const assumptions = await page.locator(".assumptions").allTextContents();
+    expect(assumptions).toHaveLength(2);
+    expect(assumptions[0]).toContain("lag 1 · fill touch · maker 0.1% / taker 0.1% · split val · window 2024-01-01..2024-05-31");
+    expect(assumptions[1]).toContain("lag 1");
+    expect(assumptions[1]).toContain("split test · window 2024-06-01..");
     expect(await page.locator(".trades tbody tr").count()).toBeGreaterThan(0);
     expect(errors).toEqual([]);
     expect(requests).toEqual([]);

@@ -76,6 +76,15 @@ describe("tradelab runs", () => {
     expect(lines[2]).toMatch(/full 2024-01-01\.\.2024-09-\d\d/);
   });
 
+  it("several processes record into one registry at once", async () => {
+    const registry = path.join(tempDir(), "runs.sqlite");
+    const symbols = ["BTC/USDT", "ETH/USDT", "SOL/USDT", "LINK/USDT"];
+    const results = await Promise.all(symbols.map((s) => runCli(["backtest", "--symbol", s, "--store", store, "--registry", registry, "--json"])));
+    for (const r of results) expect(r.stderr).toBe("");
+    const runs = JSON.parse((await runCli(["runs", "list", "--json", "--registry", registry])).stdout) as { symbols: string[] }[];
+    expect(runs.map((r) => r.symbols[0]).sort()).toEqual([...symbols].sort());
+  });
+
   it("fails clearly on an unknown id", async () => {
     const registry = path.join(tempDir(), "runs.sqlite");
     const r = await runCli(["runs", "show", "r-nope", "--registry", registry]);

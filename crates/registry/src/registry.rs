@@ -50,9 +50,11 @@ impl Registry {
 
     /// Records one run and returns it as stored (with its new id).
     pub fn insert(&self, run: &RunInput) -> Result<RunRecord, RegistryError> {
-        if let Some(p) = &run.parent {
-            self.get(p).map_err(|e| RegistryError::field("parent", e.to_string()))?;
-        }
+        // The parent must exist; a unique prefix is stored as the full id.
+        let parent = match &run.parent {
+            Some(p) => Some(self.get(p).map_err(|e| RegistryError::field("parent", e.to_string()))?.id),
+            None => None,
+        };
         let created_at = run.created_at.unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
         let text = |v: &Value| v.to_string();
         for attempt in 0..16u32 {
@@ -75,7 +77,7 @@ impl Registry {
                     text(&run.metrics),
                     text(&run.artifacts),
                     run.notes,
-                    run.parent,
+                    parent,
                 ],
             );
             match res {
@@ -272,6 +274,11 @@ mod tests {
         assert!(matches!(reg.get("r-2099"), Err(RegistryError::NotFound(_))));
         assert!(matches!(reg.get("%"), Err(RegistryError::NotFound(_))));
         let e = reg.insert(&RunInput { parent: Some("r-nope".into()), ..run("eval", "BTC/USDT", 6_000, 1.0) }).unwrap_err();
+        assert!(e.to_string().contains("`parent`"), "{e}");
+        let a = reg.insert(&run("train", "BTC/USDT", 90_000_000, 1.0)).unwrap();
+        let child = reg.insert(&RunInput { parent: Some(a.id[..20].into()), ..run("eval", "BTC/USDT", 90_000_001, 1.0) }).unwrap();
+        assert_eq!(child.parent.as_deref(), Some(a.id.as_str()));
+        let e = reg.insert(&RunInput { parent: Some("r-19700101".into()), ..run("eval", "BTC/USDT", 6_000, 1.0) }).unwrap_err();
         assert!(e.to_string().contains("`parent`"), "{e}");
     }
 

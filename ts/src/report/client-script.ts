@@ -23,7 +23,7 @@ export const CLIENT_SCRIPT = String.raw`
     return out;
   }
   var grid = { left: 70, right: 24, top: 40, bottom: 56 };
-  var timeAxis = { type: "time", name: "bar open time (UTC)", nameLocation: "middle", nameGap: 30, axisLabel: { hideOverlap: true } };
+  var timeAxis = { type: "time", name: "bar open time (UTC)", nameLocation: "middle", nameGap: 30, axisLabel: { hideOverlap: true, formatter: { year: "{yyyy}", month: "{MMM} {yyyy}", day: "{d} {MMM}", hour: "{HH}:{mm}" } } };
   data.runs.forEach(function (r, k) {
     init("equity-" + k).setOption({
       useUTC: true, animation: false, textStyle: FONT,

@@ -146,11 +146,13 @@ function chartData(r: ReportRun) {
   const equity = Array.from(r.curve.equity);
   const start = r.metrics.startEquity;
   const trips = roundTrips(r.trades);
+  // Plotted values only (the metrics table uses the exact numbers): 7 significant digits keep a 70k-bar report small.
+  const sig7 = (xs: number[]) => xs.map((x) => (Number.isFinite(x) ? Number(x.toPrecision(7)) : x));
   return {
     ts: Array.from(r.curve.ts),
-    equity,
-    buyHold: buyAndHold(r.curve.close, start),
-    drawdown: drawdown(equity, start),
+    equity: sig7(equity),
+    buyHold: sig7(buyAndHold(r.curve.close, start)),
+    drawdown: drawdown(equity, start).map((x) => Math.round(x * 1e6) / 1e6),
     months: monthlyReturns(r.curve.ts, equity, start),
     histogram: histogram(trips.flatMap((t) => (t.ret === null ? [] : [t.ret]))),
   };
