@@ -34,7 +34,9 @@ pub struct TrainConfig {
     /// Quantile forecaster settings (`train-forecaster`).
     #[serde(default)]
     pub forecaster: ForecasterConfig,
-    /// CPU threads for libtorch (intra-op). Fixed so runs repeat exactly.
+    /// CPU threads for libtorch (intra-op). Fixed so runs repeat exactly. Default 1: the ops are
+    /// small (d=64, T=72), and on a busy 2-core machine OpenMP's spinning made 2 threads 3-8x
+    /// slower than 1 in `tradelab-train bench`.
     #[serde(default = "default_threads")]
     pub threads: i32,
 }
@@ -46,7 +48,7 @@ fn default_interval() -> String {
     "1h".into()
 }
 fn default_threads() -> i32 {
-    2
+    1
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -14,7 +14,7 @@ pub enum TrainError {
     #[error("data: {0}")]
     Data(String),
     #[error("features: {0}")]
-    Features(String),
+    Features(#[from] tradelab_features::FeatureError),
     #[error("simulator: {0}")]
     Sim(#[from] tradelab_sim::SimError),
     #[error("torch: {0}")]

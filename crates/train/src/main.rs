@@ -1,5 +1,208 @@
-//! `tradelab-train`: see crates/train/README.md for the commands and the JSON-lines events.
+//! `tradelab-train`: trains and evaluates causal limit-order policies (libtorch via tch).
+//! stdout carries JSON lines only (one object per line with an "event" field); messages for
+//! people go to stderr. Exit codes: 0 ok, 1 error, 2 usage. See crates/train/README.md.
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use tch::Device;
+use tradelab_train::commands::{bench, eval_checkpoint, BenchOptions};
+use tradelab_train::config::{Arch, TrainConfig};
+use tradelab_train::data::Split;
+use tradelab_train::events::{error_event, Sink, Stdout};
+use tradelab_train::trainer::{train, TrainOptions};
+use tradelab_train::{Result, TrainError};
+
+const USAGE: &str = "usage:
+  tradelab-train train --config FILE.json [--out DIR] [--device auto|cpu|cuda] [--resume CKPT_DIR] [--store DIR]
+  tradelab-train eval --checkpoint CKPT_DIR --split val|test [--i-know-test-is-burned] [--store DIR] [--out FILE.json] [--device ...]
+  tradelab-train train-forecaster --config FILE.json [--out DIR] [--device ...] [--store DIR]
+  tradelab-train bench --arch nano|classic --batch 16 --seq 72 --features 32 --d-model 64 --layers 2 --heads 4 --kv-heads 2 --steps 30 --warmup 5 [--threads 2] [--device cpu]";
+
+/// `--name value` options and `--flag` switches of one command.
+struct Args {
+    values: BTreeMap<String, String>,
+    flags: Vec<String>,
+}
+
+impl Args {
+    fn parse(argv: &[String], valued: &[&str], switches: &[&str]) -> Result<Args> {
+        let mut values = BTreeMap::new();
+        let mut flags = Vec::new();
+        let mut i = 0;
+        while i < argv.len() {
+            let a = argv[i].as_str();
+            let name = a.strip_prefix("--").ok_or_else(|| usage(format!("unexpected argument `{a}`")))?;
+            let (name, inline) = match name.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (name, None),
+            };
+            if switches.contains(&name) {
+                flags.push(name.to_string());
+            } else if valued.contains(&name) {
+                let v = match inline {
+                    Some(v) => v,
+                    None => {
+                        i += 1;
+                        argv.get(i).cloned().ok_or_else(|| usage(format!("--{name} needs a value")))?
+                    }
+                };
+                values.insert(name.to_string(), v);
+            } else {
+                return Err(usage(format!("unknown option --{name}")));
+            }
+            i += 1;
+        }
+        Ok(Args { values, flags })
+    }
+
+    fn get(&self, k: &str) -> Option<&str> {
+        self.values.get(k).map(String::as_str)
+    }
+
+    fn required(&self, k: &str) -> Result<&str> {
+        self.get(k).ok_or_else(|| usage(format!("--{k} is required")))
+    }
+
+    fn flag(&self, k: &str) -> bool {
+        self.flags.iter().any(|f| f == k)
+    }
+
+    fn num<T: std::str::FromStr>(&self, k: &str, default: T) -> Result<T> {
+        match self.get(k) {
+            None => Ok(default),
+            Some(v) => v.parse().map_err(|_| usage(format!("--{k}: `{v}` is not a valid number"))),
+        }
+    }
+}
+
+fn usage(msg: String) -> TrainError {
+    TrainError::Usage(format!("{msg}\n{USAGE}"))
+}
+
+fn device(arg: Option<&str>) -> Result<Device> {
+    match arg.unwrap_or("auto") {
+        "auto" => Ok(if tch::Cuda::is_available() { Device::Cuda(0) } else { Device::Cpu }),
+        "cpu" => Ok(Device::Cpu),
+        "cuda" => {
+            if tch::Cuda::is_available() {
+                Ok(Device::Cuda(0))
+            } else {
+                Err(TrainError::Usage("--device cuda: no CUDA device is available (libtorch sees none)".into()))
+            }
+        }
+        other => Err(usage(format!("--device must be auto, cpu or cuda (got `{other}`)"))),
+    }
+}
+
+fn run(argv: &[String]) -> Result<()> {
+    let Some(cmd) = argv.first() else {
+        return Err(usage("no command given".into()));
+    };
+    let rest = &argv[1..];
+    let mut out = Stdout;
+    match cmd.as_str() {
+        "train" => {
+            let a = Args::parse(rest, &["config", "out", "device", "resume", "store"], &[])?;
+            let cfg = TrainConfig::load(&PathBuf::from(a.required("config")?))?;
+            let resume = a.get("resume").map(PathBuf::from);
+            let out_dir = match (a.get("out"), &resume) {
+                (Some(o), _) => PathBuf::from(o),
+                (None, Some(r)) => r.clone(),
+                (None, None) => default_out(&cfg),
+            };
+            let opts = TrainOptions {
+                out: out_dir,
+                device: device(a.get("device"))?,
+                resume,
+                store: PathBuf::from(a.get("store").unwrap_or(&cfg.store)),
+            };
+            train(&cfg, &opts, &mut out)?;
+        }
+        "eval" => {
+            let a = Args::parse(rest, &["checkpoint", "split", "store", "out", "device"], &["i-know-test-is-burned"])?;
+            let split = match a.required("split")? {
+                "val" => Split::Val,
+                "test" => Split::Test,
+                other => return Err(usage(format!("--split must be val or test (got `{other}`)"))),
+            };
+            let dir = PathBuf::from(a.required("checkpoint")?);
+            let store = a.get("store").map(PathBuf::from);
+            let ev = eval_checkpoint(&dir, split, a.flag("i-know-test-is-burned"), store.as_deref(), device(a.get("device"))?)?;
+            if let Some(path) = a.get("out") {
+                let bytes = serde_json::to_vec_pretty(&ev["result"]).map_err(|e| TrainError::file(path, e))?;
+                tradelab_train::checkpoint::write_atomic(&PathBuf::from(path), &bytes)?;
+            }
+            out.emit(ev);
+        }
+        "train-forecaster" => {
+            return Err(TrainError::Usage(
+                "train-forecaster is not available in this build (the quantile forecaster is not implemented yet)".into(),
+            ));
+        }
+        "bench" => {
+            let a = Args::parse(
+                rest,
+                &["arch", "batch", "seq", "features", "d-model", "layers", "heads", "kv-heads", "steps", "warmup", "threads", "device"],
+                &[],
+            )?;
+            let arch = match a.get("arch").unwrap_or("nano") {
+                "nano" => Arch::Nano,
+                "classic" => Arch::Classic,
+                other => return Err(usage(format!("--arch must be nano or classic (got `{other}`)"))),
+            };
+            let o = BenchOptions {
+                arch,
+                batch: a.num("batch", 16)?,
+                seq: a.num("seq", 72)?,
+                features: a.num("features", 32)?,
+                d_model: a.num("d-model", 64)?,
+                layers: a.num("layers", 2)?,
+                heads: a.num("heads", 4)?,
+                kv_heads: a.num("kv-heads", 2)?,
+                steps: a.num("steps", 30)?,
+                warmup: a.num("warmup", 5)?,
+                threads: a.num("threads", 2)?,
+                device: device(Some(a.get("device").unwrap_or("cpu")))?,
+            };
+            if o.batch == 0 || o.seq < 2 || o.features == 0 || o.steps == 0 || !(1..=64).contains(&o.threads) {
+                return Err(usage("--batch, --features, --steps must be >= 1, --seq >= 2, --threads in [1, 64]".into()));
+            }
+            out.emit(bench(&o)?);
+        }
+        "help" | "--help" | "-h" => {
+            eprintln!("{USAGE}");
+        }
+        other => return Err(usage(format!("unknown command `{other}`"))),
+    }
+    Ok(())
+}
+
+fn default_out(cfg: &TrainConfig) -> PathBuf {
+    let sym = cfg.symbols.first().map(|s| s.replace('/', "_")).unwrap_or_default();
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    PathBuf::from("runs/train").join(format!("{sym}-{}-{stamp}", cfg.model.arch.name()))
+}
+
 fn main() {
-    eprintln!("tradelab-train: commands are being wired up (train, eval, train-forecaster, bench)");
-    std::process::exit(2);
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let code = match std::panic::catch_unwind(|| run(&argv)) {
+        Ok(Ok(())) => 0,
+        Ok(Err(e)) => {
+            let msg = e.to_string();
+            Stdout.emit(error_event(&msg));
+            eprintln!("tradelab-train: {msg}");
+            e.exit_code()
+        }
+        Err(p) => {
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".into());
+            let msg = format!("internal error: {msg}");
+            Stdout.emit(error_event(&msg));
+            eprintln!("tradelab-train: {msg}");
+            1
+        }
+    };
+    std::process::exit(code);
 }

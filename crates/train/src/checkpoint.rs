@@ -1,0 +1,156 @@
+//! Checkpoint directories.
+//!
+//! ```text
+//! <dir>/weights.safetensors   best epoch (by the target symbol's exact validation Sortino)
+//! <dir>/last.safetensors      last epoch (what --resume continues from)
+//! <dir>/checkpoint.json       config, feature schema, normalisers, split bounds, data hash,
+//!                             code version, per-epoch metrics, best epoch
+//! <dir>/test-ledger.json      every evaluation of the locked test split (eval --split test)
+//! ```
+//! Every file is written to a temporary name and renamed.
+use crate::config::TrainConfig;
+use crate::data::SplitBounds;
+use crate::error::{Result, TrainError};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use tradelab_features::{FeatureSchema, Normaliser};
+
+pub const FORMAT: &str = "tradelab-policy/1";
+pub const META_FILE: &str = "checkpoint.json";
+pub const BEST_WEIGHTS: &str = "weights.safetensors";
+pub const LAST_WEIGHTS: &str = "last.safetensors";
+pub const TEST_LEDGER: &str = "test-ledger.json";
+
+/// Crate version + the git description given at build time (or "unknown").
+pub fn code_version() -> String {
+    format!("tradelab-train {} ({})", env!("CARGO_PKG_VERSION"), env!("TRADELAB_TRAIN_GIT"))
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EpochRecord {
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub temperature: f64,
+    /// Exact-simulator validation summary of the target symbol (assumptions, window, metrics).
+    pub val: Value,
+    /// Validation Sortino per symbol.
+    pub val_sortino: BTreeMap<String, f64>,
+    pub seconds: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckpointMeta {
+    pub format: String,
+    pub kind: String,
+    pub config: TrainConfig,
+    pub feature_schema: FeatureSchema,
+    pub n_features: usize,
+    /// One normaliser per symbol, fitted on that symbol's training rows.
+    pub normalisers: BTreeMap<String, Normaliser>,
+    pub symbols: Vec<String>,
+    pub splits: SplitBounds,
+    pub data_hash: String,
+    pub code_version: String,
+    pub params: i64,
+    pub epochs: Vec<EpochRecord>,
+    pub best_epoch: Option<usize>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl CheckpointMeta {
+    pub fn load(dir: &Path) -> Result<CheckpointMeta> {
+        let path = dir.join(META_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| TrainError::checkpoint(dir, format!("cannot read {META_FILE}: {e}")))?;
+        let meta: CheckpointMeta = serde_json::from_str(&text).map_err(|e| TrainError::checkpoint(&path, e))?;
+        if meta.format != FORMAT {
+            return Err(TrainError::checkpoint(&path, format!("format {} is not {FORMAT}", meta.format)));
+        }
+        if !meta.feature_schema.hash_is_consistent() {
+            return Err(TrainError::checkpoint(&path, "featureSchema hash does not match its content (edited by hand?)"));
+        }
+        meta.config.validate().map_err(|e| TrainError::checkpoint(&path, e))?;
+        Ok(meta)
+    }
+
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        let json = serde_json::to_vec_pretty(self).map_err(|e| TrainError::checkpoint(dir, e))?;
+        write_atomic(&dir.join(META_FILE), &json)
+    }
+
+    /// Refuses a dataset built with a different feature schema, naming the differences.
+    pub fn check_schema(&self, dir: &Path, schema: &FeatureSchema) -> Result<()> {
+        self.feature_schema
+            .ensure_same(schema)
+            .map_err(|e| TrainError::checkpoint(dir, format!("feature schema of the data does not match the checkpoint: {e}")))
+    }
+}
+
+/// Saves a var store as safetensors atomically.
+pub fn save_weights(vs: &tch::nn::VarStore, dir: &Path, name: &str) -> Result<()> {
+    // VarStore picks the format from the extension, so the temp name keeps ".safetensors".
+    let tmp = dir.join(format!(".tmp-{}-{name}", std::process::id()));
+    vs.save(&tmp).map_err(|e| TrainError::checkpoint(dir, format!("cannot write {name}: {e}")))?;
+    std::fs::rename(&tmp, dir.join(name)).map_err(|e| TrainError::checkpoint(dir, format!("cannot write {name}: {e}")))
+}
+
+pub fn load_weights(vs: &mut tch::nn::VarStore, dir: &Path, name: &str) -> Result<()> {
+    let path = dir.join(name);
+    if !path.is_file() {
+        return Err(TrainError::checkpoint(dir, format!("{name} is missing")));
+    }
+    vs.load(&path).map_err(|e| TrainError::checkpoint(&path, format!("weights do not fit the model of checkpoint.json: {e}")))
+}
+
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    std::fs::create_dir_all(&dir).map_err(|e| TrainError::file(&dir, e))?;
+    let name = path.file_name().and_then(|s| s.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let r = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = r {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(TrainError::file(path, e));
+    }
+    Ok(())
+}
+
+/// One look at the test split.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LedgerEntry {
+    pub at: String,
+    pub data_hash: String,
+    pub window: Value,
+    pub acknowledged_burned: bool,
+}
+
+pub fn read_ledger(dir: &Path) -> Result<Vec<LedgerEntry>> {
+    let path = dir.join(TEST_LEDGER);
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| TrainError::file(&path, e))?;
+    serde_json::from_str(&text).map_err(|e| TrainError::file(&path, format!("unreadable test ledger: {e}")))
+}
+
+pub fn append_ledger(dir: &Path, entry: LedgerEntry) -> Result<()> {
+    let mut all = read_ledger(dir)?;
+    all.push(entry);
+    let json = serde_json::to_vec_pretty(&all).map_err(|e| TrainError::file(dir.join(TEST_LEDGER), e))?;
+    write_atomic(&dir.join(TEST_LEDGER), &json)
+}
+
+pub fn now_iso() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

@@ -1,0 +1,165 @@
+//! The `eval` and `bench` commands (train lives in [`crate::trainer`]).
+use crate::checkpoint::{self, CheckpointMeta, LedgerEntry, BEST_WEIGHTS};
+use crate::config::{Arch, ModelConfig, OptimConfig, TrainConfig};
+use crate::data::{Batch, Dataset, Normalisers, Split};
+use crate::error::{Result, TrainError};
+use crate::eval::evaluate_split;
+use crate::optim::Optimizer;
+use crate::trainer::{batch_loss, build_model, device_name};
+use serde_json::{json, Value};
+use std::path::Path;
+use std::time::Instant;
+use tch::{Device, Kind, Tensor};
+
+/// Evaluates a checkpoint's best weights on `split` with the exact simulator. The test split is
+/// locked: every look is recorded in `<dir>/test-ledger.json`, and a second look is refused
+/// unless `allow_burned` (the result then says `testBurned: true`).
+pub fn eval_checkpoint(dir: &Path, split: Split, allow_burned: bool, store: Option<&Path>, device: Device) -> Result<Value> {
+    if split == Split::Train {
+        return Err(TrainError::Usage("--split must be val or test".into()));
+    }
+    let meta = CheckpointMeta::load(dir)?;
+    let cfg = &meta.config;
+    let ledger = if split == Split::Test { checkpoint::read_ledger(dir)? } else { Vec::new() };
+    let burned = !ledger.is_empty();
+    if burned && !allow_burned {
+        let first = &ledger[0];
+        return Err(TrainError::TestBurned(format!(
+            "the test split of {} was already evaluated ({} time(s), first at {} on data {}); a second look is refused because \
+             results read after seeing the test split are no longer out-of-sample. Pass --i-know-test-is-burned to see it anyway \
+             (the result is then marked testBurned)",
+            dir.display(),
+            ledger.len(),
+            first.at,
+            first.data_hash
+        )));
+    }
+    tch::set_num_threads(cfg.threads);
+    let store = store.map(Path::to_path_buf).unwrap_or_else(|| cfg.store.clone().into());
+    let ds = Dataset::load(cfg, &store, Some(&meta.splits), Normalisers::Saved(&meta.normalisers))?;
+    meta.check_schema(dir, &ds.schema)?;
+    let hash_matches = ds.data_hash == meta.data_hash;
+    let (mut vs, model) = build_model(cfg, ds.n_features, device);
+    checkpoint::load_weights(&mut vs, dir, BEST_WEIGHTS)?;
+    let seq = cfg.model.seq_len as usize;
+    let sim = cfg.sim.params(ds.interval);
+    let mut main = None;
+    let mut others = Vec::new();
+    for si in 0..ds.symbols.len() {
+        let ev = evaluate_split(&model, &ds, si, split, seq, cfg.decode.min_gap, &sim, device)?;
+        if si == 0 {
+            main = Some(ev);
+        } else {
+            others.push(ev.summary(ds.interval.name()));
+        }
+    }
+    let main = main.ok_or_else(|| TrainError::checkpoint(dir, "has no symbols"))?;
+    if split == Split::Test {
+        checkpoint::append_ledger(
+            dir,
+            LedgerEntry { at: checkpoint::now_iso(), data_hash: ds.data_hash.clone(), window: main.window(), acknowledged_burned: burned },
+        )?;
+    }
+    let mut result = main.full(ds.interval.name(), burned);
+    if let Value::Object(m) = &mut result {
+        m.insert("dataHash".into(), json!(ds.data_hash));
+        m.insert("dataHashMatches".into(), json!(hash_matches));
+        m.insert("bestEpoch".into(), json!(meta.best_epoch));
+        m.insert("otherSymbols".into(), json!(others));
+    }
+    if !hash_matches {
+        eprintln!("tradelab-train: warning: bars inside the checkpoint's splits changed since training (data hash differs)");
+    }
+    Ok(json!({ "event": "eval", "split": split.name(), "checkpoint": dir.display().to_string(), "result": result }))
+}
+
+#[derive(Clone, Debug)]
+pub struct BenchOptions {
+    pub arch: Arch,
+    pub batch: usize,
+    pub seq: i64,
+    pub features: usize,
+    pub d_model: i64,
+    pub layers: i64,
+    pub heads: i64,
+    pub kv_heads: i64,
+    pub steps: usize,
+    pub warmup: usize,
+    pub threads: i32,
+    pub device: Device,
+}
+
+/// Full training steps (forward, decode, differentiable simulator over T bars, Sortino loss,
+/// backward, grad clip, Muon/AdamW update) on synthetic inputs of the given shape; `warmup`
+/// steps are not timed. The PyTorch peer in scripts/bench/train does the same work.
+pub fn bench(o: &BenchOptions) -> Result<Value> {
+    tch::set_num_threads(o.threads);
+    let cfg = TrainConfig {
+        model: ModelConfig {
+            arch: o.arch,
+            d_model: o.d_model,
+            layers: o.layers,
+            heads: o.heads,
+            kv_heads: o.kv_heads,
+            window: o.seq,
+            seq_len: o.seq,
+            ..ModelConfig::default()
+        },
+        optimizer: OptimConfig { warmup_steps: 0, ..OptimConfig::default() },
+        ..TrainConfig::from_json(r#"{"symbols":["BENCH/USDT"]}"#)?
+    };
+    cfg.validate()?;
+    let (vs, model) = build_model(&cfg, o.features, o.device);
+    let mut opt = Optimizer::new(&vs, &cfg.optimizer);
+    let (b, t) = (o.batch as i64, o.seq);
+    let dev = o.device;
+    // A random walk with bar ranges (prices near 1, as the trainer scales them).
+    let steps = Tensor::randn([b, t], (Kind::Float, dev)) * 0.01;
+    let close = steps.cumsum(1, Kind::Float).exp();
+    let open = close.roll([1], [1]);
+    let wig = Tensor::rand([b, t], (Kind::Float, dev)) * 0.005;
+    let batch = Batch {
+        x: Tensor::randn([b, t, o.features as i64], (Kind::Float, dev)),
+        symbol: Tensor::zeros([b], (Kind::Int64, dev)),
+        high: open.maximum(&close) * (1.0 + &wig),
+        low: open.minimum(&close) * (1.0 - &wig),
+        band_lo: &close * 0.98,
+        band_hi: &close * 1.02,
+        open,
+        close,
+    };
+    let mut run = |n: usize| {
+        for _ in 0..n {
+            opt.zero_grad();
+            let parts = batch_loss(&model, &batch, &cfg, 0.005, true);
+            parts.loss.backward();
+            opt.clip_grad_norm(1.0);
+            opt.step(1.0);
+        }
+        if let Device::Cuda(_) = dev {
+            tch::Cuda::synchronize(0);
+        }
+    };
+    run(o.warmup);
+    let t0 = Instant::now();
+    run(o.steps);
+    let secs = t0.elapsed().as_secs_f64().max(1e-9);
+    Ok(json!({
+        "event": "bench",
+        "arch": o.arch.name(),
+        "batch": o.batch,
+        "seq": o.seq,
+        "features": o.features,
+        "dModel": o.d_model,
+        "layers": o.layers,
+        "heads": o.heads,
+        "kvHeads": o.kv_heads,
+        "steps": o.steps,
+        "samplesPerSec": (o.steps * o.batch) as f64 / secs,
+        "stepsPerSec": o.steps as f64 / secs,
+        "seconds": secs,
+        "device": device_name(dev),
+        "threads": o.threads,
+        "params": crate::model::param_count(&vs),
+    }))
+}
