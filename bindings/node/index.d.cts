@@ -64,6 +64,9 @@ export interface BarArrays {
   vwap?: Float64Array
 }
 
+/** Computes causal features for stored bars (off the event loop); the table comes as Arrow IPC. */
+export declare function buildFeaturesTable(args: FeaturesArgs): Promise<FeaturesOutput>
+
 /** Re-validates every dataset of a store. */
 export declare function checkStore(store: string): Promise<unknown>
 
@@ -78,6 +81,53 @@ export declare function datasetInfo(args: DatasetArgs): Promise<unknown>
 
 /** Deliberately panics on a worker thread; used by tests to prove panics become JS Errors. */
 export declare function debugPanic(): Promise<unknown>
+
+export interface FeaturesArgs {
+  store: string
+  symbol: string
+  interval: string
+  /** `FeatureSpec` as JSON (camelCase; missing fields take the standard hourly set). */
+  specJson?: string
+  /**
+   * Keep rows whose bar opens in [from, to) (epoch ms). Features are computed on all stored
+   * bars first, so a window never changes the values inside it.
+   */
+  from?: number
+  to?: number
+  /** Also write the table here as Parquet (atomic; schema in the footer). */
+  out?: string
+}
+
+export interface FeaturesOutput {
+  summary: Json
+  tableIpc: Buffer
+}
+
+export interface ForecastArgs {
+  store: string
+  symbol: string
+  interval: string
+  /**
+   * `naive`, `naive:<transform>`, `seasonal-naive`, `ewma-vol`, or `auto` (eval only: naive
+   * with the transform of lowest validation MAE).
+   */
+  model: string
+  horizons: Array<number>
+  quantiles?: Array<number>
+  /** Evaluation window [from, to) in epoch ms; default the last `evalFraction` of the bars. */
+  from?: number
+  to?: number
+  evalFraction?: number
+}
+
+/** Builds or refreshes the forecast cache (reuses stored rows, computes new bars only). */
+export declare function forecastBuild(args: ForecastArgs): Promise<unknown>
+
+/** Names of the built-in forecasters. */
+export declare function forecasterNames(): Array<string>
+
+/** MAE% of the close median and quantile coverage per horizon on a stated window. */
+export declare function forecastEval(args: ForecastArgs): Promise<unknown>
 
 export interface FundingArgs {
   store: string

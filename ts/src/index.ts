@@ -53,3 +53,17 @@ export {
 export type { RunInput, RunRecord, RunFilter, RunComparison, RunKind, RunWindow, RegistryOption, ProgressLogFormat, RecordExtras } from "./registry/index.js";
 export { renderReport, writeReport, backtestReportRun, assumptionsText, MAX_TRADE_ROWS } from "./report/index.js";
 export type { ReportInput, ReportRun, RoundTrip, MonthReturn, Histogram } from "./report/index.js";
+export { buildFeatures, buildFeatureSet, featureSchemaOf, ensureSameSchema, forecastBuild, forecastEval, forecasterNames } from "./features.js";
+export type {
+  FeatureSpec,
+  ForecastFeatureSpec,
+  FeatureSchema,
+  FeatureBuild,
+  FeatureOptions,
+  CacheReport,
+  ForecastOptions,
+  ForecastBuildResult,
+  ForecastEvalOptions,
+  ForecastEvalResult,
+  ForecastEvalRow,
+} from "./features.js";
