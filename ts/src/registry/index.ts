@@ -87,6 +87,27 @@ export function resolveRegistryPath(explicit?: string): string {
   return path.resolve(explicit ?? process.env["TRADELAB_REGISTRY"] ?? "tradelab-runs.sqlite");
 }
 
+/** The record with its keys in schema order (the addon hands objects back with sorted keys). */
+function ordered(r: RunRecord): RunRecord {
+  return {
+    id: r.id,
+    kind: r.kind,
+    createdAt: r.createdAt,
+    symbols: r.symbols,
+    interval: r.interval,
+    split: r.split,
+    window: r.window,
+    assumptions: r.assumptions,
+    config: r.config,
+    dataHash: r.dataHash,
+    codeVersion: r.codeVersion,
+    metrics: r.metrics,
+    artifacts: r.artifacts,
+    notes: r.notes,
+    parent: r.parent,
+  };
+}
+
 /** One registry file. Each call opens the file briefly, so a handle is cheap and never stale. */
 export class RunRegistry {
   readonly path: string;
@@ -101,20 +122,21 @@ export class RunRegistry {
       codeVersion: input.codeVersion ?? codeVersion(),
       ...(window ? { window: { first: window.first, last: window.last } } : {}),
     };
-    return (await native(() => addon.registryRecord(this.path, JSON.stringify(body)))) as RunRecord;
+    return ordered((await native(() => addon.registryRecord(this.path, JSON.stringify(body)))) as RunRecord);
   }
 
   async list(filter: RunFilter = {}): Promise<RunRecord[]> {
-    return (await native(() => addon.registryList(this.path, JSON.stringify(filter)))) as RunRecord[];
+    return ((await native(() => addon.registryList(this.path, JSON.stringify(filter)))) as RunRecord[]).map(ordered);
   }
 
   /** By full id or unique prefix; a clear error when none or several match. */
   async get(id: string): Promise<RunRecord> {
-    return (await native(() => addon.registryGet(this.path, id))) as RunRecord;
+    return ordered((await native(() => addon.registryGet(this.path, id))) as RunRecord);
   }
 
   async compare(ids: string[]): Promise<RunComparison> {
-    return (await native(() => addon.registryCompare(this.path, ids))) as RunComparison;
+    const c = (await native(() => addon.registryCompare(this.path, ids))) as RunComparison;
+    return { runs: c.runs.map(ordered), metrics: c.metrics };
   }
 }
 
