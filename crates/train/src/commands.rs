@@ -41,12 +41,10 @@ pub fn eval_checkpoint(dir: &Path, split: Split, allow_burned: bool, store: Opti
     let hash_matches = ds.data_hash == meta.data_hash;
     let (mut vs, model) = build_model(cfg, ds.n_features, device);
     checkpoint::load_weights(&mut vs, dir, BEST_WEIGHTS)?;
-    let seq = cfg.model.seq_len as usize;
-    let sim = cfg.sim.params(ds.interval);
     let mut main = None;
     let mut others = Vec::new();
     for si in 0..ds.symbols.len() {
-        let ev = evaluate_split(&model, &ds, si, split, seq, cfg.decode.min_gap, &sim, device)?;
+        let ev = evaluate_split(&model, &ds, si, split, cfg, device)?;
         if si == 0 {
             main = Some(ev);
         } else {

@@ -120,7 +120,10 @@ pub struct DecodeConfig {
 
 impl Default for DecodeConfig {
     fn default() -> Self {
-        DecodeConfig { band: BandConfig::Vol { window: 24, k: 1.5 }, min_gap: 0.0003 }
+        DecodeConfig {
+            band: BandConfig::Forecast { model: default_band_model(), horizon: default_horizon(), checkpoint: None },
+            min_gap: 0.0003,
+        }
     }
 }
 

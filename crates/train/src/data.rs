@@ -14,6 +14,7 @@ use std::ops::Range;
 use std::path::Path;
 use tch::{Device, Kind, Tensor};
 use tradelab_core::{Bars, Interval, Symbol};
+use tradelab_features::forecast::{forecaster_by_name, Forecaster};
 use tradelab_features::{build_features, FeatureSchema, FeatureSpec, Normaliser};
 
 pub const DAY_MS: i64 = 86_400_000;
@@ -130,11 +131,8 @@ pub fn feature_spec(cfg: &TrainConfig) -> Result<FeatureSpec> {
             .map_err(|e| TrainError::config(format!("features.{}", e.path()), e.inner().to_string()))?,
     };
     spec.validate()?;
-    if spec.forecast.is_some() {
-        return Err(TrainError::config(
-            "features.forecast",
-            "forecast features need a forecaster registry, which this build of tradelab-features does not provide yet",
-        ));
+    if let Some(f) = &spec.forecast {
+        forecaster_by_name(&f.model).map_err(|e| TrainError::config("features.forecast.model", e.to_string()))?;
     }
     Ok(spec)
 }
@@ -181,7 +179,11 @@ impl Dataset {
             let keep = b.ts.partition_point(|&x| x < bounds.test_end);
             truncate(&mut b, keep);
             hash_bars(&mut hasher, &name, &b);
-            let frame = build_features(&b, interval, &spec, None)?;
+            let fc = match &spec.forecast {
+                Some(f) => Some(forecaster_by_name(&f.model)?.forecast(&b, interval, &f.horizons, &f.quantiles)?),
+                None => None,
+            };
+            let frame = build_features(&b, interval, &spec, fc.as_ref())?;
             let (lo, hi) = band(&cfg.decode.band, &b, interval)?;
             let normaliser = match &norms {
                 Normalisers::Saved(m) => m.get(&name).cloned().ok_or_else(|| {
@@ -338,11 +340,29 @@ fn hash_bars(h: &mut Sha256, name: &str, b: &Bars) {
 pub fn band(cfg: &BandConfig, b: &Bars, interval: Interval) -> Result<(Vec<f64>, Vec<f64>)> {
     match cfg {
         BandConfig::Vol { window, k } => Ok(vol_band(b, interval, *window, *k)),
-        BandConfig::Forecast { .. } => Err(TrainError::config(
-            "decode.band",
-            "kind \"forecast\" needs a forecaster registry, which this build of tradelab-features does not provide yet; use {\"kind\":\"vol\"}",
-        )),
+        BandConfig::Forecast { model, horizon, checkpoint } => {
+            if checkpoint.is_some() {
+                return Err(TrainError::config("decode.band.checkpoint", "neural forecaster checkpoints are not supported in this build"));
+            }
+            let f = forecaster_by_name(model).map_err(|e| TrainError::config("decode.band.model", e.to_string()))?;
+            forecast_band(f.as_ref(), b, interval, *horizon)
+        }
     }
+}
+
+/// lo/hi = p50 of min(low) / max(high) over bars t+1..=t+h, from the forecast issued at the close
+/// of bar t (joined on bar_ts = ts[t]).
+pub fn forecast_band(f: &dyn Forecaster, b: &Bars, interval: Interval, h: u32) -> Result<(Vec<f64>, Vec<f64>)> {
+    let frame = f.forecast(b, interval, &[h], &[0.5])?;
+    if frame.bar_ts != b.ts {
+        return Err(TrainError::Data(format!("forecaster {} returned rows that do not align with the bars", f.name())));
+    }
+    let col = |target: &str| {
+        frame.get(target, 0.5, h).map(<[f64]>::to_vec).ok_or_else(|| {
+            TrainError::Data(format!("forecaster {} gave no {target} p50 at horizon {h}", f.name()))
+        })
+    };
+    Ok((col("low")?, col("high")?))
 }
 
 /// close × (1 ∓ k·σ_t), σ_t = std of the last `w` one-bar log returns ending at bar t; NaN while
@@ -397,6 +417,27 @@ pub(crate) mod tests {
             assert!(ds.symbols[si].bars.ts[start + 71] < b.train_end);
         }
         assert_eq!(ds.data_hash.len(), 64);
+    }
+
+    #[test]
+    fn forecast_band_is_the_p50_low_high_issued_at_t() {
+        let b = sol_bars();
+        let f = forecaster_by_name("ewma-vol").unwrap();
+        let (lo, hi) = forecast_band(f.as_ref(), &b, Interval::H1, 1).unwrap();
+        let valid = (0..b.len()).filter(|&t| lo[t].is_finite() && hi[t].is_finite()).count();
+        assert!(valid > b.len() / 2);
+        // Causal: the band at t does not move when later bars change.
+        let mut c = b.clone();
+        for i in 3001..c.len() {
+            c.high[i] *= 1.2;
+            c.close[i] *= 1.1;
+            c.open[i] *= 1.1;
+        }
+        let (lo2, hi2) = forecast_band(f.as_ref(), &c, Interval::H1, 1).unwrap();
+        for t in 0..=3000 {
+            assert_eq!(lo[t].to_bits(), lo2[t].to_bits());
+            assert_eq!(hi[t].to_bits(), hi2[t].to_bits());
+        }
     }
 
     #[test]

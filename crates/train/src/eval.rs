@@ -5,6 +5,7 @@
 //! before the split is allowed, bars after t never are — and the LAST position's output, decoded
 //! with close_t and the band known at the close of t. Rows whose window is not fully valid place
 //! no orders. The simulator then fills row t on bar t + decisionLag inside the split.
+use crate::config::TrainConfig;
 use crate::data::{windows_ending_at, Dataset, Split, SymbolData};
 use crate::decode::decode;
 use crate::error::Result;
@@ -62,22 +63,17 @@ pub struct SplitEval {
     pub result: SimResult,
 }
 
-pub fn evaluate_split(
-    model: &Policy,
-    ds: &Dataset,
-    si: usize,
-    split: Split,
-    seq_len: usize,
-    min_gap: f64,
-    params: &SimParams,
-    device: Device,
-) -> Result<SplitEval> {
+/// Exact run of symbol `si` over `split` with the config's sequence length, decode gap and
+/// simulator parameters.
+pub fn evaluate_split(model: &Policy, ds: &Dataset, si: usize, split: Split, cfg: &TrainConfig, device: Device) -> Result<SplitEval> {
+    let (seq_len, min_gap) = (cfg.model.seq_len as usize, cfg.decode.min_gap);
+    let params: SimParams = cfg.sim.params(ds.interval);
     let s: &SymbolData = &ds.symbols[si];
     let (a, b) = ds.bounds.of(split);
     let rows = s.rows_between(a, b);
     let bars = slice_bars(&s.bars, rows.clone());
     let actions = policy_actions(model, ds, si, rows, seq_len, min_gap, device);
-    let result = simulate(&bars, &actions, params)?;
+    let result = simulate(&bars, &actions, &params)?;
     Ok(SplitEval { symbol: s.symbol.clone(), split, bars, actions, result })
 }
 

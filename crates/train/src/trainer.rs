@@ -280,7 +280,7 @@ pub fn train_on(
         let mut primary_summary = Value::Null;
         let mut primary_sortino = f64::NEG_INFINITY;
         for si in 0..ds.symbols.len() {
-            let ev = evaluate_split(&model, ds, si, Split::Val, seq, cfg.decode.min_gap, &sim, opts.device)?;
+            let ev = evaluate_split(&model, ds, si, Split::Val, cfg, opts.device)?;
             val_sortino.insert(ev.symbol.clone(), ev.sortino());
             if si == 0 {
                 primary_summary = ev.summary(interval.name());
