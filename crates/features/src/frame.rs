@@ -86,6 +86,21 @@ impl FeatureFrame {
     }
 }
 
+/// The schema stored in a feature Parquet file written by [`FeatureFrame::write_parquet`]; compare
+/// it with the expected one via [`FeatureSchema::ensure_same`] before using the file.
+pub fn read_feature_schema(path: &Path) -> Result<FeatureSchema, FeatureError> {
+    let kv = tradelab_data::parquet_io::read_kv(path)
+        .ok_or_else(|| FeatureError::SchemaMismatch(format!("{} is missing or not a Parquet file", path.display())))?;
+    let raw = kv
+        .get(KV_FEATURE_SCHEMA)
+        .ok_or_else(|| FeatureError::SchemaMismatch(format!("{} has no {KV_FEATURE_SCHEMA} metadata (not a tradelab feature table)", path.display())))?;
+    let schema: FeatureSchema = serde_json::from_str(raw).map_err(|e| FeatureError::SchemaMismatch(format!("{}: unreadable schema: {e}", path.display())))?;
+    if !schema.hash_is_consistent() {
+        return Err(FeatureError::SchemaMismatch(format!("{}: schema hash {} does not match its contents (edited by hand?)", path.display(), schema.hash)));
+    }
+    Ok(schema)
+}
+
 /// Computes `spec`'s features for `bars`. `forecasts` must be given exactly when
 /// `spec.forecast` is set; its rows are joined on `bar_ts == ts[t]` (the forecast issued at the
 /// close of bar t, i.e. the one available to a decision made after bar t).

@@ -50,3 +50,23 @@ fn gaps_invalidate_windows_instead_of_bridging_them() {
     assert_eq!(batch.num_columns(), f.n_features() + 1);
     assert!(batch.schema().metadata().contains_key(tradelab_features::KV_FEATURE_SCHEMA));
 }
+
+#[test]
+fn saved_tables_carry_a_schema_that_refuses_other_feature_sets() {
+    let bars = sample_bars("LINK/USDT");
+    let spec = FeatureSpec::default();
+    let f = build_features(&bars, Interval::H1, &spec, None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("f.parquet");
+    f.write_parquet(&p).unwrap();
+    let stored = tradelab_features::read_feature_schema(&p).unwrap();
+    spec.schema().ensure_same(&stored).unwrap();
+    let other = FeatureSpec { ema_spans: vec![24], calendar: false, ..FeatureSpec::default() }.schema();
+    let e = other.ensure_same(&stored).unwrap_err().to_string();
+    assert!(e.contains("ema_delta_168") && e.contains("hour_sin") && e.contains("spec.calendar: false vs true"), "{e}");
+    // A normaliser fitted on the first half refuses the other feature set.
+    let n = tradelab_features::Normaliser::fit(&f, 200..bars.len() / 2).unwrap();
+    let g = build_features(&bars, Interval::H1, &FeatureSpec { ema_spans: vec![24], ..FeatureSpec::default() }, None).unwrap();
+    assert!(n.transform_row_major_f32(&g).unwrap_err().to_string().contains("ema_delta_168"));
+    assert_eq!(n.transform_row_major_f32(&f).unwrap().len(), f.n_rows() * f.n_features());
+}
