@@ -1,7 +1,7 @@
 //! The training loop: shuffled windows → policy → decode → differentiable simulator → loss, with
 //! an exact-simulator validation after every epoch and a checkpoint written each epoch.
 use crate::checkpoint::{self, CheckpointMeta, EpochRecord, BEST_WEIGHTS, LAST_WEIGHTS};
-use crate::config::TrainConfig;
+use crate::config::{OptimKind, TrainConfig};
 use crate::data::{make_batch, Batch, Dataset, Normalisers, Split};
 use crate::decode::decode;
 use crate::diffsim::{simulate_soft, SoftBars, SoftSimParams};
@@ -268,7 +268,7 @@ pub fn train_on(
                     "steps": steps_per_epoch,
                     "loss": loss,
                     "softSortino": f64::try_from(&parts.sortino).unwrap_or(f64::NAN),
-                    "lr": cfg.optimizer.lr * lr_mult,
+                    "lr": if cfg.optimizer.kind == OptimKind::Muon { cfg.optimizer.lr } else { cfg.optimizer.adam_lr } * lr_mult,
                     "adamLr": cfg.optimizer.adam_lr * lr_mult,
                     "temperature": temp,
                     "samplesPerSec": ((step + 1) * batch) as f64 / secs.max(1e-9),
