@@ -184,7 +184,7 @@ impl Dataset {
                 None => None,
             };
             let frame = build_features(&b, interval, &spec, fc.as_ref())?;
-            let (lo, hi) = band(&cfg.decode.band, &b, interval)?;
+            let (lo, hi) = band(&cfg.decode.band, &b, interval, &bounds)?;
             let normaliser = match &norms {
                 Normalisers::Saved(m) => m.get(&name).cloned().ok_or_else(|| {
                     TrainError::Data(format!("no saved normaliser for {name} (have: {})", m.keys().cloned().collect::<Vec<_>>().join(", ")))
@@ -337,14 +337,29 @@ fn hash_bars(h: &mut Sha256, name: &str, b: &Bars) {
 }
 
 /// The decode band (lo, hi) per row, known at the close of bar t.
-pub fn band(cfg: &BandConfig, b: &Bars, interval: Interval) -> Result<(Vec<f64>, Vec<f64>)> {
+/// A neural forecaster checkpoint must have been trained only on bars before this run's
+/// validation split (otherwise its forecasts carry validation/test information).
+pub fn band(cfg: &BandConfig, b: &Bars, interval: Interval, bounds: &SplitBounds) -> Result<(Vec<f64>, Vec<f64>)> {
     match cfg {
         BandConfig::Vol { window, k } => Ok(vol_band(b, interval, *window, *k)),
         BandConfig::Forecast { model, horizon, checkpoint } => {
-            if checkpoint.is_some() {
-                return Err(TrainError::config("decode.band.checkpoint", "neural forecaster checkpoints are not supported in this build"));
-            }
-            let f = forecaster_by_name(model).map_err(|e| TrainError::config("decode.band.model", e.to_string()))?;
+            let f: Box<dyn Forecaster> = match checkpoint {
+                Some(dir) => {
+                    let f = crate::forecaster::NeuralForecaster::load(Path::new(dir))?;
+                    let trained_to = f.meta().splits.train_end;
+                    if trained_to > bounds.val_start {
+                        return Err(TrainError::config(
+                            "decode.band.checkpoint",
+                            format!(
+                                "forecaster {dir} trained on bars up to {trained_to} ms, past this run's validation start {} ms: its forecasts would leak validation/test data",
+                                bounds.val_start
+                            ),
+                        ));
+                    }
+                    Box::new(f)
+                }
+                None => forecaster_by_name(model).map_err(|e| TrainError::config("decode.band.model", e.to_string()))?,
+            };
             forecast_band(f.as_ref(), b, interval, *horizon)
         }
     }

@@ -14,6 +14,7 @@ pub mod diffsim;
 pub mod error;
 pub mod eval;
 pub mod events;
+pub mod forecaster;
 pub mod loss;
 pub mod model;
 pub mod optim;

@@ -8,6 +8,7 @@ use tradelab_train::commands::{bench, eval_checkpoint, BenchOptions};
 use tradelab_train::config::{Arch, TrainConfig};
 use tradelab_train::data::Split;
 use tradelab_train::events::{error_event, Sink, Stdout};
+use tradelab_train::forecaster::train_forecaster;
 use tradelab_train::trainer::{train, TrainOptions};
 use tradelab_train::{Result, TrainError};
 
@@ -107,7 +108,7 @@ fn run(argv: &[String]) -> Result<()> {
             let out_dir = match (a.get("out"), &resume) {
                 (Some(o), _) => PathBuf::from(o),
                 (None, Some(r)) => r.clone(),
-                (None, None) => default_out(&cfg),
+                (None, None) => default_out(&cfg, cfg.model.arch.name()),
             };
             let opts = TrainOptions {
                 out: out_dir,
@@ -134,9 +135,14 @@ fn run(argv: &[String]) -> Result<()> {
             out.emit(ev);
         }
         "train-forecaster" => {
-            return Err(TrainError::Usage(
-                "train-forecaster is not available in this build (the quantile forecaster is not implemented yet)".into(),
-            ));
+            let a = Args::parse(rest, &["config", "out", "device", "store"], &[])?;
+            let cfg = TrainConfig::load(&PathBuf::from(a.required("config")?))?;
+            let out_dir = match a.get("out") {
+                Some(o) => PathBuf::from(o),
+                None => default_out(&cfg, "forecaster"),
+            };
+            let store = PathBuf::from(a.get("store").unwrap_or(&cfg.store));
+            train_forecaster(&cfg, &store, &out_dir, device(a.get("device"))?, &mut out)?;
         }
         "bench" => {
             let a = Args::parse(
@@ -176,10 +182,10 @@ fn run(argv: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn default_out(cfg: &TrainConfig) -> PathBuf {
+fn default_out(cfg: &TrainConfig, what: &str) -> PathBuf {
     let sym = cfg.symbols.first().map(|s| s.replace('/', "_")).unwrap_or_default();
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-    PathBuf::from("runs/train").join(format!("{sym}-{}-{stamp}", cfg.model.arch.name()))
+    PathBuf::from("runs/train").join(format!("{sym}-{what}-{stamp}"))
 }
 
 fn main() {
