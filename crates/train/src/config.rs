@@ -279,6 +279,17 @@ pub struct TrainingConfig {
     pub temperature: TemperatureConfig,
     /// Stride between training window starts (1 = every bar).
     pub window_stride: usize,
+    /// Fill model of the differentiable simulator: `soft` (expected-value fills, the seed's) or
+    /// `straightThrough` (exact 0/1 fills forward, sigmoid gradient backward).
+    pub fills: FillGradient,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum FillGradient {
+    #[default]
+    Soft,
+    StraightThrough,
 }
 
 impl Default for TrainingConfig {
@@ -291,6 +302,7 @@ impl Default for TrainingConfig {
             return_weight: 0.08,
             temperature: TemperatureConfig::default(),
             window_stride: 1,
+            fills: FillGradient::Soft,
         }
     }
 }

@@ -33,6 +33,10 @@ pub struct SoftSimParams {
     /// Cross buffer b (0 for touch).
     pub buffer: f64,
     pub temperature: f64,
+    /// `false`: expected-value fills p (the seed's soft simulator). `true`: straight-through —
+    /// the forward pass uses the exact 0/1 fill rule (so the loss is the exact simulator's on
+    /// the window) and the backward pass the sigmoid's gradient.
+    pub straight_through: bool,
 }
 
 /// Per-bar returns [B, T − lag] and final equity [B] (starting equity 1).
@@ -67,8 +71,16 @@ pub fn simulate_soft(
         let (bp, sp) = (buy_price.select(1, a), sell_price.select(1, a));
         let (bf, sf) = (buy_frac.select(1, a), sell_frac.select(1, a));
         let width = close.abs().clamp_min(1e-4) * p.temperature;
-        let p_buy = ((&bp * (1.0 - p.buffer) - &low) / &width).sigmoid();
-        let p_sell = ((&high - &sp * (1.0 + p.buffer)) / &width).sigmoid();
+        let z_buy = &bp * (1.0 - p.buffer) - &low;
+        let z_sell = &high - &sp * (1.0 + p.buffer);
+        let mut p_buy = (&z_buy / &width).sigmoid();
+        let mut p_sell = (&z_sell / &width).sigmoid();
+        if p.straight_through {
+            // touch: low <= B, high >= S; cross: strictly through the buffered limit.
+            let (hb, hs) = if p.buffer > 0.0 { (z_buy.gt(0.0), z_sell.gt(0.0)) } else { (z_buy.ge(0.0), z_sell.ge(0.0)) };
+            p_buy = hb.to_kind(p_buy.kind()) + &p_buy - p_buy.detach();
+            p_sell = hs.to_kind(p_sell.kind()) + &p_sell - p_sell.detach();
+        }
         let buy_px = open.minimum(&bp);
         let sell_px = open.maximum(&sp);
         let spend = p_buy * bf * &cash; // from cash held before this bar's sell
@@ -164,7 +176,7 @@ mod tests {
                 &t2(&a.sell_price),
                 &t2(&a.buy_frac),
                 &t2(&a.sell_frac),
-                &SoftSimParams { decision_lag: lag, maker_fee: 0.001, buffer, temperature: 1e-12 },
+                &SoftSimParams { decision_lag: lag, maker_fee: 0.001, buffer, temperature: 1e-12, straight_through: false },
             );
             let soft_final = f64::try_from(run.final_equity.get(0)).unwrap() * params.starting_cash;
             let exact_final = *exact.equity.last().unwrap();
@@ -191,10 +203,40 @@ mod tests {
         };
         let f = |v: &[f64]| t2(v).to_kind(Kind::Float).set_requires_grad(true);
         let (bp, sp, bf, sf) = (f(&a.buy_price), f(&a.sell_price), f(&a.buy_frac), f(&a.sell_frac));
-        let run = simulate_soft(&sb, &bp, &sp, &bf, &sf, &SoftSimParams { decision_lag: 1, maker_fee: 0.001, buffer: 0.0, temperature: 0.01 });
-        run.final_equity.sum(Kind::Float).backward();
-        for g in [bp.grad(), sp.grad(), bf.grad(), sf.grad()] {
-            assert!(f64::try_from(g.abs().sum(Kind::Float)).unwrap() > 0.0);
+        for st in [false, true] {
+            for t in [&bp, &sp, &bf, &sf] {
+                let mut g = t.grad();
+                if g.defined() {
+                    let _ = g.zero_();
+                }
+            }
+            let run = simulate_soft(&sb, &bp, &sp, &bf, &sf, &SoftSimParams { decision_lag: 1, maker_fee: 0.001, buffer: 0.0, temperature: 0.01, straight_through: st });
+            run.final_equity.sum(Kind::Float).backward();
+            for g in [bp.grad(), sp.grad(), bf.grad(), sf.grad()] {
+                assert!(f64::try_from(g.abs().sum(Kind::Float)).unwrap() > 0.0, "straight-through {st}");
+            }
+        }
+    }
+
+    /// Straight-through fills: the forward pass is the exact simulator at any temperature.
+    #[test]
+    fn straight_through_forward_is_exact() {
+        for (seed, rule) in [(11u64, FillRule::Touch), (12, FillRule::Cross { buffer: 0.0005 })] {
+            let (bars, a) = random_case(seed, 200);
+            let params = SimParams { fill_rule: rule, starting_cash: 1.0, ..Default::default() };
+            let exact = simulate(&bars, &a, &params).unwrap();
+            let sb = SoftBars { open: t2(&bars.open), high: t2(&bars.high), low: t2(&bars.low), close: t2(&bars.close) };
+            let buffer = if let FillRule::Cross { buffer } = rule { buffer } else { 0.0 };
+            let run = simulate_soft(
+                &sb,
+                &t2(&a.buy_price),
+                &t2(&a.sell_price),
+                &t2(&a.buy_frac),
+                &t2(&a.sell_frac),
+                &SoftSimParams { decision_lag: 1, maker_fee: 0.001, buffer, temperature: 0.01, straight_through: true },
+            );
+            let soft = f64::try_from(run.final_equity.get(0)).unwrap();
+            assert!((soft / exact.equity[199] - 1.0).abs() < 1e-9, "case {seed}: {soft} vs {}", exact.equity[199]);
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The training loop: shuffled windows → policy → decode → differentiable simulator → loss, with
 //! an exact-simulator validation after every epoch and a checkpoint written each epoch.
 use crate::checkpoint::{self, CheckpointMeta, EpochRecord, BEST_WEIGHTS, LAST_WEIGHTS};
-use crate::config::{OptimKind, TrainConfig};
+use crate::config::{FillGradient, OptimKind, TrainConfig};
 use crate::data::{make_batch, Batch, Dataset, Normalisers, Split};
 use crate::decode::decode;
 use crate::diffsim::{simulate_soft, SoftBars, SoftSimParams};
@@ -59,6 +59,7 @@ pub fn batch_loss(model: &Policy, batch: &Batch, cfg: &TrainConfig, temp: f64, t
         maker_fee: cfg.sim.maker_fee,
         buffer: cfg.sim.buffer(),
         temperature: temp,
+        straight_through: cfg.training.fills == FillGradient::StraightThrough,
     };
     let run = simulate_soft(&bars, &d.buy_price, &d.sell_price, &d.buy_frac, &d.sell_frac, &p);
     let ppy = cfg.interval().map(|i| i.periods_per_year()).unwrap_or(8760.0);
