@@ -76,7 +76,7 @@ impl Args {
 }
 
 fn usage(msg: String) -> TrainError {
-    TrainError::Usage(format!("{msg}\n{USAGE}"))
+    TrainError::Usage(msg)
 }
 
 fn device(arg: Option<&str>) -> Result<Device> {
@@ -196,6 +196,9 @@ fn main() {
             let msg = e.to_string();
             Stdout.emit(error_event(&msg));
             eprintln!("tradelab-train: {msg}");
+            if e.exit_code() == 2 {
+                eprintln!("{USAGE}");
+            }
             e.exit_code()
         }
         Err(p) => {
