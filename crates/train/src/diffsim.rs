@@ -59,41 +59,47 @@ pub fn simulate_soft(
     let (b, t) = (size[0], size[1]);
     let lag = p.decision_lag as i64;
     let opts = (bars.close.kind(), bars.close.device());
+    let n = (t - lag).max(0);
+    if n == 0 {
+        return SoftRun { returns: Tensor::zeros([b, 0], opts), final_equity: Tensor::ones([b], opts) };
+    }
+    let f = p.maker_fee;
+    // Everything that does not depend on the running cash/inventory, for all steps at once:
+    // fill bars s = lag..T−1 against action rows s − lag.
+    let bar = |x: &Tensor| x.narrow(1, lag, n);
+    let act = |x: &Tensor| x.narrow(1, 0, n);
+    let (open, high, low, close) = (bar(&bars.open), bar(&bars.high), bar(&bars.low), bar(&bars.close));
+    let (bp, sp) = (act(buy_price), act(sell_price));
+    let width = close.abs().clamp_min(1e-4) * p.temperature;
+    let z_buy = &bp * (1.0 - p.buffer) - &low;
+    let z_sell = &high - &sp * (1.0 + p.buffer);
+    let mut p_buy = (&z_buy / &width).sigmoid();
+    let mut p_sell = (&z_sell / &width).sigmoid();
+    if p.straight_through {
+        // touch: low <= B, high >= S; cross: strictly through the buffered limit.
+        let (hb, hs) = if p.buffer > 0.0 { (z_buy.gt(0.0), z_sell.gt(0.0)) } else { (z_buy.ge(0.0), z_sell.ge(0.0)) };
+        p_buy = hb.to_kind(p_buy.kind()) + &p_buy - p_buy.detach();
+        p_sell = hs.to_kind(p_sell.kind()) + &p_sell - p_sell.detach();
+    }
+    let spend_frac = p_buy * act(buy_frac); // of the cash held before the bar's sell
+    let sell_frac = p_sell * act(sell_frac); // of the inventory held at the open
+    let qty_per_cash = (open.minimum(&bp) * (1.0 + f)).reciprocal(); // buy at min(open, B)
+    let cash_per_qty = open.maximum(&sp) * (1.0 - f); // sell at max(open, S)
+    // The sequential part: only the holdings recursion.
     let mut cash = Tensor::ones([b], opts);
     let mut inv = Tensor::zeros([b], opts);
-    let mut prev = Tensor::ones([b], opts);
-    let f = p.maker_fee;
-    let mut rets = Vec::with_capacity((t - lag).max(0) as usize);
-    for s in lag..t {
-        let a = s - lag;
-        let (open, high, low, close) =
-            (bars.open.select(1, s), bars.high.select(1, s), bars.low.select(1, s), bars.close.select(1, s));
-        let (bp, sp) = (buy_price.select(1, a), sell_price.select(1, a));
-        let (bf, sf) = (buy_frac.select(1, a), sell_frac.select(1, a));
-        let width = close.abs().clamp_min(1e-4) * p.temperature;
-        let z_buy = &bp * (1.0 - p.buffer) - &low;
-        let z_sell = &high - &sp * (1.0 + p.buffer);
-        let mut p_buy = (&z_buy / &width).sigmoid();
-        let mut p_sell = (&z_sell / &width).sigmoid();
-        if p.straight_through {
-            // touch: low <= B, high >= S; cross: strictly through the buffered limit.
-            let (hb, hs) = if p.buffer > 0.0 { (z_buy.gt(0.0), z_sell.gt(0.0)) } else { (z_buy.ge(0.0), z_sell.ge(0.0)) };
-            p_buy = hb.to_kind(p_buy.kind()) + &p_buy - p_buy.detach();
-            p_sell = hs.to_kind(p_sell.kind()) + &p_sell - p_sell.detach();
-        }
-        let buy_px = open.minimum(&bp);
-        let sell_px = open.maximum(&sp);
-        let spend = p_buy * bf * &cash; // from cash held before this bar's sell
-        let sold = p_sell * sf * &inv; // from inventory held at the open
-        let bought = &spend / (buy_px * (1.0 + f));
-        cash = cash - &spend + &sold * sell_px * (1.0 - f);
-        inv = inv + bought - sold;
-        let equity = &cash + &inv * close;
-        rets.push(&equity / &prev - 1.0);
-        prev = equity;
+    let mut equity = Vec::with_capacity(n as usize);
+    for k in 0..n {
+        let spend = spend_frac.select(1, k) * &cash;
+        let sold = sell_frac.select(1, k) * &inv;
+        cash = cash - &spend + &sold * cash_per_qty.select(1, k);
+        inv = inv + spend * qty_per_cash.select(1, k) - sold;
+        equity.push(&cash + &inv * close.select(1, k));
     }
-    let returns = if rets.is_empty() { Tensor::zeros([b, 0], opts) } else { Tensor::stack(&rets, 1) };
-    SoftRun { returns, final_equity: prev }
+    let eq = Tensor::stack(&equity, 1); // [B, n]
+    let prev = Tensor::cat(&[Tensor::ones([b, 1], opts), eq.narrow(1, 0, n - 1)], 1);
+    let returns = &eq / prev - 1.0;
+    SoftRun { final_equity: eq.select(1, n - 1), returns }
 }
 
 #[cfg(test)]
