@@ -67,3 +67,26 @@ export type {
   ForecastEvalResult,
   ForecastEvalRow,
 } from "./features.js";
+export { train, evaluate, trainForecaster, trainRunInput, evalRunInput, locateTrainBinary, runTrainBinary, parseEventLine } from "./train/index.js";
+export type {
+  TrainOptions,
+  TrainDone,
+  EvaluateOptions,
+  EvalDone,
+  ForecasterDone,
+  TrainDevice,
+  RecordOption,
+  TrainEvent,
+  StartEvent as TrainStartEvent,
+  ProgressEvent as TrainProgressEvent,
+  EpochEvent as TrainEpochEvent,
+  DoneEvent as TrainDoneEvent,
+  EvalEvent as TrainEvalEvent,
+  BenchEvent as TrainBenchEvent,
+  ErrorEvent as TrainErrorEvent,
+  EvalResult as TrainEvalResult,
+  SplitSummary,
+  SplitBounds,
+  TrainEvalWindow,
+  TrainSplit,
+} from "./train/index.js";

@@ -13,7 +13,7 @@ import { isoMs, kvTable, printJson, progressBar, table } from "./ui.js";
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const num = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 
-function metricRows(m: Metrics): [string, string][] {
+export function metricRows(m: Metrics): [string, string][] {
   const rows: [string, string][] = [
     ["total return", pct(m.totalReturn)],
     ["annualised return", pct(m.annualisedReturn)],
@@ -33,7 +33,7 @@ function metricRows(m: Metrics): [string, string][] {
   return rows;
 }
 
-function assumptionsLine(l: SimLabel): string {
+export function assumptionsLine(l: SimLabel): string {
   return `assumptions: ${l.text}${l.optimistic ? `  [OPTIMISTIC: ${l.warnings.join("; ")}]` : ""}`;
 }
 

@@ -1,6 +1,274 @@
-/** `tradelab train`, `tradelab eval`, `tradelab train-forecaster` (in progress). */
-import type { Command } from "commander";
+/** `tradelab train`, `tradelab eval`, `tradelab train-forecaster`: the trainer binary (crates/train) from the CLI. */
+import { Command, Option } from "commander";
+import cliProgress from "cli-progress";
+import path from "node:path";
+import { openRegistry } from "../registry/index.js";
+import { writeReport } from "../report/index.js";
+import { evaluate, train, trainForecaster, type EpochEvent, type ProgressEvent, type SplitSummary, type TrainDevice, type TrainEvent } from "../train/index.js";
+import { assumptionsLine, metricRows } from "./sim.js";
+import { isoMs, kvTable, printJson, table } from "./ui.js";
+
+const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+const num = (x: number | null | undefined, d = 2) => (x === null || x === undefined ? "-" : Number.isFinite(x) ? x.toFixed(d) : String(x));
+const DEVICES = ["auto", "cpu", "cuda"];
+
+interface RecordFlags {
+  registry?: string;
+  /** false with --no-record */
+  record: boolean;
+}
+
+function recordOption(o: RecordFlags): false | { registry?: string } {
+  return o.record ? (o.registry ? { registry: o.registry } : {}) : false;
+}
+
+function recordedLine(id: string, registry: string | undefined): string {
+  return `recorded run ${id} in ${openRegistry(registry).path} (tradelab runs show ${id})\n`;
+}
+
+function windowText(s: SplitSummary): string {
+  return `split ${s.window.split} ${isoMs(s.window.first)} .. ${isoMs(s.window.last)} (${s.window.bars} bars)`;
+}
+
+/** One line per epoch: the exact validation numbers with the assumptions they hold under. */
+function epochLine(e: EpochEvent): string {
+  const v = e.val;
+  const head = `epoch ${e.epoch}/${e.epochs} · train loss ${num(e.trainLoss, 4)} · ${num(e.seconds, 1)} s${e.best ? " · best" : ""}`;
+  if (!v) return `${head}\n`;
+  return (
+    `${head}\n  ${v.symbol} val: return ${pct(v.metrics.totalReturn)} · sortino ${num(v.metrics.sortino)} · max drawdown ${pct(v.metrics.maxDrawdown)}` +
+    ` · ${v.metrics.tradeCount} trades · ${windowText(v)} · ${v.assumptions.text}${v.assumptions.optimistic ? " [OPTIMISTIC]" : ""}\n`
+  );
+}
+
+/** Step progress of the current epoch on stderr (a bar on a terminal, nothing otherwise). */
+class EpochBar {
+  private bar: cliProgress.SingleBar | undefined;
+  constructor(private readonly enabled: boolean) {}
+  update(p: ProgressEvent): void {
+    if (!this.enabled) return;
+    const payload = { epoch: `${p.epoch}/${p.epochs}`, loss: num(p.loss, 4), lr: p.lr.toExponential(2), sps: num(p.samplesPerSec, 0) };
+    if (!this.bar) {
+      this.bar = new cliProgress.SingleBar(
+        {
+          format: "epoch {epoch} [{bar}] {value}/{total} steps | loss {loss} | lr {lr} | {sps} samples/s | {eta_formatted} left",
+          stream: process.stderr,
+          hideCursor: true,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      this.bar.start(p.steps, p.step, payload);
+    } else {
+      this.bar.setTotal(p.steps);
+      this.bar.update(p.step, payload);
+    }
+  }
+  stop(): void {
+    this.bar?.stop();
+    this.bar = undefined;
+  }
+}
+
+function trainCommand(): Command {
+  return new Command("train")
+    .description("train a causal limit-order policy (libtorch) through the differentiable simulator; exact validation every epoch")
+    .requiredOption("--config <file>", "training config JSON (fields: crates/train/README.md; example: examples/train-sol.json)")
+    .option("--out <dir>", "checkpoint directory (default: runs/train/<SYM>-<arch>-<UTC stamp>)")
+    .addOption(new Option("--device <device>", "where to train").choices(DEVICES).default("auto"))
+    .option("--resume <dir>", "continue from this checkpoint (raise training.epochs; optimiser moments restart)")
+    .option("--store <dir>", "bar store directory (overrides the config's store)")
+    .option("--registry <file>", "run registry to record into (default: $TRADELAB_REGISTRY or ./tradelab-runs.sqlite)")
+    .option("--no-record", "do not record this run in the registry")
+    .option("--json", "print the final result as JSON on stdout")
+    .addHelpText(
+      "after",
+      `
+The trainer is the tradelab-train binary: build it once with \`npm run build:train\`
+(installs pip torch 2.11.0 in ~/.cache/tradelab/torch-venv, then builds crates/train), or point
+TRADELAB_TRAIN_BIN at it. Checkpoint selection uses the target symbol's exact validation Sortino
+(decision lag, fill rule and fees from the config's "sim"); the test split is never touched here:
+look at it once with \`tradelab eval --checkpoint DIR --split test\`.`,
+    )
+    .action(async (o: RecordFlags & { config: string; out?: string; device: TrainDevice; resume?: string; store?: string; json?: boolean }) => {
+      const bar = new EpochBar(Boolean(process.stderr.isTTY) && !o.json);
+      const onEvent = (e: TrainEvent) => {
+        if (e.event === "start") {
+          process.stderr.write(
+            `training on ${e.device}${e.resumedFrom ? ` (resumed from ${e.resumedFrom}, epoch ${e.startEpoch})` : ""}: ${e.params} parameters, ` +
+              `${e.trainWindows} training windows, ${e.valBars} validation bars, ${e.features} features\n`,
+          );
+        } else if (e.event === "progress") bar.update(e);
+        else if (e.event === "epoch") {
+          bar.stop();
+          process.stderr.write(epochLine(e));
+        }
+      };
+      let done;
+      try {
+        done = await train(
+          o.config,
+          { ...(o.out ? { out: o.out } : {}), device: o.device, ...(o.resume ? { resume: o.resume } : {}), ...(o.store ? { store: o.store } : {}), record: recordOption(o) },
+          onEvent,
+        );
+      } finally {
+        bar.stop();
+      }
+      if (o.json) {
+        printJson({ checkpoint: path.resolve(done.checkpoint), bestEpoch: done.bestEpoch, val: done.val, seconds: done.seconds, epochs: done.epochs, ...(done.runId ? { runId: done.runId } : {}) });
+        return;
+      }
+      let text =
+        table(
+          ["epoch", "train loss", "val return", "val sortino", "max dd", "trades", "best", "s"],
+          done.epochs.map((e) => [
+            e.epoch,
+            num(e.trainLoss, 4),
+            e.val ? pct(e.val.metrics.totalReturn) : "-",
+            e.val ? num(e.val.metrics.sortino) : "-",
+            e.val ? pct(e.val.metrics.maxDrawdown) : "-",
+            e.val ? e.val.metrics.tradeCount : "-",
+            e.epoch === done.bestEpoch ? "*" : "",
+            num(e.seconds, 1),
+          ]),
+        ) + "\n";
+      text += `checkpoint ${path.resolve(done.checkpoint)} · best epoch ${done.bestEpoch ?? "-"} · ${num(done.seconds, 1)} s\n`;
+      if (done.val) text += `best epoch, ${done.val.symbol} ${done.val.interval} · ${windowText(done.val)}\n${assumptionsLine(done.val.assumptions)}\n${kvTable(metricRows(done.val.metrics))}\n`;
+      text += `next: tradelab eval --checkpoint ${path.resolve(done.checkpoint)} --split val\n`;
+      if (done.runId) text += recordedLine(done.runId, o.registry);
+      process.stdout.write(text);
+    });
+}
+
+function evalCommand(): Command {
+  return new Command("eval")
+    .description("evaluate a checkpoint's best weights with the exact simulator on its val or (locked) test split")
+    .requiredOption("--checkpoint <dir>", "checkpoint directory written by tradelab train")
+    .addOption(new Option("--split <split>", "which split").choices(["val", "test"]).makeOptionMandatory())
+    .option("--i-know-test-is-burned", "allow another look at the test split (the result is marked testBurned)")
+    .option("--store <dir>", "bar store directory (default: the checkpoint config's store)")
+    .addOption(new Option("--device <device>", "where to run the policy").choices(DEVICES))
+    .option("--out <file>", "also write the full result (trades, curve) as JSON")
+    .option("--report <file>", "write a self-contained HTML report (equity, drawdown, monthly returns, trades)")
+    .option("--trades", "print the trade list")
+    .option("--registry <file>", "run registry to record into (default: $TRADELAB_REGISTRY or ./tradelab-runs.sqlite)")
+    .option("--no-record", "do not record this run in the registry")
+    .option("--json", "print machine-readable JSON")
+    .addHelpText(
+      "after",
+      `
+The splits and feature normalisers are the checkpoint's own: bars appended after training change
+nothing. The test split is locked: every --split test is logged in <checkpoint>/test-ledger.json
+and a second one is refused unless --i-know-test-is-burned (then the result says testBurned).
+Tune on val; look at test once, at the end.`,
+    )
+    .action(
+      async (
+        o: RecordFlags & {
+          checkpoint: string;
+          split: "val" | "test";
+          iKnowTestIsBurned?: boolean;
+          store?: string;
+          device?: TrainDevice;
+          out?: string;
+          report?: string;
+          trades?: boolean;
+          json?: boolean;
+        },
+      ) => {
+        const e = await evaluate(o.checkpoint, o.split, {
+          ...(o.store ? { store: o.store } : {}),
+          ...(o.iKnowTestIsBurned ? { iKnowTestIsBurned: true } : {}),
+          ...(o.out ? { out: o.out } : {}),
+          ...(o.device ? { device: o.device } : {}),
+          record: recordOption(o),
+        });
+        const r = e.result;
+        if (o.report) {
+          writeReport(o.report, {
+            title: `${r.symbol} ${r.interval} · trained policy — ${e.split === "test" ? "test (locked)" : "validation"}`,
+            config: { checkpoint: path.resolve(e.checkpoint), split: e.split, bestEpoch: r.bestEpoch, dataHash: r.dataHash, testBurned: r.testBurned },
+            runs: [
+              {
+                name: e.split === "test" ? (r.testBurned ? "test (burned)" : "test (locked)") : "validation",
+                symbol: r.symbol,
+                interval: r.interval,
+                split: e.split,
+                assumptions: r.assumptions,
+                window: r.window,
+                metrics: r.metrics,
+                trades: r.trades,
+                curve: r.curve,
+              },
+            ],
+            ...(e.runId ? { subtitle: `run ${e.runId}` } : {}),
+          });
+        }
+        if (!r.dataHashMatches) process.stderr.write("warning: bars inside the checkpoint's splits changed since training (data hash differs)\n");
+        if (o.json) {
+          const { curve: _curve, trades, ...rest } = r;
+          printJson({
+            split: e.split,
+            checkpoint: path.resolve(e.checkpoint),
+            ...rest,
+            trades: o.trades ? trades : trades.length,
+            ...(e.runId ? { runId: e.runId } : {}),
+            ...(e.parentRunId ? { parentRunId: e.parentRunId } : {}),
+            ...(o.report ? { report: path.resolve(o.report) } : {}),
+          });
+          return;
+        }
+        let text =
+          `${r.symbol} ${r.interval} · checkpoint ${path.resolve(e.checkpoint)} (best epoch ${r.bestEpoch ?? "-"}) · ${windowText(r)}\n` +
+          assumptionsLine(r.assumptions) +
+          "\n" +
+          (r.testBurned ? "TEST SPLIT BURNED: it was looked at before; this number is no longer an unbiased estimate\n" : "") +
+          kvTable(metricRows(r.metrics)) +
+          "\n";
+        if (r.otherSymbols.length) {
+          text +=
+            table(
+              ["other symbol", "return", "sortino", "max dd", "trades"],
+              r.otherSymbols.map((s) => [s.symbol, pct(s.metrics.totalReturn), num(s.metrics.sortino), pct(s.metrics.maxDrawdown), s.metrics.tradeCount]),
+            ) + "\n";
+        }
+        if (o.trades) {
+          text +=
+            table(
+              ["time", "side", "price", "qty", "fee", "reason"],
+              r.trades.map((t) => [isoMs(t.ts), t.side, num(t.price, 6), num(t.qty, 6), num(t.fee, 4), t.reason]),
+            ) + "\n";
+        }
+        if (o.report) text += `wrote report ${o.report}\n`;
+        if (e.runId) text += recordedLine(e.runId, o.registry) + (e.parentRunId ? `  (from train run ${e.parentRunId})\n` : "");
+        process.stdout.write(text);
+      },
+    );
+}
+
+function trainForecasterCommand(): Command {
+  return new Command("train-forecaster")
+    .description("train the neural quantile forecaster (causal dilated conv, pinball loss) for use as a policy's price band")
+    .requiredOption("--config <file>", "training config JSON (symbols, splits, features, forecaster.*)")
+    .option("--out <dir>", "checkpoint directory (default: runs/train/<SYM>-forecaster-<UTC stamp>)")
+    .addOption(new Option("--device <device>", "where to train").choices(DEVICES).default("auto"))
+    .option("--store <dir>", "bar store directory (overrides the config's store)")
+    .option("--json", "print the final result as JSON on stdout")
+    .action(async (o: { config: string; out?: string; device: TrainDevice; store?: string; json?: boolean }) => {
+      const done = await trainForecaster(
+        o.config,
+        { ...(o.out ? { out: o.out } : {}), device: o.device, ...(o.store ? { store: o.store } : {}) },
+        (e) => {
+          if (e.event === "epoch") process.stderr.write(`${JSON.stringify(e)}\n`);
+        },
+      );
+      if (o.json) return printJson(done);
+      process.stdout.write(
+        `forecaster checkpoint ${path.resolve(done.checkpoint)} · best epoch ${done.bestEpoch ?? "-"} · val pinball ${num(done.valPinball, 4)} (target-std units, split val)\n` +
+          `use it as a policy band: "decode": { "band": { "kind": "forecast", "checkpoint": "${path.resolve(done.checkpoint)}", "horizon": 1 } }\n`,
+      );
+    });
+}
 
 export function trainCommands(): Command[] {
-  return [];
+  return [trainCommand(), evalCommand(), trainForecasterCommand()];
 }

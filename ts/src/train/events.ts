@@ -1,0 +1,161 @@
+/**
+ * The JSON-lines events `tradelab-train` prints on stdout (crates/train/README.md, "Events"),
+ * as a discriminated union on `event`, and the line parser.
+ */
+import { TradelabError } from "../errors.js";
+import type { Metrics, SimLabel, Trade } from "../sim.js";
+
+export type TrainSplit = "train" | "val" | "test";
+
+/** The bars an exact evaluation ran on (epoch ms of the first and last bar open). */
+export interface TrainEvalWindow {
+  split: TrainSplit;
+  first: number;
+  last: number;
+  bars: number;
+}
+
+/** Exact-simulator summary of one split (per epoch, and the best one in `done`). */
+export interface SplitSummary {
+  symbol: string;
+  interval: string;
+  assumptions: SimLabel;
+  window: TrainEvalWindow;
+  metrics: Metrics;
+}
+
+/** Bar-open-time bounds of the checkpoint's splits. */
+export interface SplitBounds {
+  trainStart: number;
+  trainEnd: number;
+  valStart: number;
+  valEnd: number;
+  testStart: number;
+  testEnd: number;
+}
+
+export interface StartEvent {
+  event: "start";
+  device: string;
+  cuda: boolean;
+  params: number;
+  trainWindows: number;
+  valBars: number;
+  features: number;
+  splits: SplitBounds;
+  dataHash: string;
+  resumedFrom: string | null;
+  startEpoch: number;
+  /** The full resolved config (see the README's config table). */
+  config: Record<string, unknown>;
+  /** `"forecaster"` for train-forecaster. */
+  kind?: string;
+}
+
+export interface ProgressEvent {
+  event: "progress";
+  epoch: number;
+  epochs: number;
+  step: number;
+  steps: number;
+  loss: number;
+  softSortino: number;
+  lr: number;
+  adamLr: number;
+  temperature: number;
+  samplesPerSec: number;
+}
+
+export interface EpochEvent {
+  event: "epoch";
+  epoch: number;
+  epochs: number;
+  trainLoss: number;
+  val: SplitSummary | null;
+  valSortino: Record<string, number>;
+  best: boolean;
+  seconds: number;
+}
+
+export interface DoneEvent {
+  event: "done";
+  checkpoint: string;
+  bestEpoch: number | null;
+  val: SplitSummary | null;
+  seconds: number;
+}
+
+/** An exact evaluation of the checkpoint's best weights on one split. */
+export interface EvalResult extends SplitSummary {
+  trades: Trade[];
+  finalCash: number;
+  finalInventory: number;
+  /** Bar open times (epoch ms), equity at each bar close, close price. */
+  curve: { ts: number[]; equity: number[]; close: number[] };
+  /** True when the test split had been looked at before (`--i-know-test-is-burned`). */
+  testBurned: boolean;
+  dataHash: string;
+  /** False when bars inside the checkpoint's splits changed since training. */
+  dataHashMatches: boolean;
+  bestEpoch: number | null;
+  /** Summaries of the other symbols of a global policy. */
+  otherSymbols: SplitSummary[];
+}
+
+export interface EvalEvent {
+  event: "eval";
+  split: "val" | "test";
+  checkpoint: string;
+  result: EvalResult;
+}
+
+export interface BenchEvent {
+  event: "bench";
+  arch: string;
+  batch: number;
+  seq: number;
+  features: number;
+  dModel: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  steps: number;
+  samplesPerSec: number;
+  stepsPerSec: number;
+  seconds: number;
+  device: string;
+  threads: number;
+  params: number;
+}
+
+export interface ErrorEvent {
+  event: "error";
+  message: string;
+}
+
+export type TrainEvent = StartEvent | ProgressEvent | EpochEvent | DoneEvent | EvalEvent | BenchEvent | ErrorEvent;
+
+const KNOWN = new Set(["start", "progress", "epoch", "done", "eval", "bench", "error"]);
+
+/**
+ * One stdout line -> an event; `null` for a blank line. Anything else on stdout breaks the
+ * binary's contract, so it is an error naming the line.
+ */
+export function parseEventLine(line: string, lineNo = 0): TrainEvent | null {
+  const text = line.trim();
+  if (text === "") return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new TradelabError(`tradelab-train stdout line ${lineNo}: not JSON: ${text.slice(0, 200)}`);
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    throw new TradelabError(`tradelab-train stdout line ${lineNo}: expected a JSON object, got ${text.slice(0, 200)}`);
+  }
+  const ev = (v as { event?: unknown }).event;
+  if (typeof ev !== "string" || !KNOWN.has(ev)) {
+    throw new TradelabError(`tradelab-train stdout line ${lineNo}: unknown event ${JSON.stringify(ev)}`);
+  }
+  return v as TrainEvent;
+}

@@ -1,0 +1,192 @@
+/**
+ * Training and exact evaluation of learned limit-order policies through the `tradelab-train`
+ * binary (crates/train, libtorch). `train` streams events while it runs; `evaluate` runs the
+ * checkpoint's best weights through the exact simulator on its own val or test split. The test
+ * split is locked by the binary: a second look is refused unless `iKnowTestIsBurned`.
+ */
+import path from "node:path";
+import { TradelabError } from "../errors.js";
+import { openRegistry, type RunInput, type RunRecord } from "../registry/index.js";
+import { runTrainBinary } from "./binary.js";
+import type { EpochEvent, EvalEvent, EvalResult, SplitSummary, StartEvent, TrainEvent } from "./events.js";
+
+export { locateTrainBinary, runTrainBinary, trainBinaryCandidates, type RunTrainBinaryOptions } from "./binary.js";
+export { parseEventLine } from "./events.js";
+export type * from "./events.js";
+
+export type TrainDevice = "auto" | "cpu" | "cuda";
+
+/** Record the run in the registry: `true` = default registry file, or `{ registry: FILE }`. */
+export type RecordOption = boolean | { registry?: string };
+
+export interface TrainOptions {
+  /** Checkpoint directory (default: runs/train/<SYM>-<arch>-<stamp>, chosen by the binary). */
+  out?: string;
+  device?: TrainDevice;
+  /** Continue from this checkpoint directory (raise training.epochs in the config). */
+  resume?: string;
+  /** Bar store; overrides the config's `store`. */
+  store?: string;
+  record?: RecordOption;
+  /** The binary's stderr text (for people), as it arrives. */
+  onStderr?: (text: string) => void;
+}
+
+export interface TrainDone {
+  checkpoint: string;
+  bestEpoch: number | null;
+  /** Exact validation of the best epoch. */
+  val: SplitSummary | null;
+  seconds: number;
+  start: StartEvent;
+  epochs: EpochEvent[];
+  /** Set when the run was recorded. */
+  runId?: string;
+}
+
+export interface EvaluateOptions {
+  store?: string;
+  /** Required for a second look at the test split. */
+  iKnowTestIsBurned?: boolean;
+  /** Also write the result object to this JSON file. */
+  out?: string;
+  device?: TrainDevice;
+  record?: RecordOption;
+}
+
+export interface EvalDone {
+  split: "val" | "test";
+  checkpoint: string;
+  result: EvalResult;
+  runId?: string;
+  /** The train run this checkpoint came from, when the registry knows it. */
+  parentRunId?: string;
+}
+
+function registryOf(r: RecordOption | undefined): { registry?: string } | undefined {
+  if (!r) return undefined;
+  return r === true ? {} : r;
+}
+
+function only<E extends TrainEvent["event"]>(events: TrainEvent[], kind: E): Extract<TrainEvent, { event: E }> | undefined {
+  return events.find((e): e is Extract<TrainEvent, { event: E }> => e.event === kind);
+}
+
+/** The train run as a registry record: split val, the best epoch's exact validation metrics. */
+export function trainRunInput(done: Omit<TrainDone, "runId">, configFile?: string): RunInput {
+  const cfg = done.start.config;
+  const symbols = Array.isArray(cfg["symbols"]) ? (cfg["symbols"] as string[]) : done.val ? [done.val.symbol] : [];
+  const interval = typeof cfg["interval"] === "string" ? cfg["interval"] : done.val?.interval;
+  return {
+    kind: "train",
+    symbols,
+    ...(interval ? { interval } : {}),
+    split: "val",
+    ...(done.val ? { window: done.val.window, assumptions: done.val.assumptions } : {}),
+    config: { ...cfg, ...(configFile ? { configFile: path.resolve(configFile) } : {}), splits: done.start.splits, resumedFrom: done.start.resumedFrom },
+    dataHash: done.start.dataHash,
+    metrics: {
+      ...(done.val ? done.val.metrics : {}),
+      bestEpoch: done.bestEpoch,
+      epochs: done.epochs.length,
+      params: done.start.params,
+      seconds: done.seconds,
+      finalTrainLoss: done.epochs.at(-1)?.trainLoss ?? null,
+    },
+    artifacts: { checkpoint: path.resolve(done.checkpoint) },
+  };
+}
+
+/** An evaluation as a registry record (without trades and curve). */
+export function evalRunInput(e: Omit<EvalDone, "runId" | "parentRunId">, parent?: string): RunInput {
+  const r = e.result;
+  return {
+    kind: "eval",
+    symbols: [r.symbol, ...r.otherSymbols.map((o) => o.symbol)],
+    interval: r.interval,
+    split: e.split,
+    window: r.window,
+    assumptions: r.assumptions,
+    config: { checkpoint: path.resolve(e.checkpoint), bestEpoch: r.bestEpoch, testBurned: r.testBurned, dataHashMatches: r.dataHashMatches },
+    dataHash: r.dataHash,
+    metrics: { ...r.metrics, finalCash: r.finalCash, finalInventory: r.finalInventory },
+    artifacts: { checkpoint: path.resolve(e.checkpoint) },
+    ...(parent ? { parent } : {}),
+  };
+}
+
+/** Trains a policy from a config file (crates/train/README.md lists every field). */
+export async function train(configPath: string, opts: TrainOptions = {}, onEvent?: (e: TrainEvent) => void): Promise<TrainDone> {
+  const args = ["train", "--config", configPath];
+  if (opts.out) args.push("--out", opts.out);
+  if (opts.device) args.push("--device", opts.device);
+  if (opts.resume) args.push("--resume", opts.resume);
+  if (opts.store) args.push("--store", opts.store);
+  const events = await runTrainBinary(args, { ...(onEvent ? { onEvent } : {}), ...(opts.onStderr ? { onStderr: opts.onStderr } : {}) });
+  const start = only(events, "start");
+  const done = only(events, "done");
+  if (!start || !done) throw new TradelabError("tradelab-train train finished without its start/done events");
+  const out: TrainDone = {
+    checkpoint: done.checkpoint,
+    bestEpoch: done.bestEpoch,
+    val: done.val,
+    seconds: done.seconds,
+    start,
+    epochs: events.filter((e): e is EpochEvent => e.event === "epoch"),
+  };
+  const reg = registryOf(opts.record);
+  if (reg) out.runId = (await openRegistry(reg.registry).record(trainRunInput(out, configPath))).id;
+  return out;
+}
+
+/** The latest train run whose checkpoint artefact is this directory. */
+async function trainRunFor(checkpoint: string, registry?: string): Promise<RunRecord | undefined> {
+  const dir = path.resolve(checkpoint);
+  const runs = await openRegistry(registry).list({ kind: "train" });
+  return runs.find((r) => r.artifacts["checkpoint"] === dir);
+}
+
+/** Exact evaluation of a checkpoint's best weights on its val or (locked) test split. */
+export async function evaluate(checkpoint: string, split: "val" | "test", opts: EvaluateOptions = {}): Promise<EvalDone> {
+  if (split !== "val" && split !== "test") throw new TradelabError(`split must be val or test, got '${String(split)}'`);
+  const args = ["eval", "--checkpoint", checkpoint, "--split", split];
+  if (opts.iKnowTestIsBurned) args.push("--i-know-test-is-burned");
+  if (opts.store) args.push("--store", opts.store);
+  if (opts.out) args.push("--out", opts.out);
+  if (opts.device) args.push("--device", opts.device);
+  const events = await runTrainBinary(args);
+  const ev: EvalEvent | undefined = only(events, "eval");
+  if (!ev) throw new TradelabError("tradelab-train eval finished without an eval event");
+  const out: EvalDone = { split: ev.split, checkpoint: ev.checkpoint, result: ev.result };
+  const reg = registryOf(opts.record);
+  if (reg) {
+    const parent = await trainRunFor(ev.checkpoint, reg.registry);
+    if (parent) out.parentRunId = parent.id;
+    out.runId = (await openRegistry(reg.registry).record(evalRunInput(out, parent?.id))).id;
+  }
+  return out;
+}
+
+/** What `train-forecaster` reports at the end. */
+export interface ForecasterDone {
+  checkpoint: string;
+  bestEpoch: number | null;
+  /** Best validation pinball loss, in target-std units. */
+  valPinball: number | null;
+}
+
+/** Trains the neural quantile forecaster (`train-forecaster`). */
+export async function trainForecaster(
+  configPath: string,
+  opts: Pick<TrainOptions, "out" | "device" | "store" | "onStderr"> = {},
+  onEvent?: (e: TrainEvent) => void,
+): Promise<ForecasterDone> {
+  const args = ["train-forecaster", "--config", configPath];
+  if (opts.out) args.push("--out", opts.out);
+  if (opts.device) args.push("--device", opts.device);
+  if (opts.store) args.push("--store", opts.store);
+  const events = await runTrainBinary(args, { ...(onEvent ? { onEvent } : {}), ...(opts.onStderr ? { onStderr: opts.onStderr } : {}) });
+  const done = [...events].reverse().find((e) => e.event === "done") as unknown as Partial<ForecasterDone> | undefined;
+  if (!done || typeof done.checkpoint !== "string") throw new TradelabError("tradelab-train train-forecaster finished without a done event");
+  return { checkpoint: done.checkpoint, bestEpoch: done.bestEpoch ?? null, valPinball: done.valPinball ?? null };
+}
