@@ -1,9 +1,9 @@
-import { chmodSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { TradelabError } from "../errors.js";
 import { tempDir } from "../testing/paths.js";
-import { evaluate, locateTrainBinary, parseEventLine, train, type TrainEvent } from "./index.js";
+import { evaluate, locateTrainBinary, parseEventLine, train, trainBinaryCandidates, type TrainEvent } from "./index.js";
 
 const label = { decisionLag: 1, fillRule: "touch", makerFee: 0.001, takerFee: 0.001, optimistic: false, warnings: [], text: "lag 1 · touch · maker 0.1% / taker 0.1%" };
 const summary = { symbol: "SOL/USDT", interval: "1h", assumptions: label, window: { split: "val", first: 0, last: 3_600_000, bars: 2 }, metrics: { totalReturn: 0.01, sortino: 1.5 } };
