@@ -258,7 +258,15 @@ function trainForecasterCommand(): Command {
         o.config,
         { ...(o.out ? { out: o.out } : {}), device: o.device, ...(o.store ? { store: o.store } : {}) },
         (e) => {
-          if (e.event === "epoch") process.stderr.write(`${JSON.stringify(e)}\n`);
+          if (e.event !== "epoch") return;
+          // The forecaster's epoch event carries pinball losses instead of a policy validation.
+          const f = e as unknown as { epoch: number; epochs: number; trainPinball?: number; valPinball?: number; valCoverage?: Record<string, number>; best?: boolean };
+          const cov = Object.entries(f.valCoverage ?? {})
+            .map(([k, v]) => `${k} ${pct(v)}`)
+            .join(", ");
+          process.stderr.write(
+            `epoch ${f.epoch}/${f.epochs} · train pinball ${num(f.trainPinball, 4)} · val pinball ${num(f.valPinball, 4)}${f.best ? " · best" : ""}\n  val coverage: ${cov}\n`,
+          );
         },
       );
       if (o.json) return printJson(done);
