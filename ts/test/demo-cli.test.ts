@@ -1,0 +1,89 @@
+/**
+ * `tradelab demo` end to end, as a new user runs it (needs the trainer binary: part of test:train).
+ * First run: every stage computes, the metrics table is printed, report.html is written, the run
+ * is in the registry. Second run: caches reused, the locked test split is not evaluated again.
+ * The demo's report is opened in headless Chromium and a screenshot saved.
+ */
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { chromium } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { runCli } from "../src/testing/cli.js";
+import { repoRoot, tempDir } from "../src/testing/paths.js";
+
+const chromiumPath = [process.env["TRADELAB_CHROMIUM"], "/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p): p is string => !!p && existsSync(p));
+
+describe("tradelab demo", () => {
+  const dir = tempDir("tradelab-demo-");
+  const out = path.join(dir, "demo");
+  const registry = path.join(dir, "runs.sqlite");
+  const args = ["demo", "--out", out, "--registry", registry, "--epochs", "1", "--steps", "4"];
+
+  it("runs the whole path and records a run", async () => {
+    const r = await runCli(args);
+    expect(r.stderr + r.stdout).not.toMatch(/error:/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/assumptions: lag 1 · touch · maker 0\.1% \/ taker 0\.1%/);
+    expect(r.stdout).toMatch(/validation/);
+    expect(r.stdout).toMatch(/test \(locked\)/);
+    expect(r.stdout).toMatch(/trained now/);
+    for (const stage of ["data", "features", "forecasts", "train", "evaluate", "report", "registry"]) expect(r.stderr).toContain(`${stage} ...`);
+    expect(existsSync(path.join(out, "report.html"))).toBe(true);
+    expect(existsSync(path.join(out, "checkpoint", "checkpoint.json"))).toBe(true);
+
+    const list = await runCli(["runs", "list", "--json", "--registry", registry]);
+    expect(list.code).toBe(0);
+    const runs = JSON.parse(list.stdout) as { kind: string; symbols: string[]; metrics: Record<string, unknown> }[];
+    const demo = runs.find((x) => x.kind === "demo");
+    expect(demo?.symbols).toEqual(["SOL/USDT"]);
+    expect(Object.keys(demo?.metrics ?? {})).toEqual(expect.arrayContaining(["val", "test"]));
+  });
+
+  it("reuses every cache on a second run and never re-evaluates the locked test split", async () => {
+    const r = await runCli([...args, "--json"]);
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.stdout) as { trainedNow: boolean; forecastCacheReused: boolean; splits: { split: string; reused: boolean; assumptions: { decisionLag: number } }[] };
+    expect(res.trainedNow).toBe(false);
+    expect(res.forecastCacheReused).toBe(true);
+    expect(res.splits.map((s) => [s.split, s.reused])).toEqual([
+      ["val", true],
+      ["test", true],
+    ]);
+    expect(res.splits.every((s) => s.assumptions.decisionLag === 1)).toBe(true);
+    expect(r.stderr).toMatch(/train \.\.\.\n\s+cached/);
+    const ledger = JSON.parse(readFileSync(path.join(out, "checkpoint", "test-ledger.json"), "utf8")) as unknown[] | { entries: unknown[] };
+    expect(Array.isArray(ledger) ? ledger.length : ledger.entries.length).toBe(1);
+  });
+
+  it.skipIf(!chromiumPath)("writes a report that renders in headless Chromium", async () => {
+    const browser = await chromium.launch({ executablePath: chromiumPath!, headless: true, args: ["--no-sandbox", "--disable-gpu"] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const errors: string[] = [];
+      page.on("console", (m) => {
+        if (m.type() === "error") errors.push(m.text());
+      });
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(`file://${path.join(out, "report.html")}`);
+      await page.waitForFunction(() => document.querySelectorAll("canvas").length >= 8, undefined, { timeout: 30_000 });
+      const drawn = await page.evaluate(() =>
+        Array.from(document.querySelectorAll("canvas")).map((c) => {
+          const ctx = c.getContext("2d");
+          if (!ctx || c.width === 0 || c.height === 0) return false;
+          const d = ctx.getImageData(0, 0, c.width, c.height).data;
+          for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) return true;
+          return false;
+        }),
+      );
+      expect(drawn.length).toBeGreaterThanOrEqual(8);
+      expect(drawn.every(Boolean)).toBe(true);
+      expect(await page.textContent("body")).toMatch(/lag 1 · fill touch/);
+      expect(errors).toEqual([]);
+      const artifacts = path.join(repoRoot, "test-artifacts");
+      mkdirSync(artifacts, { recursive: true });
+      await page.screenshot({ path: path.join(artifacts, "demo-report.png"), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+  });
+});
