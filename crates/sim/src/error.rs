@@ -23,6 +23,8 @@ pub enum SimError {
     InvalidStrategy(String),
     #[error("invalid sweep spec: {0}")]
     InvalidSweep(String),
+    #[error("instrument {symbol}: {reason}")]
+    Instrument { symbol: String, reason: String },
     #[error("actions row {row}: {reason}")]
     InvalidActionRow { row: usize, reason: String },
 }

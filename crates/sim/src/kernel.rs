@@ -18,7 +18,7 @@ use crate::inputs::check_bars;
 use crate::metrics::{window_start, CurveStats, Metrics, TradeStats};
 use crate::num::{fmax, fmin};
 use crate::reference::DUST_BUDGET;
-use crate::{Actions, FillRule, SimError, SimParams};
+use crate::{Actions, SimError, SimParams};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tradelab_core::Bars;
@@ -198,7 +198,7 @@ fn profile(p: &SimParams) -> u8 {
         && p.min_gap_pct.is_none()
         && !p.one_side_per_bar;
     if fast {
-        FAST | if p.fill_rule == FillRule::Touch {
+        FAST | if p.fill_rule.thresholds().touch {
             TOUCH
         } else {
             0
@@ -261,15 +261,10 @@ impl LaneParams {
             buy_adj: f(&|p| 1.0 - p.price_offset_pct),
             sell_adj: f(&|p| 1.0 + p.price_offset_pct),
             gap: f(&|p| p.min_gap_pct.map_or(0.0, |g| 1.0 + g)),
-            buy_thr: f(&|p| match p.fill_rule {
-                FillRule::Touch => 1.0,
-                FillRule::Cross { buffer } => 1.0 - buffer,
-            }),
-            sell_thr: f(&|p| match p.fill_rule {
-                FillRule::Touch => 1.0,
-                FillRule::Cross { buffer } => 1.0 + buffer,
-            }),
-            touch: f(&|p| flag(p.fill_rule == FillRule::Touch)),
+            // The one fill model (`model::fill`): multipliers on the limit, equality for touch.
+            buy_thr: f(&|p| p.fill_rule.thresholds().buy_mult),
+            sell_thr: f(&|p| p.fill_rule.thresholds().sell_mult),
+            touch: f(&|p| flag(p.fill_rule.thresholds().touch)),
             maker: f(&|p| p.maker_fee),
             maker_cost: f(&|p| 1.0 + p.maker_fee),
             taker: f(&|p| p.taker_fee),
@@ -756,7 +751,7 @@ fn lane_orders<const P: u8>(
     let mut ts = s.trades.get(l);
 
     let mut buy_frac = fmin(bfr * lp.intensity[l], 1.0);
-    let mut sell_frac = fmin(sfr * lp.intensity[l], 1.0);
+    let mut sell_frac = crate::model::flat::snap_sell_frac(fmin(sfr * lp.intensity[l], 1.0));
     let buy_limit = bp * lp.buy_adj[l];
     let sell_limit = if fast {
         sp * lp.sell_adj[l]

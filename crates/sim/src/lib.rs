@@ -11,15 +11,21 @@
 //! * [`metrics`] — the one definition of every statistic (Sortino = downside RMS over all periods).
 //! * [`Strategy`] — built-in causal strategies (SMA/EMA crossover, band).
 //!
-//! Long-only spot, no leverage. Runs with decision lag 0 or intrabar round trips are flagged by
+//! * [`engine`] — THE per-bar `step` (state, order of processing) that `simulate`, portfolios and
+//!   paper trading fold over; [`model`] holds the one fill/fee/volume/funding/financing model.
+//!
+//! `simulate` is long-only spot; the portfolio engine adds shared cash, shorts, leverage and
+//! perpetual funding. Runs with decision lag 0 or intrabar round trips are flagged by
 //! [`SimParams::is_optimistic`] and in every [`SimLabel`].
 
 pub mod actions;
 pub mod cycles;
+pub mod engine;
 pub mod error;
 pub mod inputs;
 pub mod kernel;
 pub mod metrics;
+pub mod model;
 pub mod num;
 pub mod params;
 pub mod reference;
@@ -27,6 +33,9 @@ pub mod strategies;
 pub mod sweep;
 
 pub use actions::{Actions, Order};
+pub use engine::{
+    BarInput, Engine, EngineParams, Fill, InstrumentKind, InstrumentSpec, Orders, State,
+};
 pub use error::SimError;
 pub use inputs::{check_bars, check_inputs, MAX_PRICE, MIN_PRICE};
 pub use kernel::{

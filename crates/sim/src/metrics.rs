@@ -198,7 +198,8 @@ pub struct CurveMetrics {
 }
 
 /// Streaming trade statistics, shared by the reference simulator and the kernel.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TradeStats {
     pub trades: f64,
     /// Positions taken from flat back to flat (plus one per bar of intrabar cycles).
@@ -209,7 +210,7 @@ pub struct TradeStats {
     pub fees: f64,
     /// Cash flow of the open round trip: −cost of buys + net proceeds of sells.
     pub trip_flow: f64,
-    /// Bars that closed holding inventory.
+    /// Bars that closed holding a position (long or short).
     pub exposure_bars: f64,
 }
 
@@ -270,6 +271,15 @@ impl TradeStats {
             self.wins
         };
         self.trip_flow = if closed { 0.0 } else { flow };
+    }
+
+    /// A buy brought a short back to flat: the round trip (sell first) is complete.
+    pub fn close_trip(&mut self) {
+        self.round_trips += 1.0;
+        if self.trip_flow > 0.0 {
+            self.wins += 1.0;
+        }
+        self.trip_flow = 0.0;
     }
 
     /// One bar's aggregated intrabar cycles: a buy and a sell leg, one round trip.

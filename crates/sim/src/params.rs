@@ -1,18 +1,18 @@
 //! Simulation parameters and the label every report carries.
 //!
-//! Defaults are the honest ones (design §12): decision lag 1, touch fills, limit-or-better
-//! prices, no intrabar round trips. Anything that makes a run optimistic is flagged by
+//! Defaults are the honest ones (design §12): decision lag 1, `cross` fills with a 5 bps buffer,
+//! limit-or-better prices, no intrabar round trips. Anything that makes a run optimistic is flagged by
 //! [`SimParams::is_optimistic`] and spelled out in [`SimParams::describe`].
 use crate::SimError;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// When a resting limit order counts as filled by a bar.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum FillRule {
-    #[default]
-    /// Buy fills if low <= buy price; sell fills if high >= sell price.
+    /// Buy fills if low <= buy price; sell fills if high >= sell price. A touch at exactly the
+    /// limit assumes the order was at the front of the queue, so it is labelled as such.
     Touch,
     /// The bar must trade through the limit by `buffer` (fraction, 0.0005 = 5 bps):
     /// buy fills if low < buy × (1 − buffer); sell fills if high > sell × (1 + buffer).
@@ -23,7 +23,7 @@ pub enum FillRule {
 impl fmt::Display for FillRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            FillRule::Touch => f.write_str("touch"),
+            FillRule::Touch => f.write_str("touch (assumes queue priority)"),
             FillRule::Cross { buffer } => write!(f, "cross {} bps", fmt_num(buffer * 1e4)),
         }
     }
@@ -73,7 +73,7 @@ impl Default for SimParams {
     fn default() -> Self {
         SimParams {
             decision_lag: 1,
-            fill_rule: FillRule::Touch,
+            fill_rule: FillRule::honest_default(),
             maker_fee: 0.001,
             taker_fee: 0.001,
             max_volume_fraction: None,
@@ -90,9 +90,50 @@ impl Default for SimParams {
     }
 }
 
+impl Default for FillRule {
+    fn default() -> Self {
+        FillRule::honest_default()
+    }
+}
+
 const DAY_MS: f64 = 86_400_000.0;
 
 impl SimParams {
+    /// The engine's account parameters for a single-asset, long-only run.
+    pub fn engine_params(&self) -> crate::engine::EngineParams {
+        crate::engine::EngineParams {
+            fill_rule: self.fill_rule,
+            max_hold_bars: self.max_hold_bars,
+            max_round_trips_per_bar: self.max_round_trips_per_bar,
+            starting_cash: self.starting_cash,
+            interval_ms: self.interval_ms,
+            ..Default::default()
+        }
+    }
+
+    /// A long-only spot instrument with these fees and volume cap.
+    pub fn instrument(&self, symbol: &str) -> crate::engine::InstrumentSpec {
+        let mut s = crate::engine::InstrumentSpec::spot(
+            symbol,
+            crate::model::Fees {
+                maker: self.maker_fee,
+                taker: self.taker_fee,
+            },
+        );
+        s.max_volume_fraction = self.max_volume_fraction;
+        s
+    }
+
+    /// How action rows become orders under these parameters.
+    pub fn order_transform(&self) -> crate::engine::OrderTransform {
+        crate::engine::OrderTransform {
+            intensity: self.intensity,
+            price_offset_pct: self.price_offset_pct,
+            min_gap_pct: self.min_gap_pct,
+            one_side_per_bar: self.one_side_per_bar,
+        }
+    }
+
     /// True when the run uses assumptions known to inflate results (lag 0, intrabar cycles).
     pub fn is_optimistic(&self) -> bool {
         !self.optimism_reasons().is_empty()
@@ -108,6 +149,31 @@ impl SimParams {
                 "intrabar round trips (up to {} per bar) assume the low came before the high and unlimited liquidity",
                 self.max_round_trips_per_bar
             ));
+        }
+        v
+    }
+
+    /// Assumptions that are not optimistic by themselves but flatter results; stated next to
+    /// the OPTIMISTIC flags.
+    pub fn cautions(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        if self.maker_fee == 0.0 || self.taker_fee == 0.0 {
+            v.push(format!(
+                "zero fees (maker {}%, taker {}%): only real where the venue charges none",
+                fmt_num(self.maker_fee * 100.0),
+                fmt_num(self.taker_fee * 100.0)
+            ));
+        }
+        if let Some(f) = self.max_volume_fraction {
+            if f > 1.0 {
+                v.push(format!(
+                    "volume cap {}% of a bar's volume is more than the bar traded",
+                    fmt_num(f * 100.0)
+                ));
+            }
+        }
+        if self.fill_rule == FillRule::Touch {
+            v.push("touch fills assume queue priority at exactly the limit".to_string());
         }
         v
     }
@@ -219,6 +285,7 @@ impl SimParams {
         if let Some(h) = self.max_hold_bars {
             text.push_str(&format!(" · max hold {h} bars"));
         }
+        text.push_str(&format!(" · P {}", fmt_num(self.periods_per_year())));
         if self.is_optimistic() {
             text.push_str(" · OPTIMISTIC");
         }
@@ -227,8 +294,10 @@ impl SimParams {
             fill_rule: self.fill_rule.to_string(),
             maker_fee: self.maker_fee,
             taker_fee: self.taker_fee,
+            periods_per_year: self.periods_per_year(),
             optimistic: self.is_optimistic(),
             warnings: self.optimism_reasons(),
+            cautions: self.cautions(),
             text,
         }
     }
@@ -242,10 +311,47 @@ pub struct SimLabel {
     pub fill_rule: String,
     pub maker_fee: f64,
     pub taker_fee: f64,
+    /// Periods per year used to annualise (8,760 for 24/7 hourly bars).
+    pub periods_per_year: f64,
     pub optimistic: bool,
+    /// Why the run is optimistic (lag 0, intrabar round trips).
     pub warnings: Vec<String>,
-    /// e.g. "lag 1 · cross 5 bps · maker 0.1% / taker 0.1%".
+    /// Assumptions that flatter results without being OPTIMISTIC by themselves (zero fees, touch
+    /// fills, fills that took a large share of a bar's volume, fills on zero-volume bars).
+    pub cautions: Vec<String>,
+    /// e.g. "lag 1 · cross 5 bps · maker 0.1% / taker 0.1% · P 8760".
     pub text: String,
+}
+
+impl SimLabel {
+    /// Cautions that depend on the fills: without a volume cap, fills above 10 % of their bar's
+    /// volume, and fills on bars that traded nothing.
+    pub fn add_fill_warnings(
+        &mut self,
+        bars: &tradelab_core::Bars,
+        trades: &[crate::Trade],
+        p: &SimParams,
+    ) {
+        let mut big = 0usize;
+        let mut zero = 0usize;
+        for t in trades {
+            let v = bars.volume[t.bar];
+            if v == 0.0 {
+                zero += 1;
+            } else if p.max_volume_fraction.is_none() && t.qty > 0.1 * v {
+                big += 1;
+            }
+        }
+        if big > 0 {
+            self.cautions.push(format!(
+                "{big} fill(s) above 10% of their bar's volume with no volume cap"
+            ));
+        }
+        if zero > 0 {
+            self.cautions
+                .push(format!("{zero} fill(s) on bars with zero volume"));
+        }
+    }
 }
 
 impl fmt::Display for SimLabel {
@@ -276,7 +382,11 @@ mod tests {
         assert!(!p.is_optimistic());
         assert!(p.validate().is_ok());
         assert_eq!(p.periods_per_year(), 8760.0);
-        assert_eq!(p.describe().text, "lag 1 · touch · maker 0.1% / taker 0.1%");
+        assert_eq!(
+            p.describe().text,
+            "lag 1 · cross 5 bps · maker 0.1% / taker 0.1% · P 8760"
+        );
+        assert_eq!(p.fill_rule, FillRule::Cross { buffer: 0.0005 });
     }
 
     #[test]

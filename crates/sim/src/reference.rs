@@ -1,14 +1,15 @@
-//! The reference simulator: one parameter set, one bar at a time, written to be read.
+//! The reference simulator: one parameter set, one instrument, a fold over [`Engine::step`].
 //!
 //! The batched kernel (`kernel.rs`) must reproduce its numbers bit for bit; when the two
-//! disagree, this file is the specification.
+//! disagree, `engine/step.rs` is the specification.
 //!
 //! Per bar `i` (action row `i − decision_lag`, see `actions.rs`), with `start_cash`/`start_inv`
 //! the holdings at the bar's open:
 //! 1. **Max hold.** If the position has been held `max_hold_bars` bars (counted from the bar whose
 //!    buy opened it from flat), sell all of it at the open, paying the taker fee. Nothing else
 //!    trades on that bar.
-//! 2. **Orders.** Fractions × intensity, clamped to [0, 1]; buy limit × (1 − offset), sell limit
+//! 2. **Orders.** Fractions × intensity, clamped to [0, 1] (a sell fraction within 1e-4 of 1 sells
+//!    everything: flat means flat, see `model::flat`); buy limit × (1 − offset), sell limit
 //!    × (1 + offset); the sell raised to buy × (1 + min_gap) when configured and a buy exists;
 //!    `one_side_per_bar` drops the smaller side.
 //! 3. **Intrabar cycles** (only if `max_round_trips_per_bar` > 0; optimistic), see `cycles.rs`.
@@ -19,11 +20,10 @@
 //!    min(open, limit), maker fee included in the spend; budgets below [`DUST_BUDGET`] are skipped.
 //! 6. A volume cap, if set, limits the bar's total filled quantity (sell first, then buy).
 //! 7. Equity is marked at the close: cash + inventory × close.
-use crate::cycles::intrabar_cycles;
+use crate::engine::{orders_from_row, BarInput, Engine, Orders};
 use crate::inputs::check_inputs;
-use crate::metrics::{curve_stats, window_start, Metrics, TradeStats};
-use crate::num::{fmax, fmin};
-use crate::{Actions, FillRule, SimError, SimLabel, SimParams};
+use crate::metrics::{curve_stats, window_start, Metrics};
+use crate::{Actions, SimError, SimLabel, SimParams};
 use serde::{Deserialize, Serialize};
 use tradelab_core::Bars;
 
@@ -48,6 +48,10 @@ pub enum TradeReason {
     MaxHold,
     /// One leg of a bar's aggregated intrabar cycles (qty = all cycles together).
     IntrabarCycle,
+    /// Market close at the session's last close (taker fee).
+    EndOfDay,
+    /// Forced close at the bar's adverse price below maintenance margin (taker fee).
+    Liquidation,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -80,6 +84,9 @@ pub struct SimResult {
     pub metrics: Metrics,
     pub final_cash: f64,
     pub final_inventory: f64,
+    /// Final equity after paying the taker fee to close the remaining position at the last
+    /// close (what the account is worth if liquidated; `metrics.endEquity` is marked to the close).
+    pub liquidation_value: f64,
 }
 
 /// Simulates one parameter set over `bars`. `actions` must have one row per bar.
@@ -87,188 +94,32 @@ pub fn simulate(bars: &Bars, actions: &Actions, params: &SimParams) -> Result<Si
     check_inputs(bars, actions, params)?;
     let p = params;
     let n = bars.len();
-    let mut cash = p.starting_cash;
-    let mut inv = 0.0_f64;
-    let mut opened_at = 0_usize; // bar whose buy opened the current position (meaningful while inv > 0)
-    let mut stats = TradeStats::default();
+    let engine = Engine::new(p.engine_params(), vec![p.instrument("")])?;
+    let transform = p.order_transform();
+    let mut st = engine.initial_state();
     let mut equity = Vec::with_capacity(n);
     let mut cash_curve = Vec::with_capacity(n);
     let mut inv_curve = Vec::with_capacity(n);
-    let mut trades = Vec::new();
-
+    let mut fills = Vec::new();
     for i in 0..n {
-        let (ts, open, high, low, close) = (
+        let bar = BarInput::new(
             bars.ts[i],
             bars.open[i],
             bars.high[i],
             bars.low[i],
             bars.close[i],
+            bars.volume[i],
         );
-        let trade = |side, price, qty, fee, cash_delta, reason| Trade {
-            ts,
-            bar: i,
-            side,
-            price,
-            qty,
-            fee,
-            cash_delta,
-            reason,
+        let orders = match i.checked_sub(p.decision_lag) {
+            Some(row) => orders_from_row(actions, row, &transform),
+            None => Orders::default(),
         };
-        let start_inv = inv;
-
-        let held_too_long = p
-            .max_hold_bars
-            .is_some_and(|h| start_inv > 0.0 && i - opened_at >= h);
-        if held_too_long {
-            let gross = start_inv * open;
-            let fee = gross * p.taker_fee;
-            let net = gross - fee;
-            cash += net;
-            inv = 0.0;
-            stats.on_sell(gross, fee, net, true);
-            trades.push(trade(
-                Side::Sell,
-                open,
-                start_inv,
-                fee,
-                net,
-                TradeReason::MaxHold,
-            ));
-        } else if let Some(row) = i.checked_sub(p.decision_lag) {
-            // --- 2. effective orders ---
-            let buy = actions.buy_order(row);
-            let sell = actions.sell_order(row);
-            let mut buy_frac = buy.map_or(0.0, |o| fmin(o.frac * p.intensity, 1.0));
-            let mut sell_frac = sell.map_or(0.0, |o| fmin(o.frac * p.intensity, 1.0));
-            let buy_limit = buy.map_or(0.0, |o| o.price * (1.0 - p.price_offset_pct));
-            let mut sell_limit =
-                sell.map_or(f64::INFINITY, |o| o.price * (1.0 + p.price_offset_pct));
-            if let (Some(gap), Some(_)) = (p.min_gap_pct, buy) {
-                sell_limit = fmax(sell_limit, buy_limit * (1.0 + gap));
-            }
-            if p.one_side_per_bar && buy_frac > 0.0 && sell_frac > 0.0 {
-                if buy_frac > sell_frac {
-                    sell_frac = 0.0;
-                } else {
-                    buy_frac = 0.0;
-                }
-            }
-            // Whether the bar's range reached each limit (no order: limit 0 / +inf never does).
-            let (buy_reached, sell_reached) = match p.fill_rule {
-                FillRule::Touch => (low <= buy_limit, high >= sell_limit),
-                FillRule::Cross { buffer } => (
-                    low < buy_limit * (1.0 - buffer),
-                    high > sell_limit * (1.0 + buffer),
-                ),
-            };
-            let mut vol_left = p
-                .max_volume_fraction
-                .map_or(f64::INFINITY, |f| f * bars.volume[i]);
-
-            // --- 3. optional intrabar cycles ---
-            if p.max_round_trips_per_bar > 0
-                && buy_reached
-                && sell_reached
-                && buy_frac > 0.0
-                && sell_frac > 0.0
-                && sell_limit > buy_limit
-            {
-                let cy = intrabar_cycles(
-                    p.max_round_trips_per_bar as f64,
-                    cash,
-                    buy_limit,
-                    sell_limit,
-                    buy_frac,
-                    sell_frac,
-                    high,
-                    low,
-                    p.maker_fee,
-                    vol_left,
-                );
-                let qty = cy.qty;
-                if qty > 0.0 {
-                    cash += cy.buy_cash;
-                    cash += cy.sell_cash;
-                    buy_frac -= cy.frac;
-                    sell_frac -= cy.frac;
-                    vol_left -= 2.0 * qty;
-                    let buy_fee = qty * buy_limit * p.maker_fee;
-                    let sell_fee = qty * sell_limit * p.maker_fee;
-                    stats.on_cycles(
-                        qty * buy_limit + qty * sell_limit,
-                        buy_fee + sell_fee,
-                        cy.buy_cash + cy.sell_cash,
-                    );
-                    trades.push(trade(
-                        Side::Buy,
-                        buy_limit,
-                        qty,
-                        buy_fee,
-                        cy.buy_cash,
-                        TradeReason::IntrabarCycle,
-                    ));
-                    trades.push(trade(
-                        Side::Sell,
-                        sell_limit,
-                        qty,
-                        sell_fee,
-                        cy.sell_cash,
-                        TradeReason::IntrabarCycle,
-                    ));
-                }
-            }
-
-            // The buy may only spend cash held before this bar's sell.
-            let buy_cash = cash;
-
-            // --- 4. sell from inventory held at the open ---
-            if sell_reached && sell_frac > 0.0 {
-                let price = fmax(open, sell_limit);
-                let qty = fmin(sell_frac * start_inv, vol_left);
-                if qty > 0.0 {
-                    let gross = qty * price;
-                    let fee = gross * p.maker_fee;
-                    let net = gross - fee;
-                    cash += net;
-                    inv -= qty;
-                    vol_left -= qty;
-                    stats.on_sell(gross, fee, net, inv == 0.0);
-                    trades.push(trade(Side::Sell, price, qty, fee, net, TradeReason::Limit));
-                }
-            }
-
-            // --- 5. buy with cash held before this bar's sell ---
-            let budget = buy_frac * buy_cash;
-            if buy_reached && buy_frac > 0.0 && budget >= DUST_BUDGET {
-                let price = fmin(open, buy_limit);
-                let unit_cost = price * (1.0 + p.maker_fee);
-                let wanted = budget / unit_cost;
-                // Capped by volume: pay for the capped quantity only (never more than budget).
-                let (qty, cost) = if wanted <= vol_left {
-                    (wanted, budget)
-                } else {
-                    (vol_left, fmin(vol_left * unit_cost, budget))
-                };
-                if qty > 0.0 {
-                    if inv == 0.0 {
-                        opened_at = i;
-                    }
-                    let notional = qty * price;
-                    let fee = notional * p.maker_fee;
-                    cash -= cost;
-                    inv += qty;
-                    stats.on_buy(notional, fee, cost);
-                    trades.push(trade(Side::Buy, price, qty, fee, -cost, TradeReason::Limit));
-                }
-            }
-        }
-
-        stats.on_bar_close(inv);
-        equity.push(cash + inv * close);
-        cash_curve.push(cash);
-        inv_curve.push(inv);
+        engine.step(&mut st, &[Some(bar)], &[orders], &mut fills);
+        equity.push(st.equity());
+        cash_curve.push(st.cash);
+        inv_curve.push(st.positions[0].qty);
     }
-
+    let trades: Vec<Trade> = fills.into_iter().map(|f| f.trade).collect();
     let curve = curve_stats(p.starting_cash, &equity);
     let window = p.window_bars().map(|k| {
         let s = window_start(n, k);
@@ -279,22 +130,29 @@ pub fn simulate(bars: &Bars, actions: &Actions, params: &SimParams) -> Result<Si
         };
         curve_stats(v0, &equity[s..])
     });
-    let metrics = Metrics::from_stats(&curve, &stats, window.as_ref(), p.periods_per_year());
+    let metrics = Metrics::from_stats(&curve, &st.stats[0], window.as_ref(), p.periods_per_year());
+    let final_inventory = st.positions[0].qty;
+    let last_close = bars.close[n - 1];
+    let liquidation_value = st.cash + final_inventory * last_close * (1.0 - p.taker_fee);
+    let mut label = p.describe();
+    label.add_fill_warnings(bars, &trades, p);
     Ok(SimResult {
-        label: p.describe(),
+        label,
         equity,
         cash: cash_curve,
         inventory: inv_curve,
         trades,
         metrics,
-        final_cash: cash,
-        final_inventory: inv,
+        final_cash: st.cash,
+        final_inventory,
+        liquidation_value,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::FillRule;
 
     /// Bars from (open, high, low, close) with volume 1000, hourly from 0.
     pub(crate) fn bars(rows: &[(f64, f64, f64, f64)]) -> Bars {
@@ -310,8 +168,10 @@ mod tests {
         b
     }
 
+    /// Mechanics tests use touch fills so hand-computed bars can sit exactly on the limit.
     fn no_fee() -> SimParams {
         SimParams {
+            fill_rule: FillRule::Touch,
             maker_fee: 0.0,
             taker_fee: 0.0,
             starting_cash: 1000.0,
