@@ -18,10 +18,12 @@
 //! An instrument without a bar at a timestamp (a gap, or its market is closed) gets no fills.
 pub mod instrument;
 pub mod orders;
+pub mod portfolio;
 pub mod state;
 pub mod step;
 
 pub use instrument::{InstrumentKind, InstrumentSpec};
 pub use orders::{orders_from_row, Limit, OrderTransform, Orders, Size};
+pub use portfolio::{run_portfolio, ActionOrders, Decision, InstrumentData, InstrumentResult, OrderSource, PortfolioResult};
 pub use state::{Position, State};
 pub use step::{BarInput, Engine, EngineParams, Fill};

@@ -65,6 +65,9 @@ pub struct EngineParams {
     pub borrow_rate: f64,
     pub interval_ms: i64,
     pub starting_cash: f64,
+    /// Periods per year for annualisation, from the instruments' calendar (None: 24/7, i.e.
+    /// 365 days of `interval_ms` bars).
+    pub periods_per_year: Option<f64>,
 }
 
 impl Default for EngineParams {
@@ -79,6 +82,7 @@ impl Default for EngineParams {
             borrow_rate: 0.0,
             interval_ms: 3_600_000,
             starting_cash: 10_000.0,
+            periods_per_year: None,
         }
     }
 }
@@ -177,6 +181,17 @@ impl Engine {
         Ok(Engine {
             params,
             instruments,
+        })
+    }
+
+    /// The index of an instrument by symbol; an unknown symbol is an error naming it.
+    pub fn index_of(&self, symbol: &str) -> Result<usize, SimError> {
+        self.instruments.iter().position(|s| s.symbol == symbol).ok_or_else(|| SimError::Instrument {
+            symbol: symbol.to_string(),
+            reason: format!(
+                "unknown instrument (this portfolio has {})",
+                self.instruments.iter().map(|s| s.symbol.as_str()).collect::<Vec<_>>().join(", ")
+            ),
         })
     }
 
