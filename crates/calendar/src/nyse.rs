@@ -4,7 +4,7 @@
 //! - **exchange-hours** (crates.io, MIT-0): its NYSE holiday table is transcribed row by row from
 //!   NYSE's own holiday pages and closure notices, with an evidence file per row. Inside that
 //!   table's audited window (2010-01-01 ..= 2028-12-31 in exchange-hours 1.3) it decides every
-//!   day.
+//!   day except the [`TABLE_CORRECTIONS`] (one date it misses: 2018-12-05).
 //! - **the NYSE rules** ([`rules_day`]) decide days outside that window, 1990 onward: the
 //!   weekday-observed holidays of NYSE Rule 7.2, Good Friday from the Easter computus, the
 //!   regular 13:00 early closes, and the few irregular closures and early closes (national days
@@ -397,8 +397,19 @@ fn table_day(date: NaiveDate, rules: &TradingDay) -> Option<TradingDay> {
     Some(day)
 }
 
+/// Dates where the exchange-hours table (1.3.0) is wrong and the rules' answer is used instead.
+/// 2018-12-05: NYSE closed for the national day of mourning for George H. W. Bush (NYSE notice of
+/// 2018-12-01; LEAN's SPY hour bars have no bar that day); the table lists it as a regular day.
+pub const TABLE_CORRECTIONS: &[(i32, u32, u32)] = &[(2018, 12, 5)];
+
 fn compute_day(date: NaiveDate, rules: &YearRules) -> TradingDay {
     let r = rules_day_with(date, rules);
+    if TABLE_CORRECTIONS
+        .iter()
+        .any(|&(y, m, d)| ymd(y, m, d) == Some(date))
+    {
+        return r;
+    }
     table_day(date, &r).unwrap_or(r)
 }
 
