@@ -198,12 +198,34 @@ impl Calendar {
         }
     }
 
-    /// [`Calendar::is_open`] for every bar open time in `ts`.
+    /// [`Calendar::is_open`] for every bar open time in `ts` (any order; fastest when sorted:
+    /// the sessions of the last looked-up days are reused while consecutive bars share them).
     pub fn session_mask(&self, ts: &[i64], interval_ms: i64) -> Vec<bool> {
-        match self {
-            Calendar::Always => vec![true; ts.len()],
-            Calendar::Nyse { .. } => ts.iter().map(|&t| self.is_open(t, interval_ms)).collect(),
+        const SLOTS: usize = 4;
+        if let Calendar::Always = self {
+            return vec![true; ts.len()];
         }
+        let iv = interval_ms.max(1);
+        let mut key = (i64::MAX, i64::MIN);
+        let mut sessions = [None::<Session>; SLOTS];
+        ts.iter()
+            .map(|&t| {
+                let end = t.saturating_add(iv);
+                let lo = t.saturating_sub(25 * HOUR_MS).div_euclid(DAY_MS);
+                let hi = end.saturating_sub(1).div_euclid(DAY_MS);
+                if hi - lo >= SLOTS as i64 {
+                    return self.is_open(t, iv);
+                }
+                if key != (lo, hi) {
+                    key = (lo, hi);
+                    sessions = [None; SLOTS];
+                    for (slot, dn) in sessions.iter_mut().zip(lo..=hi) {
+                        *slot = nyse::day_by_number(dn).and_then(|d| self.pick(&d));
+                    }
+                }
+                sessions.iter().flatten().any(|s| s.overlaps(t, end))
+            })
+            .collect()
     }
 
     /// [`Calendar::is_session_last_bar`] for every bar open time in `ts`.

@@ -28,9 +28,9 @@ pub const EXTENDED_OPEN_SSM: u32 = 4 * HOUR_S;
 pub const EXTENDED_CLOSE_SSM: u32 = 20 * HOUR_S;
 pub const EXTENDED_EARLY_CLOSE_SSM: u32 = 17 * HOUR_S;
 
-/// First and last year whose days are precomputed (others are computed on each call).
-const CACHE_FIRST: (i32, u32, u32) = (1990, 1, 1);
-const CACHE_LAST: (i32, u32, u32) = (2100, 12, 31);
+/// First and last year whose days are cached (others are computed on each call).
+pub const CACHE_FIRST_YEAR: i32 = 1990;
+pub const CACHE_LAST_YEAR: i32 = 2100;
 
 /// A trading session: `[open_ms, close_ms)` in UTC milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -413,12 +413,6 @@ fn compute_day(date: NaiveDate, rules: &YearRules) -> TradingDay {
     table_day(date, &r).unwrap_or(r)
 }
 
-/// Precomputed days, indexed by days since the cache's first date.
-struct Cache {
-    first_dn: i64,
-    days: Vec<TradingDay>,
-}
-
 /// Days since 1970-01-01 of a date.
 pub(crate) fn day_number(date: NaiveDate) -> i64 {
     i64::from(date.num_days_from_ce()) - 719_163
@@ -430,64 +424,52 @@ fn date_of(dn: i64) -> Option<NaiveDate> {
         .and_then(NaiveDate::from_num_days_from_ce_opt)
 }
 
-fn cache() -> &'static Cache {
-    static CACHE: OnceLock<Cache> = OnceLock::new();
-    CACHE.get_or_init(|| {
-        let (Some(first), Some(last)) = (
-            ymd(CACHE_FIRST.0, CACHE_FIRST.1, CACHE_FIRST.2),
-            ymd(CACHE_LAST.0, CACHE_LAST.1, CACHE_LAST.2),
-        ) else {
-            return Cache {
-                first_dn: 0,
-                days: Vec::new(),
-            };
-        };
-        let mut days = Vec::with_capacity((day_number(last) - day_number(first) + 1) as usize);
-        let mut year = first.year();
-        let mut rules = year_rules(year);
-        let mut d = first;
-        while d <= last {
-            if d.year() != year {
-                year = d.year();
-                rules = year_rules(year);
-            }
-            days.push(compute_day(d, &rules));
-            match d.succ_opt() {
-                Some(n) => d = n,
-                None => break,
-            }
-        }
-        Cache {
-            first_dn: day_number(first),
-            days,
-        }
-    })
+/// The precomputed days of one year.
+struct YearDays {
+    first_dn: i64,
+    days: Vec<TradingDay>,
+}
+
+const N_YEARS: usize = (CACHE_LAST_YEAR - CACHE_FIRST_YEAR + 1) as usize;
+/// One lazily built table per year of [`CACHE_FIRST_YEAR`] ..= [`CACHE_LAST_YEAR`], so a run
+/// pays only for the years it touches (well under a millisecond each).
+static YEARS: [OnceLock<YearDays>; N_YEARS] = [const { OnceLock::new() }; N_YEARS];
+
+fn year_days(year: i32) -> Option<&'static YearDays> {
+    let slot = YEARS.get(usize::try_from(year - CACHE_FIRST_YEAR).ok()?)?;
+    Some(slot.get_or_init(|| {
+        let rules = year_rules(year);
+        let days: Vec<TradingDay> = ymd(year, 1, 1)
+            .map(|first| {
+                first
+                    .iter_days()
+                    .take_while(|d| d.year() == year)
+                    .map(|d| compute_day(d, &rules))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let first_dn = days.first().map(|d| day_number(d.date)).unwrap_or(0);
+        YearDays { first_dn, days }
+    }))
 }
 
 /// The NYSE day for an America/New_York date.
 pub fn day(date: NaiveDate) -> TradingDay {
-    let c = cache();
-    let i = day_number(date) - c.first_dn;
-    if i >= 0 {
-        if let Some(d) = c.days.get(i as usize) {
-            return *d;
-        }
+    let cached = year_days(date.year()).and_then(|y| {
+        y.days
+            .get(usize::try_from(day_number(date) - y.first_dn).ok()?)
+    });
+    match cached {
+        Some(d) => *d,
+        None => compute_day(date, &year_rules(date.year())),
     }
-    compute_day(date, &year_rules(date.year()))
 }
 
 /// The NYSE day for a day number (days since 1970-01-01 of the New York date); `None` only for
 /// day numbers outside chrono's date range.
 #[inline]
 pub(crate) fn day_by_number(dn: i64) -> Option<TradingDay> {
-    let c = cache();
-    let i = dn - c.first_dn;
-    if i >= 0 {
-        if let Some(d) = c.days.get(i as usize) {
-            return Some(*d);
-        }
-    }
-    date_of(dn).map(|date| compute_day(date, &year_rules(date.year())))
+    date_of(dn).map(day)
 }
 
 #[cfg(test)]
