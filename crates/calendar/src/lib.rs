@@ -26,6 +26,7 @@ pub use nyse::{DaySource, DayStatus, Session, TradingDay};
 use chrono::NaiveDate;
 use nyse::DAY_MS;
 use std::ops::RangeInclusive;
+use std::sync::Mutex;
 use thiserror::Error;
 use tradelab_core::Symbol;
 
@@ -274,21 +275,35 @@ impl Calendar {
     /// - [`Calendar::Always`]: `365 × 24h / interval` (8 760 for 1h), as `Interval::periods_per_year`.
     /// - NYSE: the mean number of in-session bars per year over [`PERIODS_SPAN`] (1998–2027),
     ///   counted from this calendar: trading days × bars per session, with half days counted
-    ///   with their own bar count. ≈ 1 756 for 1h regular hours (≈ 251.6 days × 7 bars, fewer on
-    ///   half days), ≈ 251.6 for 1d.
+    ///   with their own bar count: 1 754.0 for 1h regular hours (251.5 days × 7 bars, 4 on half
+    ///   days), 251.5 for 1d, 3 256.5 for 30m.
     pub fn periods_per_year(&self, interval_ms: i64) -> f64 {
         let iv = interval_ms.max(1);
         match self {
             Calendar::Always => 365.0 * DAY_MS as f64 / iv as f64,
             Calendar::Nyse { .. } => {
+                // Counting 30 years of days takes about a millisecond; remember the answers.
+                static MEMO: Mutex<Vec<(Calendar, i64, f64)>> = Mutex::new(Vec::new());
+                let hit = MEMO.lock().ok().and_then(|m| {
+                    m.iter()
+                        .find(|(c, i, _)| c == self && *i == iv)
+                        .map(|e| e.2)
+                });
+                if let Some(p) = hit {
+                    return p;
+                }
                 let years = (PERIODS_SPAN.end() - PERIODS_SPAN.start() + 1) as f64;
-                self.bars_in_years(PERIODS_SPAN, iv) as f64 / years
+                let p = self.bars_in_years(PERIODS_SPAN, iv) as f64 / years;
+                if let Ok(mut m) = MEMO.lock() {
+                    m.push((*self, iv, p));
+                }
+                p
             }
         }
     }
 
     /// A label stating P and where it comes from, for result labels, e.g.
-    /// `"P=8760 (24/7, 365 days)"` or `"P=1756.1 (NYSE regular hours, mean 1998-2027)"`.
+    /// `"P=8760 (24/7, 365 days)"` or `"P=1754.0 (NYSE regular hours, mean 1998-2027)"`.
     pub fn periods_label(&self, interval_ms: i64) -> String {
         let p = self.periods_per_year(interval_ms);
         match self {

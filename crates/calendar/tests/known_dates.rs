@@ -232,6 +232,9 @@ fn periods_per_year_is_counted_from_the_calendar() {
     let p30m = NYSE.periods_per_year(H / 2);
     // ~251.6 trading days; 7 hourly bars a full day, 4 on a half day; 13 half-hour bars, 7 on a half day.
     assert!((250.0..253.0).contains(&p1d), "{p1d}");
+    // Pinned: 52 620 hourly bars in 1998-2027. A change of any day in the span changes P.
+    assert_eq!(p1h, 1754.0);
+    assert_eq!(NYSE.bars_in_years(1998..=2027, H), 52_620);
     assert!(
         (p1h - (7.0 * p1d - 3.0 * 3.0)).abs() < 10.0,
         "{p1h} vs {p1d}"
