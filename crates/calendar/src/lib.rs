@@ -25,7 +25,10 @@ pub use nyse::{DaySource, DayStatus, Session, TradingDay};
 
 use chrono::NaiveDate;
 use nyse::DAY_MS;
+use serde::{Deserialize, Serialize};
+use std::fmt;
 use std::ops::RangeInclusive;
+use std::str::FromStr;
 use std::sync::Mutex;
 use thiserror::Error;
 use tradelab_core::Symbol;
@@ -35,6 +38,8 @@ use tradelab_core::Symbol;
 pub enum CalendarError {
     #[error("cannot tell whether '{0}' is a crypto pair or a stock ticker, so its trading calendar is unknown: write crypto pairs as BASE/QUOTE (e.g. BTC/USDT), stocks as tickers (e.g. AAPL)")]
     UnknownAssetClass(String),
+    #[error("unknown calendar '{0}' (expected 24/7, nyse or nyse-extended)")]
+    UnknownCalendar(String),
 }
 
 /// The years whose mean bar count per year is [`Calendar::periods_per_year`] for NYSE calendars:
@@ -44,8 +49,9 @@ pub const PERIODS_SPAN: RangeInclusive<i32> = 1998..=2027;
 
 const HOUR_MS: i64 = 3_600_000;
 
-/// When an instrument trades.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// When an instrument trades. Parses from and prints as `24/7`, `nyse`, `nyse-extended`
+/// ([`FromStr`], [`fmt::Display`]); serialises as `"Always"` / `{"Nyse":{"extended":false}}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Calendar {
     /// Crypto: 24/7, no sessions, no holidays.
     Always,
@@ -200,31 +206,52 @@ impl Calendar {
     }
 
     /// [`Calendar::is_open`] for every bar open time in `ts` (any order; fastest when sorted:
-    /// the sessions of the last looked-up days are reused while consecutive bars share them).
+    /// the sessions of the days a bar can touch are reused, without a division, while the next
+    /// bar touches the same days).
     pub fn session_mask(&self, ts: &[i64], interval_ms: i64) -> Vec<bool> {
         const SLOTS: usize = 4;
         if let Calendar::Always = self {
             return vec![true; ts.len()];
         }
         let iv = interval_ms.max(1);
-        let mut key = (i64::MAX, i64::MIN);
-        let mut sessions = [None::<Session>; SLOTS];
+        // The day range [lo, hi] stays the same while t ∈ [t_from, t_to) and end-1 ∈ [e_from, e_to).
+        let (mut t_from, mut t_to, mut e_from, mut e_to) = (1i64, 0i64, 1i64, 0i64);
+        let mut sessions = [(0i64, 0i64); SLOTS];
+        let mut n = 0usize;
+        // The days looked up last (day number, session), reused by the next refill.
+        let mut days = [(i64::MIN, None::<Session>); SLOTS];
         ts.iter()
             .map(|&t| {
                 let end = t.saturating_add(iv);
-                let lo = t.saturating_sub(25 * HOUR_MS).div_euclid(DAY_MS);
-                let hi = end.saturating_sub(1).div_euclid(DAY_MS);
-                if hi - lo >= SLOTS as i64 {
-                    return self.is_open(t, iv);
-                }
-                if key != (lo, hi) {
-                    key = (lo, hi);
-                    sessions = [None; SLOTS];
-                    for (slot, dn) in sessions.iter_mut().zip(lo..=hi) {
-                        *slot = nyse::day_by_number(dn).and_then(|d| self.pick(&d));
+                let e1 = end.saturating_sub(1);
+                if !(t >= t_from && t < t_to && e1 >= e_from && e1 < e_to) {
+                    let shifted = t.saturating_sub(25 * HOUR_MS);
+                    let lo = shifted.div_euclid(DAY_MS);
+                    let hi = e1.div_euclid(DAY_MS);
+                    if hi - lo >= SLOTS as i64 {
+                        t_to = t_from; // invalidate
+                        return self.is_open(t, iv);
                     }
+                    t_from = t - shifted.rem_euclid(DAY_MS);
+                    t_to = t_from.saturating_add(DAY_MS);
+                    e_from = hi.saturating_mul(DAY_MS);
+                    e_to = e_from.saturating_add(DAY_MS);
+                    n = 0;
+                    let mut next = [(i64::MIN, None::<Session>); SLOTS];
+                    for (slot, dn) in next.iter_mut().zip(lo..=hi) {
+                        let session = match days.iter().find(|(d, _)| *d == dn) {
+                            Some(&(_, s)) => s,
+                            None => nyse::day_by_number(dn).and_then(|d| self.pick(&d)),
+                        };
+                        *slot = (dn, session);
+                        if let Some(s) = session {
+                            sessions[n] = (s.open_ms, s.close_ms);
+                            n += 1;
+                        }
+                    }
+                    days = next;
                 }
-                sessions.iter().flatten().any(|s| s.overlaps(t, end))
+                sessions[..n].iter().any(|&(o, c)| o < end && t < c)
             })
             .collect()
     }
@@ -317,5 +344,59 @@ impl Calendar {
                 )
             }
         }
+    }
+}
+
+impl FromStr for Calendar {
+    type Err = CalendarError;
+    /// `24/7` (also `always`, `crypto`), `nyse`, `nyse-extended`; case-insensitive.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "24/7" | "always" | "crypto" => Ok(Calendar::Always),
+            "nyse" => Ok(Calendar::NYSE),
+            "nyse-extended" => Ok(Calendar::Nyse { extended: true }),
+            _ => Err(CalendarError::UnknownCalendar(s.to_string())),
+        }
+    }
+}
+
+impl fmt::Display for Calendar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Calendar::Always => "24/7",
+            Calendar::Nyse { extended: false } => "nyse",
+            Calendar::Nyse { extended: true } => "nyse-extended",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_prints() {
+        for c in [
+            Calendar::Always,
+            Calendar::NYSE,
+            Calendar::Nyse { extended: true },
+        ] {
+            assert_eq!(c.to_string().parse::<Calendar>(), Ok(c));
+        }
+        assert_eq!("Crypto".parse::<Calendar>(), Ok(Calendar::Always));
+        assert!(matches!(
+            "lse".parse::<Calendar>(),
+            Err(CalendarError::UnknownCalendar(_))
+        ));
+        let json = serde_json::to_string(&Calendar::NYSE).unwrap();
+        assert_eq!(json, r#"{"Nyse":{"extended":false}}"#);
+        assert_eq!(
+            serde_json::from_str::<Calendar>(&json).unwrap(),
+            Calendar::NYSE
+        );
+        assert_eq!(
+            serde_json::to_string(&Calendar::Always).unwrap(),
+            r#""Always""#
+        );
     }
 }

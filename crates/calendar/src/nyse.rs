@@ -40,7 +40,7 @@ pub struct Session {
 }
 
 impl Session {
-    /// True when the bar `[bar_open_ms, bar_open_ms + interval_ms)` overlaps this session.
+    /// True when the interval `[bar_open_ms, bar_end_ms)` overlaps this session.
     #[inline]
     pub fn overlaps(&self, bar_open_ms: i64, bar_end_ms: i64) -> bool {
         self.open_ms < bar_end_ms && bar_open_ms < self.close_ms
