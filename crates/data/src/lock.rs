@@ -29,11 +29,23 @@ impl DirLock {
         loop {
             std::fs::create_dir_all(dir).map_err(|e| DataError::io(dir, e))?;
             let file = File::open(dir).map_err(|e| DataError::io(dir, e))?;
-            file.lock().map_err(|e| DataError::io(dir, std::io::Error::new(e.kind(), format!("cannot lock the dataset directory: {e}"))))?;
+            file.lock().map_err(|e| {
+                DataError::io(
+                    dir,
+                    std::io::Error::new(
+                        e.kind(),
+                        format!("cannot lock the dataset directory: {e}"),
+                    ),
+                )
+            })?;
             // A holder that created the directory and failed may have removed it while we waited:
             // then our lock is on a dead inode, so take it again on the live directory.
             if same_dir(&file, dir) {
-                return Ok(DirLock { _file: file, path: dir.to_path_buf(), created });
+                return Ok(DirLock {
+                    _file: file,
+                    path: dir.to_path_buf(),
+                    created,
+                });
             }
         }
     }
@@ -90,7 +102,11 @@ mod tests {
                 let (d, inside) = (d.clone(), inside.clone());
                 std::thread::spawn(move || {
                     let _l = DirLock::acquire(&d).unwrap();
-                    assert_eq!(inside.fetch_add(1, Ordering::SeqCst), 0, "two holders at once");
+                    assert_eq!(
+                        inside.fetch_add(1, Ordering::SeqCst),
+                        0,
+                        "two holders at once"
+                    );
                     std::thread::sleep(std::time::Duration::from_millis(5));
                     inside.fetch_sub(1, Ordering::SeqCst);
                 })

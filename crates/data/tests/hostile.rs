@@ -14,10 +14,19 @@ use tradelab_core::{Interval, Symbol};
 use tradelab_data::{import_file, DataError, ImportOptions, OnConflict, Progress, Store};
 
 fn opts(symbol: &str, interval: &str) -> ImportOptions {
-    ImportOptions { symbol: Symbol::parse(symbol).unwrap(), interval: interval.parse().unwrap(), on_conflict: OnConflict::Error, source: None }
+    ImportOptions {
+        symbol: Symbol::parse(symbol).unwrap(),
+        interval: interval.parse().unwrap(),
+        on_conflict: OnConflict::Error,
+        source: None,
+    }
 }
 
-fn import(store: &Store, file: &Path, o: &ImportOptions) -> Result<tradelab_data::ImportReport, DataError> {
+fn import(
+    store: &Store,
+    file: &Path,
+    o: &ImportOptions,
+) -> Result<tradelab_data::ImportReport, DataError> {
     import_file(store, file, o, &Progress::new())
 }
 
@@ -27,7 +36,13 @@ fn iso_rows(start: i64, n: usize) -> String {
     for i in 0..n {
         let t = tradelab_core::time::format_ms(start + i as i64 * H);
         let o = 100.0 + i as f64;
-        s.push_str(&format!("{t},{o},{},{},{},{}\n", o + 2.0, o - 2.0, o + 1.0, 1000 + i));
+        s.push_str(&format!(
+            "{t},{o},{},{},{},{}\n",
+            o + 2.0,
+            o - 2.0,
+            o + 1.0,
+            1000 + i
+        ));
     }
     s
 }
@@ -47,7 +62,10 @@ fn bars_before_1973_survive_read_back_and_reimport() {
     assert_eq!(store.read(&o.symbol, o.interval).unwrap().ts[0], Y1971);
     // The same file again changes nothing (was: 10 added, 20 stored).
     let r = import(&store, &old, &o).unwrap();
-    assert_eq!((r.merge.rows_added, r.merge.rows_total, r.merge.written), (0, 10, false));
+    assert_eq!(
+        (r.merge.rows_added, r.merge.rows_total, r.merge.written),
+        (0, 10, false)
+    );
     // New bars are added and the 1971 bars stay where they were.
     let new = dir.path().join("new.csv");
     std::fs::write(&new, iso_rows(T0, 10)).unwrap();
@@ -62,7 +80,13 @@ fn bars_before_1973_survive_read_back_and_reimport() {
     let zero = dir.path().join("zero.csv");
     std::fs::write(&zero, iso_rows(0, 3)).unwrap();
     import(&store, &zero, &opts("ZERO/USDT", "1h")).unwrap();
-    assert_eq!(store.read(&Symbol::parse("ZERO/USDT").unwrap(), Interval::H1).unwrap().ts[0], 0);
+    assert_eq!(
+        store
+            .read(&Symbol::parse("ZERO/USDT").unwrap(), Interval::H1)
+            .unwrap()
+            .ts[0],
+        0
+    );
 }
 
 #[test]
@@ -71,20 +95,50 @@ fn times_outside_1970_to_2100_are_refused_on_import() {
     let store = Store::open(dir.path().join("s"));
     // Audit #29: negative epoch ms (meant 1969-12-31) were read as seconds (1968) and stored.
     let neg = dir.path().join("neg_epoch.csv");
-    std::fs::write(&neg, csv_rows(10, |i, v| v[0] = (-36_000_000 + i as i64 * H).to_string())).unwrap();
-    let e = import(&store, &neg, &opts("SOL/USDT", "1h")).unwrap_err().to_string();
-    assert!(e.contains("neg_epoch.csv: row 1 (line 2): field `ts`") && e.contains("negative epoch") && e.contains("1970-01-01"), "{e}");
+    std::fs::write(
+        &neg,
+        csv_rows(10, |i, v| v[0] = (-36_000_000 + i as i64 * H).to_string()),
+    )
+    .unwrap();
+    let e = import(&store, &neg, &opts("SOL/USDT", "1h"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("neg_epoch.csv: row 1 (line 2): field `ts`")
+            && e.contains("negative epoch")
+            && e.contains("1970-01-01"),
+        "{e}"
+    );
     // ISO dates before 1970.
     let iso = dir.path().join("y1969.csv");
     std::fs::write(&iso, iso_rows(-10 * H, 10)).unwrap();
-    let e = import(&store, &iso, &opts("SOL/USDT", "1h")).unwrap_err().to_string();
-    assert!(e.contains("y1969.csv: row 1") && e.contains("field `ts`") && e.contains("supported range"), "{e}");
+    let e = import(&store, &iso, &opts("SOL/USDT", "1h"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("y1969.csv: row 1") && e.contains("field `ts`") && e.contains("supported range"),
+        "{e}"
+    );
     // Audit #37: year 5138 (ms 99999997200000) in a Parquet int64 column.
     let p = dir.path().join("ts_hugegap.parquet");
-    let ts = vec![1_000_000_800_000 - 1_000_000_800_000 % H, 99_999_997_200_000, 99_999_997_200_000 + H];
-    write_parquet(&p, Arc::new(Int64Array::from(ts)), vec![1.0; 3], Compression::UNCOMPRESSED);
-    let e = import(&store, &p, &opts("X/USDT", "1h")).unwrap_err().to_string();
-    assert!(e.contains("ts_hugegap.parquet: row 2") && e.contains("5138") && e.contains("2100-01-01"), "{e}");
+    let ts = vec![
+        1_000_000_800_000 - 1_000_000_800_000 % H,
+        99_999_997_200_000,
+        99_999_997_200_000 + H,
+    ];
+    write_parquet(
+        &p,
+        Arc::new(Int64Array::from(ts)),
+        vec![1.0; 3],
+        Compression::UNCOMPRESSED,
+    );
+    let e = import(&store, &p, &opts("X/USDT", "1h"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("ts_hugegap.parquet: row 2") && e.contains("5138") && e.contains("2100-01-01"),
+        "{e}"
+    );
     assert!(!dir.path().join("s").exists(), "nothing may be written");
 }
 
@@ -99,9 +153,23 @@ fn write_parquet(path: &Path, ts: ArrayRef, close: Vec<f64>, compression: Compre
         Field::new("close", DataType::Float64, false),
         Field::new("volume", DataType::Float64, false),
     ]));
-    let batch = RecordBatch::try_new(schema.clone(), vec![ts, f(1.0), f(2.0), f(0.5), Arc::new(Float64Array::from(close)), f(10.0)]).unwrap();
-    let props = WriterProperties::builder().set_compression(compression).build();
-    let mut w = ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, Some(props)).unwrap();
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            ts,
+            f(1.0),
+            f(2.0),
+            f(0.5),
+            Arc::new(Float64Array::from(close)),
+            f(10.0),
+        ],
+    )
+    .unwrap();
+    let props = WriterProperties::builder()
+        .set_compression(compression)
+        .build();
+    let mut w =
+        ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, Some(props)).unwrap();
     w.write(&batch).unwrap();
     w.close().unwrap();
 }
@@ -132,14 +200,23 @@ fn eight_concurrent_imports_into_one_dataset_keep_every_bar() {
                 let (root_r, barrier) = (root_r.clone(), barrier.clone());
                 std::thread::spawn(move || {
                     barrier.wait();
-                    import(&Store::open(&root_r), &f, &opts("BTC/USDT", "1h")).unwrap().merge.rows_added
+                    import(&Store::open(&root_r), &f, &opts("BTC/USDT", "1h"))
+                        .unwrap()
+                        .merge
+                        .rows_added
                 })
             })
             .collect();
         let added: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
         assert_eq!(added, 80);
-        let bars = Store::open(&root_r).read(&Symbol::parse("BTC/USDT").unwrap(), Interval::H1).unwrap();
-        assert_eq!(bars.len(), 280, "round {round}: every import's bars must be present");
+        let bars = Store::open(&root_r)
+            .read(&Symbol::parse("BTC/USDT").unwrap(), Interval::H1)
+            .unwrap();
+        assert_eq!(
+            bars.len(),
+            280,
+            "round {round}: every import's bars must be present"
+        );
         assert!(Store::open(&root_r).check().unwrap().iter().all(|e| e.ok));
     }
 }
@@ -160,10 +237,26 @@ fn copy_dir(from: &Path, to: &Path) {
 fn snappy_gzip_and_lz4_parquet_are_read() {
     // Audit #43: "Disabled feature at compile time: snap" for pandas' default codec.
     let dir = tempfile::tempdir().unwrap();
-    for (name, c) in [("snappy", Compression::SNAPPY), ("gzip", Compression::GZIP(GzipLevel::default())), ("lz4", Compression::LZ4_RAW)] {
+    for (name, c) in [
+        ("snappy", Compression::SNAPPY),
+        ("gzip", Compression::GZIP(GzipLevel::default())),
+        ("lz4", Compression::LZ4_RAW),
+    ] {
         let p = dir.path().join(format!("{name}.parquet"));
-        write_parquet(&p, Arc::new(Int64Array::from((0..5).map(|i| T0 + i * H).collect::<Vec<_>>())), vec![1.5; 5], c);
-        let r = import(&Store::open(dir.path().join(name)), &p, &opts("A/USDT", "1h")).unwrap_or_else(|e| panic!("{name}: {e}"));
+        write_parquet(
+            &p,
+            Arc::new(Int64Array::from(
+                (0..5).map(|i| T0 + i * H).collect::<Vec<_>>(),
+            )),
+            vec![1.5; 5],
+            c,
+        );
+        let r = import(
+            &Store::open(dir.path().join(name)),
+            &p,
+            &opts("A/USDT", "1h"),
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(r.merge.rows_added, 5, "{name}");
     }
 }
@@ -185,7 +278,9 @@ fn string_prices_in_parquet_are_refused_naming_the_column() {
         ]));
         let f = |x: f64| Arc::new(Float64Array::from(vec![x; n])) as ArrayRef;
         let cols: Vec<ArrayRef> = vec![
-            Arc::new(Int64Array::from((0..n as i64).map(|i| T0 + i * H).collect::<Vec<_>>())),
+            Arc::new(Int64Array::from(
+                (0..n as i64).map(|i| T0 + i * H).collect::<Vec<_>>(),
+            )),
             Arc::new(StringArray::from(vec![v; n])),
             f(200.0),
             f(50.0),
@@ -196,8 +291,20 @@ fn string_prices_in_parquet_are_refused_naming_the_column() {
         let mut w = ArrowWriter::try_new(std::fs::File::create(&p).unwrap(), schema, None).unwrap();
         w.write(&batch).unwrap();
         w.close().unwrap();
-        let e = import(&Store::open(dir.path().join("s")), &p, &opts("A/USDT", "1h")).unwrap_err().to_string();
-        assert!(e.contains(&format!("{name}.parquet")) && e.contains("field `open`") && e.contains("not numbers") && e.contains(&format!("'{v}'")), "{e}");
+        let e = import(
+            &Store::open(dir.path().join("s")),
+            &p,
+            &opts("A/USDT", "1h"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains(&format!("{name}.parquet"))
+                && e.contains("field `open`")
+                && e.contains("not numbers")
+                && e.contains(&format!("'{v}'")),
+            "{e}"
+        );
         assert!(!e.contains("missing value"), "{e}");
     }
 }
@@ -209,8 +316,19 @@ fn duplicate_csv_header_is_refused() {
     let f = dir.path().join("dup_header.csv");
     let body = csv_rows(5, |_, v| v.push("1".into())).replacen("volume\n", "volume,close\n", 1);
     std::fs::write(&f, body).unwrap();
-    let e = import(&Store::open(dir.path().join("s")), &f, &opts("A/USDT", "1h")).unwrap_err().to_string();
-    assert!(e.contains("dup_header.csv") && e.contains("`close` twice") && e.contains("columns 5 and 7"), "{e}");
+    let e = import(
+        &Store::open(dir.path().join("s")),
+        &f,
+        &opts("A/USDT", "1h"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("dup_header.csv")
+            && e.contains("`close` twice")
+            && e.contains("columns 5 and 7"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -219,8 +337,17 @@ fn bar_spacing_that_contradicts_the_interval_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("hourly.csv");
     std::fs::write(&f, csv_rows(10, |_, _| {})).unwrap();
-    let e = import(&Store::open(dir.path().join("s")), &f, &opts("A/USDT", "5m")).unwrap_err().to_string();
-    assert!(e.contains("hourly.csv") && e.contains("--interval 5m") && e.contains("pass --interval 1h"), "{e}");
+    let e = import(
+        &Store::open(dir.path().join("s")),
+        &f,
+        &opts("A/USDT", "5m"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("hourly.csv") && e.contains("--interval 5m") && e.contains("pass --interval 1h"),
+        "{e}"
+    );
     assert!(!dir.path().join("s").exists());
 }
 
@@ -233,16 +360,35 @@ fn check_refuses_foreign_schema_and_missing_store() {
     std::fs::write(&a, csv_rows(5, |_, _| {})).unwrap();
     import(&store, &a, &opts("ETH/USDT", "1h")).unwrap();
     let p = store.root().join("ETH_USDT/1h/bars.parquet");
-    let ts: Vec<String> = (0..5).map(|i| tradelab_core::time::format_ms(T0 + i * H)).collect();
-    write_parquet(&p, Arc::new(StringArray::from(ts)), vec![1.5; 5], Compression::UNCOMPRESSED);
+    let ts: Vec<String> = (0..5)
+        .map(|i| tradelab_core::time::format_ms(T0 + i * H))
+        .collect();
+    write_parquet(
+        &p,
+        Arc::new(StringArray::from(ts)),
+        vec![1.5; 5],
+        Compression::UNCOMPRESSED,
+    );
     let c = store.check().unwrap();
     assert!(!c[0].ok, "{c:?}");
     let e = c[0].error.clone().unwrap();
-    assert!(e.contains("bars.parquet") && e.contains("column `ts` is Utf8") && e.contains("Int64"), "{e}");
-    let e = Store::open(dir.path().join("nonexist")).check().unwrap_err().to_string();
-    assert!(e.contains("nonexist") && e.contains("does not exist"), "{e}");
+    assert!(
+        e.contains("bars.parquet") && e.contains("column `ts` is Utf8") && e.contains("Int64"),
+        "{e}"
+    );
+    let e = Store::open(dir.path().join("nonexist"))
+        .check()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("nonexist") && e.contains("does not exist"),
+        "{e}"
+    );
     std::fs::write(dir.path().join("storefile"), b"hello").unwrap();
-    let e = Store::open(dir.path().join("storefile")).check().unwrap_err().to_string();
+    let e = Store::open(dir.path().join("storefile"))
+        .check()
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("not a directory"), "{e}");
 }
 
@@ -255,8 +401,18 @@ fn a_50_mb_field_is_not_echoed_whole() {
     body.push_str(&"1".repeat(5_000_000));
     body.push('\n');
     std::fs::write(&f, body).unwrap();
-    let e = import(&Store::open(dir.path().join("s")), &f, &opts("A/USDT", "1h")).unwrap_err().to_string();
-    assert!(e.contains("bigline.csv: row 1 (line 2): field `ts`") && e.len() < 500, "{} bytes", e.len());
+    let e = import(
+        &Store::open(dir.path().join("s")),
+        &f,
+        &opts("A/USDT", "1h"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("bigline.csv: row 1 (line 2): field `ts`") && e.len() < 500,
+        "{} bytes",
+        e.len()
+    );
 }
 
 #[test]
@@ -270,8 +426,14 @@ fn concurrent_funding_merges_keep_every_event() {
         .map(|k| {
             let (root, sym) = (root.clone(), sym.clone());
             std::thread::spawn(move || {
-                let s = FundingSeries { ts: (0..10).map(|i| T0 + (k * 10 + i) * h8).collect(), rate: vec![0.0001; 10] };
-                Store::open(&root).merge_funding(&sym, &s, OnConflict::Error, "test", Path::new("<t>")).unwrap().rows_added
+                let s = FundingSeries {
+                    ts: (0..10).map(|i| T0 + (k * 10 + i) * h8).collect(),
+                    rate: vec![0.0001; 10],
+                };
+                Store::open(&root)
+                    .merge_funding(&sym, &s, OnConflict::Error, "test", Path::new("<t>"))
+                    .unwrap()
+                    .rows_added
             })
         })
         .collect();

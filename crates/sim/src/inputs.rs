@@ -51,6 +51,5 @@ pub fn check_bars(bars: &Bars) -> Result<(), SimError> {
 pub fn check_inputs(bars: &Bars, actions: &Actions, params: &SimParams) -> Result<(), SimError> {
     check_bars(bars)?;
     actions.check_len(bars.len())?;
-    params.validate()?;
-    crate::params::check_lag(params, bars.len())
+    params.validate()
 }

@@ -217,6 +217,10 @@ function backtestCommand(): Command {
           ...(o.to ? { to: o.to } : {}),
         }),
       );
+      // A lag at or beyond the window can never fill: refuse it instead of reporting 0 trades.
+      if (r.params.decisionLag >= r.window.bars) {
+        throw new TradelabError(`invalid parameter \`decisionLag\` (--lag) = ${r.params.decisionLag}: must be below the number of bars in the window (${r.window.bars} bars): no order could ever fill`);
+      }
       const config = { symbol: r.symbol, interval: r.interval, strategy: r.strategy, strategyLabel: r.strategyLabel, params: r.params, from: o.from ?? null, to: o.to ?? null };
       if (o.report) writeReport(o.report, { title: `${r.symbol} ${r.interval} · ${r.strategyLabel} — backtest`, config, runs: [backtestReportRun(r)] });
       const run = o.record
