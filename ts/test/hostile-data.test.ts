@@ -157,9 +157,11 @@ describe("hostile: pipes and signals", () => {
     const dataset = path.join(store, "BTC_USDT/1h");
     for (const delay of [150, 300, 600]) {
       const c = spawn(process.execPath, [cliPath, "data", "import", big, "--symbol", "BTC/USDT", "--interval", "1h", "--store", store, "--on-conflict", "replace"]);
+      // Listen before sleeping: a fast import may finish before the signal is sent.
+      const closed = new Promise((r) => c.on("close", r));
       await new Promise((r) => setTimeout(r, delay));
       c.kill("SIGINT");
-      await new Promise((r) => c.on("close", r));
+      await closed;
       const temps = existsSync(dataset) ? readdirSync(dataset).filter((n) => n.includes(".tmp-")) : [];
       expect(temps, `after SIGINT at ${delay} ms`).toEqual([]);
     }
