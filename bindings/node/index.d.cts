@@ -67,6 +67,18 @@ export interface BarArrays {
 /** Computes causal features for stored bars (off the event loop); the table comes as Arrow IPC. */
 export declare function buildFeaturesTable(args: FeaturesArgs): Promise<FeaturesOutput>
 
+export interface CheckFileArgs {
+  file: string
+  symbol: string
+  interval: string
+}
+
+/**
+ * Parses and validates a bar file without writing anything; resolves to `{ rows, first, last }`.
+ * Multi-file imports check every file with this before importing any.
+ */
+export declare function checkImportFile(args: CheckFileArgs): Promise<unknown>
+
 /** Re-validates every dataset of a store. */
 export declare function checkStore(store: string): Promise<unknown>
 
@@ -220,6 +232,12 @@ export declare function registryList(path: string, filterJson?: string | undefin
 
 /** Records a run (JSON text of the RunInput) and resolves to the stored record. */
 export declare function registryRecord(path: string, inputJson: string): Promise<unknown>
+
+/**
+ * Removes the temp files of writes in flight in this process (for SIGINT/SIGTERM handlers: the
+ * interrupted write then leaves nothing behind). Returns how many were removed.
+ */
+export declare function removeInFlightTemps(): number
 
 /** Runs a grid sweep on the lockstep kernel, off the event loop; poll `progress` for done/total. */
 export declare function sweep(args: SweepArgs, progress?: ProgressHandle | undefined | null): Promise<SweepOutput>

@@ -28,19 +28,51 @@ const COLS = {
 
 type Key = keyof typeof COLS;
 
+/** Supported times, as for bar imports: 1970-01-01 .. 2100-01-01 (exclusive). */
+const MAX_MS = 4_102_444_800_000;
+
+/**
+ * An epoch of unknown unit to ms by magnitude, the importer's rule (crates/core time.rs): seconds
+ * below 1e11, ms below 1e14, µs below 1e17, else ns. Epoch seconds used to be read as ms (1970)
+ * and every row dropped.
+ */
+function epochToMs(v: number): number {
+  const a = Math.abs(v);
+  if (a < 1e11) return v * 1000;
+  if (a < 1e14) return v;
+  if (a < 1e17) return Math.floor(v / 1000);
+  return Math.floor(v / 1e6);
+}
+
 function parseTs(v: unknown, where: string): number {
-  if (typeof v === "number" && Number.isFinite(v)) return v;
   const s = String(v ?? "").trim();
-  if (/^-?\d+(\.\d+)?$/.test(s)) return Number(s);
-  const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? s : `${s.replace(" ", "T")}Z`);
-  if (Number.isNaN(ms)) throw new TradelabError(`${where}: field \`ts\`: cannot parse '${s}' as a timestamp`);
+  let ms: number;
+  if (typeof v === "number" || /^-?\d+(\.\d+)?$/.test(s)) {
+    const x = typeof v === "number" ? v : Number(s);
+    if (!Number.isFinite(x) || !Number.isInteger(x)) throw new TradelabError(`${where}: field \`ts\`: '${s.slice(0, 40)}' is not a whole epoch`);
+    ms = epochToMs(x);
+  } else {
+    ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? s : `${s.replace(" ", "T")}Z`);
+    if (Number.isNaN(ms)) throw new TradelabError(`${where}: field \`ts\`: cannot parse '${s.slice(0, 40)}' as a timestamp`);
+  }
+  if (!(ms >= 0 && ms < MAX_MS)) {
+    throw new TradelabError(`${where}: field \`ts\`: '${s.slice(0, 40)}' is outside the supported range 1970-01-01 .. 2100-01-01 (epochs in s, ms, µs or ns, or ISO-8601)`);
+  }
   return ms;
 }
 
 function parseNum(v: unknown, where: string, field: string): number {
   if (v === null || v === undefined || v === "") return Number.NaN; // no order
   const x = typeof v === "number" ? v : Number(String(v).trim());
-  if (Number.isNaN(x)) throw new TradelabError(`${where}: field \`${field}\`: cannot parse '${String(v)}' as a number`);
+  if (Number.isNaN(x)) throw new TradelabError(`${where}: field \`${field}\`: cannot parse '${String(v).slice(0, 40)}' as a number`);
+  return x;
+}
+
+/** Prices: empty = no order, else finite and > 0. Fractions: empty = 0, else in [0, 1]. */
+function checked(x: number, where: string, field: string, kind: "price" | "frac"): number {
+  if (Number.isNaN(x)) return x;
+  if (kind === "price" && !(Number.isFinite(x) && x > 0)) throw new TradelabError(`${where}: field \`${field}\`: ${x} is not a positive price (leave it empty for no order)`);
+  if (kind === "frac" && !(x >= 0 && x <= 1)) throw new TradelabError(`${where}: field \`${field}\`: ${x} is not a fraction in [0, 1] (leave it empty or 0 for no order)`);
   return x;
 }
 
@@ -64,10 +96,10 @@ function build(rows: Record<string, unknown>[], file: string, rowLabel: (i: numb
   rows.forEach((r, i) => {
     const where = `${file}: ${rowLabel(i)}`;
     out.ts[i] = parseTs(r[names.ts], where);
-    out.buyPrice[i] = parseNum(r[names.buyPrice], where, "buy_price");
-    out.sellPrice[i] = parseNum(r[names.sellPrice], where, "sell_price");
-    out.buyFrac[i] = parseNum(r[names.buyFrac], where, "buy_frac") || 0;
-    out.sellFrac[i] = parseNum(r[names.sellFrac], where, "sell_frac") || 0;
+    out.buyPrice[i] = checked(parseNum(r[names.buyPrice], where, "buy_price"), where, "buy_price", "price");
+    out.sellPrice[i] = checked(parseNum(r[names.sellPrice], where, "sell_price"), where, "sell_price", "price");
+    out.buyFrac[i] = checked(parseNum(r[names.buyFrac], where, "buy_frac"), where, "buy_frac", "frac") || 0;
+    out.sellFrac[i] = checked(parseNum(r[names.sellFrac], where, "sell_frac"), where, "sell_frac", "frac") || 0;
   });
   return out;
 }

@@ -8,6 +8,8 @@ import { simCommands } from "./cli/sim.js";
 import { trainCommands } from "./cli/train.js";
 import { runsCommands } from "./cli/runs.js";
 import { demoCommands } from "./cli/demo.js";
+import { installProcessGuards } from "./cli/process.js";
+import { addon } from "./native.js";
 
 function version(): string {
   try {
@@ -32,6 +34,9 @@ export function buildProgram(): Command {
 }
 
 async function main(): Promise<void> {
+  installProcessGuards(() => {
+    addon.removeInFlightTemps();
+  });
   try {
     await buildProgram().parseAsync(process.argv);
   } catch (e) {

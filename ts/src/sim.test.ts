@@ -98,7 +98,7 @@ describe("backtest from an actions file", () => {
     const file = path.join(tempDir(), "bad.csv");
     writeFileSync(file, "ts,buy_price,sell_price,buy_frac,sell_frac\n2024-09-20T15:00:00Z,1,2,1,1\n2024-09-20T15:30:00Z,1,2,1,1\n");
     await expect(backtest({ store, symbol: "SOL/USDT", interval: "1h", actions: readActionsFile(file) })).rejects.toThrow(
-      /actions row 2: timestamp \d+ ms matches no bar open time/,
+      /actions row 2: timestamp 2024-09-20T15:30:00Z \(\d+ ms\) matches no bar open time/,
     );
     writeFileSync(file, "ts,buy_price,sell_price,buy_frac,sell_frac\n2024-09-20T15:00:00Z,abc,2,1,1\n");
     expect(() => readActionsFile(file)).toThrow(/bad.csv: row 1 \(line 2\): field `buy_price`: cannot parse 'abc'/);

@@ -71,6 +71,11 @@ export class BarStore {
     }
   }
 
+  /** Parses and validates a bar file without writing anything (multi-file imports check all first). */
+  async checkFile(file: string, symbol: string, interval: string): Promise<{ rows: number; first: number | null; last: number | null }> {
+    return (await native(() => addon.checkImportFile({ file: path.resolve(file), symbol, interval }))) as { rows: number; first: number | null; last: number | null };
+  }
+
   /** Merges bars held in typed arrays (e.g. fresh from an exchange) into the store. */
   async merge(bars: BarArrays, opts: MergeOptions): Promise<MergeReport> {
     const r = await native(() =>

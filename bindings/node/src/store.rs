@@ -238,3 +238,28 @@ pub fn merge_bars(args: MergeArgs, bars: BarArrays) -> AsyncTask<JsonTask> {
 pub fn debug_panic() -> AsyncTask<JsonTask> {
     json_task("debugPanic", || panic!("deliberate test panic"))
 }
+
+#[napi(object)]
+pub struct CheckFileArgs {
+    pub file: String,
+    pub symbol: String,
+    pub interval: String,
+}
+
+/// Parses and validates a bar file without writing anything; resolves to `{ rows, first, last }`.
+/// Multi-file imports check every file with this before importing any.
+#[napi(ts_return_type = "Promise<unknown>")]
+pub fn check_import_file(args: CheckFileArgs) -> AsyncTask<JsonTask> {
+    json_task("checkImportFile", move || {
+        symbol(&args.symbol)?;
+        let parsed = tradelab_data::import::check_file(&PathBuf::from(&args.file), interval(&args.interval)?, &Progress::new()).map_err(js_err)?;
+        Ok(serde_json::json!({ "rows": parsed.bars.len(), "first": parsed.bars.ts.first(), "last": parsed.bars.ts.last() }))
+    })
+}
+
+/// Removes the temp files of writes in flight in this process (for SIGINT/SIGTERM handlers: the
+/// interrupted write then leaves nothing behind). Returns how many were removed.
+#[napi]
+pub fn remove_in_flight_temps() -> u32 {
+    tradelab_data::parquet_io::remove_in_flight_temps() as u32
+}

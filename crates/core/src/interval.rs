@@ -37,6 +37,11 @@ impl Interval {
         365.0 * 86_400_000.0 / self.ms as f64
     }
 
+    /// The known interval of exactly `ms` milliseconds, if any.
+    pub fn from_ms(ms: i64) -> Option<Interval> {
+        KNOWN.iter().find(|(_, m)| *m == ms).map(|(_, m)| Interval { ms: *m })
+    }
+
     pub fn name(self) -> &'static str {
         KNOWN.iter().find(|(_, ms)| *ms == self.ms).map(|(n, _)| *n).unwrap_or("?")
     }

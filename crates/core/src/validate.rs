@@ -54,6 +54,13 @@ pub fn validate_bars(bars: &Bars, interval: Interval) -> Result<(), Violation> {
             return v(i, "low", format!("low {l} is above min(open {o}, close {c})"));
         }
         let ts = bars.ts[i];
+        if !crate::time::in_supported_range(ts) {
+            return v(
+                i,
+                "ts",
+                format!("timestamp {} ({ts} ms) is outside the supported range {}", crate::time::format_ms(ts), crate::time::SUPPORTED_RANGE),
+            );
+        }
         if !interval.is_aligned(ts) {
             return v(
                 i,
@@ -117,6 +124,8 @@ mod tests {
             (Box::new(|b| b.ts[3] += 1), "ts", 3, "not aligned"),
             (Box::new(|b| b.ts[3] = b.ts[2]), "ts", 3, "duplicate"),
             (Box::new(|b| b.ts.swap(3, 4)), "ts", 4, "not sorted"),
+            (Box::new(|b| b.ts[3] = -3_600_000), "ts", 3, "supported range"),
+            (Box::new(|b| b.ts[3] = 99_999_997_200_000), "ts", 3, "supported range"),
         ];
         for (mutate, field, row, text) in cases {
             let mut b = bars(10);

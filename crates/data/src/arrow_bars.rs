@@ -56,13 +56,56 @@ pub fn bars_to_batch(bars: &Bars) -> Result<RecordBatch, arrow::error::ArrowErro
     RecordBatch::try_new(schema, cols)
 }
 
+/// How integer timestamps are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TsMode {
+    /// Foreign files: integer epochs of unknown unit, decided per value ([`tradelab_core::time::epoch_to_ms`]).
+    Import,
+    /// The store's own files: int64 epoch ms, taken exactly as stored.
+    Store,
+}
+
+/// Refuses a `bars.parquet` whose schema is not the store's: `ts` int64 (epoch ms) and f64
+/// `open, high, low, close, volume` (a file written by another tool is imported, not stored).
+pub fn check_store_schema(schema: &Schema, file: &Path) -> Result<(), DataError> {
+    let want = |name: &str, ty: &DataType| -> Result<(), DataError> {
+        match schema.fields().iter().find(|f| f.name() == name) {
+            None => Err(DataError::bad_file(file, format!("not a tradelab store file: no `{name}` column (the store holds ts int64 epoch ms and f64 open, high, low, close, volume)"))),
+            Some(f) if f.data_type() != ty => Err(DataError::bad_file(
+                file,
+                format!("not a tradelab store file: column `{name}` is {}, the store holds {ty} (import foreign files with `tradelab data import`)", f.data_type()),
+            )),
+            Some(_) => Ok(()),
+        }
+    };
+    want("ts", &DataType::Int64)?;
+    for name in ["open", "high", "low", "close", "volume"] {
+        want(name, &DataType::Float64)?;
+    }
+    Ok(())
+}
+
+/// Refuses a file in which a column we read appears twice (which one is meant?).
+fn refuse_duplicate_columns(schema: &Schema, file: &Path) -> Result<(), DataError> {
+    let lower: Vec<String> = schema.fields().iter().map(|f| f.name().trim().to_ascii_lowercase()).collect();
+    for (i, n) in lower.iter().enumerate() {
+        if n.is_empty() {
+            continue;
+        }
+        if let Some(j) = lower[i + 1..].iter().position(|m| m == n) {
+            return Err(DataError::bad_file(file, format!("column `{n}` appears twice (columns {} and {}); rename or drop one", i + 1, i + j + 2)));
+        }
+    }
+    Ok(())
+}
+
 fn find(schema: &Schema, names: &[&str]) -> Option<usize> {
     let lower: Vec<String> = schema.fields().iter().map(|f| f.name().trim().to_ascii_lowercase()).collect();
     names.iter().find_map(|n| lower.iter().position(|l| l == n))
 }
 
 /// Timestamp column → epoch ms, whatever its Arrow type.
-fn ts_to_ms(col: &ArrayRef, file: &Path, offset: usize, out: &mut Vec<i64>) -> Result<(), DataError> {
+fn ts_to_ms(col: &ArrayRef, file: &Path, offset: usize, mode: TsMode, out: &mut Vec<i64>) -> Result<(), DataError> {
     let row_err = |i: usize, message: String| DataError::BadRow { file: file.to_path_buf(), row: offset + i + 1, line: None, message };
     match col.data_type() {
         DataType::Timestamp(unit, _) => {
@@ -97,6 +140,15 @@ fn ts_to_ms(col: &ArrayRef, file: &Path, offset: usize, out: &mut Vec<i64>) -> R
                 out.push(parse_timestamp(s).map_err(|e| row_err(i, format!("field `ts`: {e}")))?);
             }
         }
+        DataType::Int64 if mode == TsMode::Store => {
+            let a = col.as_any().downcast_ref::<Int64Array>().ok_or_else(|| DataError::bad_file(file, "timestamp column is not int64"))?;
+            for i in 0..a.len() {
+                if a.is_null(i) {
+                    return Err(row_err(i, "field `ts`: missing timestamp".into()));
+                }
+                out.push(a.value(i));
+            }
+        }
         DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 | DataType::UInt32 | DataType::UInt64 | DataType::Float64 => {
             let a = cast(col, &DataType::Int64).map_err(|e| DataError::bad_file(file, e.to_string()))?;
             let a = a.as_any().downcast_ref::<Int64Array>().ok_or_else(|| DataError::bad_file(file, "timestamp cast failed"))?;
@@ -104,12 +156,16 @@ fn ts_to_ms(col: &ArrayRef, file: &Path, offset: usize, out: &mut Vec<i64>) -> R
                 if a.is_null(i) {
                     return Err(row_err(i, "field `ts`: missing timestamp".into()));
                 }
-                out.push(tradelab_core::time::epoch_to_ms(a.value(i)));
+                let v = a.value(i);
+                if v < 0 {
+                    return Err(row_err(i, format!("field `ts`: negative epoch {v} is before 1970-01-01; supported: {}", tradelab_core::time::SUPPORTED_RANGE)));
+                }
+                out.push(tradelab_core::time::epoch_to_ms(v));
             }
         }
         DataType::Date32 | DataType::Date64 => {
             let a = cast(col, &DataType::Timestamp(TimeUnit::Millisecond, None)).map_err(|e| DataError::bad_file(file, e.to_string()))?;
-            return ts_to_ms(&a, file, offset, out);
+            return ts_to_ms(&a, file, offset, mode, out);
         }
         other => return Err(DataError::bad_file(file, format!("timestamp column has unsupported type {other}"))),
     }
@@ -117,6 +173,17 @@ fn ts_to_ms(col: &ArrayRef, file: &Path, offset: usize, out: &mut Vec<i64>) -> R
 }
 
 fn f64_col(col: &ArrayRef, name: &str, file: &Path, offset: usize, out: &mut Vec<f64>) -> Result<(), DataError> {
+    let numeric = col.data_type().is_numeric() || matches!(col.data_type(), DataType::Null);
+    if !numeric {
+        let first = (0..col.len()).find(|&i| !col.is_null(i)).and_then(|i| {
+            cast(&col.slice(i, 1), &DataType::Utf8).ok().and_then(|a| a.as_any().downcast_ref::<StringArray>().map(|s| (i, tradelab_core::cap_text(s.value(0), 40))))
+        });
+        let at = first.map(|(i, v)| format!(" (row {}: '{v}')", offset + i + 1)).unwrap_or_default();
+        return Err(DataError::bad_file(
+            file,
+            format!("field `{name}`: column holds {} values{at}, not numbers; write `{name}` as a float or integer column", col.data_type()),
+        ));
+    }
     let a = cast(col, &DataType::Float64).map_err(|e| DataError::bad_file(file, format!("column `{name}`: {e}")))?;
     let a = a.as_any().downcast_ref::<Float64Array>().ok_or_else(|| DataError::bad_file(file, format!("column `{name}` is not numeric")))?;
     for i in 0..a.len() {
@@ -130,7 +197,8 @@ fn f64_col(col: &ArrayRef, name: &str, file: &Path, offset: usize, out: &mut Vec
 
 /// Builds bars from record batches, finding columns by (case-insensitive) name. `vwap` is taken
 /// from a `vwap` column, else derived as quote volume / volume (close when volume is 0).
-pub fn batches_to_bars(schema: &Schema, batches: &[RecordBatch], file: &Path) -> Result<Bars, DataError> {
+pub fn batches_to_bars(schema: &Schema, batches: &[RecordBatch], file: &Path, mode: TsMode) -> Result<Bars, DataError> {
+    refuse_duplicate_columns(schema, file)?;
     let ts_i = find(schema, TS_NAMES).ok_or_else(|| {
         DataError::bad_file(file, format!("no timestamp column (looked for {}); columns are {:?}", TS_NAMES.join("|"), schema.fields().iter().map(|f| f.name()).collect::<Vec<_>>()))
     })?;
@@ -147,7 +215,7 @@ pub fn batches_to_bars(schema: &Schema, batches: &[RecordBatch], file: &Path) ->
     let mut vwap = (vwap_i.is_some() || quote_i.is_some()).then(|| Vec::with_capacity(n));
     let mut offset = 0;
     for b in batches {
-        ts_to_ms(b.column(ts_i), file, offset, &mut bars.ts)?;
+        ts_to_ms(b.column(ts_i), file, offset, mode, &mut bars.ts)?;
         let outs: [(&str, &mut Vec<f64>); 5] = [
             ("open", &mut bars.open),
             ("high", &mut bars.high),

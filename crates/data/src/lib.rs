@@ -12,6 +12,7 @@ pub mod arrow_bars;
 pub mod error;
 pub mod import;
 pub mod ipc;
+pub mod lock;
 pub mod parquet_io;
 pub mod progress;
 pub mod series;

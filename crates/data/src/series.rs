@@ -9,7 +9,7 @@
 //!
 //! The directory `funding` is not an interval name, so [`Store::list`] (which looks for
 //! `bars.parquet`) never mistakes a series for a bar set.
-use crate::arrow_bars::TS_NAMES;
+use crate::arrow_bars::{TsMode, TS_NAMES};
 use crate::parquet_io::{read_batches, read_kv, write_batch_atomic};
 use crate::store::{refuse_symlinks, OnConflict, SourceRecord, Store};
 use crate::DataError;
@@ -216,6 +216,8 @@ impl Store {
         refuse_symlinks(&[&sym_dir, &sym_dir.join(FUNDING_DIR), &sym_dir.join(FUNDING_DIR).join(SERIES_FILE)])?;
         incoming.validate(file)?;
         let path = self.funding_path(symbol);
+        // One writer at a time per series: the read-merge-write below must not interleave.
+        let _lock = crate::lock::DirLock::acquire(&sym_dir.join(FUNDING_DIR))?;
         let (existing, mut kv) = if path.is_file() { read_series_parquet(&path)? } else { (FundingSeries::default(), BTreeMap::new()) };
         if let Some(kind) = kv.get(KV_KIND) {
             if kind != "funding" {
@@ -326,7 +328,7 @@ pub fn read_funding_file(file: &Path) -> Result<(FundingSeries, &'static str), D
     let (series, format) = match ext.as_str() {
         "feather" | "arrow" | "ipc" => {
             let (schema, batches) = read_ipc_batches(file)?;
-            (batches_to_funding(&schema, &batches, file)?, "feather")
+            (batches_to_funding(&schema, &batches, file, TsMode::Import)?, "feather")
         }
         "parquet" | "pq" => {
             let f = File::open(file).map_err(|e| DataError::io(file, e))?;
@@ -334,7 +336,7 @@ pub fn read_funding_file(file: &Path) -> Result<(FundingSeries, &'static str), D
             let schema = builder.schema().clone();
             let reader = builder.build().map_err(|e| DataError::bad_file(file, e.to_string()))?;
             let batches = reader.collect::<Result<Vec<_>, _>>().map_err(|e| DataError::bad_file(file, e.to_string()))?;
-            (batches_to_funding(&schema, &batches, file)?, "parquet")
+            (batches_to_funding(&schema, &batches, file, TsMode::Import)?, "parquet")
         }
         "csv" | "txt" => (read_funding_csv(file)?, "csv"),
         _ => return Err(DataError::bad_file(file, format!("unknown file type '.{ext}' (expected .feather/.arrow, .parquet or .csv)"))),
@@ -367,14 +369,14 @@ fn find_col(schema: &Schema, names: &[&str]) -> Option<usize> {
     names.iter().find_map(|n| lower.iter().position(|l| l == n))
 }
 
-fn batches_to_funding(schema: &Schema, batches: &[RecordBatch], file: &Path) -> Result<FundingSeries, DataError> {
+fn batches_to_funding(schema: &Schema, batches: &[RecordBatch], file: &Path, mode: TsMode) -> Result<FundingSeries, DataError> {
     let names = || schema.fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>().join(",");
     let ti = find_col(schema, TS_NAMES).ok_or_else(|| DataError::bad_file(file, format!("no timestamp column (looked for {}); columns are {}", TS_NAMES.join("|"), names())))?;
     let ri = find_col(schema, RATE_NAMES).ok_or_else(|| DataError::bad_file(file, format!("no funding-rate column (looked for {}); columns are {}", RATE_NAMES.join("|"), names())))?;
     let mut s = FundingSeries::default();
     let mut offset = 0usize;
     for b in batches {
-        ts_column_to_ms(b.column(ti), file, offset, &mut s.ts)?;
+        ts_column_to_ms(b.column(ti), file, offset, mode, &mut s.ts)?;
         let rate = cast(b.column(ri), &DataType::Float64).map_err(|e| DataError::bad_file(file, format!("rate column: {e}")))?;
         let rate = rate.as_any().downcast_ref::<Float64Array>().ok_or_else(|| DataError::bad_file(file, "rate column is not numeric"))?;
         for k in 0..rate.len() {
@@ -388,7 +390,7 @@ fn batches_to_funding(schema: &Schema, batches: &[RecordBatch], file: &Path) -> 
     Ok(s)
 }
 
-fn ts_column_to_ms(col: &ArrayRef, file: &Path, offset: usize, out: &mut Vec<i64>) -> Result<(), DataError> {
+fn ts_column_to_ms(col: &ArrayRef, file: &Path, offset: usize, mode: TsMode, out: &mut Vec<i64>) -> Result<(), DataError> {
     let row_err = |k: usize, message: String| DataError::BadRow { file: file.to_path_buf(), row: offset + k + 1, line: None, message };
     match col.data_type() {
         DataType::Timestamp(_, _) | DataType::Date64 | DataType::Date32 => {
@@ -422,7 +424,8 @@ fn ts_column_to_ms(col: &ArrayRef, file: &Path, offset: usize, out: &mut Vec<i64
                 if a.is_null(k) {
                     return Err(row_err(k, "field `ts`: missing timestamp".into()));
                 }
-                out.push(epoch_to_ms(a.value(k)));
+                // The store's own series hold int64 ms: read exactly. Foreign files: guess the unit.
+                out.push(if mode == TsMode::Store { a.value(k) } else { epoch_to_ms(a.value(k)) });
             }
         }
     }
@@ -489,7 +492,7 @@ fn series_schema() -> Schema {
 
 fn read_series_parquet(path: &Path) -> Result<(FundingSeries, BTreeMap<String, String>), DataError> {
     let (schema, batches, kv) = read_batches(path)?;
-    Ok((batches_to_funding(&schema, &batches, path)?, kv))
+    Ok((batches_to_funding(&schema, &batches, path, TsMode::Store)?, kv))
 }
 
 fn write_series_atomic(path: &Path, s: &FundingSeries, kv: &BTreeMap<String, String>) -> Result<(), DataError> {

@@ -3,6 +3,7 @@
 //! One file per set keeps every update a single atomic rename. Hourly data is small (8,760 rows
 //! a year), so rewriting the file on merge costs milliseconds.
 use crate::parquet_io::{read_kv, read_parquet, write_parquet_atomic};
+use crate::lock::DirLock;
 use crate::DataError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -199,24 +200,46 @@ impl Store {
         Ok(out)
     }
 
-    /// Re-validates every dataset; a bad dataset is reported, not fatal.
+    /// Fails unless the store root is an existing directory (a typo in `--store` must not pass a
+    /// check of "0 datasets").
+    pub fn require_root(&self) -> Result<(), DataError> {
+        match std::fs::metadata(&self.root) {
+            Ok(m) if m.is_dir() => Ok(()),
+            Ok(_) => Err(DataError::bad_file(&self.root, "store path is not a directory")),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(DataError::bad_file(&self.root, "store directory does not exist (check --store or TRADELAB_STORE)")),
+            Err(e) => Err(DataError::io(&self.root, e)),
+        }
+    }
+
+    /// Re-validates every dataset (schema, then every bar); a bad dataset is reported, not fatal.
+    /// A missing store root is an error.
     pub fn check(&self) -> Result<Vec<CheckEntry>, DataError> {
+        self.require_root()?;
         let mut out = Vec::new();
-        for key in self.list()? {
-            let entry = match (Symbol::parse(&key.symbol), key.interval.parse::<Interval>()) {
-                (Ok(sym), Ok(iv)) => {
-                    let path = self.bars_path(&sym, iv);
-                    match self.read(&sym, iv) {
-                        Ok(bars) => {
-                            let err = validate_bars(&bars, iv).err().map(|v| format!("{}: row {}: {v}", path.display(), v.row + 1));
-                            CheckEntry { symbol: key.symbol, interval: key.interval, ok: err.is_none(), error: err, rows: bars.len(), gaps: Some(GapReport::scan(&bars.ts, iv)), path }
-                        }
-                        Err(e) => CheckEntry { symbol: key.symbol, interval: key.interval, ok: false, error: Some(e.to_string()), rows: 0, gaps: None, path },
-                    }
+        let rd = std::fs::read_dir(&self.root).map_err(|e| DataError::io(&self.root, e))?;
+        let mut dirs: Vec<PathBuf> = rd.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+        dirs.sort();
+        for sym_path in dirs {
+            let Ok(ivs) = std::fs::read_dir(&sym_path) else { continue };
+            let mut ivs: Vec<PathBuf> = ivs.flatten().map(|e| e.path()).collect();
+            ivs.sort();
+            for iv_path in ivs {
+                let path = iv_path.join(BARS_FILE);
+                if !path.is_file() {
+                    continue;
                 }
-                (Err(e), _) | (_, Err(e)) => CheckEntry { symbol: key.symbol.clone(), interval: key.interval.clone(), ok: false, error: Some(e.to_string()), rows: 0, gaps: None, path: self.root.join(&key.symbol).join(&key.interval) },
-            };
-            out.push(entry);
+                let interval_name = iv_path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+                let symbol = read_symbol_name(&path).unwrap_or_else(|| sym_path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default());
+                let entry = match (interval_name.parse::<Interval>(), read_parquet(&path)) {
+                    (Ok(iv), Ok((bars, _))) => {
+                        let err = validate_bars(&bars, iv).err().map(|v| format!("{}: row {}: {v}", path.display(), v.row + 1));
+                        CheckEntry { symbol, interval: interval_name, ok: err.is_none(), error: err, rows: bars.len(), gaps: Some(GapReport::scan(&bars.ts, iv)), path }
+                    }
+                    (Err(e), _) => CheckEntry { symbol, interval: interval_name, ok: false, error: Some(format!("{}: {e}", path.display())), rows: 0, gaps: None, path },
+                    (_, Err(e)) => CheckEntry { symbol, interval: interval_name, ok: false, error: Some(e.to_string()), rows: 0, gaps: None, path },
+                };
+                out.push(entry);
+            }
         }
         Ok(out)
     }
@@ -239,6 +262,28 @@ impl Store {
             return Err(DataError::BadRow { file: file.to_path_buf(), row: v.row + 1, line: None, message: v.to_string() });
         }
         let path = self.bars_path(symbol, interval);
+        // One writer at a time per dataset: without the lock two imports both read the old file,
+        // and the second rename drops the first one's bars.
+        let lock = DirLock::acquire(&self.dataset_dir(symbol, interval))?;
+        let result = self.merge_locked(symbol, interval, incoming, on_conflict, source, file, &path);
+        if result.is_err() {
+            lock.release_and_prune();
+        }
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn merge_locked(
+        &self,
+        symbol: &Symbol,
+        interval: Interval,
+        incoming: &Bars,
+        on_conflict: OnConflict,
+        source: &str,
+        file: &Path,
+        path: &Path,
+    ) -> Result<MergeReport, DataError> {
+        let path = path.to_path_buf();
         let (existing, mut kv) = if path.is_file() { read_parquet(&path)? } else { (Bars::default(), BTreeMap::new()) };
         if let Some(stored) = kv.get(KV_INTERVAL) {
             if stored != interval.name() {

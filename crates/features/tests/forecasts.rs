@@ -108,3 +108,31 @@ fn cache_reuses_rows_computes_only_new_bars_and_rebuilds_on_change() {
     let (_, r) = cache.load_or_build(&sym, Interval::H1, &changed, f.as_ref(), &H, &Q).unwrap();
     assert!(r.iter().all(|r| r.rebuilt.as_deref() == Some("bars the forecasts were computed from have changed")));
 }
+
+#[test]
+fn concurrent_cache_builds_compute_once_and_leave_a_valid_file() {
+    // Issue #11: the cache's read-reuse-write is locked per forecasts directory, so 8 builders at
+    // once compute the rows once; the others reuse them, and no temp file is left.
+    let dir = tempfile::tempdir().unwrap();
+    let sym = Symbol::parse("LINK/USDT").unwrap();
+    let all = std::sync::Arc::new(sample_bars("LINK/USDT"));
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let (root, sym, all, barrier) = (dir.path().to_path_buf(), sym.clone(), all.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let f = forecaster_by_name("naive").unwrap();
+                barrier.wait();
+                let (_, r) = ForecastCache::new(&root).load_or_build(&sym, Interval::H1, &all, f.as_ref(), &H, &Q).unwrap();
+                r.iter().filter(|r| r.rebuilt.is_some()).count()
+            })
+        })
+        .collect();
+    let rebuilt: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    assert_eq!(rebuilt, H.len(), "each horizon's file is built exactly once");
+    let f = forecaster_by_name("naive").unwrap();
+    let (_, r) = ForecastCache::new(dir.path()).load_or_build(&sym, Interval::H1, &all, f.as_ref(), &H, &Q).unwrap();
+    assert!(r.iter().all(|r| r.computed_rows == 0 && r.reused_rows == all.len()));
+    let fdir = dir.path().join("LINK_USDT/1h/forecasts");
+    assert!(std::fs::read_dir(&fdir).unwrap().flatten().all(|e| !e.file_name().to_string_lossy().contains(".tmp-")));
+}

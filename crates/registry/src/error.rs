@@ -8,6 +8,8 @@ pub enum RegistryError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("run registry {path}: schema version {found} is newer than this tradelab understands ({supported}); upgrade tradelab")]
     NewerSchema { path: PathBuf, found: i64, supported: i64 },
+    #[error("run registry {path}: not a tradelab run registry (it is another program's SQLite database with tables {tables}, and no tradelab schema version); it was left unchanged: pass another --registry file")]
+    Foreign { path: PathBuf, tables: String },
     #[error("run input: field `{field}`: {message}")]
     BadField { field: String, message: String },
     #[error("run input: {0}")]

@@ -18,6 +18,42 @@ pub struct Registry {
     path: PathBuf,
 }
 
+/// A file with tables but no tradelab schema version belongs to another program: say so, list
+/// its tables (names only), and leave it untouched.
+fn refuse_foreign(conn: &Connection, path: &Path) -> Result<(), RegistryError> {
+    let sql = |source| RegistryError::Sqlite { path: path.to_path_buf(), source };
+    // One statement, one snapshot: a concurrent first open that is creating the schema is seen
+    // either not at all or completely.
+    let (version, names): (i64, Option<String>) = conn
+        .query_row(
+            "SELECT (SELECT user_version FROM pragma_user_version), \
+                    (SELECT group_concat(name, char(31)) FROM (SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name))",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(sql)?;
+    if version > 0 {
+        return Ok(());
+    }
+    let tables: Vec<String> = names.map(|n| n.split('\u{1f}').map(str::to_string).collect()).unwrap_or_default();
+    if tables.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<String> = tables.iter().take(5).map(|t| tradelab_core_cap(t, 40)).collect();
+    Err(RegistryError::Foreign {
+        path: path.to_path_buf(),
+        tables: format!("{}{}", shown.join(", "), if tables.len() > 5 { format!(" and {} more", tables.len() - 5) } else { String::new() }),
+    })
+}
+
+fn tradelab_core_cap(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(max).collect::<String>())
+    }
+}
+
 const COLUMNS: &str =
     "id, kind, created_at, symbols, interval, split, eval_first, eval_last, assumptions, config, data_hash, code_version, metrics, artifacts, notes, parent";
 
@@ -31,6 +67,9 @@ impl Registry {
         }
         let mut conn = Connection::open(&path).map_err(sql)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
+        // Another program's SQLite file is refused before anything (journal mode, tables) is
+        // changed in it.
+        refuse_foreign(&conn, &path)?;
         // WAL: readers never block the writer and concurrent CLI processes only queue on writes.
         conn.pragma_update(None, "journal_mode", "WAL").map_err(sql)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql)?;
@@ -316,6 +355,23 @@ mod tests {
             t.join().unwrap();
         }
         assert_eq!(Registry::open(&path).unwrap().list(&RunFilter::default()).unwrap().len(), 100);
+    }
+
+    #[test]
+    fn another_programs_sqlite_is_refused_untouched() {
+        // Audit #116: its CREATE TABLE was dumped and its journal switched to WAL.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wrongschema.sqlite");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch("CREATE TABLE runs(x); INSERT INTO runs VALUES (1);").unwrap();
+        }
+        let before = std::fs::read(&path).unwrap();
+        let e = Registry::open(&path).err().expect("must refuse").to_string();
+        assert!(e.contains("wrongschema.sqlite") && e.contains("not a tradelab run registry") && e.contains("runs"), "{e}");
+        assert!(!e.contains("CREATE TABLE"), "{e}");
+        assert_eq!(std::fs::read(&path).unwrap(), before, "the file must be left unchanged");
+        assert!(!dir.path().join("wrongschema.sqlite-wal").exists());
     }
 
     #[test]

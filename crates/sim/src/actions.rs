@@ -88,9 +88,10 @@ impl Actions {
 
     /// Actions for `bar_ts` from rows keyed by decision time: row `k` (timestamp `ts[k]`) is the
     /// action decided after the bar that opened at `ts[k]` closed. Bars without a row get no
-    /// orders; rows before the first or after the last bar are ignored (the window was cut);
-    /// a row inside the window that matches no bar, or an unsorted/duplicate timestamp, is an
-    /// error naming the row (1-based).
+    /// orders. One rule for every row: it must match a bar open time, whether it lies inside a
+    /// gap or before/after the bars (callers cut rows to a `--from/--to` window first). An
+    /// unsorted or duplicate timestamp, a fraction outside [0, 1] or a price that is not > 0 is
+    /// an error naming the row (1-based) and the field. NaN means "no order" for that side.
     pub fn from_keyed(
         bar_ts: &[i64],
         ts: &[i64],
@@ -132,8 +133,33 @@ impl Actions {
                     reason: format!("{reason} ({t} ms)"),
                 });
             }
+            let iso = tradelab_core::time::format_ms;
             if t < first || t > last {
-                continue;
+                return Err(SimError::InvalidActionRow {
+                    row: k + 1,
+                    reason: format!(
+                        "timestamp {} ({t} ms) is outside the bars being simulated ({} .. {}); every row must match a bar open time (cut the file, or pass --from/--to)",
+                        iso(t),
+                        iso(first),
+                        iso(last)
+                    ),
+                });
+            }
+            for (field, v) in [("buy_frac", buy_frac[k]), ("sell_frac", sell_frac[k])] {
+                if !(v.is_nan() || (0.0..=1.0).contains(&v)) {
+                    return Err(SimError::InvalidActionRow {
+                        row: k + 1,
+                        reason: format!("field `{field}`: {v} is not a fraction in [0, 1] (empty = no order)"),
+                    });
+                }
+            }
+            for (field, v) in [("buy_price", buy_price[k]), ("sell_price", sell_price[k])] {
+                if !(v.is_nan() || (v.is_finite() && v > 0.0)) {
+                    return Err(SimError::InvalidActionRow {
+                        row: k + 1,
+                        reason: format!("field `{field}`: {v} is not a positive price (empty = no order)"),
+                    });
+                }
             }
             while j < bar_ts.len() && bar_ts[j] < t {
                 j += 1;
@@ -141,7 +167,7 @@ impl Actions {
             if j >= bar_ts.len() || bar_ts[j] != t {
                 return Err(SimError::InvalidActionRow {
                     row: k + 1,
-                    reason: format!("timestamp {t} ms matches no bar open time"),
+                    reason: format!("timestamp {} ({t} ms) matches no bar open time", tradelab_core::time::format_ms(t)),
                 });
             }
             a.buy_price[j] = buy_price[k];
@@ -199,11 +225,11 @@ mod tests {
         let bars = [0, 10, 20, 30];
         let a = Actions::from_keyed(
             &bars,
-            &[-10, 10, 30, 40],
-            &[1.0; 4],
-            &[2.0; 4],
-            &[0.5; 4],
-            &[0.25; 4],
+            &[10, 30],
+            &[1.0; 2],
+            &[2.0; 2],
+            &[0.5; 2],
+            &[0.25; 2],
         )
         .unwrap();
         assert_eq!(a.len(), 4);
@@ -226,8 +252,17 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             e.to_string(),
-            "actions row 2: timestamp 15 ms matches no bar open time"
+            "actions row 2: timestamp 1970-01-01T00:00:00Z (15 ms) matches no bar open time"
         );
+        // Rows after the last bar are refused like rows inside a gap (audit #99 vs #100).
+        let e = Actions::from_keyed(&bars, &[10, 40], &[1.0; 2], &[2.0; 2], &[1.0; 2], &[1.0; 2])
+            .unwrap_err();
+        assert!(e.to_string().contains("row 2: timestamp") && e.to_string().contains("outside the bars"), "{e}");
+        // Audit #103: fractions outside [0, 1] and negative prices were silently ignored.
+        for (bp, bf, field) in [(1.0, -1.0, "buy_frac"), (1.0, 5.0, "buy_frac"), (-5.0, 1.0, "buy_price")] {
+            let e = Actions::from_keyed(&bars, &[10], &[bp], &[2.0], &[bf], &[1.0]).unwrap_err();
+            assert!(e.to_string().contains(&format!("row 1: field `{field}`")), "{e}");
+        }
         let e = Actions::from_keyed(&bars, &[10, 10], &[1.0; 2], &[2.0; 2], &[1.0; 2], &[1.0; 2])
             .unwrap_err();
         assert!(e.to_string().contains("row 2: duplicate"));

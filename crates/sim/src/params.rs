@@ -98,6 +98,19 @@ impl Default for FillRule {
 
 const DAY_MS: f64 = 86_400_000.0;
 
+/// A decision lag at or beyond the number of bars means no action can ever fill: refuse it
+/// instead of reporting a run with zero trades.
+pub fn check_lag(params: &SimParams, bars: usize) -> Result<(), SimError> {
+    if params.decision_lag >= bars {
+        return Err(SimError::param(
+            "decisionLag",
+            params.decision_lag,
+            &format!("must be below the number of bars ({bars} bars): no order could ever fill"),
+        ));
+    }
+    Ok(())
+}
+
 impl SimParams {
     /// The engine's account parameters for a single-asset, long-only run.
     pub fn engine_params(&self) -> crate::engine::EngineParams {

@@ -78,8 +78,9 @@ impl Strategy {
                     }
                 }
                 for (name, v) in [("buyFrac", buy_frac), ("sellFrac", sell_frac)] {
-                    if !(v.is_finite() && v >= 0.0) {
-                        return bad(format!("{name} must be finite and >= 0, got {v}"));
+                    // A fraction of cash / inventory: above 1 used to be clamped without a word.
+                    if !(v.is_finite() && (0.0..=1.0).contains(&v)) {
+                        return bad(format!("{name} must be in [0, 1], got {v}"));
                     }
                 }
             }

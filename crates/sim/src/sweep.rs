@@ -93,12 +93,79 @@ fn axis<T: Clone, V: Clone>(cur: Vec<T>, vals: &[V], set: impl Fn(&mut T, V)) ->
 }
 
 impl SweepSpec {
+    /// Parses a spec. An axis given as an empty list (`"fast": []`) is an error, not a silent
+    /// fall-back to the base value.
     pub fn from_json(s: &str) -> Result<Self, SimError> {
-        serde_json::from_str(s).map_err(|e| SimError::InvalidSweep(e.to_string()))
+        let v: serde_json::Value =
+            serde_json::from_str(s).map_err(|e| SimError::InvalidSweep(e.to_string()))?;
+        if let Some(grid) = v.get("grid").and_then(|g| g.as_object()) {
+            if let Some((name, _)) = grid
+                .iter()
+                .find(|(_, a)| a.as_array().is_some_and(|a| a.is_empty()))
+            {
+                return Err(SimError::InvalidSweep(format!(
+                    "grid axis `{name}` is empty: give at least one value, or leave the axis out to keep the base value"
+                )));
+            }
+        }
+        serde_json::from_value(v).map_err(|e| SimError::InvalidSweep(e.to_string()))
+    }
+
+    /// Axis lengths as (name, values), strategy axes first; empty axes count as 1.
+    fn axis_lengths(&self) -> [(&'static str, usize); 19] {
+        let g = &self.grid;
+        [
+            ("fast", g.fast.len()),
+            ("slow", g.slow.len()),
+            ("slack", g.slack.len()),
+            ("buyOffset", g.buy_offset.len()),
+            ("sellOffset", g.sell_offset.len()),
+            ("buyFrac", g.buy_frac.len()),
+            ("sellFrac", g.sell_frac.len()),
+            ("intensity", g.intensity.len()),
+            ("priceOffsetPct", g.price_offset_pct.len()),
+            ("makerFee", g.maker_fee.len()),
+            ("takerFee", g.taker_fee.len()),
+            ("maxRoundTripsPerBar", g.max_round_trips_per_bar.len()),
+            ("decisionLag", g.decision_lag.len()),
+            ("maxVolumeFraction", g.max_volume_fraction.len()),
+            ("fillBuffer", g.fill_buffer.len()),
+            ("fillRule", g.fill_rule.len()),
+            ("maxHoldBars", g.max_hold_bars.len()),
+            ("minGapPct", g.min_gap_pct.len()),
+            ("oneSidePerBar", g.one_side_per_bar.len()),
+        ]
+    }
+
+    /// The size of the full grid (before invalid strategies are skipped), counted without
+    /// expanding anything and with overflow checks; refused above [`MAX_SWEEP_SETS`].
+    pub fn grid_size(&self) -> Result<usize, SimError> {
+        let axes = self.axis_lengths();
+        let used: Vec<String> = axes
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(name, n)| format!("{name} {n}"))
+            .collect();
+        let total = axes
+            .iter()
+            .try_fold(1usize, |acc, (_, n)| acc.checked_mul((*n).max(1)));
+        match total {
+            Some(t) if t <= MAX_SWEEP_SETS => Ok(t),
+            Some(t) => Err(SimError::InvalidSweep(format!(
+                "{t} parameter sets ({}) exceeds the limit of {MAX_SWEEP_SETS}; shrink an axis",
+                used.join(" x ")
+            ))),
+            None => Err(SimError::InvalidSweep(format!(
+                "the grid ({}) has more parameter sets than can be counted (over {}); the limit is {MAX_SWEEP_SETS}",
+                used.join(" x "),
+                usize::MAX
+            ))),
+        }
     }
 
     /// The simulator-parameter combinations, each validated.
     pub fn sim_params(&self) -> Result<Vec<SimParams>, SimError> {
+        self.grid_size()?;
         let g = &self.grid;
         if !g.fill_buffer.is_empty() && !g.fill_rule.is_empty() {
             return Err(SimError::InvalidSweep(
@@ -130,6 +197,7 @@ impl SweepSpec {
 
     /// The strategy combinations: valid ones, and descriptions of the skipped invalid ones.
     pub fn strategies(&self) -> Result<(Vec<Strategy>, Vec<String>), SimError> {
+        self.grid_size()?;
         let g = &self.grid;
         let crossover_axes = !(g.fast.is_empty() && g.slow.is_empty() && g.slack.is_empty());
         let band_axes = !(g.buy_offset.is_empty()
@@ -204,8 +272,19 @@ pub fn run_sweep(
     progress: Option<Progress<'_>>,
 ) -> Result<SweepResult, SimError> {
     check_bars(bars)?;
+    spec.grid_size()?;
     let sims = spec.sim_params()?;
+    for p in &sims {
+        crate::params::check_lag(p, bars.len())?;
+    }
     let (strategies, skipped) = spec.strategies()?;
+    if strategies.is_empty() {
+        return Err(SimError::InvalidSweep(format!(
+            "every strategy combination is invalid ({} skipped), e.g. {}",
+            skipped.len(),
+            skipped.first().map(String::as_str).unwrap_or("-")
+        )));
+    }
     let total = strategies.len().saturating_mul(sims.len());
     if total > MAX_SWEEP_SETS {
         return Err(SimError::InvalidSweep(format!(
@@ -351,6 +430,47 @@ mod tests {
         ));
         let bad = r#"{"strategy": {"kind": "emaCross", "fast": 3, "slow": 10, "slak": 0.1}}"#;
         assert!(SweepSpec::from_json(bad).is_err());
+    }
+
+    #[test]
+    fn a_1e12_grid_is_refused_before_anything_is_expanded() {
+        // Audit #87: 1000^4 rows aborted with a 40 GB allocation before the limit was checked.
+        let vals = |n: usize| (1..=n).map(|i| format!("{i}")).collect::<Vec<_>>().join(",");
+        let fees = (0..1000).map(|i| format!("{}", i as f64 * 1e-5)).collect::<Vec<_>>().join(",");
+        let json = format!(
+            r#"{{"strategy": {{"kind": "emaCross", "fast": 3, "slow": 10}},
+                "grid": {{"fast": [{}], "slow": [{}], "slack": [{}], "makerFee": [{fees}]}}}}"#,
+            vals(1000),
+            vals(1000),
+            (0..1000).map(|i| format!("{}", i as f64 * 1e-4)).collect::<Vec<_>>().join(",")
+        );
+        let spec = SweepSpec::from_json(&json).unwrap();
+        let e = run_sweep(&bars(10), &spec, None).unwrap_err().to_string();
+        assert!(e.contains("1000000000000 parameter sets") && e.contains("2000000"), "{e}");
+        assert!(spec.count().is_err() && spec.strategies().is_err() && spec.sim_params().is_err());
+        // Products beyond usize are refused too (checked multiplication).
+        let mut big = spec.clone();
+        big.grid.decision_lag = vec![1; 1_000_000];
+        big.grid.intensity = vec![1.0; 1_000_000];
+        big.grid.taker_fee = vec![0.0; 1_000_000];
+        assert!(big.grid_size().unwrap_err().to_string().contains("more parameter sets than can be counted"));
+    }
+
+    #[test]
+    fn empty_axes_invalid_grids_and_unreachable_lags_are_errors() {
+        // Audit #92: "fast": [] fell back to the base.
+        let e = SweepSpec::from_json(r#"{"strategy": {"kind": "emaCross", "fast": 3, "slow": 10}, "grid": {"fast": []}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`fast` is empty"), "{e}");
+        // Audit #93: every combination fast >= slow ended in an Arrow error.
+        let spec = SweepSpec::from_json(r#"{"strategy": {"kind": "emaCross", "fast": 3, "slow": 10}, "grid": {"fast": [50], "slow": [10]}}"#).unwrap();
+        let e = run_sweep(&bars(100), &spec, None).unwrap_err().to_string();
+        assert!(e.contains("every strategy combination is invalid") && e.contains("fast < slow"), "{e}");
+        // Audit #97: decisionLag beyond the bars ran with all-zero results.
+        let spec = SweepSpec::from_json(r#"{"strategy": {"kind": "emaCross", "fast": 3, "slow": 10}, "grid": {"decisionLag": [1, 1000000000]}}"#).unwrap();
+        let e = run_sweep(&bars(100), &spec, None).unwrap_err().to_string();
+        assert!(e.contains("decisionLag") && e.contains("100 bars"), "{e}");
     }
 
     #[test]

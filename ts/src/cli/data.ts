@@ -4,7 +4,8 @@ import { downloadBars, type DownloadReport } from "../download/bars.js";
 import { EXCHANGES, type ExchangeId } from "../download/client.js";
 import { downloadFunding, FUNDING_EXCHANGES, type FundingDownloadReport, type FundingExchangeId } from "../download/funding.js";
 import { FundingStore, type FundingInfo } from "../download/funding-store.js";
-import { parseTime } from "../download/time.js";
+import { parseTime, systemNow } from "../download/time.js";
+import { statSync, type Stats } from "node:fs";
 import { importVision } from "../download/vision.js";
 import { TradelabError } from "../errors.js";
 import { inferDatasetFromFileName } from "../naming.js";
@@ -15,6 +16,28 @@ import { formatBytes, isoMs, kvTable, printJson, progressBar, table, type Bar } 
 
 const storeOption = () =>
   new Option("--store <dir>", "bar store directory (default: $TRADELAB_STORE or ./tradelab-data)");
+
+/** A typo in `--store` must not look like an empty store. */
+function requireStoreDir(dir: string): void {
+  let st: Stats;
+  try {
+    st = statSync(dir);
+  } catch {
+    throw new TradelabError(`${dir}: store directory does not exist (check --store or TRADELAB_STORE)`);
+  }
+  if (!st.isDirectory()) throw new TradelabError(`${dir}: store path is not a directory`);
+}
+
+/** `--since`/`--until` must leave a window of closed bars: not in the future, since before until. */
+function checkWindow(since: number | undefined, until: number | undefined): void {
+  if (since !== undefined && until !== undefined && since >= until) {
+    throw new TradelabError(`--since ${isoMs(since)} is not before --until ${isoMs(until)}: nothing to download`);
+  }
+  const now = systemNow();
+  if (since !== undefined && since >= now) {
+    throw new TradelabError(`--since ${isoMs(since)} is in the future (now is ${isoMs(now)}): there are no closed bars to download yet`);
+  }
+}
 
 function gapsText(info: DatasetInfo): string {
   const g = info.gaps;
@@ -186,34 +209,55 @@ export function dataCommand(): Command {
         .default("error"),
     )
     .option("--source <label>", "source label recorded with the bars (default file:<name>)")
+    .option("--force", "import even when the file name names another symbol or interval than --symbol/--interval")
     .option("--json", "print machine-readable JSON")
     .addHelpText(
       "after",
       "\nEvery file is validated first (NaN/inf, high/low vs open/close, negative values, unsorted,\n" +
-        "duplicate or misaligned timestamps); on any error nothing is written. Re-importing the same\n" +
-        "file changes nothing.\n\nExample:\n  tradelab data import BTC_USDT-1h.feather --symbol BTC/USDT --interval 1h",
+        "duplicate or misaligned timestamps, times outside 1970..2100, bar spacing vs --interval);\n" +
+        "on any error nothing is written. A file whose name names another symbol or interval\n" +
+        "(ETH_USDT-1h.feather with --symbol BTC/USDT) is refused unless --force. Re-importing the\n" +
+        "same file changes nothing.\n\nExample:\n  tradelab data import BTC_USDT-1h.feather --symbol BTC/USDT --interval 1h",
     )
-    .action(async (files: string[], o: { symbol?: string; interval?: string; store?: string; onConflict: OnConflict; source?: string; json?: boolean }) => {
+    .action(async (files: string[], o: { symbol?: string; interval?: string; store?: string; onConflict: OnConflict; source?: string; force?: boolean; json?: boolean }) => {
       const store = openStore(o.store);
-      const reports: ImportReport[] = [];
+      // Resolve and check every file before writing any (a bad 2nd file must not leave the 1st written).
+      const plan: { file: string; symbol: string; interval: string }[] = [];
       for (const file of files) {
         const guess = inferDatasetFromFileName(file);
         const symbol = o.symbol ?? guess.symbol;
         const interval = o.interval ?? guess.interval;
         if (!symbol) throw new TradelabError(`${file}: cannot guess the symbol from the file name; pass --symbol`);
         if (!interval) throw new TradelabError(`${file}: cannot guess the interval from the file name; pass --interval`);
-        const bar = progressBar(`import ${symbol} ${interval}`, !o.json);
+        const named = guess.symbol?.toUpperCase();
+        if (o.symbol && named && named.includes("/") && named !== o.symbol.toUpperCase() && !o.force) {
+          throw new TradelabError(`${file}: the file name says ${named} but --symbol is ${o.symbol}: refusing to store it under the wrong market (pass --force to import anyway)`);
+        }
+        if (o.interval && guess.interval && guess.interval !== o.interval && !o.force) {
+          throw new TradelabError(`${file}: the file name says ${guess.interval} but --interval is ${o.interval} (pass --force to import anyway)`);
+        }
+        plan.push({ file, symbol, interval });
+      }
+      if (plan.length > 1) for (const p of plan) await store.checkFile(p.file, p.symbol, p.interval);
+      const reports: ImportReport[] = [];
+      for (const p of plan) {
+        const bar = progressBar(`import ${p.symbol} ${p.interval}`, !o.json);
         try {
-          const r = await store.import(file, {
-            symbol,
-            interval,
+          const r = await store.import(p.file, {
+            symbol: p.symbol,
+            interval: p.interval,
             onConflict: o.onConflict,
             ...(o.source ? { source: o.source } : {}),
-            onProgress: (p) => bar.update(p.done, p.total),
+            onProgress: (ev) => bar.update(ev.done, ev.total),
           });
           bar.stop();
           reports.push(r);
           if (!o.json) printImport(r);
+        } catch (e) {
+          // Only a conflict with stored bars can fail here; say exactly what was written before.
+          const written = reports.filter((r) => r.written).map((r) => r.file);
+          const msg = e instanceof Error ? e.message : String(e);
+          throw new TradelabError(written.length ? `${msg}\n(already imported before this error: ${written.join(", ")}; later files were not imported)` : msg, { cause: e });
         } finally {
           bar.stop();
         }
@@ -257,7 +301,9 @@ export function dataCommand(): Command {
     .addOption(storeOption())
     .option("--json", "print machine-readable JSON")
     .action(async (o: { store?: string; json?: boolean }) => {
-      const list = await openStore(o.store).list();
+      const store = openStore(o.store);
+      requireStoreDir(store.dir);
+      const list = await store.list();
       if (o.json) return printJson(list);
       process.stdout.write(table(["symbol", "interval"], list.map((k) => [k.symbol, k.interval])) + "\n");
     });
@@ -312,6 +358,9 @@ export function dataCommand(): Command {
     )
     .action(
       async (o: NetOptions & { symbols: string; exchange: ExchangeId; interval: IntervalName; since?: string; until?: string; store?: string; fillGapsFrom?: ExchangeId; mixSources?: boolean; regionFallback: boolean; pageSize: number; json?: boolean }) => {
+        const since = o.since !== undefined ? parseTime(o.since, "--since") : undefined;
+        const until = o.until !== undefined ? parseTime(o.until, "--until") : undefined;
+        checkWindow(since, until);
         const progress = barsBySymbol("download", !o.json);
         try {
           const report = await downloadBars({
@@ -355,6 +404,7 @@ export function dataCommand(): Command {
   )
     .addHelpText("after", "\nStored as <store>/<SYMBOL>/funding/series.parquet (ts ms, rate fraction per funding interval).\n\nExample:\n  tradelab data funding --exchange binance --symbols BTC/USDT:USDT --since 2024-01-01")
     .action(async (o: NetOptions & { symbols: string; exchange: FundingExchangeId; since?: string; until?: string; store?: string; mixSources?: boolean; json?: boolean }) => {
+      checkWindow(o.since !== undefined ? parseTime(o.since, "--since") : undefined, o.until !== undefined ? parseTime(o.until, "--until") : undefined);
       const progress = barsBySymbol("funding", !o.json);
       try {
         const report = await downloadFunding({

@@ -12,12 +12,23 @@ function list(v: string, flag: string): string[] {
   return xs;
 }
 
+/** Horizons are u32 bar counts in the core: range-checked here, never wrapped (2^32 would become 0). */
+const MAX_HORIZON = 4_294_967_295;
+
 function numbers(v: string, flag: string, integer: boolean): number[] {
   return list(v, flag).map((s) => {
     const x = Number(s);
     if (!Number.isFinite(x) || (integer && (!Number.isInteger(x) || x < 1))) throw new TradelabError(`${flag}: '${s}' is not ${integer ? "a whole number >= 1" : "a number"}`);
+    if (integer && x > MAX_HORIZON) throw new TradelabError(`${flag}: '${s}' is too large (allowed: whole numbers 1 ..= ${MAX_HORIZON})`);
     return x;
   });
+}
+
+/** `--quantiles`: increasing, inside (0, 1), and including the median 0.5 (as the help says). */
+function quantileList(v: string): number[] {
+  const q = numbers(v, "--quantiles", false);
+  if (!q.includes(0.5)) throw new TradelabError(`--quantiles: ${q.join(",")} lacks 0.5: the list must include the median (e.g. 0.1,0.5,0.9)`);
+  return q;
 }
 
 function readSpec(file: string | undefined): FeatureSpec {
@@ -128,7 +139,7 @@ function forecastCommand(): Command {
     .action(async (o: ForecastFlags) => {
       const symbols = list(o.symbols, "--symbols");
       const horizons = numbers(o.horizons, "--horizons", true);
-      const quantiles = numbers(o.quantiles, "--quantiles", false);
+      const quantiles = quantileList(o.quantiles);
       const bar = progressBar("forecast build", !o.json);
       const results = [];
       for (const [i, s] of symbols.entries()) {
@@ -153,7 +164,7 @@ function forecastCommand(): Command {
       const symbols = list(o.symbols, "--symbols");
       const models = list(o.model, "--model");
       const horizons = numbers(o.horizons, "--horizons", true);
-      const quantiles = numbers(o.quantiles, "--quantiles", false);
+      const quantiles = quantileList(o.quantiles);
       const evalFraction = Number(o.evalFraction);
       if (!(evalFraction > 0 && evalFraction < 1)) throw new TradelabError(`--eval-fraction: '${o.evalFraction}' must lie in (0, 1)`);
       const bar = progressBar("forecast eval", !o.json);

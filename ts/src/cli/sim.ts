@@ -8,6 +8,7 @@ import { backtestReportRun, writeReport } from "../report/index.js";
 import { TradelabError } from "../errors.js";
 import { backtest, strategyLabel, sweep, type Metrics, type SimLabel, type SimParams, type Strategy, type SweepConfig } from "../sim.js";
 import { INTERVALS } from "../types.js";
+import { parseTime } from "../download/time.js";
 import { isoMs, kvTable, printJson, progressBar, table } from "./ui.js";
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
@@ -61,10 +62,25 @@ function number(v: string | undefined, flag: string): number | undefined {
   return x;
 }
 
+/** A whole-number option (bars, counts): `--lag -1` or `--lag 1.5` is refused naming the flag. */
+function whole(v: string | undefined, flag: string, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (!Number.isSafeInteger(x) || x < min) throw new TradelabError(`${flag}: '${v}' is not a whole number >= ${min}`);
+  return x;
+}
+
+/** A fraction option in [0, 1] (`--buy-frac 2` used to be clamped to 1 without a word). */
+function fraction(v: string, flag: string): number {
+  const x = number(v, flag)!;
+  if (x < 0 || x > 1) throw new TradelabError(`${flag}: ${v} is not a fraction in [0, 1]`);
+  return x;
+}
+
 function simParams(f: SimFlags): SimParams {
   const maker = number(f.makerFee, "--maker-fee")!;
   return {
-    decisionLag: number(f.lag, "--lag")!,
+    decisionLag: whole(f.lag, "--lag", 0)!,
     fillRule: f.fill === "cross" ? { kind: "cross", buffer: number(f.buffer, "--buffer")! } : { kind: "touch" },
     makerFee: maker,
     takerFee: number(f.takerFee, "--taker-fee") ?? maker,
@@ -72,8 +88,8 @@ function simParams(f: SimFlags): SimParams {
     intensity: number(f.intensity, "--intensity")!,
     priceOffsetPct: number(f.offset, "--offset")!,
     maxVolumeFraction: number(f.maxVolumeFraction, "--max-volume-fraction") ?? null,
-    maxRoundTripsPerBar: number(f.roundTrips, "--round-trips")!,
-    maxHoldBars: number(f.maxHold, "--max-hold") ?? null,
+    maxRoundTripsPerBar: whole(f.roundTrips, "--round-trips", 0)!,
+    maxHoldBars: whole(f.maxHold, "--max-hold", 1) ?? null,
     minGapPct: number(f.minGap, "--min-gap") ?? null,
     oneSidePerBar: Boolean(f.oneSide),
     lastWindowDays: number(f.lastDays, "--last-days") ?? null,
@@ -97,8 +113,8 @@ function strategyOf(f: StrategyFlags): Strategy {
     case "sma-cross":
       return {
         kind: f.strategy === "ema-cross" ? "emaCross" : "smaCross",
-        fast: number(f.fast, "--fast")!,
-        slow: number(f.slow, "--slow")!,
+        fast: whole(f.fast, "--fast", 1)!,
+        slow: whole(f.slow, "--slow", 1)!,
         slack: number(f.slack, "--slack")!,
       };
     case "band":
@@ -106,8 +122,8 @@ function strategyOf(f: StrategyFlags): Strategy {
         kind: "band",
         buyOffset: number(f.buyOffset, "--buy-offset")!,
         sellOffset: number(f.sellOffset, "--sell-offset")!,
-        buyFrac: number(f.buyFrac, "--buy-frac")!,
-        sellFrac: number(f.sellFrac, "--sell-frac")!,
+        buyFrac: fraction(f.buyFrac, "--buy-frac"),
+        sellFrac: fraction(f.sellFrac, "--sell-frac"),
       };
     default:
       throw new TradelabError(`unknown strategy '${f.strategy}' (expected ema-cross, sma-cross or band)`);
@@ -126,10 +142,32 @@ function recordedLine(run: RunRecord, registry: string | undefined): string {
   return `recorded run ${run.id} in ${openRegistry(registry).path} (tradelab runs show ${run.id})\n`;
 }
 
-function actionsFrom(file: string) {
+function actionsFrom(file: string, from?: string, to?: string) {
   if (!existsSync(file)) throw new TradelabError(`unknown strategy '${file}': not one of ${BUILT_IN.join(", ")} and no such actions file`);
-  return readActionsFile(file);
+  const a = readActionsFile(file);
+  if (from === undefined && to === undefined) return a;
+  // --from/--to cut the window: rows outside it are dropped here, so every row that reaches the
+  // simulator must match a bar (one rule for rows after the data and rows inside a gap).
+  const lo = from === undefined ? -Infinity : parseTime(from, "--from");
+  const hi = to === undefined ? Infinity : parseTime(to, "--to");
+  const keep = [...a.ts.keys()].filter((i) => (a.ts[i] as number) >= lo && (a.ts[i] as number) < hi);
+  const pick = (col: Float64Array) => Float64Array.from(keep, (i) => col[i] as number);
+  return { ts: pick(a.ts), buyPrice: pick(a.buyPrice), sellPrice: pick(a.sellPrice), buyFrac: pick(a.buyFrac), sellFrac: pick(a.sellFrac) };
 }
+
+/** Errors about action rows name the actions file. */
+async function withActionsFile<T>(file: string | undefined, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (file && /^actions row \d+/.test(msg)) throw new TradelabError(`${file}: ${msg.replace(/^actions /, "")}`, { cause: e });
+    throw e;
+  }
+}
+
+/** Top-level keys of a sweep config; anything else (a typo such as "form") is refused. */
+const SWEEP_CONFIG_KEYS = ["symbol", "interval", "store", "from", "to", "base", "strategy", "grid"];
 
 function backtestCommand(): Command {
   return new Command("backtest")
@@ -168,15 +206,21 @@ function backtestCommand(): Command {
     .option("--json", "print machine-readable JSON")
     .action(async (o: SimFlags & StrategyFlags & RecordFlags & { symbol: string; interval: string; store?: string; from?: string; to?: string; trades?: boolean; report?: string; json?: boolean }) => {
       const actionsFile = BUILT_IN.includes(o.strategy) ? undefined : o.strategy;
-      const r = await backtest({
-        symbol: o.symbol,
-        interval: o.interval,
-        ...(o.store ? { store: o.store } : {}),
-        ...(actionsFile === undefined ? { strategy: strategyOf(o) } : { actions: actionsFrom(actionsFile) }),
-        params: simParams(o),
-        ...(o.from ? { from: o.from } : {}),
-        ...(o.to ? { to: o.to } : {}),
-      });
+      const r = await withActionsFile(actionsFile, () =>
+        backtest({
+          symbol: o.symbol,
+          interval: o.interval,
+          ...(o.store ? { store: o.store } : {}),
+          ...(actionsFile === undefined ? { strategy: strategyOf(o) } : { actions: actionsFrom(actionsFile, o.from, o.to) }),
+          params: simParams(o),
+          ...(o.from ? { from: o.from } : {}),
+          ...(o.to ? { to: o.to } : {}),
+        }),
+      );
+      // A lag at or beyond the window can never fill: refuse it instead of reporting 0 trades.
+      if (r.params.decisionLag >= r.window.bars) {
+        throw new TradelabError(`invalid parameter \`decisionLag\` (--lag) = ${r.params.decisionLag}: must be below the number of bars in the window (${r.window.bars} bars): no order could ever fill`);
+      }
       const config = { symbol: r.symbol, interval: r.interval, strategy: r.strategy, strategyLabel: r.strategyLabel, params: r.params, from: o.from ?? null, to: o.to ?? null };
       if (o.report) writeReport(o.report, { title: `${r.symbol} ${r.interval} · ${r.strategyLabel} — backtest`, config, runs: [backtestReportRun(r)] });
       const run = o.record
@@ -244,7 +288,9 @@ later window the sweep never saw.`,
       } catch (e) {
         throw new TradelabError(`${o.config}: ${e instanceof Error ? e.message : String(e)}`);
       }
-      if (!config.symbol || !config.strategy) throw new TradelabError(`${o.config}: needs "symbol" and "strategy"`);
+      if (config === null || typeof config !== "object" || Array.isArray(config) || !config.symbol || !config.strategy) throw new TradelabError(`${o.config}: needs "symbol" and "strategy"`);
+      const unknown = Object.keys(config).filter((k) => !SWEEP_CONFIG_KEYS.includes(k));
+      if (unknown.length > 0) throw new TradelabError(`${o.config}: unknown key(s) ${unknown.map((k) => `"${k}"`).join(", ")} (allowed: ${SWEEP_CONFIG_KEYS.join(", ")})`);
       const bar = progressBar(`sweep ${config.symbol}`, !o.json);
       const r = await sweep(config, { ...(o.store ? { store: o.store } : {}), ...(o.out ? { out: o.out } : {}), onProgress: (p) => bar.update(p.done, p.total) });
       bar.stop();

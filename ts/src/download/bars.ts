@@ -14,6 +14,7 @@
  * - Sources never mix silently (see sources.ts); `fillGapsFrom` backfills only missing bars and is
  *   recorded as `ccxt:<exchange>:gap-fill`.
  */
+import { redact } from "../redact.js";
 import type { OHLCV } from "ccxt";
 import { TradelabError } from "../errors.js";
 import { openStore, type BarArrays, BarStore } from "../store.js";
@@ -302,6 +303,14 @@ async function downloadSymbol(store: BarStore, session: ExchangeSession, symbol:
       o.onProgress?.({ symbol, interval, phase: "download", done: finished, total });
     }
     await flush();
+    if (todo.length > 0 && r.barsFetched === 0 && existing === null) {
+      // Nothing at all for a non-empty range into an empty dataset: an interval the venue does not
+      // serve for this market (Alpaca answers 3m/2h with empty pages), or a window without trading.
+      throw new TradelabError(
+        `${session.id} returned no ${symbol} ${interval} bars for ${isoMs(r.from ?? 0)} .. ${isoMs(r.to ?? 0)}: ` +
+          `it may not serve ${interval} bars for this market (try 1m, 5m, 15m, 1h, 4h or 1d), or had no trading then; nothing was stored`,
+      );
+    }
     if (r.info === null) r.info = await infoOrNull(store, symbol, interval);
     if (o.fillGapsFrom) r.gapFill = await fillGaps(store, symbol, interval, o, now, pageSize);
     if (r.gapFill) r.info = await infoOrNull(store, symbol, interval);
@@ -315,7 +324,8 @@ async function downloadSymbol(store: BarStore, session: ExchangeSession, symbol:
         /* the original error is the one to report */
       }
     }
-    r.error = e instanceof Error ? e.message : String(e);
+    // An exchange's error body may echo the request headers: never pass a key on.
+    r.error = redact(e instanceof Error ? e.message : String(e));
     r.info = await infoOrNull(store, symbol, interval).catch(() => r.info);
   }
   return r;

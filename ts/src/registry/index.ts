@@ -4,6 +4,7 @@
  * artefact paths. The file is `--registry FILE`, else `$TRADELAB_REGISTRY`, else
  * `./tradelab-runs.sqlite`. Several processes may record into it at once (WAL + busy timeout).
  */
+import { redactDeep } from "../redact.js";
 import path from "node:path";
 import { native } from "../errors.js";
 import { addon } from "../native.js";
@@ -117,11 +118,12 @@ export class RunRegistry {
 
   async record(input: RunInput): Promise<RunRecord> {
     const { window, ...rest } = input;
-    const body = {
+    // Nothing recorded may carry a secret (configured keys, auth header values in error text).
+    const body = redactDeep({
       ...rest,
       codeVersion: input.codeVersion ?? codeVersion(),
       ...(window ? { window: { first: window.first, last: window.last } } : {}),
-    };
+    });
     return ordered((await native(() => addon.registryRecord(this.path, JSON.stringify(body)))) as RunRecord);
   }
 

@@ -1,5 +1,5 @@
 //! Arrow IPC (Feather v2, as written by freqtrade with compressed buffers) and foreign Parquet files.
-use crate::arrow_bars::batches_to_bars;
+use crate::arrow_bars::{batches_to_bars, TsMode};
 use crate::{DataError, Progress};
 use arrow::ipc::reader::{FileReader, StreamReader};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -34,7 +34,7 @@ pub fn read_feather(file: &Path, progress: &Progress) -> Result<Bars, DataError>
             (schema, batches)
         }
     };
-    batches_to_bars(&schema, &batches, file)
+    batches_to_bars(&schema, &batches, file, TsMode::Import)
 }
 
 pub fn read_parquet_file(file: &Path, progress: &Progress) -> Result<Bars, DataError> {
@@ -48,5 +48,5 @@ pub fn read_parquet_file(file: &Path, progress: &Progress) -> Result<Bars, DataE
         batches.push(b.map_err(|e| DataError::bad_file(file, e.to_string()))?);
     }
     progress.finish();
-    batches_to_bars(&schema, &batches, file)
+    batches_to_bars(&schema, &batches, file, TsMode::Import)
 }

@@ -64,13 +64,24 @@ fn sniff_delimiter(file: &Path) -> Result<u8, DataError> {
 }
 
 fn header_columns(names: &[String], file: &Path) -> Result<Columns, DataError> {
+    for (i, n) in names.iter().enumerate() {
+        if n.is_empty() {
+            continue;
+        }
+        if let Some(j) = names[i + 1..].iter().position(|m| m == n) {
+            return Err(DataError::bad_file(
+                file,
+                format!("header names column `{}` twice (columns {} and {}); rename or drop one", tradelab_core::cap_text(n, 40), i + 1, i + j + 2),
+            ));
+        }
+    }
     let find = |cands: &[&str]| cands.iter().find_map(|c| names.iter().position(|n| n == c));
     let ts = find(TS_NAMES).ok_or_else(|| {
-        DataError::bad_file(file, format!("header has no timestamp column (looked for {}); header is {:?}", TS_NAMES.join("|"), names))
+        DataError::bad_file(file, format!("header has no timestamp column (looked for {}); header is {}", TS_NAMES.join("|"), tradelab_core::cap_text(&format!("{names:?}"), 200)))
     })?;
     let mut ohlcv = [0usize; 5];
     for (k, name) in ["open", "high", "low", "close", "volume"].iter().enumerate() {
-        ohlcv[k] = find(&[name]).ok_or_else(|| DataError::bad_file(file, format!("header has no `{name}` column; header is {names:?}")))?;
+        ohlcv[k] = find(&[name]).ok_or_else(|| DataError::bad_file(file, format!("header has no `{name}` column; header is {}", tradelab_core::cap_text(&format!("{names:?}"), 200))))?;
     }
     let vwap = find(&["vwap"]);
     Ok(Columns {
@@ -138,7 +149,7 @@ pub fn read_csv(file: &Path, interval: Interval, progress: &Progress) -> Result<
         };
         let num = |idx: usize, name: &str| -> Result<f64, DataError> {
             let s = field(idx, name)?;
-            s.parse::<f64>().map_err(|_| err(format!("field `{name}`: cannot parse '{s}' as a number")))
+            s.parse::<f64>().map_err(|_| err(format!("field `{name}`: cannot parse '{}' as a number", tradelab_core::cap_text(s, 40))))
         };
         let ts = parse_timestamp(field(cols.ts, "ts")?).map_err(|e| err(format!("field `ts`: {e}")))?;
         bars.ts.push(ts);

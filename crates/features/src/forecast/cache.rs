@@ -80,6 +80,10 @@ impl ForecastCache {
 
     fn one(&self, path: &Path, interval: Interval, bars: &Bars, f: &dyn Forecaster, h: u32, quantiles: &[f64]) -> Result<(ForecastFrame, CacheReport), FeatureError> {
         let model = f.name();
+        // One builder at a time per forecasts directory: two runs must not interleave their
+        // read-reuse-write of a cache file (the later rename would drop the other's rows).
+        let dir = path.parent().ok_or_else(|| FeatureError::Forecast(format!("{} has no parent directory", path.display())))?;
+        let _lock = tradelab_data::lock::DirLock::acquire(dir)?;
         let stored = if path.is_file() { Some(read_frame(path)?) } else { None };
         let mut rebuilt = None;
         let mut base: Option<ForecastFrame> = None;
