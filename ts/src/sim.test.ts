@@ -15,7 +15,7 @@ describe("backtest", () => {
   it("states its assumptions and conserves the equity curve", async () => {
     const r = await backtest({ store, symbol: "SOL/USDT", interval: "1h", strategy: { kind: "emaCross", fast: 5, slow: 20 } });
     expect(r.assumptions.decisionLag).toBe(1);
-    expect(r.assumptions.fillRule).toBe("touch");
+    expect(r.assumptions.fillRule).toBe("cross 5 bps");
     expect(r.assumptions.makerFee).toBe(0.001);
     expect(r.assumptions.optimistic).toBe(false);
     expect(r.window).toMatchObject({ split: "full", bars: 1000 });

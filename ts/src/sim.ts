@@ -17,7 +17,7 @@ export type Strategy =
 
 export type FillRule = { kind: "touch" } | { kind: "cross"; buffer: number };
 
-/** Simulator parameters; omitted fields take the honest defaults (lag 1, touch, 10 bps fees). */
+/** Simulator parameters; omitted fields take the honest defaults (lag 1, cross 5 bps, 10 bps fees). */
 export interface SimParams {
   decisionLag?: number;
   fillRule?: FillRule;

@@ -23,7 +23,7 @@ describe("tradelab demo", () => {
     const r = await runCli(args);
     expect(r.stderr + r.stdout).not.toMatch(/error:/);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/assumptions: lag 1 · touch · maker 0\.1% \/ taker 0\.1%/);
+    expect(r.stdout).toMatch(/assumptions: lag 1 · touch \(assumes queue priority\) · maker 0\.1% \/ taker 0\.1% · P 8760/);
     expect(r.stdout).toMatch(/validation/);
     expect(r.stdout).toMatch(/test \(locked\)/);
     expect(r.stdout).toMatch(/trained now/);

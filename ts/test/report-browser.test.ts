@@ -88,7 +88,7 @@ describe.skipIf(!executablePath)("HTML report in headless Chromium", () => {
     }
     const assumptions = await page.locator(".assumptions").allTextContents();
     expect(assumptions).toHaveLength(2);
-    expect(assumptions[0]).toContain("lag 1 · fill touch · maker 0.1% / taker 0.1% · split val · window 2024-01-01..2024-05-31");
+    expect(assumptions[0]).toContain("lag 1 · fill cross 5 bps · maker 0.1% / taker 0.1% · split val · window 2024-01-01..2024-05-31");
     expect(assumptions[1]).toContain("lag 1");
     expect(assumptions[1]).toContain("split test · window 2024-06-01..");
     expect(await page.locator(".trades tbody tr").count()).toBeGreaterThan(0);

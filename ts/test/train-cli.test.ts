@@ -35,8 +35,8 @@ describe("tradelab train / eval", () => {
     expect(tr.code).toBe(0);
     expect(existsSync(path.join(ckpt, "weights.safetensors"))).toBe(true);
     expect(existsSync(path.join(ckpt, "checkpoint.json"))).toBe(true);
-    expect(tr.stderr).toMatch(/epoch 1\/1 .*\n  SOL\/USDT val: return .* sortino .* max drawdown .*split val .*lag 1 · touch · maker 0.1% \/ taker 0.1%/);
-    expect(tr.stdout).toContain("assumptions: lag 1 · touch · maker 0.1% / taker 0.1%");
+    expect(tr.stderr).toMatch(/epoch 1\/1 .*\n  SOL\/USDT val: return .* sortino .* max drawdown .*split val .*lag 1 · touch \(assumes queue priority\) · maker 0.1% \/ taker 0.1% · P 8760/);
+    expect(tr.stdout).toContain("assumptions: lag 1 · touch (assumes queue priority) · maker 0.1% / taker 0.1% · P 8760");
     expect(tr.stdout).toContain(`checkpoint ${ckpt}`);
     expect(tr.stdout).toMatch(/recorded run r-\d{8}-\d{6}-[0-9a-f]{4}/);
 
@@ -55,7 +55,7 @@ describe("tradelab train / eval", () => {
     expect(vj.assumptions.decisionLag).toBe(1);
     expect(vj.assumptions.makerFee).toBe(0.001);
     expect(vj.assumptions.takerFee).toBe(0.001);
-    expect(vj.assumptions.fillRule).toBe("touch");
+    expect(vj.assumptions.fillRule).toBe("touch (assumes queue priority)");
     expect(vj.window.split).toBe("val");
     expect(vj.window.bars).toBeGreaterThan(0);
     expect(Number.isFinite(vj.metrics.sortino)).toBe(true);
@@ -65,7 +65,7 @@ describe("tradelab train / eval", () => {
     const test1 = await runCli(["eval", "--checkpoint", ckpt, "--split", "test", "--report", report, "--registry", registry]);
     expect(test1.code).toBe(0);
     expect(test1.stdout).toMatch(/split test .*\(\d+ bars\)/);
-    expect(test1.stdout).toContain("assumptions: lag 1 · touch · maker 0.1% / taker 0.1%");
+    expect(test1.stdout).toContain("assumptions: lag 1 · touch (assumes queue priority) · maker 0.1% / taker 0.1% · P 8760");
     expect(readFileSync(report, "utf8")).toContain("split test");
 
     const test2 = await runCli(["eval", "--checkpoint", ckpt, "--split", "test", "--registry", registry]);

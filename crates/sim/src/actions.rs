@@ -149,7 +149,9 @@ impl Actions {
                 if !(v.is_nan() || (0.0..=1.0).contains(&v)) {
                     return Err(SimError::InvalidActionRow {
                         row: k + 1,
-                        reason: format!("field `{field}`: {v} is not a fraction in [0, 1] (empty = no order)"),
+                        reason: format!(
+                            "field `{field}`: {v} is not a fraction in [0, 1] (empty = no order)"
+                        ),
                     });
                 }
             }
@@ -157,7 +159,9 @@ impl Actions {
                 if !(v.is_nan() || (v.is_finite() && v > 0.0)) {
                     return Err(SimError::InvalidActionRow {
                         row: k + 1,
-                        reason: format!("field `{field}`: {v} is not a positive price (empty = no order)"),
+                        reason: format!(
+                            "field `{field}`: {v} is not a positive price (empty = no order)"
+                        ),
                     });
                 }
             }
@@ -167,7 +171,10 @@ impl Actions {
             if j >= bar_ts.len() || bar_ts[j] != t {
                 return Err(SimError::InvalidActionRow {
                     row: k + 1,
-                    reason: format!("timestamp {} ({t} ms) matches no bar open time", tradelab_core::time::format_ms(t)),
+                    reason: format!(
+                        "timestamp {} ({t} ms) matches no bar open time",
+                        tradelab_core::time::format_ms(t)
+                    ),
                 });
             }
             a.buy_price[j] = buy_price[k];
@@ -257,11 +264,22 @@ mod tests {
         // Rows after the last bar are refused like rows inside a gap (audit #99 vs #100).
         let e = Actions::from_keyed(&bars, &[10, 40], &[1.0; 2], &[2.0; 2], &[1.0; 2], &[1.0; 2])
             .unwrap_err();
-        assert!(e.to_string().contains("row 2: timestamp") && e.to_string().contains("outside the bars"), "{e}");
+        assert!(
+            e.to_string().contains("row 2: timestamp")
+                && e.to_string().contains("outside the bars"),
+            "{e}"
+        );
         // Audit #103: fractions outside [0, 1] and negative prices were silently ignored.
-        for (bp, bf, field) in [(1.0, -1.0, "buy_frac"), (1.0, 5.0, "buy_frac"), (-5.0, 1.0, "buy_price")] {
+        for (bp, bf, field) in [
+            (1.0, -1.0, "buy_frac"),
+            (1.0, 5.0, "buy_frac"),
+            (-5.0, 1.0, "buy_price"),
+        ] {
             let e = Actions::from_keyed(&bars, &[10], &[bp], &[2.0], &[bf], &[1.0]).unwrap_err();
-            assert!(e.to_string().contains(&format!("row 1: field `{field}`")), "{e}");
+            assert!(
+                e.to_string().contains(&format!("row 1: field `{field}`")),
+                "{e}"
+            );
         }
         let e = Actions::from_keyed(&bars, &[10, 10], &[1.0; 2], &[2.0; 2], &[1.0; 2], &[1.0; 2])
             .unwrap_err();

@@ -435,38 +435,61 @@ mod tests {
     #[test]
     fn a_1e12_grid_is_refused_before_anything_is_expanded() {
         // Audit #87: 1000^4 rows aborted with a 40 GB allocation before the limit was checked.
-        let vals = |n: usize| (1..=n).map(|i| format!("{i}")).collect::<Vec<_>>().join(",");
-        let fees = (0..1000).map(|i| format!("{}", i as f64 * 1e-5)).collect::<Vec<_>>().join(",");
+        let vals = |n: usize| {
+            (1..=n)
+                .map(|i| format!("{i}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let fees = (0..1000)
+            .map(|i| format!("{}", i as f64 * 1e-5))
+            .collect::<Vec<_>>()
+            .join(",");
         let json = format!(
             r#"{{"strategy": {{"kind": "emaCross", "fast": 3, "slow": 10}},
                 "grid": {{"fast": [{}], "slow": [{}], "slack": [{}], "makerFee": [{fees}]}}}}"#,
             vals(1000),
             vals(1000),
-            (0..1000).map(|i| format!("{}", i as f64 * 1e-4)).collect::<Vec<_>>().join(",")
+            (0..1000)
+                .map(|i| format!("{}", i as f64 * 1e-4))
+                .collect::<Vec<_>>()
+                .join(",")
         );
         let spec = SweepSpec::from_json(&json).unwrap();
         let e = run_sweep(&bars(10), &spec, None).unwrap_err().to_string();
-        assert!(e.contains("1000000000000 parameter sets") && e.contains("2000000"), "{e}");
+        assert!(
+            e.contains("1000000000000 parameter sets") && e.contains("2000000"),
+            "{e}"
+        );
         assert!(spec.count().is_err() && spec.strategies().is_err() && spec.sim_params().is_err());
         // Products beyond usize are refused too (checked multiplication).
         let mut big = spec.clone();
         big.grid.decision_lag = vec![1; 1_000_000];
         big.grid.intensity = vec![1.0; 1_000_000];
         big.grid.taker_fee = vec![0.0; 1_000_000];
-        assert!(big.grid_size().unwrap_err().to_string().contains("more parameter sets than can be counted"));
+        assert!(big
+            .grid_size()
+            .unwrap_err()
+            .to_string()
+            .contains("more parameter sets than can be counted"));
     }
 
     #[test]
     fn empty_axes_invalid_grids_and_unreachable_lags_are_errors() {
         // Audit #92: "fast": [] fell back to the base.
-        let e = SweepSpec::from_json(r#"{"strategy": {"kind": "emaCross", "fast": 3, "slow": 10}, "grid": {"fast": []}}"#)
-            .unwrap_err()
-            .to_string();
+        let e = SweepSpec::from_json(
+            r#"{"strategy": {"kind": "emaCross", "fast": 3, "slow": 10}, "grid": {"fast": []}}"#,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("`fast` is empty"), "{e}");
         // Audit #93: every combination fast >= slow ended in an Arrow error.
         let spec = SweepSpec::from_json(r#"{"strategy": {"kind": "emaCross", "fast": 3, "slow": 10}, "grid": {"fast": [50], "slow": [10]}}"#).unwrap();
         let e = run_sweep(&bars(100), &spec, None).unwrap_err().to_string();
-        assert!(e.contains("every strategy combination is invalid") && e.contains("fast < slow"), "{e}");
+        assert!(
+            e.contains("every strategy combination is invalid") && e.contains("fast < slow"),
+            "{e}"
+        );
         // Audit #97: decisionLag beyond the bars ran with all-zero results.
         let spec = SweepSpec::from_json(r#"{"strategy": {"kind": "emaCross", "fast": 3, "slow": 10}, "grid": {"decisionLag": [1, 1000000000]}}"#).unwrap();
         let e = run_sweep(&bars(100), &spec, None).unwrap_err().to_string();

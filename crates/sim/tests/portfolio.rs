@@ -3,17 +3,24 @@
 use std::path::PathBuf;
 use tradelab_core::{Bars, Interval, Symbol};
 use tradelab_data::Store;
-use tradelab_sim::engine::portfolio::{funding_per_bar, run_portfolio, ActionOrders, Decision, InstrumentData, OrderSource};
+use tradelab_sim::engine::portfolio::{
+    funding_per_bar, run_portfolio, ActionOrders, Decision, InstrumentData, OrderSource,
+};
 use tradelab_sim::engine::{Limit, OrderTransform, Orders, Size};
 use tradelab_sim::model::Fees;
-use tradelab_sim::{simulate, Actions, Engine, EngineParams, FillRule, InstrumentKind, InstrumentSpec, SimError, SimParams, Strategy};
+use tradelab_sim::{
+    simulate, Actions, Engine, EngineParams, FillRule, InstrumentKind, InstrumentSpec, SimError,
+    SimParams, Strategy,
+};
 
 fn store() -> Store {
     Store::open(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/store"))
 }
 
 fn sample(sym: &str) -> Bars {
-    store().read(&Symbol::parse(sym).unwrap(), Interval::H1).expect("bundled sample store")
+    store()
+        .read(&Symbol::parse(sym).unwrap(), Interval::H1)
+        .expect("bundled sample store")
 }
 
 fn bars(rows: &[(i64, f64, f64, f64, f64)]) -> Bars {
@@ -30,7 +37,17 @@ fn bars(rows: &[(i64, f64, f64, f64, f64)]) -> Bars {
 }
 
 fn engine(n: usize, p: EngineParams) -> Engine {
-    let specs = (0..n).map(|k| InstrumentSpec::spot(format!("S{k}/USDT"), Fees { maker: 0.0, taker: 0.0 })).collect();
+    let specs = (0..n)
+        .map(|k| {
+            InstrumentSpec::spot(
+                format!("S{k}/USDT"),
+                Fees {
+                    maker: 0.0,
+                    taker: 0.0,
+                },
+            )
+        })
+        .collect();
     Engine::new(p, specs).unwrap()
 }
 
@@ -39,19 +56,43 @@ fn one_instrument_portfolio_equals_simulate_on_real_bars() {
     for sym in ["BTC/USDT", "SOL/USDT"] {
         let b = sample(sym);
         for strat in [
-            Strategy::EmaCross { fast: 12, slow: 26, slack: 0.002 },
-            Strategy::Band { buy_offset: 0.01, sell_offset: 0.01, buy_frac: 0.6, sell_frac: 1.0 },
+            Strategy::EmaCross {
+                fast: 12,
+                slow: 26,
+                slack: 0.002,
+            },
+            Strategy::Band {
+                buy_offset: 0.01,
+                sell_offset: 0.01,
+                buy_frac: 0.6,
+                sell_frac: 1.0,
+            },
         ] {
             let a = strat.actions(&b).unwrap();
             for p in [
                 SimParams::default(),
-                SimParams { fill_rule: FillRule::Touch, max_hold_bars: Some(24), max_volume_fraction: Some(0.01), ..Default::default() },
-                SimParams { decision_lag: 2, intensity: 0.7, price_offset_pct: 0.001, ..Default::default() },
+                SimParams {
+                    fill_rule: FillRule::Touch,
+                    max_hold_bars: Some(24),
+                    max_volume_fraction: Some(0.01),
+                    ..Default::default()
+                },
+                SimParams {
+                    decision_lag: 2,
+                    intensity: 0.7,
+                    price_offset_pct: 0.001,
+                    ..Default::default()
+                },
             ] {
                 let single = simulate(&b, &a, &p).unwrap();
                 let e = Engine::new(p.engine_params(), vec![p.instrument(sym)]).unwrap();
-                let mut src = ActionOrders { actions: vec![&a], lag: p.decision_lag, transform: p.order_transform() };
-                let r = run_portfolio(&e, &[InstrumentData::new(&b, p.interval_ms)], &mut src).unwrap();
+                let mut src = ActionOrders {
+                    actions: vec![&a],
+                    lag: p.decision_lag,
+                    transform: p.order_transform(),
+                };
+                let r =
+                    run_portfolio(&e, &[InstrumentData::new(&b, p.interval_ms)], &mut src).unwrap();
                 assert_eq!(r.equity, single.equity, "{sym} {strat:?} {p:?}");
                 let trades: Vec<_> = r.fills.iter().map(|f| f.trade).collect();
                 assert_eq!(trades, single.trades);
@@ -77,17 +118,32 @@ impl OrderSource for Script {
 }
 
 fn buy(price: f64, size: Size) -> Orders {
-    Orders { buy: Some(Limit { price, size }), sell: None }
+    Orders {
+        buy: Some(Limit { price, size }),
+        sell: None,
+    }
 }
 fn sell(price: f64, size: Size) -> Orders {
-    Orders { buy: None, sell: Some(Limit { price, size }) }
+    Orders {
+        buy: None,
+        sell: Some(Limit { price, size }),
+    }
 }
 
 #[test]
 fn shared_cash_goes_to_instruments_in_order_and_sells_fund_only_the_next_bar() {
-    let a = bars(&[(0, 100.0, 100.0, 100.0, 100.0), (1, 100.0, 101.0, 90.0, 100.0), (2, 100.0, 110.0, 90.0, 100.0), (3, 100.0, 100.0, 100.0, 100.0)]);
+    let a = bars(&[
+        (0, 100.0, 100.0, 100.0, 100.0),
+        (1, 100.0, 101.0, 90.0, 100.0),
+        (2, 100.0, 110.0, 90.0, 100.0),
+        (3, 100.0, 100.0, 100.0, 100.0),
+    ]);
     let b = a.clone();
-    let p = EngineParams { fill_rule: FillRule::Touch, starting_cash: 1000.0, ..Default::default() };
+    let p = EngineParams {
+        fill_rule: FillRule::Touch,
+        starting_cash: 1000.0,
+        ..Default::default()
+    };
     let e = engine(2, p);
     // Step 1: both want all the cash: the first instrument gets it, the second nothing.
     // Step 2: the first sells at 105 while the second buys with 100 %: the sell's proceeds are
@@ -99,8 +155,20 @@ fn shared_cash_goes_to_instruments_in_order_and_sells_fund_only_the_next_bar() {
         (2, 1, buy(95.0, Size::Frac(1.0))),
         (3, 1, buy(100.0, Size::Frac(1.0))),
     ]);
-    let r = run_portfolio(&e, &[InstrumentData::new(&a, 3_600_000), InstrumentData::new(&b, 3_600_000)], &mut src).unwrap();
-    let seq: Vec<_> = r.fills.iter().map(|f| (f.trade.bar, f.instrument, f.trade.side)).collect();
+    let r = run_portfolio(
+        &e,
+        &[
+            InstrumentData::new(&a, 3_600_000),
+            InstrumentData::new(&b, 3_600_000),
+        ],
+        &mut src,
+    )
+    .unwrap();
+    let seq: Vec<_> = r
+        .fills
+        .iter()
+        .map(|f| (f.trade.bar, f.instrument, f.trade.side))
+        .collect();
     use tradelab_sim::Side::*;
     assert_eq!(seq, vec![(1, 0, Buy), (2, 0, Sell), (3, 1, Buy)]);
     assert_eq!(r.instruments[0].round_trips, 1);
@@ -112,31 +180,84 @@ fn shared_cash_goes_to_instruments_in_order_and_sells_fund_only_the_next_bar() {
 #[test]
 fn an_instrument_without_a_bar_gets_no_fill_and_keeps_its_last_close() {
     // Instrument 1 has no bar at hour 2 (a gap): its order there cannot fill; it is marked at 50.
-    let a = bars(&[(0, 100.0, 100.0, 100.0, 100.0), (1, 100.0, 100.0, 100.0, 100.0), (2, 100.0, 110.0, 100.0, 110.0), (3, 110.0, 110.0, 110.0, 110.0)]);
-    let b = bars(&[(0, 50.0, 50.0, 50.0, 50.0), (1, 50.0, 50.0, 50.0, 50.0), (3, 60.0, 60.0, 60.0, 60.0)]);
-    let p = EngineParams { fill_rule: FillRule::Touch, starting_cash: 1000.0, ..Default::default() };
+    let a = bars(&[
+        (0, 100.0, 100.0, 100.0, 100.0),
+        (1, 100.0, 100.0, 100.0, 100.0),
+        (2, 100.0, 110.0, 100.0, 110.0),
+        (3, 110.0, 110.0, 110.0, 110.0),
+    ]);
+    let b = bars(&[
+        (0, 50.0, 50.0, 50.0, 50.0),
+        (1, 50.0, 50.0, 50.0, 50.0),
+        (3, 60.0, 60.0, 60.0, 60.0),
+    ]);
+    let p = EngineParams {
+        fill_rule: FillRule::Touch,
+        starting_cash: 1000.0,
+        ..Default::default()
+    };
     let e = engine(2, p);
-    let mut src = Script(vec![(1, 1, buy(50.0, Size::Frac(0.5))), (2, 1, sell(50.0, Size::Frac(1.0))), (2, 0, buy(100.0, Size::Frac(0.5)))]);
-    let r = run_portfolio(&e, &[InstrumentData::new(&a, 3_600_000), InstrumentData::new(&b, 3_600_000)], &mut src).unwrap();
+    let mut src = Script(vec![
+        (1, 1, buy(50.0, Size::Frac(0.5))),
+        (2, 1, sell(50.0, Size::Frac(1.0))),
+        (2, 0, buy(100.0, Size::Frac(0.5))),
+    ]);
+    let r = run_portfolio(
+        &e,
+        &[
+            InstrumentData::new(&a, 3_600_000),
+            InstrumentData::new(&b, 3_600_000),
+        ],
+        &mut src,
+    )
+    .unwrap();
     assert_eq!(r.ts.len(), 4);
-    let on_gap: Vec<_> = r.fills.iter().filter(|f| f.trade.bar == 2).map(|f| f.instrument).collect();
-    assert_eq!(on_gap, vec![0], "only the instrument with a bar trades at the gap");
+    let on_gap: Vec<_> = r
+        .fills
+        .iter()
+        .filter(|f| f.trade.bar == 2)
+        .map(|f| f.instrument)
+        .collect();
+    assert_eq!(
+        on_gap,
+        vec![0],
+        "only the instrument with a bar trades at the gap"
+    );
     // Close of step 2: 500 cash → 250 in instrument 0 at 100 (now 110), 10 units of 1 at 50.
     assert_eq!(r.equity[2], 250.0 + 2.5 * 110.0 + 10.0 * 50.0);
 }
 
 #[test]
 fn perpetual_short_receives_positive_funding_and_long_pays() {
-    let px = bars(&[(0, 100.0, 100.0, 100.0, 100.0), (1, 100.0, 100.0, 100.0, 100.0), (2, 100.0, 100.0, 100.0, 100.0), (3, 100.0, 100.0, 100.0, 100.0)]);
-    let mut spec = InstrumentSpec::spot("BTC/USDT:USDT", Fees { maker: 0.0, taker: 0.0 });
+    let px = bars(&[
+        (0, 100.0, 100.0, 100.0, 100.0),
+        (1, 100.0, 100.0, 100.0, 100.0),
+        (2, 100.0, 100.0, 100.0, 100.0),
+        (3, 100.0, 100.0, 100.0, 100.0),
+    ]);
+    let mut spec = InstrumentSpec::spot(
+        "BTC/USDT:USDT",
+        Fees {
+            maker: 0.0,
+            taker: 0.0,
+        },
+    );
     spec.kind = InstrumentKind::Perpetual;
-    let p = EngineParams { fill_rule: FillRule::Touch, starting_cash: 1000.0, ..Default::default() };
+    let p = EngineParams {
+        fill_rule: FillRule::Touch,
+        starting_cash: 1000.0,
+        ..Default::default()
+    };
     for (qty, expect) in [(-2.0_f64, 0.02), (2.0, -0.02)] {
         let e = Engine::new(p.clone(), vec![spec.clone()]).unwrap();
         // Funding at hour 3 (the close of bar 2), rate +0.01 %, and at the edges for coverage.
         let fts = [0, 3 * 3_600_000, 4 * 3_600_000];
         let rate = [0.0, 0.0001, 0.0];
-        let o = if qty < 0.0 { sell(100.0, Size::Qty(-qty)) } else { buy(100.0, Size::Qty(qty)) };
+        let o = if qty < 0.0 {
+            sell(100.0, Size::Qty(-qty))
+        } else {
+            buy(100.0, Size::Qty(qty))
+        };
         let mut src = Script(vec![(1, 0, o)]);
         let mut d = InstrumentData::new(&px, 3_600_000);
         d.funding = Some((&fts, &rate));
@@ -150,10 +271,16 @@ fn perpetual_short_receives_positive_funding_and_long_pays() {
 #[test]
 fn funding_on_freqtrade_testdata_matches_hand_computation() {
     let dir = shared().join("freqtrade_testdata/futures");
-    let read = |f: &str| tradelab_data::import::read_feather(&dir.join(f), &tradelab_data::Progress::new()).unwrap_or_else(|e| panic!("{f}: {e}"));
+    let read = |f: &str| {
+        tradelab_data::import::read_feather(&dir.join(f), &tradelab_data::Progress::new())
+            .unwrap_or_else(|e| panic!("{f}: {e}"))
+    };
     let perp = read("XRP_USDT_USDT-1h-futures.feather");
     let mark = read_mark(&dir.join("XRP_USDT_USDT-1h-mark.feather"));
-    let (fs, _) = tradelab_data::series::read_funding_file(&dir.join("XRP_USDT_USDT-8h-funding_rate.feather")).unwrap();
+    let (fs, _) = tradelab_data::series::read_funding_file(
+        &dir.join("XRP_USDT_USDT-8h-funding_rate.feather"),
+    )
+    .unwrap();
     // The mark file may cover a different range: align mark closes to the perp bars.
     let mut mark_close = Vec::new();
     let mut perp_in = Bars::default();
@@ -166,17 +293,38 @@ fn funding_on_freqtrade_testdata_matches_hand_computation() {
     // Keep the part the funding series covers.
     let first_f = fs.ts[0];
     let last_f = *fs.ts.last().unwrap();
-    let keep: Vec<usize> = (0..perp_in.len()).filter(|&i| perp_in.ts[i] >= first_f && perp_in.ts[i] + 3_600_000 <= last_f).collect();
-    assert!(keep.len() > 24, "perp, mark and funding overlap ({} bars)", keep.len());
+    let keep: Vec<usize> = (0..perp_in.len())
+        .filter(|&i| perp_in.ts[i] >= first_f && perp_in.ts[i] + 3_600_000 <= last_f)
+        .collect();
+    assert!(
+        keep.len() > 24,
+        "perp, mark and funding overlap ({} bars)",
+        keep.len()
+    );
     let mut b = Bars::default();
     let mut m = Vec::new();
     for &i in &keep {
         b.push_from(&perp_in, i);
         m.push(mark_close[i]);
     }
-    let mut spec = InstrumentSpec::spot("XRP/USDT:USDT", Fees { maker: 0.0, taker: 0.0 });
+    let mut spec = InstrumentSpec::spot(
+        "XRP/USDT:USDT",
+        Fees {
+            maker: 0.0,
+            taker: 0.0,
+        },
+    );
     spec.kind = InstrumentKind::Perpetual;
-    let e = Engine::new(EngineParams { fill_rule: FillRule::Touch, starting_cash: 10_000.0, leverage: 2.0, ..Default::default() }, vec![spec]).unwrap();
+    let e = Engine::new(
+        EngineParams {
+            fill_rule: FillRule::Touch,
+            starting_cash: 10_000.0,
+            leverage: 2.0,
+            ..Default::default()
+        },
+        vec![spec],
+    )
+    .unwrap();
     // Short 1000 XRP at the first bar's open (market-like limit far below), hold to the end.
     let mut src = Script(vec![(0, 0, sell(1e-6, Size::Qty(1000.0)))]);
     let mut d = InstrumentData::new(&b, 3_600_000);
@@ -196,20 +344,44 @@ fn funding_on_freqtrade_testdata_matches_hand_computation() {
             }
         }
     }
-    assert!(expect != 0.0 && settled >= 3, "{settled} funding events settled");
-    assert!((r.funding - expect).abs() < 1e-9, "engine {} hand {}", r.funding, expect);
+    assert!(
+        expect != 0.0 && settled >= 3,
+        "{settled} funding events settled"
+    );
+    assert!(
+        (r.funding - expect).abs() < 1e-9,
+        "engine {} hand {}",
+        r.funding,
+        expect
+    );
     assert_eq!(r.instruments[0].funding, r.funding);
 }
 
 /// freqtrade mark files have no volume: read (date, close) with arrow directly.
 fn read_mark(path: &std::path::Path) -> Bars {
     use arrow::array::{Array, Float64Array, TimestampNanosecondArray};
-    let r = arrow::ipc::reader::FileReader::try_new(std::fs::File::open(path).expect("mark file"), None).unwrap();
+    let r = arrow::ipc::reader::FileReader::try_new(
+        std::fs::File::open(path).expect("mark file"),
+        None,
+    )
+    .unwrap();
     let mut b = Bars::default();
     for batch in r {
         let batch = batch.unwrap();
-        let ts = batch.column_by_name("date").unwrap().as_any().downcast_ref::<TimestampNanosecondArray>().expect("date as ns").clone();
-        let close = batch.column_by_name("close").unwrap().as_any().downcast_ref::<Float64Array>().unwrap().clone();
+        let ts = batch
+            .column_by_name("date")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<TimestampNanosecondArray>()
+            .expect("date as ns")
+            .clone();
+        let close = batch
+            .column_by_name("close")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .unwrap()
+            .clone();
         for i in 0..ts.len() {
             b.ts.push(ts.value(i) / 1_000_000);
             b.close.push(close.value(i));
@@ -219,36 +391,92 @@ fn read_mark(path: &std::path::Path) -> Bars {
 }
 
 fn shared() -> PathBuf {
-    std::env::var_os("TRADELAB_SHARED_DATA").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
+    std::env::var_os("TRADELAB_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
 }
 
 #[test]
 fn leveraged_long_is_liquidated_at_maintenance_margin() {
     // 3x long at 100; the next bar's low 70 puts equity (1000 − 3000·0.3 = 100) below 5 % of
     // exposure (2100 × 0.05 = 105): everything is closed at the low with the taker fee.
-    let px = bars(&[(0, 100.0, 100.0, 100.0, 100.0), (1, 100.0, 100.0, 100.0, 100.0), (2, 100.0, 100.0, 70.0, 90.0), (3, 90.0, 90.0, 90.0, 90.0)]);
-    let spec = InstrumentSpec::spot("X/USDT", Fees { maker: 0.0, taker: 0.001 });
-    let e = Engine::new(EngineParams { fill_rule: FillRule::Touch, starting_cash: 1000.0, leverage: 3.0, ..Default::default() }, vec![spec]).unwrap();
+    let px = bars(&[
+        (0, 100.0, 100.0, 100.0, 100.0),
+        (1, 100.0, 100.0, 100.0, 100.0),
+        (2, 100.0, 100.0, 70.0, 90.0),
+        (3, 90.0, 90.0, 90.0, 90.0),
+    ]);
+    let spec = InstrumentSpec::spot(
+        "X/USDT",
+        Fees {
+            maker: 0.0,
+            taker: 0.001,
+        },
+    );
+    let e = Engine::new(
+        EngineParams {
+            fill_rule: FillRule::Touch,
+            starting_cash: 1000.0,
+            leverage: 3.0,
+            ..Default::default()
+        },
+        vec![spec],
+    )
+    .unwrap();
     let mut src = Script(vec![(1, 0, buy(100.0, Size::Frac(1.0)))]);
     let r = run_portfolio(&e, &[InstrumentData::new(&px, 3_600_000)], &mut src).unwrap();
     assert_eq!(r.liquidations, 1);
     let liq = r.fills.last().unwrap().trade;
-    assert_eq!((liq.bar, liq.price, liq.reason), (2, 70.0, tradelab_sim::TradeReason::Liquidation));
+    assert_eq!(
+        (liq.bar, liq.price, liq.reason),
+        (2, 70.0, tradelab_sim::TradeReason::Liquidation)
+    );
     assert_eq!(r.instruments[0].final_qty, 0.0);
     assert!((r.equity[3] - (1000.0 - 30.0 * 30.0 - 30.0 * 70.0 * 0.001)).abs() < 1e-9);
 }
 
 #[test]
 fn spot_is_long_only_unless_shorting_is_allowed() {
-    let px = bars(&[(0, 100.0, 100.0, 100.0, 100.0), (1, 100.0, 100.0, 100.0, 100.0), (2, 100.0, 100.0, 100.0, 100.0)]);
-    let p = EngineParams { fill_rule: FillRule::Touch, starting_cash: 1000.0, ..Default::default() };
+    let px = bars(&[
+        (0, 100.0, 100.0, 100.0, 100.0),
+        (1, 100.0, 100.0, 100.0, 100.0),
+        (2, 100.0, 100.0, 100.0, 100.0),
+    ]);
+    let p = EngineParams {
+        fill_rule: FillRule::Touch,
+        starting_cash: 1000.0,
+        ..Default::default()
+    };
     let e = engine(1, p.clone());
-    let r = run_portfolio(&e, &[InstrumentData::new(&px, 3_600_000)], &mut Script(vec![(1, 0, sell(100.0, Size::Qty(1.0)))])).unwrap();
+    let r = run_portfolio(
+        &e,
+        &[InstrumentData::new(&px, 3_600_000)],
+        &mut Script(vec![(1, 0, sell(100.0, Size::Qty(1.0)))]),
+    )
+    .unwrap();
     assert!(r.fills.is_empty(), "no short on spot by default");
-    let mut spec = InstrumentSpec::spot("X/USDT", Fees { maker: 0.0, taker: 0.0 });
+    let mut spec = InstrumentSpec::spot(
+        "X/USDT",
+        Fees {
+            maker: 0.0,
+            taker: 0.0,
+        },
+    );
     spec.allow_short = true;
-    let e = Engine::new(EngineParams { borrow_rate: 0.0876, ..p }, vec![spec]).unwrap();
-    let r = run_portfolio(&e, &[InstrumentData::new(&px, 3_600_000)], &mut Script(vec![(1, 0, sell(100.0, Size::Qty(1.0)))])).unwrap();
+    let e = Engine::new(
+        EngineParams {
+            borrow_rate: 0.0876,
+            ..p
+        },
+        vec![spec],
+    )
+    .unwrap();
+    let r = run_portfolio(
+        &e,
+        &[InstrumentData::new(&px, 3_600_000)],
+        &mut Script(vec![(1, 0, sell(100.0, Size::Qty(1.0)))]),
+    )
+    .unwrap();
     assert_eq!(r.instruments[0].final_qty, -1.0);
     // Borrow cost: 100 notional × 8.76 %/year for 2 hourly bars = 0.002.
     assert!((r.financing - 0.002).abs() < 1e-12, "{}", r.financing);
@@ -256,27 +484,80 @@ fn spot_is_long_only_unless_shorting_is_allowed() {
 
 #[test]
 fn bad_inputs_name_the_instrument_and_field() {
-    let px = bars(&[(0, 100.0, 100.0, 100.0, 100.0), (1, 100.0, 100.0, 100.0, 100.0)]);
+    let px = bars(&[
+        (0, 100.0, 100.0, 100.0, 100.0),
+        (1, 100.0, 100.0, 100.0, 100.0),
+    ]);
     let e = engine(1, EngineParams::default());
-    let err = run_portfolio(&e, &[InstrumentData::new(&px, 3_600_000)], &mut Script(vec![(1, 0, buy(f64::NAN, Size::Frac(1.0)))])).unwrap_err();
-    assert_eq!(err.to_string(), "instrument S0/USDT: buy order price NaN must be finite and > 0");
-    let err = run_portfolio(&e, &[InstrumentData::new(&px, 3_600_000)], &mut Script(vec![(1, 0, sell(100.0, Size::Qty(-1.0)))])).unwrap_err();
+    let err = run_portfolio(
+        &e,
+        &[InstrumentData::new(&px, 3_600_000)],
+        &mut Script(vec![(1, 0, buy(f64::NAN, Size::Frac(1.0)))]),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "instrument S0/USDT: buy order price NaN must be finite and > 0"
+    );
+    let err = run_portfolio(
+        &e,
+        &[InstrumentData::new(&px, 3_600_000)],
+        &mut Script(vec![(1, 0, sell(100.0, Size::Qty(-1.0)))]),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("sell order quantity -1"), "{err}");
-    let err = Engine::new(EngineParams { leverage: 0.5, ..Default::default() }, vec![InstrumentSpec::spot("A/B", Fees::default())]).unwrap_err();
-    assert_eq!(err.to_string(), "invalid parameter `leverage` = 0.5: must be finite and >= 1");
+    let err = Engine::new(
+        EngineParams {
+            leverage: 0.5,
+            ..Default::default()
+        },
+        vec![InstrumentSpec::spot("A/B", Fees::default())],
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid parameter `leverage` = 0.5: must be finite and >= 1"
+    );
     let e2 = engine(2, EngineParams::default());
-    let err = run_portfolio(&e2, &[InstrumentData::new(&px, 3_600_000), InstrumentData::new(&px, 300_000)], &mut Script(vec![])).unwrap_err();
-    assert!(matches!(&err, SimError::Instrument { symbol, reason } if symbol == "S1/USDT" && reason.contains("one portfolio needs one interval")), "{err}");
-    let err = funding_per_bar("P/USDT:USDT", &px, 3_600_000, &[10 * 3_600_000, 18 * 3_600_000], &[0.0, 0.0]).unwrap_err();
+    let err = run_portfolio(
+        &e2,
+        &[
+            InstrumentData::new(&px, 3_600_000),
+            InstrumentData::new(&px, 300_000),
+        ],
+        &mut Script(vec![]),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, SimError::Instrument { symbol, reason } if symbol == "S1/USDT" && reason.contains("one portfolio needs one interval")),
+        "{err}"
+    );
+    let err = funding_per_bar(
+        "P/USDT:USDT",
+        &px,
+        3_600_000,
+        &[10 * 3_600_000, 18 * 3_600_000],
+        &[0.0, 0.0],
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("funding series covers"), "{err}");
     let err = e.index_of("NOPE/USDT").unwrap_err();
-    assert_eq!(err.to_string(), "instrument NOPE/USDT: unknown instrument (this portfolio has S0/USDT)");
+    assert_eq!(
+        err.to_string(),
+        "instrument NOPE/USDT: unknown instrument (this portfolio has S0/USDT)"
+    );
 }
 
 #[test]
 fn state_round_trips_through_json_and_resumes_identically() {
     let b = sample("ETH/USDT");
-    let a = Strategy::EmaCross { fast: 8, slow: 30, slack: 0.001 }.actions(&b).unwrap();
+    let a = Strategy::EmaCross {
+        fast: 8,
+        slow: 30,
+        slack: 0.001,
+    }
+    .actions(&b)
+    .unwrap();
     let p = SimParams::default();
     let whole = simulate(&b, &a, &p).unwrap();
     // Drive the step by hand, persisting and restoring the state halfway.
@@ -289,8 +570,18 @@ fn state_round_trips_through_json_and_resumes_identically() {
             let json = serde_json::to_string(&st).unwrap();
             st = serde_json::from_str(&json).unwrap();
         }
-        let bar = tradelab_sim::BarInput::new(b.ts[i], b.open[i], b.high[i], b.low[i], b.close[i], b.volume[i]);
-        let o = i.checked_sub(1).map(|r| tradelab_sim::engine::orders_from_row(&a, r, &tf)).unwrap_or_default();
+        let bar = tradelab_sim::BarInput::new(
+            b.ts[i],
+            b.open[i],
+            b.high[i],
+            b.low[i],
+            b.close[i],
+            b.volume[i],
+        );
+        let o = i
+            .checked_sub(1)
+            .map(|r| tradelab_sim::engine::orders_from_row(&a, r, &tf))
+            .unwrap_or_default();
         e.step(&mut st, &[Some(bar)], &[o], &mut fills);
     }
     assert_eq!(st.equity(), *whole.equity.last().unwrap());

@@ -253,3 +253,31 @@ fn slice_bars(b: &Bars, n: usize) -> Bars {
     }
     out
 }
+
+/// The kernel's SIMD level is fixed per process (`TRADELAB_SIM_SIMD` is read once), so the
+/// property tests are rerun in child processes with AVX2 and scalar forced.
+#[test]
+fn every_simd_level_matches_the_step_fold() {
+    if std::env::var_os("TRADELAB_SIM_SIMD").is_some() {
+        return; // already a child
+    }
+    let exe = std::env::current_exe().unwrap();
+    for level in ["avx2", "scalar"] {
+        let out = std::process::Command::new(&exe)
+            .args(["kernel_matches_reference", "--test-threads", "1"])
+            .env("TRADELAB_SIM_SIMD", level)
+            .env("PROPTEST_CASES", "64")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{level}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            text.contains("2 passed"),
+            "{level}: both kernel properties ran: {text}"
+        );
+    }
+}

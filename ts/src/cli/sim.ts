@@ -186,7 +186,7 @@ function backtestCommand(): Command {
     .option("--from <date>", "first bar (inclusive), YYYY-MM-DD or ISO-8601")
     .option("--to <date>", "end (exclusive), YYYY-MM-DD or ISO-8601")
     .option("--lag <n>", "decision lag in bars; 0 is the labelled optimistic mode", "1")
-    .addOption(new Option("--fill <rule>", "fill rule: touch (low <= buy) or cross (low < buy x (1 - buffer))").choices(["touch", "cross"]).default("touch"))
+    .addOption(new Option("--fill <rule>", "fill rule: cross (low < buy x (1 - buffer), the honest default) or touch (low <= buy; assumes queue priority)").choices(["touch", "cross"]).default("cross"))
     .option("--buffer <x>", "cross-rule buffer (0.0005 = 5 bps)", "0.0005")
     .option("--maker-fee <x>", "fee fraction on limit fills", "0.001")
     .option("--taker-fee <x>", "fee fraction on forced closes (default: maker fee)")

@@ -28,7 +28,14 @@ pub struct InstrumentData<'a> {
 
 impl<'a> InstrumentData<'a> {
     pub fn new(bars: &'a Bars, interval_ms: i64) -> Self {
-        InstrumentData { bars, interval_ms, funding: None, mark_close: None, session: None, session_end: None }
+        InstrumentData {
+            bars,
+            interval_ms,
+            funding: None,
+            mark_close: None,
+            session: None,
+            session_end: None,
+        }
     }
 }
 
@@ -111,12 +118,19 @@ pub struct Clock {
 /// Builds the union clock. Errors: mixed intervals, empty or unsorted bars, mark length.
 pub fn clock(engine: &Engine, data: &[InstrumentData<'_>]) -> Result<Clock, SimError> {
     if data.len() != engine.instruments.len() {
-        return Err(SimError::LengthMismatch { what: "instrument data", got: data.len(), expected: engine.instruments.len() });
+        return Err(SimError::LengthMismatch {
+            what: "instrument data",
+            got: data.len(),
+            expected: engine.instruments.len(),
+        });
     }
     let iv = engine.params.interval_ms;
     let mut all: Vec<i64> = Vec::new();
     for (d, spec) in data.iter().zip(&engine.instruments) {
-        let bad = |reason: String| SimError::Instrument { symbol: spec.symbol.clone(), reason };
+        let bad = |reason: String| SimError::Instrument {
+            symbol: spec.symbol.clone(),
+            reason,
+        };
         if d.interval_ms != iv {
             return Err(bad(format!("interval {} ms differs from the portfolio's {} ms: one portfolio needs one interval", d.interval_ms, iv)));
         }
@@ -126,10 +140,17 @@ pub fn clock(engine: &Engine, data: &[InstrumentData<'_>]) -> Result<Clock, SimE
         if d.bars.ts.windows(2).any(|w| w[1] <= w[0]) {
             return Err(bad("bar timestamps are not strictly increasing".into()));
         }
-        for (what, len) in [("mark", d.mark_close.map(|m| m.len())), ("session", d.session.map(|m| m.len())), ("sessionEnd", d.session_end.map(|m| m.len()))] {
+        for (what, len) in [
+            ("mark", d.mark_close.map(|m| m.len())),
+            ("session", d.session.map(|m| m.len())),
+            ("sessionEnd", d.session_end.map(|m| m.len())),
+        ] {
             if let Some(len) = len {
                 if len != d.bars.len() {
-                    return Err(bad(format!("{what} series has {len} rows, bars have {}", d.bars.len())));
+                    return Err(bad(format!(
+                        "{what} series has {len} rows, bars have {}",
+                        d.bars.len()
+                    )));
                 }
             }
         }
@@ -155,16 +176,32 @@ pub fn clock(engine: &Engine, data: &[InstrumentData<'_>]) -> Result<Clock, SimE
 /// Funding rate settling in each bar: events F with open < F <= open + interval, summed.
 /// Errors when the series does not cover the bars (first event more than one funding period
 /// after the first bar, or last event more than one period before the last bar's close).
-pub fn funding_per_bar(symbol: &str, bars: &Bars, interval_ms: i64, ts: &[i64], rate: &[f64]) -> Result<Vec<Option<f64>>, SimError> {
-    let bad = |reason: String| SimError::Instrument { symbol: symbol.to_string(), reason };
+pub fn funding_per_bar(
+    symbol: &str,
+    bars: &Bars,
+    interval_ms: i64,
+    ts: &[i64],
+    rate: &[f64],
+) -> Result<Vec<Option<f64>>, SimError> {
+    let bad = |reason: String| SimError::Instrument {
+        symbol: symbol.to_string(),
+        reason,
+    };
     if ts.len() != rate.len() {
-        return Err(bad(format!("funding series has {} times and {} rates", ts.len(), rate.len())));
+        return Err(bad(format!(
+            "funding series has {} times and {} rates",
+            ts.len(),
+            rate.len()
+        )));
     }
     if ts.len() < 2 {
         return Err(bad("funding series needs at least 2 events".into()));
     }
     if let Some((k, r)) = rate.iter().enumerate().find(|(_, r)| !r.is_finite()) {
-        return Err(bad(format!("funding row {}: rate {r} is not finite", k + 1)));
+        return Err(bad(format!(
+            "funding row {}: rate {r} is not finite",
+            k + 1
+        )));
     }
     let mut gaps: Vec<i64> = ts.windows(2).map(|w| w[1] - w[0]).collect();
     gaps.sort_unstable();
@@ -195,15 +232,28 @@ pub fn funding_per_bar(symbol: &str, bars: &Bars, interval_ms: i64, ts: &[i64], 
 }
 
 /// Runs a portfolio: folds `engine.step` over the union clock, orders from `source`.
-pub fn run_portfolio(engine: &Engine, data: &[InstrumentData<'_>], source: &mut dyn OrderSource) -> Result<PortfolioResult, SimError> {
+pub fn run_portfolio(
+    engine: &Engine,
+    data: &[InstrumentData<'_>],
+    source: &mut dyn OrderSource,
+) -> Result<PortfolioResult, SimError> {
     let clk = clock(engine, data)?;
     let n = data.len();
     let mut funding: Vec<Option<Vec<Option<f64>>>> = Vec::with_capacity(n);
     for (d, spec) in data.iter().zip(&engine.instruments) {
         funding.push(match d.funding {
-            Some((ts, rate)) => Some(funding_per_bar(&spec.symbol, d.bars, d.interval_ms, ts, rate)?),
+            Some((ts, rate)) => Some(funding_per_bar(
+                &spec.symbol,
+                d.bars,
+                d.interval_ms,
+                ts,
+                rate,
+            )?),
             None if spec.kind == super::InstrumentKind::Perpetual => {
-                return Err(SimError::Instrument { symbol: spec.symbol.clone(), reason: "a perpetual needs its funding series".into() });
+                return Err(SimError::Instrument {
+                    symbol: spec.symbol.clone(),
+                    reason: "a perpetual needs its funding series".into(),
+                });
             }
             None => None,
         });
@@ -222,7 +272,14 @@ pub fn run_portfolio(engine: &Engine, data: &[InstrumentData<'_>], source: &mut 
             bar_index[k] = clk.index[k][s];
             bars_now[k] = bar_index[k].map(|i| {
                 let b = data[k].bars;
-                let mut x = BarInput::new(b.ts[i], b.open[i], b.high[i], b.low[i], b.close[i], b.volume[i]);
+                let mut x = BarInput::new(
+                    b.ts[i],
+                    b.open[i],
+                    b.high[i],
+                    b.low[i],
+                    b.close[i],
+                    b.volume[i],
+                );
                 x.tradable = data[k].session.is_none_or(|m| m[i]);
                 x.session_end = data[k].session_end.is_some_and(|m| m[i]);
                 x.funding_rate = funding[k].as_ref().and_then(|f| f[i]);
@@ -231,7 +288,15 @@ pub fn run_portfolio(engine: &Engine, data: &[InstrumentData<'_>], source: &mut 
             });
         }
         orders.iter_mut().for_each(|o| *o = Orders::default());
-        source.orders(&Decision { step: s, ts: clk.ts[s], bar_index: &bar_index, state: &st }, &mut orders);
+        source.orders(
+            &Decision {
+                step: s,
+                ts: clk.ts[s],
+                bar_index: &bar_index,
+                state: &st,
+            },
+            &mut orders,
+        );
         engine.check_step(&bars_now, &orders)?;
         engine.step(&mut st, &bars_now, &orders, &mut fills);
         equity.push(st.equity());
@@ -251,7 +316,10 @@ pub fn run_portfolio(engine: &Engine, data: &[InstrumentData<'_>], source: &mut 
     }
     // Exposure of the portfolio: bars that closed holding anything.
     total.exposure_bars = exposed;
-    let ppy = engine.params.periods_per_year.unwrap_or(crate::model::financing::MS_PER_YEAR / engine.params.interval_ms as f64);
+    let ppy = engine
+        .params
+        .periods_per_year
+        .unwrap_or(crate::model::financing::MS_PER_YEAR / engine.params.interval_ms as f64);
     let metrics = Metrics::from_stats(&curve, &total, None, ppy);
     let steps_f = steps as f64;
     let instruments = engine
@@ -265,8 +333,16 @@ pub fn run_portfolio(engine: &Engine, data: &[InstrumentData<'_>], source: &mut 
                 symbol: spec.symbol.clone(),
                 trades: t.trades as u64,
                 round_trips: t.round_trips as u64,
-                win_rate: if t.round_trips > 0.0 { t.wins / t.round_trips } else { 0.0 },
-                exposure: if steps > 0 { t.exposure_bars / steps_f } else { 0.0 },
+                win_rate: if t.round_trips > 0.0 {
+                    t.wins / t.round_trips
+                } else {
+                    0.0
+                },
+                exposure: if steps > 0 {
+                    t.exposure_bars / steps_f
+                } else {
+                    0.0
+                },
                 pnl: pos.cash_flow + pos.qty * pos.mark,
                 fees: pos.fees,
                 funding: pos.funding,

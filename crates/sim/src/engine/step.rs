@@ -186,13 +186,20 @@ impl Engine {
 
     /// The index of an instrument by symbol; an unknown symbol is an error naming it.
     pub fn index_of(&self, symbol: &str) -> Result<usize, SimError> {
-        self.instruments.iter().position(|s| s.symbol == symbol).ok_or_else(|| SimError::Instrument {
-            symbol: symbol.to_string(),
-            reason: format!(
-                "unknown instrument (this portfolio has {})",
-                self.instruments.iter().map(|s| s.symbol.as_str()).collect::<Vec<_>>().join(", ")
-            ),
-        })
+        self.instruments
+            .iter()
+            .position(|s| s.symbol == symbol)
+            .ok_or_else(|| SimError::Instrument {
+                symbol: symbol.to_string(),
+                reason: format!(
+                    "unknown instrument (this portfolio has {})",
+                    self.instruments
+                        .iter()
+                        .map(|s| s.symbol.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })
     }
 
     pub fn initial_state(&self) -> State {
