@@ -77,7 +77,7 @@ describe("tradelab backtest / sweep", () => {
     const r = await runCli(["backtest", "--symbol", "BTC/USDT", "--interval", "1h", "--strategy", "ema-cross", "--store", store, "--json"]);
     expect(r.stderr).toBe("");
     const j = JSON.parse(r.stdout);
-    expect(j.assumptions).toMatchObject({ decisionLag: 1, fillRule: "touch", makerFee: 0.001, takerFee: 0.001, optimistic: false });
+    expect(j.assumptions).toMatchObject({ decisionLag: 1, fillRule: "cross 5 bps", makerFee: 0.001, takerFee: 0.001, optimistic: false });
     expect(j.window).toMatchObject({ split: "full", bars: 70006 });
     expect(typeof j.metrics.sortino).toBe("number");
 

@@ -23,7 +23,7 @@ describe("tradelab runs", () => {
     const btj = JSON.parse(bt.stdout) as { runId: string; report: string };
     expect(btj.runId).toMatch(/^r-\d{8}-\d{6}-[0-9a-f]{4}$/);
     expect(existsSync(report)).toBe(true);
-    expect(readFileSync(report, "utf8")).toContain("lag 1 · fill touch");
+    expect(readFileSync(report, "utf8")).toContain("lag 1 · fill cross 5 bps");
 
     const cfg = path.join(dir, "sweep.json");
     writeFileSync(cfg, JSON.stringify({ symbol: "ETH/USDT", strategy: { kind: "emaCross", fast: 12, slow: 26 }, grid: { fast: [6, 12], slow: [48, 96] } }));
@@ -55,11 +55,11 @@ describe("tradelab runs", () => {
 
     const table = await runCli(["runs", "list"], env);
     expect(table.stdout).toContain(btj.runId);
-    expect(table.stdout).toContain("1/touch");
+    expect(table.stdout).toContain("1/cross 5 bps");
 
     const show = await runCli(["runs", "show", btj.runId.slice(0, 20)], env);
     expect(show.code).toBe(0);
-    expect(show.stdout).toContain("lag 1 · touch · maker 0.1% / taker 0.1%");
+    expect(show.stdout).toContain("lag 1 · cross 5 bps · maker 0.1% / taker 0.1% · P 8760");
     expect(show.stdout).toContain('"kind": "band"');
 
     const cmp = await runCli(["runs", "compare", btj.runId, swId!], env);
