@@ -583,7 +583,7 @@ mod tests {
         let c = TrainConfig::from_json(r#"{"symbols":["SOL/USDT"]}"#).unwrap();
         assert_eq!(c.model.seq_len, 72);
         assert_eq!(c.sim.decision_lag, 1);
-        assert_eq!(c.sim.params(c.interval().unwrap()).describe().text, "lag 1 · touch · maker 0.1% / taker 0.1%");
+        assert_eq!(c.sim.params(c.interval().unwrap()).describe().text, "lag 1 · touch (assumes queue priority) · maker 0.1% / taker 0.1% · P 8760");
     }
 
     #[test]
