@@ -95,7 +95,7 @@ fn checkpoint_round_trips_and_resumes() {
     let r = &ev["result"];
     // (JSON read back from disk may differ in the last bit: serde_json parses floats fast, not exactly.)
     assert_close(&r["metrics"], &meta.epochs[0].val["metrics"]);
-    assert_eq!(r["assumptions"]["text"], "lag 1 · touch · maker 0.1% / taker 0.1%");
+    assert_eq!(r["assumptions"]["text"], "lag 1 · touch (assumes queue priority) · maker 0.1% / taker 0.1% · P 8760");
     assert_eq!(r["window"]["split"], "val");
     assert_eq!(r["testBurned"], false);
     assert_eq!(r["dataHashMatches"], true);
