@@ -273,6 +273,15 @@ impl TradeStats {
         self.trip_flow = if closed { 0.0 } else { flow };
     }
 
+    /// Fraction of closed round trips with positive pnl; 0 when none closed.
+    pub fn win_rate(&self) -> f64 {
+        if self.round_trips > 0.0 {
+            self.wins / self.round_trips
+        } else {
+            0.0
+        }
+    }
+
     /// A buy brought a short back to flat: the round trip (sell first) is complete.
     pub fn close_trip(&mut self) {
         self.round_trips += 1.0;
@@ -340,11 +349,7 @@ impl Metrics {
             curve: curve.finish(periods_per_year),
             trade_count: trades.trades as u64,
             round_trips: trades.round_trips as u64,
-            win_rate: if trades.round_trips > 0.0 {
-                trades.wins / trades.round_trips
-            } else {
-                0.0
-            },
+            win_rate: trades.win_rate(),
             exposure: if curve.bars > 0.0 {
                 trades.exposure_bars / curve.bars
             } else {

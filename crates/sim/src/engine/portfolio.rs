@@ -333,11 +333,7 @@ pub fn run_portfolio(
                 symbol: spec.symbol.clone(),
                 trades: t.trades as u64,
                 round_trips: t.round_trips as u64,
-                win_rate: if t.round_trips > 0.0 {
-                    t.wins / t.round_trips
-                } else {
-                    0.0
-                },
+                win_rate: t.win_rate(),
                 exposure: if steps > 0 {
                     t.exposure_bars / steps_f
                 } else {

@@ -96,6 +96,12 @@ pub struct Fill {
     pub trade: Trade,
 }
 
+impl Fill {
+    pub fn new(instrument: usize, trade: Trade) -> Self {
+        Fill { instrument, trade }
+    }
+}
+
 /// The engine: instruments and account parameters, fixed for a run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Engine {
@@ -274,6 +280,8 @@ impl Engine {
     /// Advances `st` by one timestamp. `bars[k]` is instrument k's closed bar (None: no bar, no
     /// fills, marked at its last close); `orders[k]` the orders decided at the previous decision
     /// time. Fills are appended to `out`. Inputs must pass [`Engine::check_step`].
+    // Per-instrument loops index several parallel slices (bars, orders, positions, stats) by k.
+    #[allow(clippy::needless_range_loop)]
     pub fn step(
         &self,
         st: &mut State,
@@ -296,11 +304,7 @@ impl Engine {
         let levered = p.leverage > 1.0;
         // Equity at the open, for buying power beyond cash.
         let open_equity = if levered {
-            let mut e = st.cash;
-            for (k, pos) in st.positions.iter().enumerate() {
-                e += pos.qty * bars[k].map_or(pos.mark, |b| b.open);
-            }
-            e
+            self.equity_at(st, bars, true)
         } else {
             0.0
         };
@@ -373,18 +377,20 @@ impl Engine {
                         let pos = &mut st.positions[k];
                         pos.cash_flow += cy.buy_cash + cy.sell_cash;
                         pos.fees += buy_fee + sell_fee;
-                        let t = |side, price, fee, cash_delta| Fill {
-                            instrument: k,
-                            trade: Trade {
-                                ts: b.ts,
-                                bar: i,
-                                side,
-                                price,
-                                qty,
-                                fee,
-                                cash_delta,
-                                reason: TradeReason::IntrabarCycle,
-                            },
+                        let t = |side, price, fee, cash_delta| {
+                            Fill::new(
+                                k,
+                                Trade {
+                                    ts: b.ts,
+                                    bar: i,
+                                    side,
+                                    price,
+                                    qty,
+                                    fee,
+                                    cash_delta,
+                                    reason: TradeReason::IntrabarCycle,
+                                },
+                            )
                         };
                         out.push(t(Side::Buy, bl.price, buy_fee, cy.buy_cash));
                         out.push(t(Side::Sell, sl.price, sell_fee, cy.sell_cash));
@@ -411,12 +417,17 @@ impl Engine {
             }
             let spec = &self.instruments[k];
             let long0 = fmax(start_q[k], 0.0);
+            let price = fill::sell_price(b.open, sell.price);
             let want = match sell.size {
-                Size::Frac(_) => sell_frac[k] * long0,
+                Size::Frac(_) => {
+                    if sell_frac[k] <= 0.0 {
+                        continue;
+                    }
+                    sell_frac[k] * long0
+                }
                 Size::Qty(q) => {
                     if spec.can_short() {
                         // Beyond the long position, a short up to the leverage cap.
-                        let price = fill::sell_price(b.open, sell.price);
                         let cap = fmax(
                             p.leverage * self.equity_at(st, bars, true)
                                 - self.gross_at(st, bars, true),
@@ -428,34 +439,20 @@ impl Engine {
                     }
                 }
             };
-            if sell_frac[k] <= 0.0 && matches!(sell.size, Size::Frac(_)) {
-                continue;
-            }
-            let price = fill::sell_price(b.open, sell.price);
             let qty = fmin(want, vol_left[k]);
             if qty > 0.0 {
-                let fee_rate = spec.fees.maker;
-                let gross = qty * price;
-                let fee = gross * fee_rate;
-                let net = gross - fee;
-                st.cash += net;
                 vol_left[k] -= qty;
-                self.apply_fill(st, k, i, -qty, price, net, fee);
-                let q = st.positions[k].qty;
-                st.stats[k].on_sell(gross, fee, net, q == 0.0);
-                out.push(Fill {
-                    instrument: k,
-                    trade: Trade {
-                        ts: b.ts,
-                        bar: i,
-                        side: Side::Sell,
-                        price,
-                        qty,
-                        fee,
-                        cash_delta: net,
-                        reason: TradeReason::Limit,
-                    },
-                });
+                self.book_sell(
+                    st,
+                    k,
+                    b.ts,
+                    i,
+                    price,
+                    qty,
+                    spec.fees.maker,
+                    TradeReason::Limit,
+                    out,
+                );
             }
         }
 
@@ -497,28 +494,20 @@ impl Engine {
             if qty > 0.0 {
                 let notional = qty * price;
                 let fee = notional * spec.fees.maker;
-                st.cash -= cost;
                 room -= cost;
                 vol_left[k] -= qty;
-                let was_short = st.positions[k].qty < 0.0;
-                self.apply_fill(st, k, i, qty, price, -cost, fee);
-                st.stats[k].on_buy(notional, fee, cost);
-                if was_short && st.positions[k].qty == 0.0 {
-                    st.stats[k].close_trip();
-                }
-                out.push(Fill {
-                    instrument: k,
-                    trade: Trade {
-                        ts: b.ts,
-                        bar: i,
-                        side: Side::Buy,
-                        price,
-                        qty,
-                        fee,
-                        cash_delta: -cost,
-                        reason: TradeReason::Limit,
-                    },
-                });
+                self.book_buy(
+                    st,
+                    k,
+                    b.ts,
+                    i,
+                    price,
+                    qty,
+                    fee,
+                    cost,
+                    TradeReason::Limit,
+                    out,
+                );
             }
         }
 
@@ -639,51 +628,94 @@ impl Engine {
         }
         let taker = self.instruments[k].fees.taker;
         let qty = q.abs();
-        let gross = qty * price;
-        let fee = gross * taker;
         if q > 0.0 {
-            let net = gross - fee;
-            st.cash += net;
-            self.apply_fill(st, k, i, -q, price, net, fee);
-            st.stats[k].on_sell(gross, fee, net, true);
-            out.push(Fill {
-                instrument: k,
-                trade: Trade {
-                    ts,
-                    bar: i,
-                    side: Side::Sell,
-                    price,
-                    qty,
-                    fee,
-                    cash_delta: net,
-                    reason,
-                },
-            });
+            self.book_sell(st, k, ts, i, price, qty, taker, reason, out);
         } else {
-            let cost = gross + fee;
-            st.cash -= cost;
-            self.apply_fill(st, k, i, qty, price, -cost, fee);
-            st.stats[k].on_buy(gross, fee, cost);
-            st.stats[k].close_trip();
-            out.push(Fill {
-                instrument: k,
-                trade: Trade {
-                    ts,
-                    bar: i,
-                    side: Side::Buy,
-                    price,
-                    qty,
-                    fee,
-                    cash_delta: -cost,
-                    reason,
-                },
-            });
+            let gross = qty * price;
+            let fee = gross * taker;
+            self.book_buy(st, k, ts, i, price, qty, fee, gross + fee, reason, out);
         }
+    }
+
+    /// Books a sell of `qty` at `price` paying `fee_rate` of the gross: cash, position,
+    /// statistics (a sell that leaves the position at exactly zero closes the round trip), fill.
+    #[allow(clippy::too_many_arguments)]
+    fn book_sell(
+        &self,
+        st: &mut State,
+        k: usize,
+        ts: i64,
+        i: usize,
+        price: f64,
+        qty: f64,
+        fee_rate: f64,
+        reason: TradeReason,
+        out: &mut Vec<Fill>,
+    ) {
+        let gross = qty * price;
+        let fee = gross * fee_rate;
+        let net = gross - fee;
+        st.cash += net;
+        self.apply_fill(st, k, i, -qty, price, net, fee);
+        let closes = st.positions[k].qty == 0.0;
+        st.stats[k].on_sell(gross, fee, net, closes);
+        out.push(Fill::new(
+            k,
+            Trade {
+                ts,
+                bar: i,
+                side: Side::Sell,
+                price,
+                qty,
+                fee,
+                cash_delta: net,
+                reason,
+            },
+        ));
+    }
+
+    /// Books a buy of `qty` at `price` costing `cost` (fee included): cash, position, statistics
+    /// (a buy that brings a short back to exactly zero closes the round trip), fill.
+    #[allow(clippy::too_many_arguments)]
+    fn book_buy(
+        &self,
+        st: &mut State,
+        k: usize,
+        ts: i64,
+        i: usize,
+        price: f64,
+        qty: f64,
+        fee: f64,
+        cost: f64,
+        reason: TradeReason,
+        out: &mut Vec<Fill>,
+    ) {
+        let was_short = st.positions[k].qty < 0.0;
+        st.cash -= cost;
+        self.apply_fill(st, k, i, qty, price, -cost, fee);
+        st.stats[k].on_buy(qty * price, fee, cost);
+        if was_short && st.positions[k].qty == 0.0 {
+            st.stats[k].close_trip();
+        }
+        out.push(Fill::new(
+            k,
+            Trade {
+                ts,
+                bar: i,
+                side: Side::Buy,
+                price,
+                qty,
+                fee,
+                cash_delta: -cost,
+                reason,
+            },
+        ));
     }
 
     /// Liquidation: when equity at each position's adverse price this bar (low for longs, high
     /// for shorts) falls below `maintenance_margin` × gross exposure at those prices, every
     /// position is closed at its adverse price with the taker fee.
+    #[allow(clippy::needless_range_loop)]
     fn liquidate_if_needed(
         &self,
         st: &mut State,
