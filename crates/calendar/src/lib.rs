@@ -42,6 +42,15 @@ pub enum CalendarError {
     UnknownCalendar(String),
 }
 
+impl tradelab_core::ErrorCode for CalendarError {
+    fn code(&self) -> &'static str {
+        match self {
+            CalendarError::UnknownAssetClass(_) => "CALENDAR_UNKNOWN_ASSET_CLASS",
+            CalendarError::UnknownCalendar(_) => "CALENDAR_UNKNOWN",
+        }
+    }
+}
+
 /// The years whose mean bar count per year is [`Calendar::periods_per_year`] for NYSE calendars:
 /// 30 full years, each checked against a source (LEAN's SPY hour bars for 1998–2020, the
 /// exchange-hours NYSE table for 2010–2028).

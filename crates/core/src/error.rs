@@ -1,5 +1,12 @@
 use thiserror::Error;
 
+/// A stable, machine-readable code for an error (e.g. `DATA_NOT_FOUND`), so callers in other
+/// languages tell errors apart without reading message text. Codes never change meaning; new
+/// variants get new codes.
+pub trait ErrorCode {
+    fn code(&self) -> &'static str;
+}
+
 /// Errors raised by the core types when given bad values (all user input paths).
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum CoreError {
@@ -13,4 +20,16 @@ pub enum CoreError {
     OutOfRange(String),
     #[error("column length mismatch: `{column}` has {got} values, `ts` has {expected}")]
     LengthMismatch { column: &'static str, got: usize, expected: usize },
+}
+
+impl ErrorCode for CoreError {
+    fn code(&self) -> &'static str {
+        match self {
+            CoreError::UnknownInterval(_) => "CORE_UNKNOWN_INTERVAL",
+            CoreError::InvalidSymbol { .. } => "CORE_INVALID_SYMBOL",
+            CoreError::BadTimestamp(_) => "CORE_BAD_TIMESTAMP",
+            CoreError::OutOfRange(_) => "CORE_OUT_OF_RANGE",
+            CoreError::LengthMismatch { .. } => "CORE_LENGTH_MISMATCH",
+        }
+    }
 }

@@ -12,7 +12,7 @@ pub mod time;
 pub mod validate;
 
 pub use bars::Bars;
-pub use error::CoreError;
+pub use error::{CoreError, ErrorCode};
 pub use gaps::{GapReport, GapSpan};
 pub use interval::Interval;
 pub use symbol::Symbol;

@@ -37,3 +37,17 @@ impl DataError {
         DataError::BadFile { file: file.into(), message: message.into() }
     }
 }
+
+impl tradelab_core::ErrorCode for DataError {
+    fn code(&self) -> &'static str {
+        match self {
+            DataError::Io { .. } => "DATA_IO",
+            DataError::BadRow { .. } => "DATA_BAD_ROW",
+            DataError::BadFile { .. } => "DATA_BAD_FILE",
+            DataError::Symlink { .. } => "DATA_SYMLINK",
+            DataError::NotFound { .. } => "DATA_NOT_FOUND",
+            DataError::Conflict { .. } => "DATA_CONFLICT",
+            DataError::Core(e) => tradelab_core::ErrorCode::code(e),
+        }
+    }
+}

@@ -35,3 +35,19 @@ impl FeatureError {
         FeatureError::InvalidSpec { field: field.into(), reason: reason.into() }
     }
 }
+
+impl tradelab_core::ErrorCode for FeatureError {
+    fn code(&self) -> &'static str {
+        match self {
+            FeatureError::InvalidSpec { .. } => "FEATURE_INVALID_SPEC",
+            FeatureError::InvalidBars(_) => "FEATURE_INVALID_BARS",
+            FeatureError::SchemaMismatch(_) => "FEATURE_SCHEMA_MISMATCH",
+            FeatureError::Normaliser(_) => "FEATURE_NORMALISER",
+            FeatureError::Forecast(_) => "FEATURE_FORECAST",
+            FeatureError::UnknownForecaster { .. } => "FEATURE_UNKNOWN_FORECASTER",
+            FeatureError::Cache { .. } => "FEATURE_CACHE",
+            FeatureError::Data(e) => tradelab_core::ErrorCode::code(e.as_ref()),
+            FeatureError::Arrow(_) => "FEATURE_ARROW",
+        }
+    }
+}

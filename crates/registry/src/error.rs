@@ -23,6 +23,21 @@ pub enum RegistryError {
 }
 
 impl RegistryError {
+    /// Stable machine-readable code (see `tradelab_core::ErrorCode`; this crate has no core dep).
+    pub fn code(&self) -> &'static str {
+        match self {
+            RegistryError::Sqlite { .. } => "REGISTRY_SQLITE",
+            RegistryError::Io { .. } => "REGISTRY_IO",
+            RegistryError::NewerSchema { .. } => "REGISTRY_NEWER_SCHEMA",
+            RegistryError::Foreign { .. } => "REGISTRY_FOREIGN",
+            RegistryError::BadField { .. } => "REGISTRY_BAD_FIELD",
+            RegistryError::BadInput(_) => "REGISTRY_BAD_INPUT",
+            RegistryError::CorruptRow { .. } => "REGISTRY_CORRUPT_ROW",
+            RegistryError::NotFound(_) => "REGISTRY_NOT_FOUND",
+            RegistryError::Ambiguous { .. } => "REGISTRY_AMBIGUOUS",
+        }
+    }
+
     pub(crate) fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         RegistryError::BadField { field: field.into(), message: message.into() }
     }

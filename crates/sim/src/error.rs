@@ -38,3 +38,18 @@ impl SimError {
         }
     }
 }
+
+impl tradelab_core::ErrorCode for SimError {
+    fn code(&self) -> &'static str {
+        match self {
+            SimError::EmptyBars => "SIM_EMPTY_BARS",
+            SimError::LengthMismatch { .. } => "SIM_LENGTH_MISMATCH",
+            SimError::InvalidBar { .. } => "SIM_INVALID_BAR",
+            SimError::InvalidParam { .. } => "SIM_INVALID_PARAM",
+            SimError::InvalidStrategy(_) => "SIM_INVALID_STRATEGY",
+            SimError::InvalidSweep(_) => "SIM_INVALID_SWEEP",
+            SimError::Instrument { .. } => "SIM_INSTRUMENT",
+            SimError::InvalidActionRow { .. } => "SIM_INVALID_ACTION_ROW",
+        }
+    }
+}

@@ -67,6 +67,9 @@ pub struct SimParams {
     pub interval_ms: i64,
     /// Also report the trailing window of this many days, sliced from the same equity curve.
     pub last_window_days: Option<f64>,
+    /// Periods per year P for annualising. `None`: a 365-day year of `interval_ms` bars (crypto,
+    /// 24/7). Stocks get their exchange calendar's P (`tradelab_calendar`, 1,754 for NYSE 1h).
+    pub periods_per_year: Option<f64>,
 }
 
 impl Default for SimParams {
@@ -86,6 +89,7 @@ impl Default for SimParams {
             one_side_per_bar: false,
             interval_ms: 3_600_000,
             last_window_days: None,
+            periods_per_year: None,
         }
     }
 }
@@ -120,6 +124,7 @@ impl SimParams {
             max_round_trips_per_bar: self.max_round_trips_per_bar,
             starting_cash: self.starting_cash,
             interval_ms: self.interval_ms,
+            periods_per_year: self.periods_per_year,
             ..Default::default()
         }
     }
@@ -191,9 +196,11 @@ impl SimParams {
         v
     }
 
-    /// 365-day bars per year for `interval_ms` (8,760 for 1h).
+    /// P: the configured periods per year, else 365-day bars per year for `interval_ms` (8,760
+    /// for 1h).
     pub fn periods_per_year(&self) -> f64 {
-        365.0 * DAY_MS / self.interval_ms as f64
+        self.periods_per_year
+            .unwrap_or(365.0 * DAY_MS / self.interval_ms as f64)
     }
 
     /// Number of bars in the trailing window, if one is configured.
@@ -226,6 +233,15 @@ impl SimParams {
         }
         if let FillRule::Cross { buffer } = self.fill_rule {
             frac("fillRule.buffer", buffer, 1.0)?;
+        }
+        if let Some(p) = self.periods_per_year {
+            if !(p.is_finite() && p > 0.0) {
+                return Err(SimError::param(
+                    "periodsPerYear",
+                    p,
+                    "must be finite and > 0",
+                ));
+            }
         }
         if let Some(v) = self.max_volume_fraction {
             if !(v.is_finite() && v > 0.0) {
