@@ -157,6 +157,7 @@ fn any_params() -> impl Strategy<Value = SimParams> {
                     one_side_per_bar: one_side,
                     interval_ms: 3_600_000,
                     last_window_days: window,
+                    periods_per_year: None,
                 }
             },
         )
