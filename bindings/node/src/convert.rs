@@ -5,9 +5,56 @@ use napi_derive::napi;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use tradelab_core::{Interval, Symbol};
 
-/// Any displayable Rust error becomes a JS Error carrying the same message.
-pub fn js_err(e: impl std::fmt::Display) -> Error {
-    Error::new(Status::GenericFailure, e.to_string())
+/// A Rust error as a JS Error whose message starts with its stable code: `[DATA_NOT_FOUND] ...`.
+/// `ts/src/errors.ts` splits the code off into `TradelabError.code`, so TS never matches on text.
+pub trait JsErr {
+    fn into_js(self) -> Error;
+}
+
+fn coded(code: &str, msg: impl std::fmt::Display) -> Error {
+    Error::new(Status::GenericFailure, format!("[{code}] {msg}"))
+}
+
+macro_rules! coded_errors {
+    ($($t:ty),*) => {$(
+        impl JsErr for $t {
+            fn into_js(self) -> Error {
+                coded(self.code(), &self)
+            }
+        }
+    )*};
+}
+use tradelab_core::ErrorCode;
+coded_errors!(
+    tradelab_core::CoreError,
+    tradelab_data::DataError,
+    tradelab_sim::SimError,
+    tradelab_features::FeatureError,
+    tradelab_backtest::BacktestError,
+    tradelab_registry::RegistryError
+);
+
+/// Messages written in the binding itself: bad arguments from JS.
+impl JsErr for String {
+    fn into_js(self) -> Error {
+        coded("INPUT", self)
+    }
+}
+
+impl JsErr for &str {
+    fn into_js(self) -> Error {
+        coded("INPUT", self)
+    }
+}
+
+impl JsErr for serde_json::Error {
+    fn into_js(self) -> Error {
+        coded("INPUT", self)
+    }
+}
+
+pub fn js_err(e: impl JsErr) -> Error {
+    e.into_js()
 }
 
 /// Runs `f`, turning a panic into an Error so the Node process never aborts.
@@ -20,7 +67,7 @@ pub fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
                 .map(|s| s.to_string())
                 .or_else(|| p.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            Err(Error::new(Status::GenericFailure, format!("internal error in {what} (a bug in tradelab, please report): {msg}")))
+            Err(Error::new(Status::GenericFailure, format!("[INTERNAL] internal error in {what} (a bug in tradelab, please report): {msg}")))
         }
     }
 }

@@ -15,6 +15,9 @@ pub enum DataError {
     #[error("{file}: {message}")]
     BadFile { file: PathBuf, message: String },
 
+    #[error("{file}: no funding rates stored for {symbol} in {store} (download them with `tradelab data funding --symbols {symbol}`)")]
+    NoFunding { file: PathBuf, store: PathBuf, symbol: String },
+
     #[error("refusing to write through symlink {link} -> {target}: it would alias another dataset (the seed system overwrote data this way); replace the link with a real directory")]
     Symlink { link: PathBuf, target: PathBuf },
 
@@ -45,7 +48,7 @@ impl tradelab_core::ErrorCode for DataError {
             DataError::BadRow { .. } => "DATA_BAD_ROW",
             DataError::BadFile { .. } => "DATA_BAD_FILE",
             DataError::Symlink { .. } => "DATA_SYMLINK",
-            DataError::NotFound { .. } => "DATA_NOT_FOUND",
+            DataError::NotFound { .. } | DataError::NoFunding { .. } => "DATA_NOT_FOUND",
             DataError::Conflict { .. } => "DATA_CONFLICT",
             DataError::Core(e) => tradelab_core::ErrorCode::code(e),
         }

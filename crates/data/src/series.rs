@@ -153,10 +153,7 @@ impl Store {
     fn read_funding_with_meta(&self, symbol: &Symbol) -> Result<(FundingSeries, BTreeMap<String, String>), DataError> {
         let path = self.funding_path(symbol);
         if !path.is_file() {
-            return Err(DataError::bad_file(
-                &path,
-                format!("no funding rates stored for {symbol} in {} (download them with `tradelab data funding --symbols {symbol}`)", self.root().display()),
-            ));
+            return Err(DataError::NoFunding { file: path, store: self.root().to_path_buf(), symbol: symbol.to_string() });
         }
         read_series_parquet(&path)
     }

@@ -31,6 +31,7 @@ pub mod params;
 pub mod reference;
 pub mod strategies;
 pub mod sweep;
+pub mod trips;
 
 pub use actions::{Actions, Order};
 pub use engine::{
@@ -47,3 +48,4 @@ pub use params::{FillRule, SimLabel, SimParams};
 pub use reference::{simulate, Side, SimResult, Trade, TradeReason, DUST_BUDGET};
 pub use strategies::Strategy;
 pub use sweep::{run_sweep, SweepGrid, SweepResult, SweepRow, SweepSpec};
+pub use trips::{round_trips, RoundTrip};

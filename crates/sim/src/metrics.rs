@@ -171,10 +171,11 @@ pub fn period_return(prev: f64, equity: f64) -> f64 {
 }
 
 /// Metrics that depend only on an equity curve (used for the whole run and for trailing windows).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct CurveMetrics {
     /// Number of per-period returns (bars) in the curve.
+    #[ts(type = "number")]
     pub bars: u64,
     pub start_equity: f64,
     pub end_equity: f64,
@@ -192,6 +193,7 @@ pub struct CurveMetrics {
     /// Largest fall from a running peak, as a positive fraction (0.25 = 25 % below the peak).
     pub max_drawdown: f64,
     /// Longest run of consecutive bars closing below the running peak.
+    #[ts(type = "number")]
     pub max_drawdown_bars: u64,
     /// annualised_return / max_drawdown; 0 when there was no drawdown.
     pub calmar: f64,
@@ -314,13 +316,15 @@ impl TradeStats {
 }
 
 /// Everything reported for one simulated parameter set.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Metrics {
     #[serde(flatten)]
     pub curve: CurveMetrics,
     /// Fills of any kind (limit, forced close, each intrabar-cycle leg).
+    #[ts(type = "number")]
     pub trade_count: u64,
+    #[ts(type = "number")]
     pub round_trips: u64,
     /// Fraction of closed round trips with positive pnl (after fees); 0 when none closed.
     pub win_rate: f64,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// When a resting limit order counts as filled by a bar.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum FillRule {
     /// Buy fills if low <= buy price; sell fills if high >= sell price. A touch at exactly the
@@ -30,7 +30,7 @@ impl fmt::Display for FillRule {
 }
 
 /// Parameters of one simulated run. Long-only spot, no leverage.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct SimParams {
     /// Bars between deciding an action (after bar t closes) and the bar it may fill on (t + lag).
@@ -64,6 +64,7 @@ pub struct SimParams {
     /// (ties keep the sell). Decided from the action alone, before seeing the bar.
     pub one_side_per_bar: bool,
     /// Bar length in ms; sets periods per year (8,760 for 1h) and the window length in bars.
+    #[ts(type = "number")]
     pub interval_ms: i64,
     /// Also report the trailing window of this many days, sliced from the same equity curve.
     pub last_window_days: Option<f64>,
@@ -333,7 +334,7 @@ impl SimParams {
 }
 
 /// Human- and machine-readable summary of the assumptions behind a result.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SimLabel {
     pub decision_lag: usize,

@@ -32,14 +32,14 @@ use tradelab_core::Bars;
 /// positive quantity, which the kernel relies on.
 pub const DUST_BUDGET: f64 = 1e-9;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub enum Side {
     Buy,
     Sell,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub enum TradeReason {
     /// A resting limit order filled.
@@ -54,10 +54,11 @@ pub enum TradeReason {
     Liquidation,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Trade {
     /// Open time of the bar the fill happened in.
+    #[ts(type = "number")]
     pub ts: i64,
     pub bar: usize,
     pub side: Side,

@@ -18,7 +18,7 @@ fn default_slack() -> f64 {
     0.005
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(
     tag = "kind",
     rename_all = "camelCase",
@@ -33,6 +33,7 @@ pub enum Strategy {
         fast: usize,
         slow: usize,
         #[serde(default = "default_slack")]
+        #[ts(as = "Option<f64>", optional)]
         slack: f64,
     },
     /// As `SmaCross` with EMAs (alpha = 2 / (window + 1), seeded with the first close).
@@ -40,6 +41,7 @@ pub enum Strategy {
         fast: usize,
         slow: usize,
         #[serde(default = "default_slack")]
+        #[ts(as = "Option<f64>", optional)]
         slack: f64,
     },
     /// Resting band around the last close: buy `buy_frac` of cash at close × (1 − buy_offset),

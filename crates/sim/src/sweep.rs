@@ -55,7 +55,7 @@ pub struct SweepGrid {
 }
 
 /// One parameter set and its metrics.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SweepRow {
     /// Position in the expanded grid (strategy-major, then simulator axes in field order).

@@ -74,11 +74,13 @@ impl OrderSource for ActionOrders<'_> {
 }
 
 /// Per-instrument results of a portfolio run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct InstrumentResult {
     pub symbol: String,
+    #[ts(type = "number")]
     pub trades: u64,
+    #[ts(type = "number")]
     pub round_trips: u64,
     pub win_rate: f64,
     /// Fraction of clock bars that closed holding a position in it.

@@ -88,7 +88,7 @@ impl Default for EngineParams {
 }
 
 /// A fill, tagged with the instrument it belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Fill {
     pub instrument: usize,

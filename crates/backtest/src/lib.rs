@@ -1,0 +1,17 @@
+//! tradelab-backtest: the backtest use cases over the one engine (`tradelab_sim`). Stored bars in,
+//! typed reports out; the node binding and the CLI only convert and print.
+//!
+//! * [`single`] — one symbol, a rule strategy or precomputed actions (`simulate`).
+//! * [`portfolio`] — one strategy on N symbols with shared cash and `maxPositions` slots.
+//! * [`harvest`] — funding harvest: long spot + short perpetual, funding from the store.
+//! * [`types`] — the TypeScript declarations of every type that crosses into TS, generated
+//!   from these structs (`ts/src/generated/engine.ts`, checked by a test).
+pub mod error;
+pub mod harvest;
+pub mod load;
+pub mod portfolio;
+pub mod single;
+pub mod sweep;
+pub mod types;
+
+pub use error::{BacktestError, Result};

@@ -1,0 +1,234 @@
+//! Shared-cash portfolios: one strategy on N symbols, one cash balance, folded over the engine's
+//! `step` (`tradelab_sim::engine::run_portfolio`). At most `maxPositions` positions are open at
+//! once; an entry takes `1 / free slots` of the cash held at the open (equal-weight slots, as
+//! freqtrade's `stake_amount: unlimited`), and an open position is never added to.
+use crate::error::{BacktestError, Result};
+use crate::load::{self, Window};
+use crate::single::window_params;
+use serde::{Deserialize, Serialize};
+use tradelab_calendar::Calendar;
+use tradelab_core::Bars;
+use tradelab_sim::engine::orders::Size;
+use tradelab_sim::engine::portfolio::{
+    run_portfolio, ActionOrders, Decision, InstrumentData, InstrumentResult, OrderSource,
+};
+use tradelab_sim::{Actions, Engine, Metrics, Orders, SimLabel, SimParams, Strategy};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PortfolioRequest {
+    #[serde(flatten)]
+    pub window: Window,
+    /// Instruments, processed in this order within a bar (after all sells).
+    pub symbols: Vec<String>,
+    pub strategy: Strategy,
+    #[serde(default)]
+    #[ts(type = "Partial<SimParams>", optional)]
+    pub params: Option<SimParams>,
+    /// At most this many open positions (default: one per symbol).
+    #[serde(default)]
+    #[ts(type = "number | null", optional)]
+    pub max_positions: Option<usize>,
+    /// Close stock positions at the close of each session's last bar (taker fee).
+    #[serde(default)]
+    #[ts(optional)]
+    pub end_of_day_close: Option<bool>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PortfolioReport {
+    pub label: SimLabel,
+    pub params: SimParams,
+    pub strategy: Strategy,
+    pub strategy_label: String,
+    pub symbols: Vec<String>,
+    /// Each symbol's calendar (`24/7`, `NYSE regular hours`).
+    pub calendars: Vec<String>,
+    pub periods: String,
+    #[ts(type = "number")]
+    pub max_positions: u64,
+    pub metrics: Metrics,
+    pub instruments: Vec<InstrumentResult>,
+    pub funding: f64,
+    pub financing: f64,
+    pub liquidations: u32,
+    pub final_cash: f64,
+    /// End equity after paying the taker fee to close every position at its last close.
+    pub liquidation_value: f64,
+    /// Clock steps (the union of every symbol's bar times).
+    #[ts(type = "number")]
+    pub steps: u64,
+    /// Bars summed over the symbols.
+    #[ts(type = "number")]
+    pub bar_rows: u64,
+    #[ts(type = "number")]
+    pub first: i64,
+    #[ts(type = "number")]
+    pub last: i64,
+}
+
+/// Entries only into free slots; no adds to open positions.
+pub struct Slots<S> {
+    pub inner: S,
+    pub max_positions: usize,
+}
+
+impl<S: OrderSource> OrderSource for Slots<S> {
+    fn orders(&mut self, d: &Decision<'_>, out: &mut [Orders]) {
+        self.inner.orders(d, out);
+        let held = d.state.positions.iter().filter(|p| p.qty != 0.0).count();
+        let free = self.max_positions.saturating_sub(held);
+        let mut entries = 0;
+        for (k, o) in out.iter_mut().enumerate() {
+            if d.state.positions[k].qty != 0.0 {
+                o.buy = None;
+                continue;
+            }
+            let Some(buy) = o.buy.as_mut() else { continue };
+            let Size::Frac(f) = buy.size else { continue };
+            if f <= 0.0 {
+                continue;
+            }
+            if entries >= free {
+                o.buy = None;
+                continue;
+            }
+            buy.size = Size::Frac(f / free as f64);
+            entries += 1;
+        }
+    }
+}
+
+struct Loaded {
+    symbols: Vec<tradelab_core::Symbol>,
+    bars: Vec<Bars>,
+    calendars: Vec<Calendar>,
+}
+
+fn load_all(w: &Window, symbols: &[String]) -> Result<Loaded> {
+    if symbols.is_empty() {
+        return Err(BacktestError::input("symbols", "give at least one symbol"));
+    }
+    let mut out = Loaded {
+        symbols: Vec::new(),
+        bars: Vec::new(),
+        calendars: Vec::new(),
+    };
+    for s in symbols {
+        let (sym, bars) = load::bars(w, s)?;
+        if out.symbols.contains(&sym) {
+            return Err(BacktestError::input(
+                "symbols",
+                format!("{sym} is listed twice"),
+            ));
+        }
+        out.calendars.push(Calendar::for_symbol(&sym)?);
+        out.symbols.push(sym);
+        out.bars.push(bars);
+    }
+    Ok(out)
+}
+
+pub fn run(req: &PortfolioRequest) -> Result<(PortfolioReport, crate::single::Curve)> {
+    let data = load_all(&req.window, &req.symbols)?;
+    let iv = req.window.interval()?.ms();
+    // The union clock ticks on every bar of any symbol: P is that of the widest calendar.
+    let widest = data
+        .calendars
+        .iter()
+        .copied()
+        .max_by(|a, b| a.periods_per_year(iv).total_cmp(&b.periods_per_year(iv)))
+        .unwrap_or(Calendar::Always);
+    let lead = data
+        .symbols
+        .iter()
+        .zip(&data.calendars)
+        .find(|(_, c)| **c == widest)
+        .map(|(s, _)| s.clone())
+        .unwrap_or_else(|| data.symbols[0].clone());
+    let (params, periods) = window_params(&req.params.clone().unwrap_or_default(), &lead, iv)?;
+    let max_positions = req.max_positions.unwrap_or(data.symbols.len());
+    if max_positions == 0 {
+        return Err(BacktestError::input("maxPositions", "must be at least 1"));
+    }
+    let mut instruments = Vec::new();
+    let mut sessions: Vec<Option<(Vec<bool>, Vec<bool>)>> = Vec::new();
+    for ((sym, cal), bars) in data.symbols.iter().zip(&data.calendars).zip(&data.bars) {
+        let mut spec = params.instrument(sym.as_str());
+        let gated = *cal != Calendar::Always;
+        spec.end_of_day_close = gated && req.end_of_day_close.unwrap_or(false);
+        instruments.push(spec);
+        sessions.push(gated.then(|| {
+            (
+                cal.session_mask(&bars.ts, iv),
+                cal.session_last_mask(&bars.ts, iv),
+            )
+        }));
+    }
+    let engine = Engine::new(params.engine_params(), instruments)?;
+    let actions: Vec<Actions> = data
+        .bars
+        .iter()
+        .zip(&data.symbols)
+        .map(|(b, sym)| {
+            req.strategy
+                .actions(b)
+                .map_err(|e| BacktestError::input(format!("strategy on {sym}"), e.to_string()))
+        })
+        .collect::<Result<_>>()?;
+    let inputs: Vec<InstrumentData<'_>> = data
+        .bars
+        .iter()
+        .zip(&sessions)
+        .map(|(b, s)| {
+            let mut d = InstrumentData::new(b, iv);
+            if let Some((mask, last)) = s {
+                d.session = Some(mask);
+                d.session_end = Some(last);
+            }
+            d
+        })
+        .collect();
+    let mut source = Slots {
+        inner: ActionOrders {
+            actions: actions.iter().collect(),
+            lag: params.decision_lag,
+            transform: params.order_transform(),
+        },
+        max_positions,
+    };
+    let r = run_portfolio(&engine, &inputs, &mut source)?;
+    let bar_rows = data.bars.iter().map(|b| b.len() as u64).sum();
+    let report = PortfolioReport {
+        label: params.describe(),
+        strategy_label: req.strategy.label(),
+        strategy: req.strategy.clone(),
+        params,
+        symbols: data.symbols.iter().map(|s| s.to_string()).collect(),
+        calendars: data
+            .calendars
+            .iter()
+            .map(|c| c.label().to_string())
+            .collect(),
+        periods,
+        max_positions: max_positions as u64,
+        metrics: r.metrics,
+        instruments: r.instruments,
+        funding: r.funding,
+        financing: r.financing,
+        liquidations: r.liquidations,
+        final_cash: r.final_state.cash,
+        liquidation_value: r.liquidation_value,
+        steps: r.ts.len() as u64,
+        bar_rows,
+        first: r.ts.first().copied().unwrap_or(0),
+        last: r.ts.last().copied().unwrap_or(0),
+    };
+    let curve = crate::single::Curve {
+        ts: r.ts,
+        equity: r.equity,
+        close: Vec::new(),
+    };
+    Ok((report, curve))
+}

@@ -1,0 +1,464 @@
+// Generated from the Rust structs by crates/backtest/src/types.rs (ts-rs). Do not edit:
+// `TRADELAB_BLESS=1 cargo test -p tradelab-backtest --test generated_types` rewrites it.
+/* eslint-disable */
+
+export type FillRule = { "kind": "touch" } | { "kind": "cross", buffer: number, };
+
+export type SimParams = { 
+/**
+ * Bars between deciding an action (after bar t closes) and the bar it may fill on (t + lag).
+ * 1 is honest; 0 fills on the decision bar itself and is flagged optimistic.
+ */
+decisionLag: number, fillRule: FillRule, 
+/**
+ * Fee fraction paid by limit fills (0.001 = 10 bps).
+ */
+makerFee: number, 
+/**
+ * Fee fraction paid by forced (market) closes.
+ */
+takerFee: number, 
+/**
+ * Caps every bar's total filled quantity at this fraction of the bar's volume (base units);
+ * a zero-volume bar then fills nothing.
+ */
+maxVolumeFraction: number | null, 
+/**
+ * 0 = off (default). N > 0 allows up to N hypothetical buy→sell cycles inside one bar
+ * (seed §6.2); always flagged optimistic. Unlike the seed, 1 means one cycle, not "off".
+ */
+maxRoundTripsPerBar: number, 
+/**
+ * Multiplies both order fractions; each result is clamped to [0, 1].
+ */
+intensity: number, 
+/**
+ * Moves limits away from the market: buy × (1 − offset), sell × (1 + offset).
+ */
+priceOffsetPct: number, 
+/**
+ * When a bar has a buy order, its sell limit is raised to at least buy × (1 + gap) (after
+ * the offset). `None` = no adjustment. The seed used sell ≥ buy + close × gap at decode
+ * time; measuring the gap from the buy keeps the rule inside the action row.
+ */
+minGapPct: number | null, 
+/**
+ * Market-sell the whole position at the open of the first bar on which it has been held for
+ * this many bars (age counted from the bar whose buy opened it from flat), paying the taker
+ * fee. No limit order fills on that bar.
+ */
+maxHoldBars: number | null, startingCash: number, 
+/**
+ * When an action carries both a buy and a sell, keep only the side with the larger fraction
+ * (ties keep the sell). Decided from the action alone, before seeing the bar.
+ */
+oneSidePerBar: boolean, 
+/**
+ * Bar length in ms; sets periods per year (8,760 for 1h) and the window length in bars.
+ */
+intervalMs: number, 
+/**
+ * Also report the trailing window of this many days, sliced from the same equity curve.
+ */
+lastWindowDays: number | null, 
+/**
+ * Periods per year P for annualising. `None`: a 365-day year of `interval_ms` bars (crypto,
+ * 24/7). Stocks get their exchange calendar's P (`tradelab_calendar`, 1,754 for NYSE 1h).
+ */
+periodsPerYear: number | null, };
+
+export type SimLabel = { decisionLag: number, fillRule: string, makerFee: number, takerFee: number, 
+/**
+ * Periods per year used to annualise (8,760 for 24/7 hourly bars).
+ */
+periodsPerYear: number, optimistic: boolean, 
+/**
+ * Why the run is optimistic (lag 0, intrabar round trips).
+ */
+warnings: Array<string>, 
+/**
+ * Assumptions that flatter results without being OPTIMISTIC by themselves (zero fees, touch
+ * fills, fills that took a large share of a bar's volume, fills on zero-volume bars).
+ */
+cautions: Array<string>, 
+/**
+ * e.g. "lag 1 · cross 5 bps · maker 0.1% / taker 0.1% · P 8760".
+ */
+text: string, };
+
+export type Strategy = { "kind": "smaCross", fast: number, slow: number, slack?: number, } | { "kind": "emaCross", fast: number, slow: number, slack?: number, } | { "kind": "band", buyOffset: number, sellOffset: number, buyFrac: number, sellFrac: number, };
+
+export type CurveMetrics = { 
+/**
+ * Number of per-period returns (bars) in the curve.
+ */
+bars: number, startEquity: number, endEquity: number, 
+/**
+ * end / start − 1, measured from starting cash (or the pre-window equity).
+ */
+totalReturn: number, 
+/**
+ * Geometric: (end/start)^(P/bars) − 1, log growth capped at [`MAX_ANNUAL_LOG_GROWTH`].
+ * Meaningless for windows of a few days; reported anyway, read it with `bars`.
+ */
+annualisedReturn: number, 
+/**
+ * mean(r) / std(r, ddof 1) × sqrt(P); 0 when fewer than 2 bars or zero variance.
+ */
+sharpe: number, 
+/**
+ * mean(r) / downside_deviation × sqrt(P); 0 when downside_deviation is 0.
+ */
+sortino: number, 
+/**
+ * sqrt(mean(min(r, 0)^2)) over all periods, per period (not annualised).
+ */
+downsideDeviation: number, 
+/**
+ * Largest fall from a running peak, as a positive fraction (0.25 = 25 % below the peak).
+ */
+maxDrawdown: number, 
+/**
+ * Longest run of consecutive bars closing below the running peak.
+ */
+maxDrawdownBars: number, 
+/**
+ * annualised_return / max_drawdown; 0 when there was no drawdown.
+ */
+calmar: number, };
+
+export type Metrics = { 
+/**
+ * Fills of any kind (limit, forced close, each intrabar-cycle leg).
+ */
+tradeCount: number, roundTrips: number, 
+/**
+ * Fraction of closed round trips with positive pnl (after fees); 0 when none closed.
+ */
+winRate: number, 
+/**
+ * Fraction of bars that closed holding inventory.
+ */
+exposure: number, 
+/**
+ * Traded notional / mean equity (equity at each bar close).
+ */
+turnover: number, feesPaid: number, 
+/**
+ * The trailing window, re-measured on the same curve (see `SimParams::last_window_days`).
+ */
+lastWindow: CurveMetrics | null, 
+/**
+ * Number of per-period returns (bars) in the curve.
+ */
+bars: number, startEquity: number, endEquity: number, 
+/**
+ * end / start − 1, measured from starting cash (or the pre-window equity).
+ */
+totalReturn: number, 
+/**
+ * Geometric: (end/start)^(P/bars) − 1, log growth capped at [`MAX_ANNUAL_LOG_GROWTH`].
+ * Meaningless for windows of a few days; reported anyway, read it with `bars`.
+ */
+annualisedReturn: number, 
+/**
+ * mean(r) / std(r, ddof 1) × sqrt(P); 0 when fewer than 2 bars or zero variance.
+ */
+sharpe: number, 
+/**
+ * mean(r) / downside_deviation × sqrt(P); 0 when downside_deviation is 0.
+ */
+sortino: number, 
+/**
+ * sqrt(mean(min(r, 0)^2)) over all periods, per period (not annualised).
+ */
+downsideDeviation: number, 
+/**
+ * Largest fall from a running peak, as a positive fraction (0.25 = 25 % below the peak).
+ */
+maxDrawdown: number, 
+/**
+ * Longest run of consecutive bars closing below the running peak.
+ */
+maxDrawdownBars: number, 
+/**
+ * annualised_return / max_drawdown; 0 when there was no drawdown.
+ */
+calmar: number, };
+
+export type Side = "buy" | "sell";
+
+export type TradeReason = "limit" | "maxHold" | "intrabarCycle" | "endOfDay" | "liquidation";
+
+export type Trade = { 
+/**
+ * Open time of the bar the fill happened in.
+ */
+ts: number, bar: number, side: Side, price: number, qty: number, 
+/**
+ * Fee paid, in quote currency (reporting; already inside `cash_delta`).
+ */
+fee: number, 
+/**
+ * Exact change of cash this fill caused (buys negative). Replaying these in order
+ * reproduces the simulator's cash bit for bit.
+ */
+cashDelta: number, reason: TradeReason, };
+
+export type Fill = { instrument: number, 
+/**
+ * Open time of the bar the fill happened in.
+ */
+ts: number, bar: number, side: Side, price: number, qty: number, 
+/**
+ * Fee paid, in quote currency (reporting; already inside `cash_delta`).
+ */
+fee: number, 
+/**
+ * Exact change of cash this fill caused (buys negative). Replaying these in order
+ * reproduces the simulator's cash bit for bit.
+ */
+cashDelta: number, reason: TradeReason, };
+
+export type RoundTrip = { entryTs: number, entryBar: number, 
+/**
+ * None while the position is still open at the end of the data.
+ */
+exitTs: number | null, exitBar: number | null, 
+/**
+ * Quantity-weighted average prices of the opening and closing fills.
+ */
+entryPrice: number, exitPrice: number | null, 
+/**
+ * Quantity opened (summed over the fills that grew the position).
+ */
+qty: number, fees: number, 
+/**
+ * Net cash flow of the trip, fees included (> 0 is a win); None while open.
+ */
+pnl: number | null, 
+/**
+ * Net cash in / net cash out − 1; None while open.
+ */
+ret: number | null, fills: number, };
+
+export type InstrumentResult = { symbol: string, trades: number, roundTrips: number, winRate: number, 
+/**
+ * Fraction of clock bars that closed holding a position in it.
+ */
+exposure: number, 
+/**
+ * Its cash flows plus the final position at its last close: its contribution to PnL.
+ */
+pnl: number, fees: number, 
+/**
+ * Funding received minus paid.
+ */
+funding: number, finalQty: number, };
+
+export type SweepRow = { 
+/**
+ * Position in the expanded grid (strategy-major, then simulator axes in field order).
+ */
+index: number, strategy: Strategy, params: SimParams, 
+/**
+ * The params use an optimistic assumption (lag 0, intrabar cycles).
+ */
+optimistic: boolean, metrics: Metrics, };
+
+export type Window = { 
+/**
+ * Store root directory.
+ */
+store: string, 
+/**
+ * Bar interval, e.g. `1h`.
+ */
+interval: string, 
+/**
+ * First bar open time included (epoch ms).
+ */
+from?: number | null, 
+/**
+ * Bars opening at or after this time are excluded (epoch ms).
+ */
+to?: number | null, };
+
+export type SingleRequest = { symbol: string, 
+/**
+ * A built-in strategy; without it the caller passes [`KeyedActions`].
+ */
+strategy?: Strategy, 
+/**
+ * Missing fields take the honest defaults. Without `periodsPerYear`, P comes from the
+ * symbol's calendar (8 760 for 1h crypto, 1 754 for 1h NYSE stocks).
+ */
+params?: Partial<SimParams>, 
+/**
+ * Store root directory.
+ */
+store: string, 
+/**
+ * Bar interval, e.g. `1h`.
+ */
+interval: string, 
+/**
+ * First bar open time included (epoch ms).
+ */
+from?: number | null, 
+/**
+ * Bars opening at or after this time are excluded (epoch ms).
+ */
+to?: number | null, };
+
+export type StrategyUsed = Strategy | { kind: ActionsKind, rows: number, };
+
+export type ActionsKind = "actions";
+
+export type SingleReport = { label: SimLabel, params: SimParams, strategy: StrategyUsed, strategyLabel: string, 
+/**
+ * Where P comes from, e.g. `P=8760 (24/7, 365 days)`.
+ */
+periods: string, metrics: Metrics, trades: Array<Trade>, 
+/**
+ * Flat to flat, by the engine's rule (see `tradelab_sim::trips`).
+ */
+roundTrips: Array<RoundTrip>, finalCash: number, finalInventory: number, 
+/**
+ * End equity after paying the taker fee to close the position at the last close.
+ */
+liquidationValue: number, bars: number, first: number, last: number, };
+
+export type PortfolioRequest = { 
+/**
+ * Instruments, processed in this order within a bar (after all sells).
+ */
+symbols: Array<string>, strategy: Strategy, params?: Partial<SimParams>, 
+/**
+ * At most this many open positions (default: one per symbol).
+ */
+maxPositions?: number | null, 
+/**
+ * Close stock positions at the close of each session's last bar (taker fee).
+ */
+endOfDayClose?: boolean, 
+/**
+ * Store root directory.
+ */
+store: string, 
+/**
+ * Bar interval, e.g. `1h`.
+ */
+interval: string, 
+/**
+ * First bar open time included (epoch ms).
+ */
+from?: number | null, 
+/**
+ * Bars opening at or after this time are excluded (epoch ms).
+ */
+to?: number | null, };
+
+export type PortfolioReport = { label: SimLabel, params: SimParams, strategy: Strategy, strategyLabel: string, symbols: Array<string>, 
+/**
+ * Each symbol's calendar (`24/7`, `NYSE regular hours`).
+ */
+calendars: Array<string>, periods: string, maxPositions: number, metrics: Metrics, instruments: Array<InstrumentResult>, funding: number, financing: number, liquidations: number, finalCash: number, 
+/**
+ * End equity after paying the taker fee to close every position at its last close.
+ */
+liquidationValue: number, 
+/**
+ * Clock steps (the union of every symbol's bar times).
+ */
+steps: number, 
+/**
+ * Bars summed over the symbols.
+ */
+barRows: number, first: number, last: number, };
+
+export type BestRow = { index: number, 
+/**
+ * The best row's own assumptions (its lag, fill and fees: the grid may vary them).
+ */
+label: SimLabel, 
+/**
+ * How it was chosen, e.g. "best of 24 by Sortino (optimistic rows excluded), in-sample".
+ */
+selection: string, };
+
+export type SweepReport = { rows: Array<SweepRow>, skipped: Array<string>, barEvaluations: number, seconds: number, threads: number, bars: number, first: number, last: number, baseLabel: SimLabel, periods: string, best: BestRow | null, };
+
+export type HarvestRule = { "kind": "always" } | { "kind": "every", hours: number, } | { "kind": "gate", window: number, enter: number, exit: number, };
+
+export type HarvestRequest = { 
+/**
+ * The spot market, e.g. `BTC/USDT`.
+ */
+symbol: string, 
+/**
+ * The perpetual (default: `BASE/QUOTE:QUOTE`, e.g. `BTC/USDT:USDT`).
+ */
+perp?: string, 
+/**
+ * Default: always on.
+ */
+rule?: HarvestRule, 
+/**
+ * Capital deployed (default 1): each leg's notional is `allocation × equity / 2`.
+ */
+allocation?: number, 
+/**
+ * Relative drift of a leg's notional from its target that triggers a rebalance (default 0.05).
+ */
+rebalanceThreshold?: number, 
+/**
+ * Taker fee of the spot leg (default 0.1 %; every harvest trade crosses the spread).
+ */
+spotFee?: number, 
+/**
+ * Taker fee of the perpetual leg (default 0.05 %).
+ */
+perpFee?: number, 
+/**
+ * Default 10 000.
+ */
+startingCash?: number, 
+/**
+ * Store root directory.
+ */
+store: string, 
+/**
+ * Bar interval, e.g. `1h`.
+ */
+interval: string, 
+/**
+ * First bar open time included (epoch ms).
+ */
+from?: number | null, 
+/**
+ * Bars opening at or after this time are excluded (epoch ms).
+ */
+to?: number | null, };
+
+export type HarvestReport = { 
+/**
+ * Every assumption behind the numbers.
+ */
+label: string, rule: HarvestRule, ruleLabel: string, spot: string, perp: string, metrics: Metrics, 
+/**
+ * Annualised return of the equity curve (calendar time, compounding).
+ */
+apr: number, sharpe: number, maxDrawdown: number, 
+/**
+ * Fraction of UTC calendar months whose equity rose.
+ */
+monthlyWinRate: number, months: number, 
+/**
+ * Funding received minus paid.
+ */
+fundingNet: number, fundingReceived: number, fundingPaid: number, feesPaid: number, 
+/**
+ * Fraction of the clock the hedge was on.
+ */
+deployed: number, entries: number, exits: number, rebalances: number, fundingEvents: number, legs: Array<InstrumentResult>, finalEquity: number, liquidationValue: number, steps: number, first: number, last: number, };
