@@ -281,7 +281,11 @@ impl OrderSource for Harvester<'_> {
             return;
         }
         let (cs, cp) = (self.bars[0].close[is - 1], self.bars[1].close[ip - 1]);
-        let (qs, qp) = (d.state.positions[0].qty, d.state.positions[1].qty);
+        // A covering buy is sized by cost / unit cost and can leave float dust behind: a leg
+        // worth less than a millionth of equity counts as closed.
+        let dust = 1e-6 * d.state.equity().abs();
+        let leg = |q: f64, px: f64| if (q * px).abs() < dust { 0.0 } else { q };
+        let (qs, qp) = (leg(d.state.positions[0].qty, cs), leg(d.state.positions[1].qty, cp));
         let open = qs != 0.0 || qp != 0.0;
         if !self.want {
             if open {
