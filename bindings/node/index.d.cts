@@ -25,32 +25,11 @@ export interface ActionArrays {
   sellFrac: Float64Array
 }
 
-/** Runs one strategy through the reference simulator. */
-export declare function backtest(args: BacktestArgs): Promise<BacktestOutput>
+/** One symbol: a `SingleRequest` as JSON, and optionally precomputed actions instead of a strategy. */
+export declare function backtest(requestJson: string, actions?: ActionArrays | undefined | null): Promise<ReportOutput>
 
-export interface BacktestArgs {
-  store: string
-  symbol: string
-  interval: string
-  /** First bar open time included (epoch ms). */
-  from?: number
-  /** Bars opening at or after this time are excluded (epoch ms). */
-  to?: number
-  /** `Strategy` as JSON, e.g. `{"kind":"emaCross","fast":12,"slow":26}`; or give `actions`. */
-  strategyJson?: string
-  /** Precomputed actions keyed by decision bar open time (instead of a strategy). */
-  actions?: ActionArrays
-  /** `SimParams` as JSON (missing fields take the honest defaults). */
-  paramsJson: string
-}
-
-/** A backtest: summary (label, metrics, trades) as JSON plus the equity curve as typed arrays. */
-export interface BacktestOutput {
-  summary: Json
-  ts: Float64Array
-  equity: Float64Array
-  close: Float64Array
-}
+/** A shared-cash portfolio: a `PortfolioRequest` as JSON. */
+export declare function backtestPortfolio(requestJson: string): Promise<ReportOutput>
 
 /** Columns of bars as typed arrays. `ts` is epoch ms as f64 (exact below 2^53). */
 export interface BarArrays {
@@ -152,6 +131,9 @@ export interface FundingArrays {
   rate: Float64Array
 }
 
+/** Funding harvest: a `HarvestRequest` as JSON. */
+export declare function fundingHarvest(requestJson: string): Promise<ReportOutput>
+
 export interface FundingImportArgs {
   store: string
   file: string
@@ -239,22 +221,29 @@ export declare function registryRecord(path: string, inputJson: string): Promise
  */
 export declare function removeInFlightTemps(): number
 
+/** A report (JSON, typed by `ts/src/generated/engine.ts`) plus its equity curve. */
+export interface ReportOutput {
+  summary: Json
+  ts: Float64Array
+  equity: Float64Array
+  /** The traded symbol's close (single-asset runs; empty otherwise). */
+  close: Float64Array
+}
+
 /** Runs a grid sweep on the lockstep kernel, off the event loop; poll `progress` for done/total. */
 export declare function sweep(args: SweepArgs, progress?: ProgressHandle | undefined | null): Promise<SweepOutput>
 
 export interface SweepArgs {
-  store: string
+  /** A `Window` as JSON: `{ store, interval, from?, to? }`. */
+  windowJson: string
   symbol: string
-  interval: string
-  from?: number
-  to?: number
   /** `SweepSpec` as JSON: `{ base, strategy, grid }`. */
   specJson: string
   /** Also write the result table here as Parquet (atomic). */
   out?: string
 }
 
-/** Sweep result: summary JSON (rows, skipped, counts, timing) and the row table as Arrow IPC. */
+/** Sweep result: the `SweepReport` as JSON and the row table as Arrow IPC. */
 export interface SweepOutput {
   summary: Json
   tableIpc: Buffer

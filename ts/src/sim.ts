@@ -9,77 +9,30 @@ import { addon } from "./native.js";
 import type { ActionArrays } from "./actions-file.js";
 import type { ProgressEvent } from "./store.js";
 
-/** Built-in causal strategies. Crossovers go long while fast > slow; band posts resting limits. */
-export type Strategy =
-  | { kind: "emaCross"; fast: number; slow: number; slack?: number }
-  | { kind: "smaCross"; fast: number; slow: number; slack?: number }
-  | { kind: "band"; buyOffset: number; sellOffset: number; buyFrac: number; sellFrac: number };
+import type * as G from "./generated/engine.js";
 
-export type FillRule = { kind: "touch" } | { kind: "cross"; buffer: number };
+// The engine's types are generated from the Rust structs (ts/src/generated/engine.ts, ts-rs):
+// never mirrored by hand here.
+export type {
+  CurveMetrics,
+  FillRule,
+  HarvestReport,
+  HarvestRule,
+  InstrumentResult,
+  Metrics,
+  PortfolioReport,
+  RoundTrip,
+  SimLabel,
+  Strategy,
+  SweepRow,
+  Trade,
+} from "./generated/engine.js";
+type Strategy = G.Strategy;
+type SimLabel = G.SimLabel;
+type Metrics = G.Metrics;
 
 /** Simulator parameters; omitted fields take the honest defaults (lag 1, cross 5 bps, 10 bps fees). */
-export interface SimParams {
-  decisionLag?: number;
-  fillRule?: FillRule;
-  makerFee?: number;
-  takerFee?: number;
-  maxVolumeFraction?: number | null;
-  maxRoundTripsPerBar?: number;
-  intensity?: number;
-  priceOffsetPct?: number;
-  minGapPct?: number | null;
-  maxHoldBars?: number | null;
-  startingCash?: number;
-  oneSidePerBar?: boolean;
-  lastWindowDays?: number | null;
-}
-
-/** The assumptions behind a number; printed with every result. */
-export interface SimLabel {
-  decisionLag: number;
-  fillRule: string;
-  makerFee: number;
-  takerFee: number;
-  optimistic: boolean;
-  warnings: string[];
-  text: string;
-}
-
-export interface CurveMetrics {
-  bars: number;
-  startEquity: number;
-  endEquity: number;
-  totalReturn: number;
-  annualisedReturn: number;
-  sharpe: number;
-  /** mean / downside RMS over all periods × sqrt(periods per year). */
-  sortino: number;
-  downsideDeviation: number;
-  maxDrawdown: number;
-  maxDrawdownBars: number;
-  calmar: number;
-}
-
-export interface Metrics extends CurveMetrics {
-  tradeCount: number;
-  roundTrips: number;
-  winRate: number;
-  exposure: number;
-  turnover: number;
-  feesPaid: number;
-  lastWindow: CurveMetrics | null;
-}
-
-export interface Trade {
-  ts: number;
-  bar: number;
-  side: "buy" | "sell";
-  price: number;
-  qty: number;
-  fee: number;
-  cashDelta: number;
-  reason: "limit" | "maxHold" | "intrabarCycle";
-}
+export type SimParams = Partial<G.SimParams>;
 
 /** Which bars a number was measured on. */
 export interface EvalWindow {
@@ -97,12 +50,18 @@ export interface BacktestResult {
   strategy: Strategy | { kind: "actions"; rows: number };
   strategyLabel: string;
   assumptions: SimLabel;
-  params: Required<SimParams> & { intervalMs: number };
+  params: G.SimParams;
+  /** Where P comes from, e.g. `P=8760 (24/7, 365 days)`. */
+  periods: string;
   window: EvalWindow;
   metrics: Metrics;
-  trades: Trade[];
+  trades: G.Trade[];
+  /** Flat to flat, by the engine's rule (computed in Rust: they always agree with the metrics). */
+  roundTrips: G.RoundTrip[];
   finalCash: number;
   finalInventory: number;
+  /** End equity after paying the taker fee to close the position at the last close. */
+  liquidationValue: number;
   /** Bar open times (epoch ms), equity at each bar close, and the close price. */
   curve: { ts: Float64Array; equity: Float64Array; close: Float64Array };
 }
@@ -128,38 +87,18 @@ function toMs(v: number | string | undefined, what: string): number | undefined 
   return ms;
 }
 
-interface RawSummary {
-  label: SimLabel;
-  params: BacktestResult["params"];
-  strategy: BacktestResult["strategy"];
-  strategyLabel: string;
-  metrics: Metrics;
-  trades: Trade[];
-  finalCash: number;
-  finalInventory: number;
-  bars: number;
-  first: number;
-  last: number;
-}
-
 /** Runs one strategy through the reference simulator on stored bars. */
 export async function backtest(o: BacktestOptions): Promise<BacktestResult> {
   if (!o.strategy && !o.actions) throw new Error("backtest needs a strategy or actions");
   const from = toMs(o.from, "from");
   const to = toMs(o.to, "to");
   const out = await native(() =>
-    addon.backtest({
-      store: resolveStoreDir(o.store),
-      symbol: o.symbol,
-      interval: o.interval,
-      from,
-      to,
-      strategyJson: o.strategy ? JSON.stringify(o.strategy) : undefined,
-      actions: o.actions,
-      paramsJson: JSON.stringify(o.params ?? {}),
-    }),
+    addon.backtest(
+      JSON.stringify({ store: resolveStoreDir(o.store), interval: o.interval, from, to, symbol: o.symbol, strategy: o.strategy, params: o.params ?? {} } satisfies G.SingleRequest),
+      o.actions,
+    ),
   );
-  const s = out.summary as RawSummary;
+  const s = out.summary as G.SingleReport;
   return {
     symbol: o.symbol,
     interval: o.interval,
@@ -167,11 +106,14 @@ export async function backtest(o: BacktestOptions): Promise<BacktestResult> {
     strategyLabel: s.strategyLabel,
     assumptions: s.label,
     params: s.params,
+    periods: s.periods,
     window: { split: from === undefined && to === undefined ? "full" : "custom", first: s.first, last: s.last, bars: s.bars },
     metrics: s.metrics,
     trades: s.trades,
+    roundTrips: s.roundTrips,
     finalCash: s.finalCash,
     finalInventory: s.finalInventory,
+    liquidationValue: s.liquidationValue,
     curve: { ts: out.ts, equity: out.equity, close: out.close },
   };
 }
@@ -201,39 +143,21 @@ export interface SweepConfig {
   grid?: Partial<Record<string, unknown[]>>;
 }
 
-export interface SweepRow {
-  index: number;
-  strategy: Strategy;
-  params: Required<SimParams>;
-  optimistic: boolean;
-  metrics: Metrics;
-}
-
 export interface SweepResult {
   symbol: string;
   interval: string;
   window: EvalWindow;
   /** Assumptions of the base parameters; each row's own params are in `rows[i].params`. */
   baseAssumptions: SimLabel;
-  rows: SweepRow[];
+  rows: G.SweepRow[];
+  /** The best non-optimistic row by Sortino and its own assumptions, chosen in Rust (in-sample). */
+  best: G.BestRow | null;
   skipped: string[];
   barEvaluations: number;
   seconds: number;
   threads: number;
   /** One row per parameter set, params and metrics flattened (`params.makerFee`, `metrics.sortino`). */
   table: Table;
-}
-
-interface RawSweep {
-  rows: SweepRow[];
-  skipped: string[];
-  barEvaluations: number;
-  seconds: number;
-  threads: number;
-  bars: number;
-  first: number;
-  last: number;
-  baseLabel: SimLabel;
 }
 
 /** Runs a grid sweep on the lockstep kernel (all cores, off the event loop). */
@@ -251,24 +175,22 @@ export async function sweep(
     const out = await native(() =>
       addon.sweep(
         {
-          store: resolveStoreDir(opts.store ?? config.store),
+          windowJson: JSON.stringify({ store: resolveStoreDir(opts.store ?? config.store), interval, from, to } satisfies G.Window),
           symbol: config.symbol,
-          interval,
-          from,
-          to,
           specJson: JSON.stringify(spec),
           out: opts.out,
         },
         progress,
       ),
     );
-    const s = out.summary as RawSweep;
+    const s = out.summary as G.SweepReport;
     return {
       symbol: config.symbol,
       interval,
       window: { split: from === undefined && to === undefined ? "full" : "custom", first: s.first, last: s.last, bars: s.bars },
       baseAssumptions: s.baseLabel,
       rows: s.rows,
+      best: s.best,
       skipped: s.skipped,
       barEvaluations: s.barEvaluations,
       seconds: s.seconds,
@@ -278,4 +200,74 @@ export async function sweep(
   } finally {
     if (timer) clearInterval(timer);
   }
+}
+
+/** Which bars a portfolio or harvest ran on, and its equity curve. */
+export interface CurveResult<R> {
+  report: R;
+  window: EvalWindow;
+  /** Clock times (bar open, epoch ms) and equity marked at each close. */
+  curve: { ts: Float64Array; equity: Float64Array };
+}
+
+export interface PortfolioOptions {
+  store?: string;
+  /** Instruments, processed in this order within a bar (after all sells). */
+  symbols: string[];
+  interval: string;
+  strategy: Strategy;
+  params?: SimParams;
+  /** At most this many open positions (default: one per symbol); each entry takes cash / free slots. */
+  maxPositions?: number;
+  /** Close stock positions at each session's last bar. */
+  endOfDayClose?: boolean;
+  from?: number | string;
+  to?: number | string;
+}
+
+/** One strategy on N symbols with one shared cash balance (the engine's `step`, folded in Rust). */
+export async function backtestPortfolio(o: PortfolioOptions): Promise<CurveResult<G.PortfolioReport>> {
+  const from = toMs(o.from, "from");
+  const to = toMs(o.to, "to");
+  const req: G.PortfolioRequest = {
+    store: resolveStoreDir(o.store),
+    interval: o.interval,
+    from,
+    to,
+    symbols: o.symbols,
+    strategy: o.strategy,
+    params: o.params ?? {},
+    maxPositions: o.maxPositions ?? null,
+    endOfDayClose: o.endOfDayClose ?? false,
+  };
+  const out = await native(() => addon.backtestPortfolio(JSON.stringify(req)));
+  const r = out.summary as G.PortfolioReport;
+  return { report: r, window: { split: from === undefined && to === undefined ? "full" : "custom", first: r.first, last: r.last, bars: r.steps }, curve: { ts: out.ts, equity: out.equity } };
+}
+
+export interface HarvestOptions {
+  store?: string;
+  /** Spot market, e.g. `BTC/USDT`; the perpetual defaults to `BTC/USDT:USDT`. */
+  symbol: string;
+  perp?: string;
+  interval?: string;
+  rule?: G.HarvestRule;
+  allocation?: number;
+  rebalanceThreshold?: number;
+  spotFee?: number;
+  perpFee?: number;
+  startingCash?: number;
+  from?: number | string;
+  to?: number | string;
+}
+
+/** Funding harvest: long spot + short perpetual, funding from the store (seed 004, without its oracle). */
+export async function fundingHarvest(o: HarvestOptions): Promise<CurveResult<G.HarvestReport>> {
+  const from = toMs(o.from, "from");
+  const to = toMs(o.to, "to");
+  const { store, interval, from: _f, to: _t, ...rest } = o;
+  const req: G.HarvestRequest = { store: resolveStoreDir(store), interval: interval ?? "1h", from, to, ...rest };
+  const out = await native(() => addon.fundingHarvest(JSON.stringify(req)));
+  const r = out.summary as G.HarvestReport;
+  return { report: r, window: { split: from === undefined && to === undefined ? "full" : "custom", first: r.first, last: r.last, bars: r.steps }, curve: { ts: out.ts, equity: out.equity } };
 }

@@ -161,7 +161,7 @@ impl Task for ReadIpcTask {
     fn compute(&mut self) -> Result<Self::Output> {
         guarded("readBarsIpc", || {
             let bars = read_bars(&self.args)?;
-            tradelab_data::ipc::bars_to_ipc_stream(&bars).map_err(js_err)
+            tradelab_data::ipc::bars_to_ipc_stream(&bars).map_err(|e| js_err(format!("arrow: {e}")))
         })
     }
 

@@ -108,6 +108,7 @@ impl SplitEval {
             "window": self.window(),
             "metrics": self.result.metrics,
             "trades": self.result.trades,
+            "roundTrips": tradelab_sim::round_trips(&self.result.trades),
             "finalCash": self.result.final_cash,
             "finalInventory": self.result.final_inventory,
             "curve": { "ts": self.bars.ts, "equity": self.result.equity, "close": self.bars.close },

@@ -6,7 +6,7 @@ import { readActionsFile } from "../actions-file.js";
 import { backtestRunInput, hashFiles, openRegistry, sweepRunInput, type RunRecord } from "../registry/index.js";
 import { backtestReportRun, writeReport } from "../report/index.js";
 import { TradelabError } from "../errors.js";
-import { backtest, strategyLabel, sweep, type Metrics, type SimLabel, type SimParams, type Strategy, type SweepConfig } from "../sim.js";
+import { backtest, backtestPortfolio, fundingHarvest, strategyLabel, sweep, type HarvestRule, type Metrics, type SimLabel, type SimParams, type Strategy, type SweepConfig } from "../sim.js";
 import { INTERVALS } from "../types.js";
 import { parseTime } from "../download/time.js";
 import { isoMs, kvTable, printJson, progressBar, table } from "./ui.js";
@@ -131,6 +131,7 @@ function strategyOf(f: StrategyFlags): Strategy {
 }
 
 const BUILT_IN = ["ema-cross", "sma-cross", "band"];
+const HARVEST = "funding-harvest";
 
 interface RecordFlags {
   registry?: string;
@@ -169,13 +170,124 @@ async function withActionsFile<T>(file: string | undefined, run: () => Promise<T
 /** Top-level keys of a sweep config; anything else (a typo such as "form") is refused. */
 const SWEEP_CONFIG_KEYS = ["symbol", "interval", "store", "from", "to", "base", "strategy", "grid"];
 
+interface PortfolioFlags {
+  symbols?: string;
+  maxPositions?: string;
+  endOfDayClose?: boolean;
+}
+
+interface HarvestFlags {
+  perp?: string;
+  harvest: string;
+  gateWindow: string;
+  gateEnter: string;
+  gateExit: string;
+  allocation: string;
+  rebalance: string;
+  spotFee: string;
+  perpFee: string;
+}
+
+function harvestRule(f: HarvestFlags): HarvestRule {
+  const every = /^every-(\d+)h$/.exec(f.harvest);
+  if (f.harvest === "always") return { kind: "always" };
+  if (every) return { kind: "every", hours: whole(every[1], "--harvest", 1)! };
+  if (f.harvest === "gate") {
+    return { kind: "gate", window: whole(f.gateWindow, "--gate-window", 1)!, enter: number(f.gateEnter, "--gate-enter")!, exit: number(f.gateExit, "--gate-exit")! };
+  }
+  throw new TradelabError(`--harvest: '${f.harvest}' is not always, every-8h, every-12h, every-24h (any every-<N>h) or gate`);
+}
+
+async function runHarvest(o: HarvestFlags & { symbol?: string; interval: string; store?: string; from?: string; to?: string; cash: string; json?: boolean }): Promise<void> {
+  if (!o.symbol) throw new TradelabError("--strategy funding-harvest needs --symbol (the spot market, e.g. BTC/USDT)");
+  const { report: r } = await fundingHarvest({
+    symbol: o.symbol,
+    interval: o.interval,
+    ...(o.perp ? { perp: o.perp } : {}),
+    ...(o.store ? { store: o.store } : {}),
+    ...(o.from ? { from: o.from } : {}),
+    ...(o.to ? { to: o.to } : {}),
+    rule: harvestRule(o),
+    allocation: number(o.allocation, "--allocation")!,
+    rebalanceThreshold: number(o.rebalance, "--rebalance")!,
+    spotFee: number(o.spotFee, "--spot-fee")!,
+    perpFee: number(o.perpFee, "--perp-fee")!,
+    startingCash: number(o.cash, "--cash")!,
+  });
+  if (o.json) {
+    printJson(r);
+    return;
+  }
+  process.stdout.write(
+    `${r.spot} + ${r.perp} ${o.interval} · funding harvest (${r.ruleLabel}) · ${isoMs(r.first)} .. ${isoMs(r.last)} (${r.steps} bars, ${r.fundingEvents} funding events)\n` +
+      `assumptions: ${r.label}\n` +
+      kvTable([
+        ["APR (annualised return)", pct(r.apr)],
+        ["sharpe", num(r.sharpe)],
+        ["max drawdown", pct(r.maxDrawdown)],
+        ["monthly win rate", `${pct(r.monthlyWinRate)} of ${r.months} months`],
+        ["funding received / paid", `${num(r.fundingReceived)} / ${num(r.fundingPaid)} (net ${num(r.fundingNet)})`],
+        ["fees paid", num(r.feesPaid)],
+        ["deployed", pct(r.deployed)],
+        ["entries / exits / rebalances", `${r.entries} / ${r.exits} / ${r.rebalances}`],
+        ["final equity / liquidation value", `${num(r.finalEquity)} / ${num(r.liquidationValue)}`],
+      ]) +
+      "\n",
+  );
+}
+
+async function runPortfolio(o: PortfolioFlags & SimFlags & StrategyFlags & { interval: string; store?: string; from?: string; to?: string; json?: boolean }): Promise<void> {
+  const symbols = (o.symbols ?? "").split(",").map((x) => x.trim()).filter((x) => x.length > 0);
+  if (!BUILT_IN.includes(o.strategy)) throw new TradelabError(`--symbols runs a built-in strategy on each symbol (${BUILT_IN.join(", ")}); '${o.strategy}' is not one`);
+  const maxPositions = whole(o.maxPositions, "--max-positions", 1);
+  const { report: r } = await backtestPortfolio({
+    symbols,
+    interval: o.interval,
+    strategy: strategyOf(o),
+    params: simParams(o),
+    ...(maxPositions === undefined ? {} : { maxPositions }),
+    ...(o.endOfDayClose ? { endOfDayClose: true } : {}),
+    ...(o.store ? { store: o.store } : {}),
+    ...(o.from ? { from: o.from } : {}),
+    ...(o.to ? { to: o.to } : {}),
+  });
+  if (o.json) {
+    printJson(r);
+    return;
+  }
+  process.stdout.write(
+    `portfolio of ${r.symbols.length} · ${o.interval} · ${r.strategyLabel} · shared cash, at most ${r.maxPositions} open · ${isoMs(r.first)} .. ${isoMs(r.last)} (${r.steps} steps, ${r.barRows} bar rows)\n` +
+      assumptionsLine(r.label) +
+      ` · ${r.periods}\n` +
+      kvTable([...metricRows(r.metrics), ["liquidation value", num(r.liquidationValue)]]) +
+      "\n" +
+      table(
+        ["symbol", "calendar", "trades", "round trips", "win rate", "exposure", "pnl", "fees"],
+        r.instruments.map((x, k) => [x.symbol, r.calendars[k] ?? "", x.trades, x.roundTrips, pct(x.winRate), pct(x.exposure), num(x.pnl), num(x.fees)]),
+      ) +
+      "\n",
+  );
+}
+
 function backtestCommand(): Command {
   return new Command("backtest")
     .description("simulate a strategy on stored bars (decision lag 1, limit fills, fees) and print its metrics")
-    .requiredOption("--symbol <symbol>", "market symbol, e.g. BTC/USDT")
+    .option("--symbol <symbol>", "market symbol, e.g. BTC/USDT")
+    .option("--symbols <list>", "comma-separated symbols: one shared-cash portfolio on the engine (e.g. BTC/USDT,ETH/USDT,SOL/USDT)")
+    .option("--max-positions <n>", "portfolio: at most n open positions; each entry takes cash / free slots (default: one per symbol)")
+    .option("--end-of-day-close", "portfolio: close stock positions at each session's last bar")
     .addOption(new Option("--interval <interval>", "bar interval").choices([...INTERVALS]).default("1h"))
     .option("--store <dir>", "bar store directory (default: $TRADELAB_STORE or ./tradelab-data)")
-    .option("--strategy <name|file>", "ema-cross, sma-cross, band, or an actions file (.csv/.json: ts, buy_price, sell_price, buy_frac, sell_frac)", "ema-cross")
+    .option("--strategy <name|file>", "ema-cross, sma-cross, band, funding-harvest, or an actions file (.csv/.json: ts, buy_price, sell_price, buy_frac, sell_frac)", "ema-cross")
+    .option("--perp <symbol>", "funding-harvest: the perpetual (default BASE/QUOTE:QUOTE)")
+    .option("--harvest <rule>", "funding-harvest: always, every-8h, every-12h, every-24h or gate", "always")
+    .option("--gate-window <n>", "funding-harvest gate: settled rates averaged", "21")
+    .option("--gate-enter <rate>", "funding-harvest gate: enter when the mean rate is above this (per funding interval)", "0.0001")
+    .option("--gate-exit <rate>", "funding-harvest gate: leave when the mean rate is below this", "0.00005")
+    .option("--allocation <x>", "funding-harvest: capital deployed; each leg is allocation x equity / 2", "1")
+    .option("--rebalance <x>", "funding-harvest: rebalance when a leg drifts this fraction from its target", "0.05")
+    .option("--spot-fee <x>", "funding-harvest: taker fee of the spot leg", "0.001")
+    .option("--perp-fee <x>", "funding-harvest: taker fee of the perpetual leg", "0.0005")
     .option("--fast <n>", "crossover: fast window (bars)", "12")
     .option("--slow <n>", "crossover: slow window (bars)", "26")
     .option("--slack <x>", "crossover: limit slack around the close (market-like orders)", "0.005")
@@ -204,11 +316,27 @@ function backtestCommand(): Command {
     .option("--registry <file>", "run registry to record into (default: $TRADELAB_REGISTRY or ./tradelab-runs.sqlite)")
     .option("--no-record", "do not record this run in the registry")
     .option("--json", "print machine-readable JSON")
-    .action(async (o: SimFlags & StrategyFlags & RecordFlags & { symbol: string; interval: string; store?: string; from?: string; to?: string; trades?: boolean; report?: string; json?: boolean }) => {
+    .addHelpText(
+      "after",
+      `
+Examples:
+  tradelab backtest --symbol BTC/USDT --strategy ema-cross --fast 12 --slow 26
+  tradelab backtest --symbols BTC/USDT,ETH/USDT,SOL/USDT --strategy ema-cross --cash 10000 --max-positions 1
+  tradelab backtest --strategy funding-harvest --symbol BTC/USDT --harvest every-8h --from 2024-01-01
+Portfolio and funding-harvest runs are printed, not recorded in the registry yet.`,
+    )
+    .action(async (o: SimFlags & StrategyFlags & RecordFlags & PortfolioFlags & HarvestFlags & { symbol?: string; interval: string; store?: string; from?: string; to?: string; trades?: boolean; report?: string; json?: boolean }) => {
+      if (o.strategy === HARVEST) return runHarvest(o);
+      if (o.symbols !== undefined) {
+        if (o.symbol) throw new TradelabError("give --symbol (one asset) or --symbols (a portfolio), not both");
+        return runPortfolio(o);
+      }
+      if (!o.symbol) throw new TradelabError("backtest needs --symbol (or --symbols for a portfolio)");
+      const symbol = o.symbol;
       const actionsFile = BUILT_IN.includes(o.strategy) ? undefined : o.strategy;
       const r = await withActionsFile(actionsFile, () =>
         backtest({
-          symbol: o.symbol,
+          symbol,
           interval: o.interval,
           ...(o.store ? { store: o.store } : {}),
           ...(actionsFile === undefined ? { strategy: strategyOf(o) } : { actions: actionsFrom(actionsFile, o.from, o.to) }),

@@ -129,6 +129,7 @@ function reportRun(name: string, split: "val" | "test", r: EvalResult): ReportRu
     window: r.window,
     metrics: r.metrics,
     trades: r.trades,
+    roundTrips: r.roundTrips,
     curve: r.curve,
   };
 }

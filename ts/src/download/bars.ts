@@ -206,7 +206,7 @@ async function infoOrNull(store: BarStore, symbol: string, interval: string): Pr
   try {
     return await store.info(symbol, interval);
   } catch (e) {
-    if (e instanceof Error && /no bars stored/.test(e.message)) return null;
+    if (e instanceof TradelabError && e.code === "DATA_NOT_FOUND") return null;
     throw e;
   }
 }

@@ -57,7 +57,7 @@ async function infoOrNull(store: FundingStore, symbol: string): Promise<FundingI
   try {
     return await store.info(symbol);
   } catch (e) {
-    if (e instanceof Error && /no funding rates stored/.test(e.message)) return null;
+    if (e instanceof TradelabError && e.code === "DATA_NOT_FOUND") return null;
     throw e;
   }
 }

@@ -90,7 +90,7 @@ export async function importVision(files: string[], o: VisionImportOptions = {})
       const info = await store.info(symbol, interval);
       checkSourceMix(info.sources, source, `${symbol} ${interval} in ${store.dir}`, o.mixSources === true);
     } catch (e) {
-      if (!(e instanceof Error && /no bars stored/.test(e.message))) throw e;
+      if (!(e instanceof TradelabError && e.code === "DATA_NOT_FOUND")) throw e;
     }
 
     const bytes = readFileSync(file);

@@ -1,5 +1,5 @@
 /** RunInputs for the simulator's results, so every caller records backtests and sweeps alike. */
-import type { BacktestResult, SimLabel, SweepResult, SweepRow } from "../sim.js";
+import type { BacktestResult, SweepResult, SweepRow } from "../sim.js";
 import type { RunInput } from "./index.js";
 import { storeDataHash } from "./provenance.js";
 
@@ -30,43 +30,25 @@ export function backtestRunInput(r: BacktestResult, x: RecordExtras = {}): RunIn
   };
 }
 
-const feeText = (x: number) => `${+(x * 100).toFixed(4)}%`;
-
-/** The assumptions of one sweep row (its own lag / fill / fees, which the grid may vary). */
-export function sweepRowLabel(row: SweepRow, base: SimLabel): SimLabel {
-  const p = row.params;
-  const fill = p.fillRule.kind === "cross" ? `cross ${+(p.fillRule.buffer * 10_000).toFixed(2)} bps` : "touch";
-  const warnings = row.optimistic ? (base.optimistic ? base.warnings : ["this row's parameters are optimistic (see config.best.params)"]) : [];
-  return {
-    decisionLag: p.decisionLag,
-    fillRule: fill,
-    makerFee: p.makerFee,
-    takerFee: p.takerFee,
-    optimistic: row.optimistic,
-    warnings,
-    text: `lag ${p.decisionLag} · ${fill} · maker ${feeText(p.makerFee)} / taker ${feeText(p.takerFee)}${row.optimistic ? " · OPTIMISTIC" : ""}`,
-  };
-}
-
 /**
- * A sweep as a run: metrics = the best row's (by Sortino, on the bars it was tuned on) plus the
- * row count; config = the sweep config and the best row's strategy and params.
+ * A sweep as a run: metrics = the best row's (chosen in Rust: highest Sortino among rows without
+ * optimistic assumptions, on the bars it was tuned on) plus the row count; config = the sweep
+ * config and the best row's strategy and params; assumptions = the best row's own label.
  */
 export function sweepRunInput(r: SweepResult, sweepConfig: unknown, x: RecordExtras = {}): RunInput {
-  let best: SweepRow | undefined;
-  for (const row of r.rows) if (!best || row.metrics.sortino > best.metrics.sortino) best = row;
+  const best: SweepRow | undefined = r.best ? r.rows.find((row) => row.index === r.best?.index) : undefined;
   return {
     kind: "sweep",
     symbols: [r.symbol],
     interval: r.interval,
     split: r.window.split,
     window: r.window,
-    assumptions: best ? sweepRowLabel(best, r.baseAssumptions) : r.baseAssumptions,
+    assumptions: r.best?.label ?? r.baseAssumptions,
     config: { sweep: sweepConfig, best: best ? { index: best.index, strategy: best.strategy, params: best.params } : null, ...x.config },
     dataHash: storeDataHash([{ symbol: r.symbol, interval: r.interval }], x.store),
     metrics: { ...(best?.metrics ?? {}), parameterSets: r.rows.length, skipped: r.skipped.length, bestIndex: best?.index ?? null },
     artifacts: x.artifacts ?? {},
-    notes: x.notes ?? `best of ${r.rows.length} by sortino, in-sample (tuned on this window)`,
+    notes: x.notes ?? r.best?.selection ?? `no non-optimistic row among ${r.rows.length}`,
     ...(x.parent ? { parent: x.parent } : {}),
   };
 }

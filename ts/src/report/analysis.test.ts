@@ -1,18 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Trade } from "../sim.js";
-import { buyAndHold, drawdown, histogram, monthlyReturns, roundTrips } from "./analysis.js";
-
-const H = 3_600_000;
-const trade = (side: "buy" | "sell", bar: number, price: number, qty: number, fee = 0): Trade => ({
-  ts: bar * H,
-  bar,
-  side,
-  price,
-  qty,
-  fee,
-  cashDelta: side === "buy" ? -(price * qty + fee) : price * qty - fee,
-  reason: "limit",
-});
+import { buyAndHold, drawdown, histogram, monthlyReturns } from "./analysis.js";
 
 describe("report analysis", () => {
   it("drawdown is equity over the running peak, starting from the start equity", () => {
@@ -33,26 +20,6 @@ describe("report analysis", () => {
       [2024, 1, -0.1],
       [2025, 0, 1],
     ]);
-  });
-
-  it("pairs partial buys and sells into flat-to-flat round trips, fees included", () => {
-    const trips = roundTrips([
-      trade("buy", 1, 100, 1, 0.1),
-      trade("buy", 2, 90, 1, 0.09),
-      trade("sell", 5, 110, 1.5, 0.165),
-      trade("sell", 6, 120, 0.5, 0.06),
-      trade("buy", 8, 50, 2),
-    ]);
-    expect(trips).toHaveLength(2);
-    const [a, b] = trips;
-    expect(a!.entryBar).toBe(1);
-    expect(a!.exitBar).toBe(6);
-    expect(a!.entryPrice).toBeCloseTo(95);
-    expect(a!.exitPrice).toBeCloseTo(112.5);
-    expect(a!.fills).toBe(4);
-    expect(a!.ret).toBeCloseTo((225 - 0.225) / (190 + 0.19) - 1, 10);
-    expect(b!.exitTs).toBeNull();
-    expect(b!.ret).toBeNull();
   });
 
   it("histogram bins every finite value", () => {

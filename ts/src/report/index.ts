@@ -7,14 +7,15 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { TradelabError } from "../errors.js";
-import type { BacktestResult, Metrics, SimLabel, Trade } from "../sim.js";
-import { buyAndHold, drawdown, histogram, monthlyReturns, roundTrips, type RoundTrip } from "./analysis.js";
+import type { BacktestResult, Metrics, RoundTrip, SimLabel, Trade } from "../sim.js";
+import { buyAndHold, drawdown, histogram, monthlyReturns } from "./analysis.js";
 import { CLIENT_SCRIPT } from "./client-script.js";
 import { esc, feePct, inlineScript, isoDay, isoMinute, num, pct, scriptJson } from "./html.js";
 import { REPORT_CSS } from "./style.js";
 
-export { buyAndHold, drawdown, histogram, monthlyReturns, roundTrips } from "./analysis.js";
-export type { Histogram, MonthReturn, RoundTrip } from "./analysis.js";
+export { buyAndHold, drawdown, histogram, monthlyReturns } from "./analysis.js";
+export type { Histogram, MonthReturn } from "./analysis.js";
+export type { RoundTrip } from "../sim.js";
 
 export interface ReportRun {
   /** e.g. `validation`, `test (locked)`, `backtest`. */
@@ -27,6 +28,8 @@ export interface ReportRun {
   window: { first: number; last: number; bars: number };
   metrics: Metrics;
   trades: Trade[];
+  /** Flat to flat, computed in Rust by the engine's rule. */
+  roundTrips: RoundTrip[];
   /** Bar open times (epoch ms), equity at each bar close, close price. */
   curve: { ts: ArrayLike<number>; equity: ArrayLike<number>; close: ArrayLike<number> };
 }
@@ -52,6 +55,7 @@ export function backtestReportRun(r: BacktestResult, name = "backtest"): ReportR
     window: r.window,
     metrics: r.metrics,
     trades: r.trades,
+    roundTrips: r.roundTrips,
     curve: r.curve,
   };
 }
@@ -117,7 +121,7 @@ function tradeTable(trips: RoundTrip[]): string {
 }
 
 function runSection(r: ReportRun, k: number): string {
-  const trips = roundTrips(r.trades);
+  const trips = r.roundTrips;
   const warn = r.assumptions.optimistic
     ? `<div class="optimistic"><strong>OPTIMISTIC</strong> — these numbers overstate what live trading would get: ${esc(r.assumptions.warnings.join("; ") || "optimistic assumptions")}</div>`
     : "";
@@ -145,7 +149,7 @@ function runSection(r: ReportRun, k: number): string {
 function chartData(r: ReportRun) {
   const equity = Array.from(r.curve.equity);
   const start = r.metrics.startEquity;
-  const trips = roundTrips(r.trades);
+  const trips = r.roundTrips;
   // Plotted values only (the metrics table uses the exact numbers): 7 significant digits keep a 70k-bar report small.
   const sig7 = (xs: number[]) => xs.map((x) => (Number.isFinite(x) ? Number(x.toPrecision(7)) : x));
   return {

@@ -3,7 +3,7 @@
  * as a discriminated union on `event`, and the line parser.
  */
 import { TradelabError } from "../errors.js";
-import type { Metrics, SimLabel, Trade } from "../sim.js";
+import type { Metrics, RoundTrip, SimLabel, Trade } from "../sim.js";
 
 export type TrainSplit = "train" | "val" | "test";
 
@@ -88,6 +88,8 @@ export interface DoneEvent {
 /** An exact evaluation of the checkpoint's best weights on one split. */
 export interface EvalResult extends SplitSummary {
   trades: Trade[];
+  /** Flat to flat, computed in Rust by the engine's rule. */
+  roundTrips: RoundTrip[];
   finalCash: number;
   finalInventory: number;
   /** Bar open times (epoch ms), equity at each bar close, close price. */
