@@ -66,7 +66,12 @@ pub struct SplitConfig {
 
 impl Default for SplitConfig {
     fn default() -> Self {
-        SplitConfig { val_days: 20.0, test_days: 20.0, purge_bars: None, max_train_days: None }
+        SplitConfig {
+            val_days: 20.0,
+            test_days: 20.0,
+            purge_bars: None,
+            max_train_days: None,
+        }
     }
 }
 
@@ -121,7 +126,11 @@ pub struct DecodeConfig {
 impl Default for DecodeConfig {
     fn default() -> Self {
         DecodeConfig {
-            band: BandConfig::Forecast { model: default_band_model(), horizon: default_horizon(), checkpoint: None },
+            band: BandConfig::Forecast {
+                model: default_band_model(),
+                horizon: default_horizon(),
+                checkpoint: None,
+            },
             min_gap: 0.0003,
         }
     }
@@ -262,7 +271,10 @@ pub struct TemperatureConfig {
 
 impl Default for TemperatureConfig {
     fn default() -> Self {
-        TemperatureConfig { start: 0.01, end: 0.0005 }
+        TemperatureConfig {
+            start: 0.01,
+            end: 0.0005,
+        }
     }
 }
 
@@ -346,7 +358,9 @@ impl SimConfig {
             decision_lag: self.decision_lag,
             fill_rule: match self.fill {
                 FillKind::Touch => FillRule::Touch,
-                FillKind::Cross => FillRule::Cross { buffer: self.fill_buffer },
+                FillKind::Cross => FillRule::Cross {
+                    buffer: self.fill_buffer,
+                },
             },
             maker_fee: self.maker_fee,
             taker_fee: self.taker_fee,
@@ -415,7 +429,14 @@ impl TrainConfig {
         let de = &mut serde_json::Deserializer::from_str(text);
         let cfg: TrainConfig = serde_path_to_error::deserialize(de).map_err(|e| {
             let field = e.path().to_string();
-            TrainError::config(if field == "." { "(top level)".into() } else { field }, e.inner().to_string())
+            TrainError::config(
+                if field == "." {
+                    "(top level)".into()
+                } else {
+                    field
+                },
+                e.inner().to_string(),
+            )
         })?;
         cfg.validate()?;
         Ok(cfg)
@@ -465,19 +486,31 @@ impl TrainConfig {
         ge1("model.window", m.window)?;
         ge1("model.mlpMult", m.mlp_mult)?;
         if m.seq_len < 2 || m.seq_len > 4096 {
-            return bad("model.seqLen", format!("must be in [2, 4096] (got {})", m.seq_len));
+            return bad(
+                "model.seqLen",
+                format!("must be in [2, 4096] (got {})", m.seq_len),
+            );
         }
         if m.d_model % m.heads != 0 {
-            return bad("model.heads", format!("must divide dModel {} (got {})", m.d_model, m.heads));
+            return bad(
+                "model.heads",
+                format!("must divide dModel {} (got {})", m.d_model, m.heads),
+            );
         }
         if (m.d_model / m.heads) % 2 != 0 && m.arch == Arch::Nano {
             return bad("model.heads", "dModel/heads must be even for RoPE".into());
         }
         if m.heads % m.kv_heads != 0 {
-            return bad("model.kvHeads", format!("must divide heads {} (got {})", m.heads, m.kv_heads));
+            return bad(
+                "model.kvHeads",
+                format!("must divide heads {} (got {})", m.heads, m.kv_heads),
+            );
         }
         if !(0.0..1.0).contains(&m.dropout) {
-            return bad("model.dropout", format!("must be in [0, 1) (got {})", m.dropout));
+            return bad(
+                "model.dropout",
+                format!("must be in [0, 1) (got {})", m.dropout),
+            );
         }
         if !(m.softcap.is_finite() && m.softcap >= 0.0) {
             return bad("model.softcap", format!("must be >= 0 (got {})", m.softcap));
@@ -491,7 +524,11 @@ impl TrainConfig {
         if !(o.weight_decay.is_finite() && o.weight_decay >= 0.0) {
             return bad("optimizer.weightDecay", "must be >= 0".into());
         }
-        for (f, v) in [("optimizer.momentum", o.momentum), ("optimizer.beta1", o.beta1), ("optimizer.beta2", o.beta2)] {
+        for (f, v) in [
+            ("optimizer.momentum", o.momentum),
+            ("optimizer.beta1", o.beta1),
+            ("optimizer.beta2", o.beta2),
+        ] {
             if !(0.0..1.0).contains(&v) {
                 return bad(f, format!("must be in [0, 1) (got {v})"));
             }
@@ -523,12 +560,19 @@ impl TrainConfig {
         pos("training.temperature.end", t.temperature.end)?;
         let s = &self.sim;
         if s.decision_lag as i64 >= m.seq_len - 1 {
-            return bad("sim.decisionLag", format!("must be < seqLen - 1 ({})", m.seq_len - 1));
+            return bad(
+                "sim.decisionLag",
+                format!("must be < seqLen - 1 ({})", m.seq_len - 1),
+            );
         }
         if s.decision_lag == 0 {
             // Allowed, but the exact simulator labels every result OPTIMISTIC.
         }
-        for (f, v) in [("sim.makerFee", s.maker_fee), ("sim.takerFee", s.taker_fee), ("sim.fillBuffer", s.fill_buffer)] {
+        for (f, v) in [
+            ("sim.makerFee", s.maker_fee),
+            ("sim.takerFee", s.taker_fee),
+            ("sim.fillBuffer", s.fill_buffer),
+        ] {
             if !(v.is_finite() && (0.0..0.5).contains(&v)) {
                 return bad(f, format!("must be in [0, 0.5) (got {v})"));
             }
@@ -551,7 +595,10 @@ impl TrainConfig {
             }
         }
         if !(1..=64).contains(&self.threads) {
-            return bad("threads", format!("must be in [1, 64] (got {})", self.threads));
+            return bad(
+                "threads",
+                format!("must be in [1, 64] (got {})", self.threads),
+            );
         }
         let f = &self.forecaster;
         if f.horizons.is_empty() || f.horizons.contains(&0) {
@@ -567,7 +614,10 @@ impl TrainConfig {
             return bad("forecaster.seqLen", "must be >= 2".into());
         }
         if f.epochs == 0 || f.steps_per_epoch == 0 || f.batch_size == 0 {
-            return bad("forecaster.epochs", "epochs, stepsPerEpoch and batchSize must be >= 1".into());
+            return bad(
+                "forecaster.epochs",
+                "epochs, stepsPerEpoch and batchSize must be >= 1".into(),
+            );
         }
         pos("forecaster.lr", f.lr)?;
         Ok(())
@@ -583,21 +633,37 @@ mod tests {
         let c = TrainConfig::from_json(r#"{"symbols":["SOL/USDT"]}"#).unwrap();
         assert_eq!(c.model.seq_len, 72);
         assert_eq!(c.sim.decision_lag, 1);
-        assert_eq!(c.sim.params(c.interval().unwrap()).describe().text, "lag 1 · touch (assumes queue priority) · maker 0.1% / taker 0.1% · P 8760");
+        assert_eq!(
+            c.sim.params(c.interval().unwrap()).describe().text,
+            "lag 1 · touch (assumes queue priority) · maker 0.1% / taker 0.1% · P 8760"
+        );
     }
 
     #[test]
     fn errors_name_the_field() {
-        let e = TrainConfig::from_json(r#"{"symbols":["SOL/USDT"],"model":{"dModel":"x"}}"#).unwrap_err();
-        assert!(e.to_string().starts_with("config field model.dModel:"), "{e}");
-        let e = TrainConfig::from_json(r#"{"symbols":["SOL/USDT"],"model":{"dmodel":64}}"#).unwrap_err();
+        let e = TrainConfig::from_json(r#"{"symbols":["SOL/USDT"],"model":{"dModel":"x"}}"#)
+            .unwrap_err();
+        assert!(
+            e.to_string().starts_with("config field model.dModel:"),
+            "{e}"
+        );
+        let e = TrainConfig::from_json(r#"{"symbols":["SOL/USDT"],"model":{"dmodel":64}}"#)
+            .unwrap_err();
         assert!(e.to_string().contains("unknown field `dmodel`"), "{e}");
-        let e = TrainConfig::from_json(r#"{"symbols":["SOL/USDT"],"model":{"heads":3}}"#).unwrap_err();
-        assert!(e.to_string().starts_with("config field model.heads:"), "{e}");
+        let e =
+            TrainConfig::from_json(r#"{"symbols":["SOL/USDT"],"model":{"heads":3}}"#).unwrap_err();
+        assert!(
+            e.to_string().starts_with("config field model.heads:"),
+            "{e}"
+        );
         let e = TrainConfig::from_json(r#"{"symbols":[]}"#).unwrap_err();
         assert!(e.to_string().starts_with("config field symbols:"), "{e}");
-        let e = TrainConfig::from_json(r#"{"symbols":["SOL/USDT"],"sim":{"makerFee":-1}}"#).unwrap_err();
-        assert!(e.to_string().starts_with("config field sim.makerFee:"), "{e}");
+        let e = TrainConfig::from_json(r#"{"symbols":["SOL/USDT"],"sim":{"makerFee":-1}}"#)
+            .unwrap_err();
+        assert!(
+            e.to_string().starts_with("config field sim.makerFee:"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -606,6 +672,9 @@ mod tests {
             r#"{"symbols":["SOL/USDT"],"decode":{"band":{"kind":"forecast","model":"ewma-vol","horizon":1}}}"#,
         )
         .unwrap();
-        assert!(matches!(c.decode.band, BandConfig::Forecast { horizon: 1, .. }));
+        assert!(matches!(
+            c.decode.band,
+            BandConfig::Forecast { horizon: 1, .. }
+        ));
     }
 }

@@ -61,14 +61,22 @@ pub fn simulate_soft(
     let opts = (bars.close.kind(), bars.close.device());
     let n = (t - lag).max(0);
     if n == 0 {
-        return SoftRun { returns: Tensor::zeros([b, 0], opts), final_equity: Tensor::ones([b], opts) };
+        return SoftRun {
+            returns: Tensor::zeros([b, 0], opts),
+            final_equity: Tensor::ones([b], opts),
+        };
     }
     let f = p.maker_fee;
     // Everything that does not depend on the running cash/inventory, for all steps at once:
     // fill bars s = lag..T−1 against action rows s − lag.
     let bar = |x: &Tensor| x.narrow(1, lag, n);
     let act = |x: &Tensor| x.narrow(1, 0, n);
-    let (open, high, low, close) = (bar(&bars.open), bar(&bars.high), bar(&bars.low), bar(&bars.close));
+    let (open, high, low, close) = (
+        bar(&bars.open),
+        bar(&bars.high),
+        bar(&bars.low),
+        bar(&bars.close),
+    );
     let (bp, sp) = (act(buy_price), act(sell_price));
     let width = close.abs().clamp_min(1e-4) * p.temperature;
     let z_buy = &bp * (1.0 - p.buffer) - &low;
@@ -77,7 +85,11 @@ pub fn simulate_soft(
     let mut p_sell = (&z_sell / &width).sigmoid();
     if p.straight_through {
         // touch: low <= B, high >= S; cross: strictly through the buffered limit.
-        let (hb, hs) = if p.buffer > 0.0 { (z_buy.gt(0.0), z_sell.gt(0.0)) } else { (z_buy.ge(0.0), z_sell.ge(0.0)) };
+        let (hb, hs) = if p.buffer > 0.0 {
+            (z_buy.gt(0.0), z_sell.gt(0.0))
+        } else {
+            (z_buy.ge(0.0), z_sell.ge(0.0))
+        };
         p_buy = hb.to_kind(p_buy.kind()) + &p_buy - p_buy.detach();
         p_sell = hs.to_kind(p_sell.kind()) + &p_sell - p_sell.detach();
     }
@@ -85,7 +97,7 @@ pub fn simulate_soft(
     let sell_frac = p_sell * act(sell_frac); // of the inventory held at the open
     let qty_per_cash = (open.minimum(&bp) * (1.0 + f)).reciprocal(); // buy at min(open, B)
     let cash_per_qty = open.maximum(&sp) * (1.0 - f); // sell at max(open, S)
-    // The sequential part: only the holdings recursion.
+                                                      // The sequential part: only the holdings recursion.
     let mut cash = Tensor::ones([b], opts);
     let mut inv = Tensor::zeros([b], opts);
     let mut equity = Vec::with_capacity(n as usize);
@@ -99,7 +111,10 @@ pub fn simulate_soft(
     let eq = Tensor::stack(&equity, 1); // [B, n]
     let prev = Tensor::cat(&[Tensor::ones([b, 1], opts), eq.narrow(1, 0, n - 1)], 1);
     let returns = &eq / prev - 1.0;
-    SoftRun { final_equity: eq.select(1, n - 1), returns }
+    SoftRun {
+        final_equity: eq.select(1, n - 1),
+        returns,
+    }
 }
 
 #[cfg(test)]
@@ -112,7 +127,10 @@ mod tests {
     struct Lcg(u64);
     impl Lcg {
         fn next(&mut self) -> f64 {
-            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (self.0 >> 11) as f64 / (1u64 << 53) as f64
         }
     }
@@ -170,8 +188,16 @@ mod tests {
                 ..Default::default()
             };
             let exact = simulate(&bars, &a, &params).unwrap();
-            assert!(exact.trades.len() > 20, "case {seed} trades too little to be a test");
-            let sb = SoftBars { open: t2(&bars.open), high: t2(&bars.high), low: t2(&bars.low), close: t2(&bars.close) };
+            assert!(
+                exact.trades.len() > 20,
+                "case {seed} trades too little to be a test"
+            );
+            let sb = SoftBars {
+                open: t2(&bars.open),
+                high: t2(&bars.high),
+                low: t2(&bars.low),
+                close: t2(&bars.close),
+            };
             let buffer = match rule {
                 FillRule::Touch => 0.0,
                 FillRule::Cross { buffer } => buffer,
@@ -182,18 +208,31 @@ mod tests {
                 &t2(&a.sell_price),
                 &t2(&a.buy_frac),
                 &t2(&a.sell_frac),
-                &SoftSimParams { decision_lag: lag, maker_fee: 0.001, buffer, temperature: 1e-12, straight_through: false },
+                &SoftSimParams {
+                    decision_lag: lag,
+                    maker_fee: 0.001,
+                    buffer,
+                    temperature: 1e-12,
+                    straight_through: false,
+                },
             );
             let soft_final = f64::try_from(run.final_equity.get(0)).unwrap() * params.starting_cash;
             let exact_final = *exact.equity.last().unwrap();
             let rel = (soft_final / exact_final - 1.0).abs();
-            assert!(rel < 1e-9, "case {seed}: soft {soft_final} vs exact {exact_final}");
+            assert!(
+                rel < 1e-9,
+                "case {seed}: soft {soft_final} vs exact {exact_final}"
+            );
             // Bar by bar too: the returns are the exact curve's returns after the lag bars.
             let r: Vec<f64> = Vec::try_from(run.returns.get(0).to_kind(Kind::Double)).unwrap();
             let mut v = params.starting_cash;
             for (k, ri) in r.iter().enumerate() {
                 v *= 1.0 + ri;
-                assert!((v / exact.equity[k + lag] - 1.0).abs() < 1e-9, "case {seed} bar {}", k + lag);
+                assert!(
+                    (v / exact.equity[k + lag] - 1.0).abs() < 1e-9,
+                    "case {seed} bar {}",
+                    k + lag
+                );
             }
         }
     }
@@ -208,7 +247,12 @@ mod tests {
             close: t2(&bars.close).to_kind(Kind::Float),
         };
         let f = |v: &[f64]| t2(v).to_kind(Kind::Float).set_requires_grad(true);
-        let (bp, sp, bf, sf) = (f(&a.buy_price), f(&a.sell_price), f(&a.buy_frac), f(&a.sell_frac));
+        let (bp, sp, bf, sf) = (
+            f(&a.buy_price),
+            f(&a.sell_price),
+            f(&a.buy_frac),
+            f(&a.sell_frac),
+        );
         for st in [false, true] {
             for t in [&bp, &sp, &bf, &sf] {
                 let mut g = t.grad();
@@ -216,10 +260,26 @@ mod tests {
                     let _ = g.zero_();
                 }
             }
-            let run = simulate_soft(&sb, &bp, &sp, &bf, &sf, &SoftSimParams { decision_lag: 1, maker_fee: 0.001, buffer: 0.0, temperature: 0.01, straight_through: st });
+            let run = simulate_soft(
+                &sb,
+                &bp,
+                &sp,
+                &bf,
+                &sf,
+                &SoftSimParams {
+                    decision_lag: 1,
+                    maker_fee: 0.001,
+                    buffer: 0.0,
+                    temperature: 0.01,
+                    straight_through: st,
+                },
+            );
             run.final_equity.sum(Kind::Float).backward();
             for g in [bp.grad(), sp.grad(), bf.grad(), sf.grad()] {
-                assert!(f64::try_from(g.abs().sum(Kind::Float)).unwrap() > 0.0, "straight-through {st}");
+                assert!(
+                    f64::try_from(g.abs().sum(Kind::Float)).unwrap() > 0.0,
+                    "straight-through {st}"
+                );
             }
         }
     }
@@ -227,22 +287,48 @@ mod tests {
     /// Straight-through fills: the forward pass is the exact simulator at any temperature.
     #[test]
     fn straight_through_forward_is_exact() {
-        for (seed, rule) in [(11u64, FillRule::Touch), (12, FillRule::Cross { buffer: 0.0005 })] {
+        for (seed, rule) in [
+            (11u64, FillRule::Touch),
+            (12, FillRule::Cross { buffer: 0.0005 }),
+        ] {
             let (bars, a) = random_case(seed, 200);
-            let params = SimParams { fill_rule: rule, starting_cash: 1.0, ..Default::default() };
+            let params = SimParams {
+                fill_rule: rule,
+                starting_cash: 1.0,
+                ..Default::default()
+            };
             let exact = simulate(&bars, &a, &params).unwrap();
-            let sb = SoftBars { open: t2(&bars.open), high: t2(&bars.high), low: t2(&bars.low), close: t2(&bars.close) };
-            let buffer = if let FillRule::Cross { buffer } = rule { buffer } else { 0.0 };
+            let sb = SoftBars {
+                open: t2(&bars.open),
+                high: t2(&bars.high),
+                low: t2(&bars.low),
+                close: t2(&bars.close),
+            };
+            let buffer = if let FillRule::Cross { buffer } = rule {
+                buffer
+            } else {
+                0.0
+            };
             let run = simulate_soft(
                 &sb,
                 &t2(&a.buy_price),
                 &t2(&a.sell_price),
                 &t2(&a.buy_frac),
                 &t2(&a.sell_frac),
-                &SoftSimParams { decision_lag: 1, maker_fee: 0.001, buffer, temperature: 0.01, straight_through: true },
+                &SoftSimParams {
+                    decision_lag: 1,
+                    maker_fee: 0.001,
+                    buffer,
+                    temperature: 0.01,
+                    straight_through: true,
+                },
             );
             let soft = f64::try_from(run.final_equity.get(0)).unwrap();
-            assert!((soft / exact.equity[199] - 1.0).abs() < 1e-9, "case {seed}: {soft} vs {}", exact.equity[199]);
+            assert!(
+                (soft / exact.equity[199] - 1.0).abs() < 1e-9,
+                "case {seed}: {soft} vs {}",
+                exact.equity[199]
+            );
         }
     }
 }

@@ -30,17 +30,35 @@ pub fn policy_actions(
 ) -> Actions {
     let s = &ds.symbols[si];
     let mut a = Actions::empty(rows.len());
-    let decidable: Vec<usize> = rows.clone().filter(|&r| r + 1 >= seq_len && s.window_ok(r + 1 - seq_len, seq_len)).collect();
+    let decidable: Vec<usize> = rows
+        .clone()
+        .filter(|&r| r + 1 >= seq_len && s.window_ok(r + 1 - seq_len, seq_len))
+        .collect();
     tch::no_grad(|| {
         for chunk in decidable.chunks(EVAL_CHUNK) {
             let x = windows_ending_at(s, ds.n_features, chunk, seq_len, device);
             let sym = Tensor::full([chunk.len() as i64], si as i64, (Kind::Int64, device));
             let logits = model.forward(&x, Some(&sym), false);
-            let last = logits.select(1, seq_len as i64 - 1).to_device(Device::Cpu).to_kind(Kind::Double);
-            let col = |v: &[f64]| Tensor::from_slice(&chunk.iter().map(|&r| v[r]).collect::<Vec<_>>());
-            let d = decode(&last, &col(&s.bars.close), &col(&s.band_lo), &col(&s.band_hi), min_gap);
+            let last = logits
+                .select(1, seq_len as i64 - 1)
+                .to_device(Device::Cpu)
+                .to_kind(Kind::Double);
+            let col =
+                |v: &[f64]| Tensor::from_slice(&chunk.iter().map(|&r| v[r]).collect::<Vec<_>>());
+            let d = decode(
+                &last,
+                &col(&s.bars.close),
+                &col(&s.band_lo),
+                &col(&s.band_hi),
+                min_gap,
+            );
             let vals = |t: &Tensor| Vec::<f64>::try_from(t).unwrap_or_default();
-            let (bp, sp, bf, sf) = (vals(&d.buy_price), vals(&d.sell_price), vals(&d.buy_frac), vals(&d.sell_frac));
+            let (bp, sp, bf, sf) = (
+                vals(&d.buy_price),
+                vals(&d.sell_price),
+                vals(&d.buy_frac),
+                vals(&d.sell_frac),
+            );
             for (k, &r) in chunk.iter().enumerate() {
                 let j = r - rows.start;
                 a.buy_price[j] = bp[k];
@@ -65,7 +83,14 @@ pub struct SplitEval {
 
 /// Exact run of symbol `si` over `split` with the config's sequence length, decode gap and
 /// simulator parameters.
-pub fn evaluate_split(model: &Policy, ds: &Dataset, si: usize, split: Split, cfg: &TrainConfig, device: Device) -> Result<SplitEval> {
+pub fn evaluate_split(
+    model: &Policy,
+    ds: &Dataset,
+    si: usize,
+    split: Split,
+    cfg: &TrainConfig,
+    device: Device,
+) -> Result<SplitEval> {
     let (seq_len, min_gap) = (cfg.model.seq_len as usize, cfg.decode.min_gap);
     let params: SimParams = cfg.sim.params(ds.interval);
     let s: &SymbolData = &ds.symbols[si];
@@ -74,7 +99,13 @@ pub fn evaluate_split(model: &Policy, ds: &Dataset, si: usize, split: Split, cfg
     let bars = slice_bars(&s.bars, rows.clone());
     let actions = policy_actions(model, ds, si, rows, seq_len, min_gap, device);
     let result = simulate(&bars, &actions, &params)?;
-    Ok(SplitEval { symbol: s.symbol.clone(), split, bars, actions, result })
+    Ok(SplitEval {
+        symbol: s.symbol.clone(),
+        split,
+        bars,
+        actions,
+        result,
+    })
 }
 
 impl SplitEval {
