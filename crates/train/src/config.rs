@@ -356,12 +356,7 @@ impl SimConfig {
     pub fn params(&self, interval: Interval) -> SimParams {
         SimParams {
             decision_lag: self.decision_lag,
-            fill_rule: match self.fill {
-                FillKind::Touch => FillRule::Touch,
-                FillKind::Cross => FillRule::Cross {
-                    buffer: self.fill_buffer,
-                },
-            },
+            fill_rule: self.fill_rule(),
             maker_fee: self.maker_fee,
             taker_fee: self.taker_fee,
             starting_cash: self.starting_cash,
@@ -370,11 +365,13 @@ impl SimConfig {
         }
     }
 
-    /// Fill buffer the differentiable simulator applies (0 for touch).
-    pub fn buffer(&self) -> f64 {
+    /// The fill rule, for the exact and the differentiable simulator alike.
+    pub fn fill_rule(&self) -> FillRule {
         match self.fill {
-            FillKind::Touch => 0.0,
-            FillKind::Cross => self.fill_buffer,
+            FillKind::Touch => FillRule::Touch,
+            FillKind::Cross => FillRule::Cross {
+                buffer: self.fill_buffer,
+            },
         }
     }
 }
