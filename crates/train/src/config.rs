@@ -319,22 +319,22 @@ impl Default for TrainingConfig {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum FillKind {
-    Touch,
-    Cross,
-}
-
+/// The simulator section: the parameters the differentiable simulator models, with the exact
+/// simulator's own fill rule (`tradelab_sim::FillRule`, one definition for training, evaluation
+/// and every other engine). Everything else in `SimParams` stays at its honest default.
+///
+/// Read through `SimConfigJson`, which also accepts the spelling before `fillRule`
+/// (`"fill": "touch" | "cross"` with `"fillBuffer"`), so older configs and `checkpoint.json`
+/// files keep loading with the rule they trained with. Written back as `fillRule` only.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[serde(rename_all = "camelCase", try_from = "SimConfigJson")]
 pub struct SimConfig {
     pub decision_lag: usize,
     pub maker_fee: f64,
     pub taker_fee: f64,
-    pub fill: FillKind,
-    /// With `fill: "cross"`: the bar must trade through the limit by this fraction.
-    pub fill_buffer: f64,
+    /// `{"kind": "cross", "buffer": 0.0005}` (the default: the bar must trade through the limit
+    /// by 5 bps) or `{"kind": "touch"}` (fills at exactly the limit: assumes queue priority).
+    pub fill_rule: FillRule,
     pub starting_cash: f64,
 }
 
@@ -344,10 +344,87 @@ impl Default for SimConfig {
             decision_lag: 1,
             maker_fee: 0.001,
             taker_fee: 0.001,
-            fill: FillKind::Touch,
-            fill_buffer: 0.0005,
+            fill_rule: FillRule::honest_default(),
             starting_cash: 10_000.0,
         }
+    }
+}
+
+/// The old fill spelling (`"fill"`), read for compatibility only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum LegacyFill {
+    Touch,
+    Cross,
+}
+
+/// The buffer the old `"fill": "cross"` used when `fillBuffer` was absent.
+const LEGACY_FILL_BUFFER: f64 = 0.0005;
+
+/// The JSON shape of `sim`: the current fields plus the old `fill` / `fillBuffer`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+struct SimConfigJson {
+    decision_lag: usize,
+    maker_fee: f64,
+    taker_fee: f64,
+    fill_rule: Option<FillRule>,
+    starting_cash: f64,
+    /// Old: `"touch"` or `"cross"`. `"touch"` ignores `fillBuffer` (old checkpoints always wrote
+    /// `"fillBuffer": 0.0005` next to it), `"cross"` uses it (default 0.0005).
+    fill: Option<LegacyFill>,
+    fill_buffer: Option<f64>,
+}
+
+impl Default for SimConfigJson {
+    fn default() -> Self {
+        let d = SimConfig::default();
+        SimConfigJson {
+            decision_lag: d.decision_lag,
+            maker_fee: d.maker_fee,
+            taker_fee: d.taker_fee,
+            fill_rule: None,
+            starting_cash: d.starting_cash,
+            fill: None,
+            fill_buffer: None,
+        }
+    }
+}
+
+impl TryFrom<SimConfigJson> for SimConfig {
+    type Error = String;
+
+    fn try_from(j: SimConfigJson) -> std::result::Result<Self, String> {
+        let fill_rule = match (j.fill_rule, j.fill, j.fill_buffer) {
+            (Some(rule), None, None) => rule,
+            (Some(_), _, _) => {
+                return Err(
+                    "`fillRule` and the old `fill`/`fillBuffer` are both set; keep only \
+                            `fillRule`"
+                        .into(),
+                )
+            }
+            (None, Some(LegacyFill::Touch), _) => FillRule::Touch,
+            (None, Some(LegacyFill::Cross), b) => FillRule::Cross {
+                buffer: b.unwrap_or(LEGACY_FILL_BUFFER),
+            },
+            (None, None, Some(b)) => {
+                return Err(format!(
+                    "`fillBuffer` without `fill` is ambiguous (in the old spelling it meant touch, \
+                     the old default, and the buffer was ignored); write \
+                     `\"fillRule\": {{\"kind\": \"cross\", \"buffer\": {b}}}` or \
+                     `\"fillRule\": {{\"kind\": \"touch\"}}`"
+                ))
+            }
+            (None, None, None) => FillRule::honest_default(),
+        };
+        Ok(SimConfig {
+            decision_lag: j.decision_lag,
+            maker_fee: j.maker_fee,
+            taker_fee: j.taker_fee,
+            fill_rule,
+            starting_cash: j.starting_cash,
+        })
     }
 }
 
@@ -356,22 +433,12 @@ impl SimConfig {
     pub fn params(&self, interval: Interval) -> SimParams {
         SimParams {
             decision_lag: self.decision_lag,
-            fill_rule: self.fill_rule(),
+            fill_rule: self.fill_rule,
             maker_fee: self.maker_fee,
             taker_fee: self.taker_fee,
             starting_cash: self.starting_cash,
             interval_ms: interval.ms(),
             ..SimParams::default()
-        }
-    }
-
-    /// The fill rule, for the exact and the differentiable simulator alike.
-    pub fn fill_rule(&self) -> FillRule {
-        match self.fill {
-            FillKind::Touch => FillRule::Touch,
-            FillKind::Cross => FillRule::Cross {
-                buffer: self.fill_buffer,
-            },
         }
     }
 }
@@ -565,10 +632,14 @@ impl TrainConfig {
         if s.decision_lag == 0 {
             // Allowed, but the exact simulator labels every result OPTIMISTIC.
         }
+        let buffer = match s.fill_rule {
+            FillRule::Cross { buffer } => buffer,
+            FillRule::Touch => 0.0,
+        };
         for (f, v) in [
             ("sim.makerFee", s.maker_fee),
             ("sim.takerFee", s.taker_fee),
-            ("sim.fillBuffer", s.fill_buffer),
+            ("sim.fillRule.buffer", buffer),
         ] {
             if !(v.is_finite() && (0.0..0.5).contains(&v)) {
                 return bad(f, format!("must be in [0, 0.5) (got {v})"));
@@ -632,7 +703,95 @@ mod tests {
         assert_eq!(c.sim.decision_lag, 1);
         assert_eq!(
             c.sim.params(c.interval().unwrap()).describe().text,
+            "lag 1 · cross 5 bps · maker 0.1% / taker 0.1% · P 8760"
+        );
+        assert_eq!(c.sim.fill_rule, FillRule::honest_default());
+    }
+
+    fn sim(section: &str) -> Result<SimConfig> {
+        TrainConfig::from_json(&format!(r#"{{"symbols":["SOL/USDT"],"sim":{section}}}"#))
+            .map(|c| c.sim)
+    }
+
+    #[test]
+    fn sim_takes_the_simulators_fill_rule() {
+        let s = sim(r#"{"fillRule":{"kind":"touch"}}"#).unwrap();
+        assert_eq!(s.fill_rule, FillRule::Touch);
+        assert_eq!(
+            s.params(Interval::H1).describe().text,
             "lag 1 · touch (assumes queue priority) · maker 0.1% / taker 0.1% · P 8760"
+        );
+        let s = sim(r#"{"decisionLag":2,"fillRule":{"kind":"cross","buffer":0}}"#).unwrap();
+        assert_eq!(s.fill_rule, FillRule::Cross { buffer: 0.0 });
+        assert_eq!(s.decision_lag, 2);
+        // Written back with the simulator's spelling only, and read back unchanged.
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"decisionLag": 2, "makerFee": 0.001, "takerFee": 0.001,
+                "fillRule": {"kind": "cross", "buffer": 0.0}, "startingCash": 10000.0})
+        );
+        assert_eq!(serde_json::from_value::<SimConfig>(json).unwrap(), s);
+    }
+
+    /// Configs and checkpoint.json files from before `fillRule` keep the rule they trained with.
+    #[test]
+    fn old_fill_spelling_still_loads() {
+        let cases = [
+            // What old checkpoints wrote for the old default.
+            (
+                r#"{"decisionLag":1,"makerFee":0.001,"takerFee":0.001,"fill":"touch","fillBuffer":0.0005,"startingCash":10000.0}"#,
+                FillRule::Touch,
+            ),
+            (r#"{"fill":"touch"}"#, FillRule::Touch),
+            (r#"{"fill":"cross"}"#, FillRule::Cross { buffer: 0.0005 }),
+            (
+                r#"{"fill":"cross","fillBuffer":0.001}"#,
+                FillRule::Cross { buffer: 0.001 },
+            ),
+            // Cross with no buffer is a strict trade-through now in training too (it was touch).
+            (
+                r#"{"fill":"cross","fillBuffer":0}"#,
+                FillRule::Cross { buffer: 0.0 },
+            ),
+        ];
+        for (section, rule) in cases {
+            assert_eq!(sim(section).unwrap().fill_rule, rule, "{section}");
+        }
+        // The path checkpoint.json takes (plain serde, no from_json).
+        let old: TrainConfig = serde_json::from_str(
+            r#"{"symbols":["SOL/USDT"],"sim":{"decisionLag":1,"makerFee":0.001,"takerFee":0.001,"fill":"touch","fillBuffer":0.0005,"startingCash":10000.0}}"#,
+        )
+        .unwrap();
+        assert_eq!(old.sim.fill_rule, FillRule::Touch);
+        assert!(old.validate().is_ok());
+    }
+
+    #[test]
+    fn fill_errors_name_the_field() {
+        let msg = |section: &str| sim(section).unwrap_err().to_string();
+        let e = msg(r#"{"fillRule":{"kind":"touch"},"fill":"touch"}"#);
+        assert!(
+            e.starts_with("config field sim:") && e.contains("fillRule") && e.contains("fill"),
+            "{e}"
+        );
+        let e = msg(r#"{"fillBuffer":0.001}"#);
+        assert!(
+            e.starts_with("config field sim:") && e.contains("`fillBuffer` without `fill`"),
+            "{e}"
+        );
+        let e = msg(r#"{"fill":"trade"}"#);
+        assert!(e.starts_with("config field sim.fill:"), "{e}");
+        let e = msg(r#"{"fillRule":{"kind":"cross","buffer":0.7}}"#);
+        assert!(e.starts_with("config field sim.fillRule.buffer:"), "{e}");
+        let e = msg(r#"{"fill":"cross","fillBuffer":-0.1}"#);
+        assert!(e.starts_with("config field sim.fillRule.buffer:"), "{e}");
+        let e = msg(r#"{"fillRule":{"kind":"cross"}}"#);
+        assert!(e.starts_with("config field sim.fillRule"), "{e}");
+        let e = msg(r#"{"maxHoldBars":6}"#);
+        assert!(
+            e.starts_with("config field sim") && e.contains("unknown field `maxHoldBars`"),
+            "{e}"
         );
     }
 

@@ -74,7 +74,7 @@ pub fn batch_loss(
     let p = SoftSimParams {
         decision_lag: cfg.sim.decision_lag,
         maker_fee: cfg.sim.maker_fee,
-        fill_rule: cfg.sim.fill_rule(),
+        fill_rule: cfg.sim.fill_rule,
         temperature: temp,
         straight_through: cfg.training.fills == FillGradient::StraightThrough,
     };

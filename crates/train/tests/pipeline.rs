@@ -123,7 +123,7 @@ fn checkpoint_round_trips_and_resumes() {
     assert_close(&r["metrics"], &meta.epochs[0].val["metrics"]);
     assert_eq!(
         r["assumptions"]["text"],
-        "lag 1 · touch (assumes queue priority) · maker 0.1% / taker 0.1% · P 8760"
+        "lag 1 · cross 5 bps · maker 0.1% / taker 0.1% · P 8760"
     );
     assert_eq!(r["window"]["split"], "val");
     assert_eq!(r["testBurned"], false);
