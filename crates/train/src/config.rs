@@ -767,6 +767,14 @@ mod tests {
         assert!(old.validate().is_ok());
     }
 
+    /// The shipped example trains with the default fill.
+    #[test]
+    fn example_config_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/train-sol.json");
+        let c = TrainConfig::load(&path).unwrap();
+        assert_eq!(c.sim.fill_rule, FillRule::honest_default());
+    }
+
     #[test]
     fn fill_errors_name_the_field() {
         let msg = |section: &str| sim(section).unwrap_err().to_string();
