@@ -25,7 +25,11 @@ pub const TEST_LEDGER: &str = "test-ledger.json";
 
 /// Crate version + the git description given at build time (or "unknown").
 pub fn code_version() -> String {
-    format!("tradelab-train {} ({})", env!("CARGO_PKG_VERSION"), env!("TRADELAB_TRAIN_GIT"))
+    format!(
+        "tradelab-train {} ({})",
+        env!("CARGO_PKG_VERSION"),
+        env!("TRADELAB_TRAIN_GIT")
+    )
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -65,15 +69,25 @@ pub struct CheckpointMeta {
 impl CheckpointMeta {
     pub fn load(dir: &Path) -> Result<CheckpointMeta> {
         let path = dir.join(META_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|e| TrainError::checkpoint(dir, format!("cannot read {META_FILE}: {e}")))?;
-        let meta: CheckpointMeta = serde_json::from_str(&text).map_err(|e| TrainError::checkpoint(&path, e))?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| TrainError::checkpoint(dir, format!("cannot read {META_FILE}: {e}")))?;
+        let meta: CheckpointMeta =
+            serde_json::from_str(&text).map_err(|e| TrainError::checkpoint(&path, e))?;
         if meta.format != FORMAT {
-            return Err(TrainError::checkpoint(&path, format!("format {} is not {FORMAT}", meta.format)));
+            return Err(TrainError::checkpoint(
+                &path,
+                format!("format {} is not {FORMAT}", meta.format),
+            ));
         }
         if !meta.feature_schema.hash_is_consistent() {
-            return Err(TrainError::checkpoint(&path, "featureSchema hash does not match its content (edited by hand?)"));
+            return Err(TrainError::checkpoint(
+                &path,
+                "featureSchema hash does not match its content (edited by hand?)",
+            ));
         }
-        meta.config.validate().map_err(|e| TrainError::checkpoint(&path, e))?;
+        meta.config
+            .validate()
+            .map_err(|e| TrainError::checkpoint(&path, e))?;
         Ok(meta)
     }
 
@@ -84,9 +98,12 @@ impl CheckpointMeta {
 
     /// Refuses a dataset built with a different feature schema, naming the differences.
     pub fn check_schema(&self, dir: &Path, schema: &FeatureSchema) -> Result<()> {
-        self.feature_schema
-            .ensure_same(schema)
-            .map_err(|e| TrainError::checkpoint(dir, format!("feature schema of the data does not match the checkpoint: {e}")))
+        self.feature_schema.ensure_same(schema).map_err(|e| {
+            TrainError::checkpoint(
+                dir,
+                format!("feature schema of the data does not match the checkpoint: {e}"),
+            )
+        })
     }
 }
 
@@ -94,8 +111,10 @@ impl CheckpointMeta {
 pub fn save_weights(vs: &tch::nn::VarStore, dir: &Path, name: &str) -> Result<()> {
     // VarStore picks the format from the extension, so the temp name keeps ".safetensors".
     let tmp = dir.join(format!(".tmp-{}-{name}", std::process::id()));
-    vs.save(&tmp).map_err(|e| TrainError::checkpoint(dir, format!("cannot write {name}: {e}")))?;
-    std::fs::rename(&tmp, dir.join(name)).map_err(|e| TrainError::checkpoint(dir, format!("cannot write {name}: {e}")))
+    vs.save(&tmp)
+        .map_err(|e| TrainError::checkpoint(dir, format!("cannot write {name}: {e}")))?;
+    std::fs::rename(&tmp, dir.join(name))
+        .map_err(|e| TrainError::checkpoint(dir, format!("cannot write {name}: {e}")))
 }
 
 pub fn load_weights(vs: &mut tch::nn::VarStore, dir: &Path, name: &str) -> Result<()> {
@@ -103,12 +122,21 @@ pub fn load_weights(vs: &mut tch::nn::VarStore, dir: &Path, name: &str) -> Resul
     if !path.is_file() {
         return Err(TrainError::checkpoint(dir, format!("{name} is missing")));
     }
-    vs.load(&path).map_err(|e| TrainError::checkpoint(&path, format!("weights do not fit the model of checkpoint.json: {e}")))
+    vs.load(&path).map_err(|e| {
+        TrainError::checkpoint(
+            &path,
+            format!("weights do not fit the model of checkpoint.json: {e}"),
+        )
+    })
 }
 
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
     std::fs::create_dir_all(&dir).map_err(|e| TrainError::file(&dir, e))?;
     let name = path.file_name().and_then(|s| s.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
@@ -141,13 +169,15 @@ pub fn read_ledger(dir: &Path) -> Result<Vec<LedgerEntry>> {
         return Ok(Vec::new());
     }
     let text = std::fs::read_to_string(&path).map_err(|e| TrainError::file(&path, e))?;
-    serde_json::from_str(&text).map_err(|e| TrainError::file(&path, format!("unreadable test ledger: {e}")))
+    serde_json::from_str(&text)
+        .map_err(|e| TrainError::file(&path, format!("unreadable test ledger: {e}")))
 }
 
 pub fn append_ledger(dir: &Path, entry: LedgerEntry) -> Result<()> {
     let mut all = read_ledger(dir)?;
     all.push(entry);
-    let json = serde_json::to_vec_pretty(&all).map_err(|e| TrainError::file(dir.join(TEST_LEDGER), e))?;
+    let json =
+        serde_json::to_vec_pretty(&all).map_err(|e| TrainError::file(dir.join(TEST_LEDGER), e))?;
     write_atomic(&dir.join(TEST_LEDGER), &json)
 }
 

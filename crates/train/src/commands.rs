@@ -14,13 +14,23 @@ use tch::{Device, Kind, Tensor};
 /// Evaluates a checkpoint's best weights on `split` with the exact simulator. The test split is
 /// locked: every look is recorded in `<dir>/test-ledger.json`, and a second look is refused
 /// unless `allow_burned` (the result then says `testBurned: true`).
-pub fn eval_checkpoint(dir: &Path, split: Split, allow_burned: bool, store: Option<&Path>, device: Device) -> Result<Value> {
+pub fn eval_checkpoint(
+    dir: &Path,
+    split: Split,
+    allow_burned: bool,
+    store: Option<&Path>,
+    device: Device,
+) -> Result<Value> {
     if split == Split::Train {
         return Err(TrainError::Usage("--split must be val or test".into()));
     }
     let meta = CheckpointMeta::load(dir)?;
     let cfg = &meta.config;
-    let ledger = if split == Split::Test { checkpoint::read_ledger(dir)? } else { Vec::new() };
+    let ledger = if split == Split::Test {
+        checkpoint::read_ledger(dir)?
+    } else {
+        Vec::new()
+    };
     let burned = !ledger.is_empty();
     if burned && !allow_burned {
         let first = &ledger[0];
@@ -35,8 +45,15 @@ pub fn eval_checkpoint(dir: &Path, split: Split, allow_burned: bool, store: Opti
         )));
     }
     tch::set_num_threads(cfg.threads);
-    let store = store.map(Path::to_path_buf).unwrap_or_else(|| cfg.store.clone().into());
-    let ds = Dataset::load(cfg, &store, Some(&meta.splits), Normalisers::Saved(&meta.normalisers))?;
+    let store = store
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| cfg.store.clone().into());
+    let ds = Dataset::load(
+        cfg,
+        &store,
+        Some(&meta.splits),
+        Normalisers::Saved(&meta.normalisers),
+    )?;
     meta.check_schema(dir, &ds.schema)?;
     let hash_matches = ds.data_hash == meta.data_hash;
     let (mut vs, model) = build_model(cfg, ds.n_features, device);
@@ -55,7 +72,12 @@ pub fn eval_checkpoint(dir: &Path, split: Split, allow_burned: bool, store: Opti
     if split == Split::Test {
         checkpoint::append_ledger(
             dir,
-            LedgerEntry { at: checkpoint::now_iso(), data_hash: ds.data_hash.clone(), window: main.window(), acknowledged_burned: burned },
+            LedgerEntry {
+                at: checkpoint::now_iso(),
+                data_hash: ds.data_hash.clone(),
+                window: main.window(),
+                acknowledged_burned: burned,
+            },
         )?;
     }
     let mut result = main.full(ds.interval.name(), burned);
@@ -68,7 +90,9 @@ pub fn eval_checkpoint(dir: &Path, split: Split, allow_burned: bool, store: Opti
     if !hash_matches {
         eprintln!("tradelab-train: warning: bars inside the checkpoint's splits changed since training (data hash differs)");
     }
-    Ok(json!({ "event": "eval", "split": split.name(), "checkpoint": dir.display().to_string(), "result": result }))
+    Ok(
+        json!({ "event": "eval", "split": split.name(), "checkpoint": dir.display().to_string(), "result": result }),
+    )
 }
 
 #[derive(Clone, Debug)]
@@ -103,7 +127,10 @@ pub fn bench(o: &BenchOptions) -> Result<Value> {
             seq_len: o.seq,
             ..ModelConfig::default()
         },
-        optimizer: OptimConfig { warmup_steps: 0, ..OptimConfig::default() },
+        optimizer: OptimConfig {
+            warmup_steps: 0,
+            ..OptimConfig::default()
+        },
         ..TrainConfig::from_json(r#"{"symbols":["BENCH/USDT"]}"#)?
     };
     cfg.validate()?;

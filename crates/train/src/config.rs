@@ -66,7 +66,12 @@ pub struct SplitConfig {
 
 impl Default for SplitConfig {
     fn default() -> Self {
-        SplitConfig { val_days: 20.0, test_days: 20.0, purge_bars: None, max_train_days: None }
+        SplitConfig {
+            val_days: 20.0,
+            test_days: 20.0,
+            purge_bars: None,
+            max_train_days: None,
+        }
     }
 }
 
@@ -121,7 +126,11 @@ pub struct DecodeConfig {
 impl Default for DecodeConfig {
     fn default() -> Self {
         DecodeConfig {
-            band: BandConfig::Forecast { model: default_band_model(), horizon: default_horizon(), checkpoint: None },
+            band: BandConfig::Forecast {
+                model: default_band_model(),
+                horizon: default_horizon(),
+                checkpoint: None,
+            },
             min_gap: 0.0003,
         }
     }
@@ -262,7 +271,10 @@ pub struct TemperatureConfig {
 
 impl Default for TemperatureConfig {
     fn default() -> Self {
-        TemperatureConfig { start: 0.01, end: 0.0005 }
+        TemperatureConfig {
+            start: 0.01,
+            end: 0.0005,
+        }
     }
 }
 
@@ -307,22 +319,22 @@ impl Default for TrainingConfig {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum FillKind {
-    Touch,
-    Cross,
-}
-
+/// The simulator section: the parameters the differentiable simulator models, with the exact
+/// simulator's own fill rule (`tradelab_sim::FillRule`, one definition for training, evaluation
+/// and every other engine). Everything else in `SimParams` stays at its honest default.
+///
+/// Read through `SimConfigJson`, which also accepts the spelling before `fillRule`
+/// (`"fill": "touch" | "cross"` with `"fillBuffer"`), so older configs and `checkpoint.json`
+/// files keep loading with the rule they trained with. Written back as `fillRule` only.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[serde(rename_all = "camelCase", try_from = "SimConfigJson")]
 pub struct SimConfig {
     pub decision_lag: usize,
     pub maker_fee: f64,
     pub taker_fee: f64,
-    pub fill: FillKind,
-    /// With `fill: "cross"`: the bar must trade through the limit by this fraction.
-    pub fill_buffer: f64,
+    /// `{"kind": "cross", "buffer": 0.0005}` (the default: the bar must trade through the limit
+    /// by 5 bps) or `{"kind": "touch"}` (fills at exactly the limit: assumes queue priority).
+    pub fill_rule: FillRule,
     pub starting_cash: f64,
 }
 
@@ -332,10 +344,87 @@ impl Default for SimConfig {
             decision_lag: 1,
             maker_fee: 0.001,
             taker_fee: 0.001,
-            fill: FillKind::Touch,
-            fill_buffer: 0.0005,
+            fill_rule: FillRule::honest_default(),
             starting_cash: 10_000.0,
         }
+    }
+}
+
+/// The old fill spelling (`"fill"`), read for compatibility only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum LegacyFill {
+    Touch,
+    Cross,
+}
+
+/// The buffer the old `"fill": "cross"` used when `fillBuffer` was absent.
+const LEGACY_FILL_BUFFER: f64 = 0.0005;
+
+/// The JSON shape of `sim`: the current fields plus the old `fill` / `fillBuffer`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+struct SimConfigJson {
+    decision_lag: usize,
+    maker_fee: f64,
+    taker_fee: f64,
+    fill_rule: Option<FillRule>,
+    starting_cash: f64,
+    /// Old: `"touch"` or `"cross"`. `"touch"` ignores `fillBuffer` (old checkpoints always wrote
+    /// `"fillBuffer": 0.0005` next to it), `"cross"` uses it (default 0.0005).
+    fill: Option<LegacyFill>,
+    fill_buffer: Option<f64>,
+}
+
+impl Default for SimConfigJson {
+    fn default() -> Self {
+        let d = SimConfig::default();
+        SimConfigJson {
+            decision_lag: d.decision_lag,
+            maker_fee: d.maker_fee,
+            taker_fee: d.taker_fee,
+            fill_rule: None,
+            starting_cash: d.starting_cash,
+            fill: None,
+            fill_buffer: None,
+        }
+    }
+}
+
+impl TryFrom<SimConfigJson> for SimConfig {
+    type Error = String;
+
+    fn try_from(j: SimConfigJson) -> std::result::Result<Self, String> {
+        let fill_rule = match (j.fill_rule, j.fill, j.fill_buffer) {
+            (Some(rule), None, None) => rule,
+            (Some(_), _, _) => {
+                return Err(
+                    "`fillRule` and the old `fill`/`fillBuffer` are both set; keep only \
+                            `fillRule`"
+                        .into(),
+                )
+            }
+            (None, Some(LegacyFill::Touch), _) => FillRule::Touch,
+            (None, Some(LegacyFill::Cross), b) => FillRule::Cross {
+                buffer: b.unwrap_or(LEGACY_FILL_BUFFER),
+            },
+            (None, None, Some(b)) => {
+                return Err(format!(
+                    "`fillBuffer` without `fill` is ambiguous (in the old spelling it meant touch, \
+                     the old default, and the buffer was ignored); write \
+                     `\"fillRule\": {{\"kind\": \"cross\", \"buffer\": {b}}}` or \
+                     `\"fillRule\": {{\"kind\": \"touch\"}}`"
+                ))
+            }
+            (None, None, None) => FillRule::honest_default(),
+        };
+        Ok(SimConfig {
+            decision_lag: j.decision_lag,
+            maker_fee: j.maker_fee,
+            taker_fee: j.taker_fee,
+            fill_rule,
+            starting_cash: j.starting_cash,
+        })
     }
 }
 
@@ -344,23 +433,12 @@ impl SimConfig {
     pub fn params(&self, interval: Interval) -> SimParams {
         SimParams {
             decision_lag: self.decision_lag,
-            fill_rule: match self.fill {
-                FillKind::Touch => FillRule::Touch,
-                FillKind::Cross => FillRule::Cross { buffer: self.fill_buffer },
-            },
+            fill_rule: self.fill_rule,
             maker_fee: self.maker_fee,
             taker_fee: self.taker_fee,
             starting_cash: self.starting_cash,
             interval_ms: interval.ms(),
             ..SimParams::default()
-        }
-    }
-
-    /// Fill buffer the differentiable simulator applies (0 for touch).
-    pub fn buffer(&self) -> f64 {
-        match self.fill {
-            FillKind::Touch => 0.0,
-            FillKind::Cross => self.fill_buffer,
         }
     }
 }
@@ -415,7 +493,14 @@ impl TrainConfig {
         let de = &mut serde_json::Deserializer::from_str(text);
         let cfg: TrainConfig = serde_path_to_error::deserialize(de).map_err(|e| {
             let field = e.path().to_string();
-            TrainError::config(if field == "." { "(top level)".into() } else { field }, e.inner().to_string())
+            TrainError::config(
+                if field == "." {
+                    "(top level)".into()
+                } else {
+                    field
+                },
+                e.inner().to_string(),
+            )
         })?;
         cfg.validate()?;
         Ok(cfg)
@@ -465,19 +550,31 @@ impl TrainConfig {
         ge1("model.window", m.window)?;
         ge1("model.mlpMult", m.mlp_mult)?;
         if m.seq_len < 2 || m.seq_len > 4096 {
-            return bad("model.seqLen", format!("must be in [2, 4096] (got {})", m.seq_len));
+            return bad(
+                "model.seqLen",
+                format!("must be in [2, 4096] (got {})", m.seq_len),
+            );
         }
         if m.d_model % m.heads != 0 {
-            return bad("model.heads", format!("must divide dModel {} (got {})", m.d_model, m.heads));
+            return bad(
+                "model.heads",
+                format!("must divide dModel {} (got {})", m.d_model, m.heads),
+            );
         }
         if (m.d_model / m.heads) % 2 != 0 && m.arch == Arch::Nano {
             return bad("model.heads", "dModel/heads must be even for RoPE".into());
         }
         if m.heads % m.kv_heads != 0 {
-            return bad("model.kvHeads", format!("must divide heads {} (got {})", m.heads, m.kv_heads));
+            return bad(
+                "model.kvHeads",
+                format!("must divide heads {} (got {})", m.heads, m.kv_heads),
+            );
         }
         if !(0.0..1.0).contains(&m.dropout) {
-            return bad("model.dropout", format!("must be in [0, 1) (got {})", m.dropout));
+            return bad(
+                "model.dropout",
+                format!("must be in [0, 1) (got {})", m.dropout),
+            );
         }
         if !(m.softcap.is_finite() && m.softcap >= 0.0) {
             return bad("model.softcap", format!("must be >= 0 (got {})", m.softcap));
@@ -491,7 +588,11 @@ impl TrainConfig {
         if !(o.weight_decay.is_finite() && o.weight_decay >= 0.0) {
             return bad("optimizer.weightDecay", "must be >= 0".into());
         }
-        for (f, v) in [("optimizer.momentum", o.momentum), ("optimizer.beta1", o.beta1), ("optimizer.beta2", o.beta2)] {
+        for (f, v) in [
+            ("optimizer.momentum", o.momentum),
+            ("optimizer.beta1", o.beta1),
+            ("optimizer.beta2", o.beta2),
+        ] {
             if !(0.0..1.0).contains(&v) {
                 return bad(f, format!("must be in [0, 1) (got {v})"));
             }
@@ -523,12 +624,23 @@ impl TrainConfig {
         pos("training.temperature.end", t.temperature.end)?;
         let s = &self.sim;
         if s.decision_lag as i64 >= m.seq_len - 1 {
-            return bad("sim.decisionLag", format!("must be < seqLen - 1 ({})", m.seq_len - 1));
+            return bad(
+                "sim.decisionLag",
+                format!("must be < seqLen - 1 ({})", m.seq_len - 1),
+            );
         }
         if s.decision_lag == 0 {
             // Allowed, but the exact simulator labels every result OPTIMISTIC.
         }
-        for (f, v) in [("sim.makerFee", s.maker_fee), ("sim.takerFee", s.taker_fee), ("sim.fillBuffer", s.fill_buffer)] {
+        let buffer = match s.fill_rule {
+            FillRule::Cross { buffer } => buffer,
+            FillRule::Touch => 0.0,
+        };
+        for (f, v) in [
+            ("sim.makerFee", s.maker_fee),
+            ("sim.takerFee", s.taker_fee),
+            ("sim.fillRule.buffer", buffer),
+        ] {
             if !(v.is_finite() && (0.0..0.5).contains(&v)) {
                 return bad(f, format!("must be in [0, 0.5) (got {v})"));
             }
@@ -551,7 +663,10 @@ impl TrainConfig {
             }
         }
         if !(1..=64).contains(&self.threads) {
-            return bad("threads", format!("must be in [1, 64] (got {})", self.threads));
+            return bad(
+                "threads",
+                format!("must be in [1, 64] (got {})", self.threads),
+            );
         }
         let f = &self.forecaster;
         if f.horizons.is_empty() || f.horizons.contains(&0) {
@@ -567,7 +682,10 @@ impl TrainConfig {
             return bad("forecaster.seqLen", "must be >= 2".into());
         }
         if f.epochs == 0 || f.steps_per_epoch == 0 || f.batch_size == 0 {
-            return bad("forecaster.epochs", "epochs, stepsPerEpoch and batchSize must be >= 1".into());
+            return bad(
+                "forecaster.epochs",
+                "epochs, stepsPerEpoch and batchSize must be >= 1".into(),
+            );
         }
         pos("forecaster.lr", f.lr)?;
         Ok(())
@@ -583,21 +701,133 @@ mod tests {
         let c = TrainConfig::from_json(r#"{"symbols":["SOL/USDT"]}"#).unwrap();
         assert_eq!(c.model.seq_len, 72);
         assert_eq!(c.sim.decision_lag, 1);
-        assert_eq!(c.sim.params(c.interval().unwrap()).describe().text, "lag 1 · touch (assumes queue priority) · maker 0.1% / taker 0.1% · P 8760");
+        assert_eq!(
+            c.sim.params(c.interval().unwrap()).describe().text,
+            "lag 1 · cross 5 bps · maker 0.1% / taker 0.1% · P 8760"
+        );
+        assert_eq!(c.sim.fill_rule, FillRule::honest_default());
+    }
+
+    fn sim(section: &str) -> Result<SimConfig> {
+        TrainConfig::from_json(&format!(r#"{{"symbols":["SOL/USDT"],"sim":{section}}}"#))
+            .map(|c| c.sim)
+    }
+
+    #[test]
+    fn sim_takes_the_simulators_fill_rule() {
+        let s = sim(r#"{"fillRule":{"kind":"touch"}}"#).unwrap();
+        assert_eq!(s.fill_rule, FillRule::Touch);
+        assert_eq!(
+            s.params(Interval::H1).describe().text,
+            "lag 1 · touch (assumes queue priority) · maker 0.1% / taker 0.1% · P 8760"
+        );
+        let s = sim(r#"{"decisionLag":2,"fillRule":{"kind":"cross","buffer":0}}"#).unwrap();
+        assert_eq!(s.fill_rule, FillRule::Cross { buffer: 0.0 });
+        assert_eq!(s.decision_lag, 2);
+        // Written back with the simulator's spelling only, and read back unchanged.
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"decisionLag": 2, "makerFee": 0.001, "takerFee": 0.001,
+                "fillRule": {"kind": "cross", "buffer": 0.0}, "startingCash": 10000.0})
+        );
+        assert_eq!(serde_json::from_value::<SimConfig>(json).unwrap(), s);
+    }
+
+    /// Configs and checkpoint.json files from before `fillRule` keep the rule they trained with.
+    #[test]
+    fn old_fill_spelling_still_loads() {
+        let cases = [
+            // What old checkpoints wrote for the old default.
+            (
+                r#"{"decisionLag":1,"makerFee":0.001,"takerFee":0.001,"fill":"touch","fillBuffer":0.0005,"startingCash":10000.0}"#,
+                FillRule::Touch,
+            ),
+            (r#"{"fill":"touch"}"#, FillRule::Touch),
+            (r#"{"fill":"cross"}"#, FillRule::Cross { buffer: 0.0005 }),
+            (
+                r#"{"fill":"cross","fillBuffer":0.001}"#,
+                FillRule::Cross { buffer: 0.001 },
+            ),
+            // Cross with no buffer is a strict trade-through now in training too (it was touch).
+            (
+                r#"{"fill":"cross","fillBuffer":0}"#,
+                FillRule::Cross { buffer: 0.0 },
+            ),
+        ];
+        for (section, rule) in cases {
+            assert_eq!(sim(section).unwrap().fill_rule, rule, "{section}");
+        }
+        // The path checkpoint.json takes (plain serde, no from_json).
+        let old: TrainConfig = serde_json::from_str(
+            r#"{"symbols":["SOL/USDT"],"sim":{"decisionLag":1,"makerFee":0.001,"takerFee":0.001,"fill":"touch","fillBuffer":0.0005,"startingCash":10000.0}}"#,
+        )
+        .unwrap();
+        assert_eq!(old.sim.fill_rule, FillRule::Touch);
+        assert!(old.validate().is_ok());
+    }
+
+    /// The shipped example trains with the default fill.
+    #[test]
+    fn example_config_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/train-sol.json");
+        let c = TrainConfig::load(&path).unwrap();
+        assert_eq!(c.sim.fill_rule, FillRule::honest_default());
+    }
+
+    #[test]
+    fn fill_errors_name_the_field() {
+        let msg = |section: &str| sim(section).unwrap_err().to_string();
+        let e = msg(r#"{"fillRule":{"kind":"touch"},"fill":"touch"}"#);
+        assert!(
+            e.starts_with("config field sim:") && e.contains("fillRule") && e.contains("fill"),
+            "{e}"
+        );
+        let e = msg(r#"{"fillBuffer":0.001}"#);
+        assert!(
+            e.starts_with("config field sim:") && e.contains("`fillBuffer` without `fill`"),
+            "{e}"
+        );
+        let e = msg(r#"{"fill":"trade"}"#);
+        assert!(e.starts_with("config field sim.fill:"), "{e}");
+        let e = msg(r#"{"fillRule":{"kind":"cross","buffer":0.7}}"#);
+        assert!(e.starts_with("config field sim.fillRule.buffer:"), "{e}");
+        let e = msg(r#"{"fill":"cross","fillBuffer":-0.1}"#);
+        assert!(e.starts_with("config field sim.fillRule.buffer:"), "{e}");
+        let e = msg(r#"{"fillRule":{"kind":"cross"}}"#);
+        assert!(e.starts_with("config field sim.fillRule"), "{e}");
+        let e = msg(r#"{"maxHoldBars":6}"#);
+        assert!(
+            e.starts_with("config field sim") && e.contains("unknown field `maxHoldBars`"),
+            "{e}"
+        );
     }
 
     #[test]
     fn errors_name_the_field() {
-        let e = TrainConfig::from_json(r#"{"symbols":["SOL/USDT"],"model":{"dModel":"x"}}"#).unwrap_err();
-        assert!(e.to_string().starts_with("config field model.dModel:"), "{e}");
-        let e = TrainConfig::from_json(r#"{"symbols":["SOL/USDT"],"model":{"dmodel":64}}"#).unwrap_err();
+        let e = TrainConfig::from_json(r#"{"symbols":["SOL/USDT"],"model":{"dModel":"x"}}"#)
+            .unwrap_err();
+        assert!(
+            e.to_string().starts_with("config field model.dModel:"),
+            "{e}"
+        );
+        let e = TrainConfig::from_json(r#"{"symbols":["SOL/USDT"],"model":{"dmodel":64}}"#)
+            .unwrap_err();
         assert!(e.to_string().contains("unknown field `dmodel`"), "{e}");
-        let e = TrainConfig::from_json(r#"{"symbols":["SOL/USDT"],"model":{"heads":3}}"#).unwrap_err();
-        assert!(e.to_string().starts_with("config field model.heads:"), "{e}");
+        let e =
+            TrainConfig::from_json(r#"{"symbols":["SOL/USDT"],"model":{"heads":3}}"#).unwrap_err();
+        assert!(
+            e.to_string().starts_with("config field model.heads:"),
+            "{e}"
+        );
         let e = TrainConfig::from_json(r#"{"symbols":[]}"#).unwrap_err();
         assert!(e.to_string().starts_with("config field symbols:"), "{e}");
-        let e = TrainConfig::from_json(r#"{"symbols":["SOL/USDT"],"sim":{"makerFee":-1}}"#).unwrap_err();
-        assert!(e.to_string().starts_with("config field sim.makerFee:"), "{e}");
+        let e = TrainConfig::from_json(r#"{"symbols":["SOL/USDT"],"sim":{"makerFee":-1}}"#)
+            .unwrap_err();
+        assert!(
+            e.to_string().starts_with("config field sim.makerFee:"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -606,6 +836,9 @@ mod tests {
             r#"{"symbols":["SOL/USDT"],"decode":{"band":{"kind":"forecast","model":"ewma-vol","horizon":1}}}"#,
         )
         .unwrap();
-        assert!(matches!(c.decode.band, BandConfig::Forecast { horizon: 1, .. }));
+        assert!(matches!(
+            c.decode.band,
+            BandConfig::Forecast { horizon: 1, .. }
+        ));
     }
 }

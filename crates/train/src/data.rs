@@ -59,8 +59,18 @@ impl SplitBounds {
         let val_start = test_start - day(cfg.splits.val_days);
         let purge = cfg.splits.purge_bars.unwrap_or(cfg.model.seq_len as usize) as i64 * step;
         let train_end = val_start - purge;
-        let train_start = cfg.splits.max_train_days.map_or(first, |d| (train_end - day(d)).max(first));
-        SplitBounds { train_start, train_end, val_start, val_end: test_start, test_start, test_end: end }
+        let train_start = cfg
+            .splits
+            .max_train_days
+            .map_or(first, |d| (train_end - day(d)).max(first));
+        SplitBounds {
+            train_start,
+            train_end,
+            val_start,
+            val_end: test_start,
+            test_start,
+            test_end: end,
+        }
     }
 
     pub fn of(&self, split: Split) -> (i64, i64) {
@@ -127,12 +137,14 @@ pub struct Dataset {
 pub fn feature_spec(cfg: &TrainConfig) -> Result<FeatureSpec> {
     let spec: FeatureSpec = match &cfg.features {
         None => FeatureSpec::default(),
-        Some(v) => serde_path_to_error::deserialize(v.clone())
-            .map_err(|e| TrainError::config(format!("features.{}", e.path()), e.inner().to_string()))?,
+        Some(v) => serde_path_to_error::deserialize(v.clone()).map_err(|e| {
+            TrainError::config(format!("features.{}", e.path()), e.inner().to_string())
+        })?,
     };
     spec.validate()?;
     if let Some(f) = &spec.forecast {
-        forecaster_by_name(&f.model).map_err(|e| TrainError::config("features.forecast.model", e.to_string()))?;
+        forecaster_by_name(&f.model)
+            .map_err(|e| TrainError::config("features.forecast.model", e.to_string()))?;
     }
     Ok(spec)
 }
@@ -140,7 +152,12 @@ pub fn feature_spec(cfg: &TrainConfig) -> Result<FeatureSpec> {
 impl Dataset {
     /// Reads every configured symbol from the store. `bounds`: the checkpoint's (evaluation,
     /// resume) or `None` to compute them from the data (training).
-    pub fn load(cfg: &TrainConfig, store: &Path, bounds: Option<&SplitBounds>, norms: Normalisers) -> Result<Dataset> {
+    pub fn load(
+        cfg: &TrainConfig,
+        store: &Path,
+        bounds: Option<&SplitBounds>,
+        norms: Normalisers,
+    ) -> Result<Dataset> {
         let interval = cfg.interval()?;
         let st = tradelab_data::Store::open(store);
         let mut all = Vec::new();
@@ -148,7 +165,12 @@ impl Dataset {
             let sym = Symbol::parse(s).map_err(|e| TrainError::config("symbols", e.to_string()))?;
             let bars = st.read(&sym, interval)?;
             if bars.is_empty() {
-                return Err(TrainError::Data(format!("{} {} in {} has no bars", s, interval, store.display())));
+                return Err(TrainError::Data(format!(
+                    "{} {} in {} has no bars",
+                    s,
+                    interval,
+                    store.display()
+                )));
             }
             all.push((s.clone(), bars));
         }
@@ -163,8 +185,16 @@ impl Dataset {
     ) -> Result<Dataset> {
         let interval = cfg.interval()?;
         let spec = feature_spec(cfg)?;
-        let first = bars.iter().filter_map(|(_, b)| b.ts.first().copied()).min().unwrap_or(0);
-        let last = bars.iter().filter_map(|(_, b)| b.ts.last().copied()).max().unwrap_or(0);
+        let first = bars
+            .iter()
+            .filter_map(|(_, b)| b.ts.first().copied())
+            .min()
+            .unwrap_or(0);
+        let last = bars
+            .iter()
+            .filter_map(|(_, b)| b.ts.last().copied())
+            .max()
+            .unwrap_or(0);
         let bounds = match bounds {
             Some(b) => b.clone(),
             None => SplitBounds::compute(cfg, interval, first, last),
@@ -180,17 +210,26 @@ impl Dataset {
             truncate(&mut b, keep);
             hash_bars(&mut hasher, &name, &b);
             let fc = match &spec.forecast {
-                Some(f) => Some(forecaster_by_name(&f.model)?.forecast(&b, interval, &f.horizons, &f.quantiles)?),
+                Some(f) => Some(forecaster_by_name(&f.model)?.forecast(
+                    &b,
+                    interval,
+                    &f.horizons,
+                    &f.quantiles,
+                )?),
                 None => None,
             };
             let frame = build_features(&b, interval, &spec, fc.as_ref())?;
             let (lo, hi) = band(&cfg.decode.band, &b, interval, &bounds)?;
             let normaliser = match &norms {
                 Normalisers::Saved(m) => m.get(&name).cloned().ok_or_else(|| {
-                    TrainError::Data(format!("no saved normaliser for {name} (have: {})", m.keys().cloned().collect::<Vec<_>>().join(", ")))
+                    TrainError::Data(format!(
+                        "no saved normaliser for {name} (have: {})",
+                        m.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ))
                 })?,
                 Normalisers::FitOnTrain => {
-                    let rows = b.ts.partition_point(|&x| x < bounds.train_start)..b.ts.partition_point(|&x| x < bounds.train_end);
+                    let rows = b.ts.partition_point(|&x| x < bounds.train_start)
+                        ..b.ts.partition_point(|&x| x < bounds.train_end);
                     if rows.len() < t + 1 {
                         return Err(TrainError::Data(format!(
                             "{name}: the training split has {} bars (needs > seqLen {t}); lower splits.valDays/testDays or add data",
@@ -211,13 +250,29 @@ impl Dataset {
             }
             invalid_before.push(bad);
             schema.get_or_insert_with(|| frame.schema.clone());
-            symbols.push(SymbolData { symbol: name, bars: b, x, band_lo: lo, band_hi: hi, invalid_before, normaliser });
+            symbols.push(SymbolData {
+                symbol: name,
+                bars: b,
+                x,
+                band_lo: lo,
+                band_hi: hi,
+                invalid_before,
+                normaliser,
+            });
         }
-        let schema = schema.ok_or_else(|| TrainError::config("symbols", "needs at least one symbol"))?;
+        let schema =
+            schema.ok_or_else(|| TrainError::config("symbols", "needs at least one symbol"))?;
         let n_features = schema.names.len();
         let digest = hasher.finalize();
         let data_hash = digest.iter().map(|b| format!("{b:02x}")).collect();
-        Ok(Dataset { interval, symbols, schema, n_features, bounds, data_hash })
+        Ok(Dataset {
+            interval,
+            symbols,
+            schema,
+            n_features,
+            bounds,
+            data_hash,
+        })
     }
 
     /// Training windows (symbol index, first row): every `stride`-th start whose T rows lie in
@@ -277,15 +332,28 @@ pub fn make_batch(ds: &Dataset, items: &[(usize, usize)], seq_len: usize, device
         let s = &ds.symbols[si];
         x.extend_from_slice(&s.x[start * f..(start + t) * f]);
         let scale = s.bars.close[start];
-        let srcs: [&[f64]; 6] = [&s.bars.open, &s.bars.high, &s.bars.low, &s.bars.close, &s.band_lo, &s.band_hi];
+        let srcs: [&[f64]; 6] = [
+            &s.bars.open,
+            &s.bars.high,
+            &s.bars.low,
+            &s.bars.close,
+            &s.band_lo,
+            &s.band_hi,
+        ];
         for (dst, src) in cols.iter_mut().zip(srcs) {
             dst.extend(src[start..start + t].iter().map(|v| (v / scale) as f32));
         }
         sym.push(si as i64);
     }
-    let bt = |v: &[f32]| Tensor::from_slice(v).view([b as i64, t as i64]).to_device(device);
+    let bt = |v: &[f32]| {
+        Tensor::from_slice(v)
+            .view([b as i64, t as i64])
+            .to_device(device)
+    };
     Batch {
-        x: Tensor::from_slice(&x).view([b as i64, t as i64, f as i64]).to_device(device),
+        x: Tensor::from_slice(&x)
+            .view([b as i64, t as i64, f as i64])
+            .to_device(device),
         symbol: Tensor::from_slice(&sym).to_device(device),
         open: bt(&cols[0]),
         high: bt(&cols[1]),
@@ -297,14 +365,23 @@ pub fn make_batch(ds: &Dataset, items: &[(usize, usize)], seq_len: usize, device
 }
 
 /// Feature windows ending at each of `rows` (row r → rows r−T+1..=r), [N, T, F] f32.
-pub fn windows_ending_at(s: &SymbolData, n_features: usize, rows: &[usize], seq_len: usize, device: Device) -> Tensor {
+pub fn windows_ending_at(
+    s: &SymbolData,
+    n_features: usize,
+    rows: &[usize],
+    seq_len: usize,
+    device: Device,
+) -> Tensor {
     let f = n_features;
     let mut x = Vec::with_capacity(rows.len() * seq_len * f);
     for &r in rows {
         let start = r + 1 - seq_len;
         x.extend_from_slice(&s.x[start * f..(r + 1) * f]);
     }
-    Tensor::from_slice(&x).view([rows.len() as i64, seq_len as i64, f as i64]).to_device(device).to_kind(Kind::Float)
+    Tensor::from_slice(&x)
+        .view([rows.len() as i64, seq_len as i64, f as i64])
+        .to_device(device)
+        .to_kind(Kind::Float)
 }
 
 fn truncate(b: &mut Bars, n: usize) {
@@ -339,10 +416,19 @@ fn hash_bars(h: &mut Sha256, name: &str, b: &Bars) {
 /// The decode band (lo, hi) per row, known at the close of bar t.
 /// A neural forecaster checkpoint must have been trained only on bars before this run's
 /// validation split (otherwise its forecasts carry validation/test information).
-pub fn band(cfg: &BandConfig, b: &Bars, interval: Interval, bounds: &SplitBounds) -> Result<(Vec<f64>, Vec<f64>)> {
+pub fn band(
+    cfg: &BandConfig,
+    b: &Bars,
+    interval: Interval,
+    bounds: &SplitBounds,
+) -> Result<(Vec<f64>, Vec<f64>)> {
     match cfg {
         BandConfig::Vol { window, k } => Ok(vol_band(b, interval, *window, *k)),
-        BandConfig::Forecast { model, horizon, checkpoint } => {
+        BandConfig::Forecast {
+            model,
+            horizon,
+            checkpoint,
+        } => {
             let f: Box<dyn Forecaster> = match checkpoint {
                 Some(dir) => {
                     let f = crate::forecaster::NeuralForecaster::load(Path::new(dir))?;
@@ -358,7 +444,8 @@ pub fn band(cfg: &BandConfig, b: &Bars, interval: Interval, bounds: &SplitBounds
                     }
                     Box::new(f)
                 }
-                None => forecaster_by_name(model).map_err(|e| TrainError::config("decode.band.model", e.to_string()))?,
+                None => forecaster_by_name(model)
+                    .map_err(|e| TrainError::config("decode.band.model", e.to_string()))?,
             };
             forecast_band(f.as_ref(), b, interval, *horizon)
         }
@@ -367,15 +454,29 @@ pub fn band(cfg: &BandConfig, b: &Bars, interval: Interval, bounds: &SplitBounds
 
 /// lo/hi = p50 of min(low) / max(high) over bars t+1..=t+h, from the forecast issued at the close
 /// of bar t (joined on bar_ts = ts[t]).
-pub fn forecast_band(f: &dyn Forecaster, b: &Bars, interval: Interval, h: u32) -> Result<(Vec<f64>, Vec<f64>)> {
+pub fn forecast_band(
+    f: &dyn Forecaster,
+    b: &Bars,
+    interval: Interval,
+    h: u32,
+) -> Result<(Vec<f64>, Vec<f64>)> {
     let frame = f.forecast(b, interval, &[h], &[0.5])?;
     if frame.bar_ts != b.ts {
-        return Err(TrainError::Data(format!("forecaster {} returned rows that do not align with the bars", f.name())));
+        return Err(TrainError::Data(format!(
+            "forecaster {} returned rows that do not align with the bars",
+            f.name()
+        )));
     }
     let col = |target: &str| {
-        frame.get(target, 0.5, h).map(<[f64]>::to_vec).ok_or_else(|| {
-            TrainError::Data(format!("forecaster {} gave no {target} p50 at horizon {h}", f.name()))
-        })
+        frame
+            .get(target, 0.5, h)
+            .map(<[f64]>::to_vec)
+            .ok_or_else(|| {
+                TrainError::Data(format!(
+                    "forecaster {} gave no {target} p50 at horizon {h}",
+                    f.name()
+                ))
+            })
     };
     Ok((col("low")?, col("high")?))
 }
@@ -387,7 +488,15 @@ pub fn vol_band(b: &Bars, interval: Interval, w: usize, k: f64) -> (Vec<f64>, Ve
     let mut lo = vec![f64::NAN; n];
     let mut hi = vec![f64::NAN; n];
     let step = interval.ms();
-    let r: Vec<f64> = (0..n).map(|t| if t == 0 { f64::NAN } else { (b.close[t] / b.close[t - 1]).ln() }).collect();
+    let r: Vec<f64> = (0..n)
+        .map(|t| {
+            if t == 0 {
+                f64::NAN
+            } else {
+                (b.close[t] / b.close[t - 1]).ln()
+            }
+        })
+        .collect();
     for t in w..n {
         if b.ts[t] - b.ts[t - w] != w as i64 * step {
             continue;
@@ -417,8 +526,17 @@ pub(crate) mod tests {
 
     #[test]
     fn splits_are_ordered_and_purged() {
-        let cfg = TrainConfig::from_json(r#"{"symbols":["SOL/USDT"],"splits":{"valDays":10,"testDays":5}}"#).unwrap();
-        let ds = Dataset::from_bars(&cfg, vec![("SOL/USDT".into(), sol_bars())], None, Normalisers::FitOnTrain).unwrap();
+        let cfg = TrainConfig::from_json(
+            r#"{"symbols":["SOL/USDT"],"splits":{"valDays":10,"testDays":5}}"#,
+        )
+        .unwrap();
+        let ds = Dataset::from_bars(
+            &cfg,
+            vec![("SOL/USDT".into(), sol_bars())],
+            None,
+            Normalisers::FitOnTrain,
+        )
+        .unwrap();
         let b = &ds.bounds;
         assert_eq!(b.test_end - b.test_start, 5 * DAY_MS);
         assert_eq!(b.val_end - b.val_start, 10 * DAY_MS);
@@ -439,7 +557,9 @@ pub(crate) mod tests {
         let b = sol_bars();
         let f = forecaster_by_name("ewma-vol").unwrap();
         let (lo, hi) = forecast_band(f.as_ref(), &b, Interval::H1, 1).unwrap();
-        let valid = (0..b.len()).filter(|&t| lo[t].is_finite() && hi[t].is_finite()).count();
+        let valid = (0..b.len())
+            .filter(|&t| lo[t].is_finite() && hi[t].is_finite())
+            .count();
         assert!(valid > b.len() / 2);
         // Causal: the band at t does not move when later bars change.
         let mut c = b.clone();

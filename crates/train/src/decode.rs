@@ -18,7 +18,13 @@ pub struct Decoded {
 }
 
 /// `logits`: [..., 4]; `reference`, `lo`, `hi`: the leading shape of `logits`.
-pub fn decode(logits: &Tensor, reference: &Tensor, lo: &Tensor, hi: &Tensor, min_gap: f64) -> Decoded {
+pub fn decode(
+    logits: &Tensor,
+    reference: &Tensor,
+    lo: &Tensor,
+    hi: &Tensor,
+    min_gap: f64,
+) -> Decoded {
     let reference = reference.clamp_min(1e-8);
     let lo = lo.minimum(&reference);
     let hi = hi.maximum(&reference);
@@ -26,7 +32,12 @@ pub fn decode(logits: &Tensor, reference: &Tensor, lo: &Tensor, hi: &Tensor, min
     let buy = &lo + l(0).sigmoid() * (&reference - &lo);
     let sell = &reference + l(1).sigmoid() * (&hi - &reference);
     let sell = sell.maximum(&(&buy + &reference * min_gap));
-    Decoded { buy_price: buy, sell_price: sell, buy_frac: l(2).sigmoid(), sell_frac: l(3).sigmoid() }
+    Decoded {
+        buy_price: buy,
+        sell_price: sell,
+        buy_frac: l(2).sigmoid(),
+        sell_frac: l(3).sigmoid(),
+    }
 }
 
 #[cfg(test)]
@@ -36,7 +47,8 @@ mod tests {
 
     #[test]
     fn midpoint_decode_stays_in_band() {
-        let logits = Tensor::from_slice(&[0.0f64, 0.0, 0.0, 0.0, 20.0, -20.0, 20.0, -20.0]).view([2, 4]);
+        let logits =
+            Tensor::from_slice(&[0.0f64, 0.0, 0.0, 0.0, 20.0, -20.0, 20.0, -20.0]).view([2, 4]);
         let r = Tensor::from_slice(&[100.0f64, 100.0]);
         let lo = Tensor::from_slice(&[90.0f64, 101.0]); // second: lo above close -> clamped to close
         let hi = Tensor::from_slice(&[110.0f64, 99.0]); // second: hi below close -> clamped

@@ -28,15 +28,24 @@ pub enum TrainError {
 
 impl TrainError {
     pub fn config(field: impl Into<String>, message: impl Into<String>) -> Self {
-        TrainError::Config { field: field.into(), message: message.into() }
+        TrainError::Config {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     pub fn file(path: impl Into<PathBuf>, message: impl std::fmt::Display) -> Self {
-        TrainError::File { path: path.into(), message: message.to_string() }
+        TrainError::File {
+            path: path.into(),
+            message: message.to_string(),
+        }
     }
 
     pub fn checkpoint(path: impl Into<PathBuf>, message: impl std::fmt::Display) -> Self {
-        TrainError::Checkpoint { path: path.into(), message: message.to_string() }
+        TrainError::Checkpoint {
+            path: path.into(),
+            message: message.to_string(),
+        }
     }
 
     /// Process exit code: 2 for usage errors, 1 otherwise.

@@ -30,17 +30,35 @@ pub fn policy_actions(
 ) -> Actions {
     let s = &ds.symbols[si];
     let mut a = Actions::empty(rows.len());
-    let decidable: Vec<usize> = rows.clone().filter(|&r| r + 1 >= seq_len && s.window_ok(r + 1 - seq_len, seq_len)).collect();
+    let decidable: Vec<usize> = rows
+        .clone()
+        .filter(|&r| r + 1 >= seq_len && s.window_ok(r + 1 - seq_len, seq_len))
+        .collect();
     tch::no_grad(|| {
         for chunk in decidable.chunks(EVAL_CHUNK) {
             let x = windows_ending_at(s, ds.n_features, chunk, seq_len, device);
             let sym = Tensor::full([chunk.len() as i64], si as i64, (Kind::Int64, device));
             let logits = model.forward(&x, Some(&sym), false);
-            let last = logits.select(1, seq_len as i64 - 1).to_device(Device::Cpu).to_kind(Kind::Double);
-            let col = |v: &[f64]| Tensor::from_slice(&chunk.iter().map(|&r| v[r]).collect::<Vec<_>>());
-            let d = decode(&last, &col(&s.bars.close), &col(&s.band_lo), &col(&s.band_hi), min_gap);
+            let last = logits
+                .select(1, seq_len as i64 - 1)
+                .to_device(Device::Cpu)
+                .to_kind(Kind::Double);
+            let col =
+                |v: &[f64]| Tensor::from_slice(&chunk.iter().map(|&r| v[r]).collect::<Vec<_>>());
+            let d = decode(
+                &last,
+                &col(&s.bars.close),
+                &col(&s.band_lo),
+                &col(&s.band_hi),
+                min_gap,
+            );
             let vals = |t: &Tensor| Vec::<f64>::try_from(t).unwrap_or_default();
-            let (bp, sp, bf, sf) = (vals(&d.buy_price), vals(&d.sell_price), vals(&d.buy_frac), vals(&d.sell_frac));
+            let (bp, sp, bf, sf) = (
+                vals(&d.buy_price),
+                vals(&d.sell_price),
+                vals(&d.buy_frac),
+                vals(&d.sell_frac),
+            );
             for (k, &r) in chunk.iter().enumerate() {
                 let j = r - rows.start;
                 a.buy_price[j] = bp[k];
@@ -65,7 +83,14 @@ pub struct SplitEval {
 
 /// Exact run of symbol `si` over `split` with the config's sequence length, decode gap and
 /// simulator parameters.
-pub fn evaluate_split(model: &Policy, ds: &Dataset, si: usize, split: Split, cfg: &TrainConfig, device: Device) -> Result<SplitEval> {
+pub fn evaluate_split(
+    model: &Policy,
+    ds: &Dataset,
+    si: usize,
+    split: Split,
+    cfg: &TrainConfig,
+    device: Device,
+) -> Result<SplitEval> {
     let (seq_len, min_gap) = (cfg.model.seq_len as usize, cfg.decode.min_gap);
     let params: SimParams = cfg.sim.params(ds.interval);
     let s: &SymbolData = &ds.symbols[si];
@@ -74,7 +99,13 @@ pub fn evaluate_split(model: &Policy, ds: &Dataset, si: usize, split: Split, cfg
     let bars = slice_bars(&s.bars, rows.clone());
     let actions = policy_actions(model, ds, si, rows, seq_len, min_gap, device);
     let result = simulate(&bars, &actions, &params)?;
-    Ok(SplitEval { symbol: s.symbol.clone(), split, bars, actions, result })
+    Ok(SplitEval {
+        symbol: s.symbol.clone(),
+        split,
+        bars,
+        actions,
+        result,
+    })
 }
 
 impl SplitEval {
@@ -132,5 +163,86 @@ pub fn slice_bars(b: &Bars, r: std::ops::Range<usize>) -> Bars {
         volume: b.volume[r.clone()].to_vec(),
         trades: b.trades.as_ref().map(|v| v[r.clone()].to_vec()),
         vwap: b.vwap.as_ref().map(|v| v[r].to_vec()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::TrainConfig;
+    use tradelab_core::Interval;
+
+    /// A seeded random walk: 1 % moves, ranges up to 1.2 % each side, small gaps.
+    fn walk(n: usize, seed: u64) -> Bars {
+        let mut s = seed;
+        let mut u = || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut bars = Bars::with_capacity(n);
+        let mut px = 100.0;
+        for i in 0..n {
+            let open = px;
+            let close = open * (1.0 + 0.02 * (u() - 0.5));
+            bars.ts.push(i as i64 * 3_600_000);
+            bars.open.push(open);
+            bars.high.push(open.max(close) * (1.0 + 0.012 * u()));
+            bars.low.push(open.min(close) * (1.0 - 0.012 * u()));
+            bars.close.push(close);
+            bars.volume.push(1000.0);
+            px = close * (1.0 + 0.002 * (u() - 0.5));
+        }
+        bars
+    }
+
+    /// Decoded actions for constant logits on every row, band close × (1 ∓ 1 %).
+    fn decoded(bars: &Bars, logits: [f64; 4], min_gap: f64) -> Actions {
+        let n = bars.len();
+        let l = Tensor::from_slice(&logits)
+            .view([1, 4])
+            .repeat([n as i64, 1]);
+        let close = Tensor::from_slice(&bars.close);
+        let d = decode(&l, &close, &(&close * 0.99), &(&close * 1.01), min_gap);
+        let v = |t: &Tensor| Vec::<f64>::try_from(t).unwrap();
+        Actions {
+            buy_price: v(&d.buy_price),
+            sell_price: v(&d.sell_price),
+            buy_frac: v(&d.buy_frac),
+            sell_frac: v(&d.sell_frac),
+        }
+    }
+
+    /// A policy's "sell everything" is a sigmoid, never exactly 1 (logit 12 → 0.9999939). The
+    /// exact evaluation must still go flat: round trips close, win rate is a real fraction, and
+    /// exposure is below 100 %. A fraction outside the flat rule's tolerance never goes flat.
+    #[test]
+    fn sigmoid_sell_all_goes_flat_in_the_exact_evaluation() {
+        let cfg = TrainConfig::from_json(r#"{"symbols":["SOL/USDT"]}"#).unwrap();
+        let params = cfg.sim.params(Interval::H1);
+        let bars = walk(600, 42);
+        let a = decoded(&bars, [0.0, 0.0, 12.0, 12.0], cfg.decode.min_gap);
+        let sf = a.sell_frac[0];
+        assert!(sf < 1.0 && sf > 0.99999, "sigmoid(12) = {sf}");
+        let m = simulate(&bars, &a, &params).unwrap().metrics;
+        assert!(m.round_trips > 10, "round trips {}", m.round_trips);
+        assert!(
+            m.win_rate > 0.0 && m.win_rate < 1.0,
+            "win rate {}",
+            m.win_rate
+        );
+        assert!(
+            m.exposure > 0.0 && m.exposure < 0.9,
+            "exposure {}",
+            m.exposure
+        );
+
+        // σ(7) = 0.99909 is a real partial sell: dust stays, the position never closes.
+        let a = decoded(&bars, [0.0, 0.0, 12.0, 7.0], cfg.decode.min_gap);
+        let m = simulate(&bars, &a, &params).unwrap().metrics;
+        assert_eq!(m.round_trips, 0);
+        assert_eq!(m.win_rate, 0.0);
+        assert!(m.exposure > 0.95, "exposure {}", m.exposure);
     }
 }

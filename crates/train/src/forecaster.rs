@@ -23,7 +23,7 @@ use std::time::Instant;
 use tch::nn::{Init, Path as VPath, VarStore};
 use tch::{Device, Kind, Tensor};
 use tradelab_core::{Bars, Interval};
-use tradelab_features::forecast::{column_name, Forecaster, ForecastFrame, TARGETS};
+use tradelab_features::forecast::{column_name, ForecastFrame, Forecaster, TARGETS};
 use tradelab_features::{build_features, FeatureError, FeatureSchema, Normaliser};
 
 pub const FORMAT: &str = "tradelab-forecaster/1";
@@ -46,7 +46,17 @@ impl ConvQuantileNet {
         let convs = (0..c.layers)
             .map(|i| {
                 let b = p / "convs" / i;
-                (b.var("weight", &[d, d, c.kernel], Init::Randn { mean: 0.0, stdev: std }), b.var("bias", &[d], Init::Const(0.0)))
+                (
+                    b.var(
+                        "weight",
+                        &[d, d, c.kernel],
+                        Init::Randn {
+                            mean: 0.0,
+                            stdev: std,
+                        },
+                    ),
+                    b.var("bias", &[d], Init::Const(0.0)),
+                )
             })
             .collect();
         ConvQuantileNet {
@@ -63,7 +73,10 @@ impl ConvQuantileNet {
         for (i, (w, b)) in self.convs.iter().enumerate() {
             let dil = 1i64 << i;
             let pad = (self.kernel - 1) * dil;
-            let y = h.constant_pad_nd([pad, 0]).conv1d(w, Some(b), [1], [0], [dil], 1).gelu("none");
+            let y = h
+                .constant_pad_nd([pad, 0])
+                .conv1d(w, Some(b), [1], [0], [dil], 1)
+                .gelu("none");
             h += y;
         }
         self.head.forward(&h.transpose(1, 2))
@@ -106,8 +119,14 @@ pub fn targets(b: &Bars, interval: Interval, horizons: &[u32]) -> Vec<Vec<f64>> 
                     }
                     let v = match target {
                         "close" => b.close[t + h],
-                        "high" => b.high[t + 1..=t + h].iter().copied().fold(f64::MIN, f64::max),
-                        _ => b.low[t + 1..=t + h].iter().copied().fold(f64::MAX, f64::min),
+                        "high" => b.high[t + 1..=t + h]
+                            .iter()
+                            .copied()
+                            .fold(f64::MIN, f64::max),
+                        _ => b.low[t + 1..=t + h]
+                            .iter()
+                            .copied()
+                            .fold(f64::MAX, f64::min),
                     };
                     (v / b.close[t]).ln()
                 })
@@ -163,14 +182,26 @@ fn prepare(ds: &Dataset, fc: &ForecasterConfig, scales: &[f64], split: Split) ->
 
 /// Trains a quantile forecaster on `cfg` (features, splits, symbols; hyper-parameters in
 /// `cfg.forecaster`) and writes `<out>/forecaster.json` + `weights.safetensors` (best val pinball).
-pub fn train_forecaster(cfg: &TrainConfig, store: &Path, out: &Path, device: Device, sink: &mut dyn Sink) -> Result<PathBuf> {
+pub fn train_forecaster(
+    cfg: &TrainConfig,
+    store: &Path,
+    out: &Path,
+    device: Device,
+    sink: &mut dyn Sink,
+) -> Result<PathBuf> {
     let t0 = Instant::now();
     let fc = &cfg.forecaster;
     if feature_spec(cfg)?.forecast.is_some() {
-        return Err(TrainError::config("features.forecast", "a forecaster cannot take forecast features as input"));
+        return Err(TrainError::config(
+            "features.forecast",
+            "a forecaster cannot take forecast features as input",
+        ));
     }
     if out.join(META_FILE).exists() {
-        return Err(TrainError::Usage(format!("{} already holds a forecaster; choose another --out", out.display())));
+        return Err(TrainError::Usage(format!(
+            "{} already holds a forecaster; choose another --out",
+            out.display()
+        )));
     }
     tch::set_num_threads(cfg.threads);
     let mut fcfg = cfg.clone();
@@ -190,22 +221,36 @@ pub fn train_forecaster(cfg: &TrainConfig, store: &Path, out: &Path, device: Dev
                 v.extend(tg[g][r].iter().copied().filter(|x| x.is_finite()));
             }
             let m = v.iter().sum::<f64>() / v.len().max(1) as f64;
-            let sd = (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / v.len().max(1) as f64).sqrt();
-            if sd > 1e-9 { sd } else { 1.0 }
+            let sd =
+                (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / v.len().max(1) as f64).sqrt();
+            if sd > 1e-9 {
+                sd
+            } else {
+                1.0
+            }
         })
         .collect();
     let train = prepare(&ds, fc, &scales, Split::Train);
     let val = prepare(&ds, fc, &scales, Split::Val);
     let windows = ds.train_windows(seq, 1);
     if windows.is_empty() {
-        return Err(TrainError::Data("no training windows for the forecaster".into()));
+        return Err(TrainError::Data(
+            "no training windows for the forecaster".into(),
+        ));
     }
     tch::manual_seed(cfg.training.seed as i64);
     let vs = VarStore::new(device);
     let net = ConvQuantileNet::new(&vs.root(), fc, ds.n_features as i64, k);
-    let ocfg = crate::config::OptimConfig { kind: crate::config::OptimKind::Adamw, adam_lr: fc.lr, warmup_steps: 10, ..Default::default() };
+    let ocfg = crate::config::OptimConfig {
+        kind: crate::config::OptimKind::Adamw,
+        adam_lr: fc.lr,
+        warmup_steps: 10,
+        ..Default::default()
+    };
     let mut opt = crate::optim::Optimizer::new(&vs, &ocfg);
-    let qv: Vec<f32> = (0..groups).flat_map(|_| fc.quantiles.iter().map(|&q| q as f32)).collect();
+    let qv: Vec<f32> = (0..groups)
+        .flat_map(|_| fc.quantiles.iter().map(|&q| q as f32))
+        .collect();
     let q = Tensor::from_slice(&qv).to_device(device);
     std::fs::create_dir_all(out).map_err(|e| TrainError::file(out, e))?;
     sink.emit(json!({
@@ -218,7 +263,11 @@ pub fn train_forecaster(cfg: &TrainConfig, store: &Path, out: &Path, device: Dev
         config: cfg.clone(),
         feature_schema: ds.schema.clone(),
         n_features: ds.n_features,
-        normalisers: ds.symbols.iter().map(|s| (s.symbol.clone(), s.normaliser.clone())).collect(),
+        normalisers: ds
+            .symbols
+            .iter()
+            .map(|s| (s.symbol.clone(), s.normaliser.clone()))
+            .collect(),
         horizons: fc.horizons.clone(),
         quantiles: fc.quantiles.clone(),
         scales: scales.clone(),
@@ -253,14 +302,18 @@ pub fn train_forecaster(cfg: &TrainConfig, store: &Path, out: &Path, device: Dev
             }
             let bsz = fc.batch_size as i64;
             let shape = [bsz, seq as i64, k];
-            let xt = Tensor::from_slice(&x).view([bsz, seq as i64, f as i64]).to_device(device);
+            let xt = Tensor::from_slice(&x)
+                .view([bsz, seq as i64, f as i64])
+                .to_device(device);
             let yt = Tensor::from_slice(&y).view(shape).to_device(device);
             let mt = Tensor::from_slice(&m).view(shape).to_device(device);
             opt.zero_grad();
             let loss = pinball(&net.forward(&xt), &yt, &mt, &q);
             let lv = f64::try_from(&loss).unwrap_or(f64::NAN);
             if !lv.is_finite() {
-                return Err(TrainError::Data(format!("forecaster loss became {lv} (lower forecaster.lr)")));
+                return Err(TrainError::Data(format!(
+                    "forecaster loss became {lv} (lower forecaster.lr)"
+                )));
             }
             loss.backward();
             opt.clip_grad_norm(1.0);
@@ -269,7 +322,8 @@ pub fn train_forecaster(cfg: &TrainConfig, store: &Path, out: &Path, device: Dev
             sum += lv;
         }
         // Validation pinball (last position of windows ending at each val row) and coverage.
-        let (val_loss, coverage) = tch::no_grad(|| validate(&net, &ds, &val, fc, k as usize, device));
+        let (val_loss, coverage) =
+            tch::no_grad(|| validate(&net, &ds, &val, fc, k as usize, device));
         let is_best = val_loss < best;
         checkpoint::save_weights(&vs, out, "last.safetensors")?;
         if is_best {
@@ -282,7 +336,8 @@ pub fn train_forecaster(cfg: &TrainConfig, store: &Path, out: &Path, device: Dev
             "valCoverage": coverage, "best": is_best, "seconds": te.elapsed().as_secs_f64(),
         });
         meta.epochs.push(rec.clone());
-        let bytes = serde_json::to_vec_pretty(&meta).map_err(|e| TrainError::file(out.join(META_FILE), e))?;
+        let bytes = serde_json::to_vec_pretty(&meta)
+            .map_err(|e| TrainError::file(out.join(META_FILE), e))?;
         checkpoint::write_atomic(&out.join(META_FILE), &bytes)?;
         let mut ev = rec;
         ev["event"] = json!("epoch");
@@ -298,17 +353,31 @@ pub fn train_forecaster(cfg: &TrainConfig, store: &Path, out: &Path, device: Dev
 
 /// Mean val pinball (in target-std units) and, per (target, horizon), the fraction of val targets
 /// inside [lowest quantile, highest quantile].
-fn validate(net: &ConvQuantileNet, ds: &Dataset, val: &Prepared, fc: &ForecasterConfig, k: usize, device: Device) -> (f64, serde_json::Value) {
+fn validate(
+    net: &ConvQuantileNet,
+    ds: &Dataset,
+    val: &Prepared,
+    fc: &ForecasterConfig,
+    k: usize,
+    device: Device,
+) -> (f64, serde_json::Value) {
     let seq = fc.seq_len as usize;
     let nq = fc.quantiles.len();
     let (a, b) = ds.bounds.of(Split::Val);
     let (mut loss_sum, mut n) = (0.0, 0.0);
     let mut cover: BTreeMap<String, (f64, f64)> = BTreeMap::new();
     for (si, s) in ds.symbols.iter().enumerate() {
-        let rows: Vec<usize> = s.rows_between(a, b).filter(|&r| r + 1 >= seq && s.window_ok(r + 1 - seq, seq)).collect();
+        let rows: Vec<usize> = s
+            .rows_between(a, b)
+            .filter(|&r| r + 1 >= seq && s.window_ok(r + 1 - seq, seq))
+            .collect();
         for chunk in rows.chunks(512) {
             let x = windows_ending_at(s, ds.n_features, chunk, seq, device);
-            let out = net.forward(&x).select(1, seq as i64 - 1).to_device(Device::Cpu).to_kind(Kind::Double);
+            let out = net
+                .forward(&x)
+                .select(1, seq as i64 - 1)
+                .to_device(Device::Cpu)
+                .to_kind(Kind::Double);
             let p: Vec<f64> = Vec::try_from(out.flatten(0, -1)).unwrap_or_default();
             for (ci, &r) in chunk.iter().enumerate() {
                 for g in 0..k / nq {
@@ -323,8 +392,14 @@ fn validate(net: &ConvQuantileNet, ds: &Dataset, val: &Prepared, fc: &Forecaster
                         loss_sum += (qq * e).max((qq - 1.0) * e);
                         n += 1.0;
                     }
-                    let (lo, hi) = preds.iter().fold((f64::MAX, f64::MIN), |(l, h), &v| (l.min(v), h.max(v)));
-                    let key = format!("{}_h{}", TARGETS[g / fc.horizons.len()], fc.horizons[g % fc.horizons.len()]);
+                    let (lo, hi) = preds
+                        .iter()
+                        .fold((f64::MAX, f64::MIN), |(l, h), &v| (l.min(v), h.max(v)));
+                    let key = format!(
+                        "{}_h{}",
+                        TARGETS[g / fc.horizons.len()],
+                        fc.horizons[g % fc.horizons.len()]
+                    );
                     let c = cover.entry(key).or_insert((0.0, 0.0));
                     c.0 += f64::from(u8::from(y >= lo && y <= hi));
                     c.1 += 1.0;
@@ -332,8 +407,14 @@ fn validate(net: &ConvQuantileNet, ds: &Dataset, val: &Prepared, fc: &Forecaster
             }
         }
     }
-    let cov: serde_json::Map<String, serde_json::Value> = cover.into_iter().map(|(k, (a, b))| (k, json!(a / b.max(1.0)))).collect();
-    (if n > 0.0 { loss_sum / n } else { f64::NAN }, serde_json::Value::Object(cov))
+    let cov: serde_json::Map<String, serde_json::Value> = cover
+        .into_iter()
+        .map(|(k, (a, b))| (k, json!(a / b.max(1.0))))
+        .collect();
+    (
+        if n > 0.0 { loss_sum / n } else { f64::NAN },
+        serde_json::Value::Object(cov),
+    )
 }
 
 /// A trained forecaster loaded from its directory; implements `Forecaster`.
@@ -345,46 +426,74 @@ pub struct NeuralForecaster {
 
 impl std::fmt::Debug for NeuralForecaster {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NeuralForecaster").field("dir", &self.dir).finish()
+        f.debug_struct("NeuralForecaster")
+            .field("dir", &self.dir)
+            .finish()
     }
 }
 
 impl NeuralForecaster {
     pub fn load(dir: &Path) -> Result<NeuralForecaster> {
         let path = dir.join(META_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|e| TrainError::checkpoint(dir, format!("cannot read {META_FILE}: {e}")))?;
-        let meta: ForecasterMeta = serde_json::from_str(&text).map_err(|e| TrainError::checkpoint(&path, e))?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| TrainError::checkpoint(dir, format!("cannot read {META_FILE}: {e}")))?;
+        let meta: ForecasterMeta =
+            serde_json::from_str(&text).map_err(|e| TrainError::checkpoint(&path, e))?;
         if meta.format != FORMAT {
-            return Err(TrainError::checkpoint(&path, format!("format {} is not {FORMAT}", meta.format)));
+            return Err(TrainError::checkpoint(
+                &path,
+                format!("format {} is not {FORMAT}", meta.format),
+            ));
         }
         let fc = &meta.config.forecaster;
         let mut vs = VarStore::new(Device::Cpu);
         let k = (TARGETS.len() * meta.horizons.len() * meta.quantiles.len()) as i64;
         let net = ConvQuantileNet::new(&vs.root(), fc, meta.n_features as i64, k);
         checkpoint::load_weights(&mut vs, dir, BEST_WEIGHTS)?;
-        Ok(NeuralForecaster { dir: dir.to_path_buf(), meta, inner: Mutex::new((vs, net)) })
+        Ok(NeuralForecaster {
+            dir: dir.to_path_buf(),
+            meta,
+            inner: Mutex::new((vs, net)),
+        })
     }
 
     pub fn meta(&self) -> &ForecasterMeta {
         &self.meta
     }
 
-    fn run(&self, bars: &Bars, interval: Interval, horizons: &[u32], quantiles: &[f64]) -> Result<ForecastFrame> {
+    fn run(
+        &self,
+        bars: &Bars,
+        interval: Interval,
+        horizons: &[u32],
+        quantiles: &[f64],
+    ) -> Result<ForecastFrame> {
         let m = &self.meta;
         for h in horizons {
             if !m.horizons.contains(h) {
-                return Err(TrainError::Data(format!("forecaster {} has no horizon {h} (trained: {:?})", self.dir.display(), m.horizons)));
+                return Err(TrainError::Data(format!(
+                    "forecaster {} has no horizon {h} (trained: {:?})",
+                    self.dir.display(),
+                    m.horizons
+                )));
             }
         }
         for q in quantiles {
             if !m.quantiles.iter().any(|x| (x - q).abs() < 1e-12) {
-                return Err(TrainError::Data(format!("forecaster {} has no quantile {q} (trained: {:?})", self.dir.display(), m.quantiles)));
+                return Err(TrainError::Data(format!(
+                    "forecaster {} has no quantile {q} (trained: {:?})",
+                    self.dir.display(),
+                    m.quantiles
+                )));
             }
         }
         let spec = feature_spec(&m.config)?;
         let frame = build_features(bars, interval, &spec, None)?;
         m.feature_schema.ensure_same(&frame.schema)?;
-        let norm = m.normalisers.get(&m.config.symbols[0]).ok_or_else(|| TrainError::checkpoint(&self.dir, "has no normaliser"))?;
+        let norm = m
+            .normalisers
+            .get(&m.config.symbols[0])
+            .ok_or_else(|| TrainError::checkpoint(&self.dir, "has no normaliser"))?;
         let x = norm.transform_row_major_f32(&frame)?;
         let seq = m.config.forecaster.seq_len as usize;
         let n = bars.len();
@@ -393,11 +502,17 @@ impl NeuralForecaster {
         for t in 0..n {
             bad_before[t + 1] = bad_before[t] + u32::from(invalid[t]);
         }
-        let rows: Vec<usize> = (0..n).filter(|&r| r + 1 >= seq && bad_before[r + 1] == bad_before[r + 1 - seq]).collect();
+        let rows: Vec<usize> = (0..n)
+            .filter(|&r| r + 1 >= seq && bad_before[r + 1] == bad_before[r + 1 - seq])
+            .collect();
         let nq = m.quantiles.len();
         let k = TARGETS.len() * m.horizons.len() * nq;
-        let mut out = ForecastFrame::empty(&self.name(), &bars.ts, interval.ms(), horizons, quantiles);
-        let guard = self.inner.lock().map_err(|_| TrainError::checkpoint(&self.dir, "model lock poisoned"))?;
+        let mut out =
+            ForecastFrame::empty(&self.name(), &bars.ts, interval.ms(), horizons, quantiles);
+        let guard = self
+            .inner
+            .lock()
+            .map_err(|_| TrainError::checkpoint(&self.dir, "model lock poisoned"))?;
         let net = &guard.1;
         let f = frame.n_features();
         tch::no_grad(|| {
@@ -407,7 +522,10 @@ impl NeuralForecaster {
                     xs.extend_from_slice(&x[(r + 1 - seq) * f..(r + 1) * f]);
                 }
                 let xt = Tensor::from_slice(&xs).view([chunk.len() as i64, seq as i64, f as i64]);
-                let o = net.forward(&xt).select(1, seq as i64 - 1).to_kind(Kind::Double);
+                let o = net
+                    .forward(&xt)
+                    .select(1, seq as i64 - 1)
+                    .to_kind(Kind::Double);
                 let p: Vec<f64> = Vec::try_from(o.flatten(0, -1)).unwrap_or_default();
                 for (ci, &r) in chunk.iter().enumerate() {
                     for (ti, target) in TARGETS.iter().enumerate() {
@@ -415,10 +533,15 @@ impl NeuralForecaster {
                             let hi = m.horizons.iter().position(|x| *x == h).unwrap_or(0);
                             let g = ti * m.horizons.len() + hi;
                             // Monotone rearrangement: sorted outputs are the quantiles.
-                            let mut qs: Vec<f64> = p[ci * k + g * nq..ci * k + (g + 1) * nq].to_vec();
+                            let mut qs: Vec<f64> =
+                                p[ci * k + g * nq..ci * k + (g + 1) * nq].to_vec();
                             qs.sort_by(f64::total_cmp);
                             for &q in quantiles {
-                                let qi = m.quantiles.iter().position(|x| (x - q).abs() < 1e-12).unwrap_or(0);
+                                let qi = m
+                                    .quantiles
+                                    .iter()
+                                    .position(|x| (x - q).abs() < 1e-12)
+                                    .unwrap_or(0);
                                 if let Some(col) = out.values.get_mut(&column_name(target, q, h)) {
                                     col[r] = bars.close[r] * (qs[qi] * m.scales[g]).exp();
                                 }
@@ -434,13 +557,23 @@ impl NeuralForecaster {
 
 impl Forecaster for NeuralForecaster {
     fn name(&self) -> String {
-        format!("neural:{}", &self.meta.data_hash[..12.min(self.meta.data_hash.len())])
+        format!(
+            "neural:{}",
+            &self.meta.data_hash[..12.min(self.meta.data_hash.len())]
+        )
     }
 
-    fn forecast(&self, bars: &Bars, interval: Interval, horizons: &[u32], quantiles: &[f64]) -> std::result::Result<ForecastFrame, FeatureError> {
-        self.run(bars, interval, horizons, quantiles).map_err(|e| match e {
-            TrainError::Features(f) => f,
-            other => FeatureError::Forecast(other.to_string()),
-        })
+    fn forecast(
+        &self,
+        bars: &Bars,
+        interval: Interval,
+        horizons: &[u32],
+        quantiles: &[f64],
+    ) -> std::result::Result<ForecastFrame, FeatureError> {
+        self.run(bars, interval, horizons, quantiles)
+            .map_err(|e| match e {
+                TrainError::Features(f) => f,
+                other => FeatureError::Forecast(other.to_string()),
+            })
     }
 }

@@ -31,7 +31,9 @@ impl Args {
         let mut i = 0;
         while i < argv.len() {
             let a = argv[i].as_str();
-            let name = a.strip_prefix("--").ok_or_else(|| usage(format!("unexpected argument `{a}`")))?;
+            let name = a
+                .strip_prefix("--")
+                .ok_or_else(|| usage(format!("unexpected argument `{a}`")))?;
             let (name, inline) = match name.split_once('=') {
                 Some((n, v)) => (n, Some(v.to_string())),
                 None => (name, None),
@@ -43,7 +45,9 @@ impl Args {
                     Some(v) => v,
                     None => {
                         i += 1;
-                        argv.get(i).cloned().ok_or_else(|| usage(format!("--{name} needs a value")))?
+                        argv.get(i)
+                            .cloned()
+                            .ok_or_else(|| usage(format!("--{name} needs a value")))?
                     }
                 };
                 values.insert(name.to_string(), v);
@@ -60,7 +64,8 @@ impl Args {
     }
 
     fn required(&self, k: &str) -> Result<&str> {
-        self.get(k).ok_or_else(|| usage(format!("--{k} is required")))
+        self.get(k)
+            .ok_or_else(|| usage(format!("--{k} is required")))
     }
 
     fn flag(&self, k: &str) -> bool {
@@ -70,7 +75,9 @@ impl Args {
     fn num<T: std::str::FromStr>(&self, k: &str, default: T) -> Result<T> {
         match self.get(k) {
             None => Ok(default),
-            Some(v) => v.parse().map_err(|_| usage(format!("--{k}: `{v}` is not a valid number"))),
+            Some(v) => v
+                .parse()
+                .map_err(|_| usage(format!("--{k}: `{v}` is not a valid number"))),
         }
     }
 }
@@ -81,16 +88,24 @@ fn usage(msg: String) -> TrainError {
 
 fn device(arg: Option<&str>) -> Result<Device> {
     match arg.unwrap_or("auto") {
-        "auto" => Ok(if tch::Cuda::is_available() { Device::Cuda(0) } else { Device::Cpu }),
+        "auto" => Ok(if tch::Cuda::is_available() {
+            Device::Cuda(0)
+        } else {
+            Device::Cpu
+        }),
         "cpu" => Ok(Device::Cpu),
         "cuda" => {
             if tch::Cuda::is_available() {
                 Ok(Device::Cuda(0))
             } else {
-                Err(TrainError::Usage("--device cuda: no CUDA device is available (libtorch sees none)".into()))
+                Err(TrainError::Usage(
+                    "--device cuda: no CUDA device is available (libtorch sees none)".into(),
+                ))
             }
         }
-        other => Err(usage(format!("--device must be auto, cpu or cuda (got `{other}`)"))),
+        other => Err(usage(format!(
+            "--device must be auto, cpu or cuda (got `{other}`)"
+        ))),
     }
 }
 
@@ -119,17 +134,32 @@ fn run(argv: &[String]) -> Result<()> {
             train(&cfg, &opts, &mut out)?;
         }
         "eval" => {
-            let a = Args::parse(rest, &["checkpoint", "split", "store", "out", "device"], &["i-know-test-is-burned"])?;
+            let a = Args::parse(
+                rest,
+                &["checkpoint", "split", "store", "out", "device"],
+                &["i-know-test-is-burned"],
+            )?;
             let split = match a.required("split")? {
                 "val" => Split::Val,
                 "test" => Split::Test,
-                other => return Err(usage(format!("--split must be val or test (got `{other}`)"))),
+                other => {
+                    return Err(usage(format!(
+                        "--split must be val or test (got `{other}`)"
+                    )))
+                }
             };
             let dir = PathBuf::from(a.required("checkpoint")?);
             let store = a.get("store").map(PathBuf::from);
-            let ev = eval_checkpoint(&dir, split, a.flag("i-know-test-is-burned"), store.as_deref(), device(a.get("device"))?)?;
+            let ev = eval_checkpoint(
+                &dir,
+                split,
+                a.flag("i-know-test-is-burned"),
+                store.as_deref(),
+                device(a.get("device"))?,
+            )?;
             if let Some(path) = a.get("out") {
-                let bytes = serde_json::to_vec_pretty(&ev["result"]).map_err(|e| TrainError::file(path, e))?;
+                let bytes = serde_json::to_vec_pretty(&ev["result"])
+                    .map_err(|e| TrainError::file(path, e))?;
                 tradelab_train::checkpoint::write_atomic(&PathBuf::from(path), &bytes)?;
             }
             out.emit(ev);
@@ -147,13 +177,20 @@ fn run(argv: &[String]) -> Result<()> {
         "bench" => {
             let a = Args::parse(
                 rest,
-                &["arch", "batch", "seq", "features", "d-model", "layers", "heads", "kv-heads", "steps", "warmup", "threads", "device"],
+                &[
+                    "arch", "batch", "seq", "features", "d-model", "layers", "heads", "kv-heads",
+                    "steps", "warmup", "threads", "device",
+                ],
                 &[],
             )?;
             let arch = match a.get("arch").unwrap_or("nano") {
                 "nano" => Arch::Nano,
                 "classic" => Arch::Classic,
-                other => return Err(usage(format!("--arch must be nano or classic (got `{other}`)"))),
+                other => {
+                    return Err(usage(format!(
+                        "--arch must be nano or classic (got `{other}`)"
+                    )))
+                }
             };
             let o = BenchOptions {
                 arch,
@@ -169,8 +206,16 @@ fn run(argv: &[String]) -> Result<()> {
                 threads: a.num("threads", 2)?,
                 device: device(Some(a.get("device").unwrap_or("cpu")))?,
             };
-            if o.batch == 0 || o.seq < 2 || o.features == 0 || o.steps == 0 || !(1..=64).contains(&o.threads) {
-                return Err(usage("--batch, --features, --steps must be >= 1, --seq >= 2, --threads in [1, 64]".into()));
+            if o.batch == 0
+                || o.seq < 2
+                || o.features == 0
+                || o.steps == 0
+                || !(1..=64).contains(&o.threads)
+            {
+                return Err(usage(
+                    "--batch, --features, --steps must be >= 1, --seq >= 2, --threads in [1, 64]"
+                        .into(),
+                ));
             }
             out.emit(bench(&o)?);
         }
@@ -183,7 +228,11 @@ fn run(argv: &[String]) -> Result<()> {
 }
 
 fn default_out(cfg: &TrainConfig, what: &str) -> PathBuf {
-    let sym = cfg.symbols.first().map(|s| s.replace('/', "_")).unwrap_or_default();
+    let sym = cfg
+        .symbols
+        .first()
+        .map(|s| s.replace('/', "_"))
+        .unwrap_or_default();
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
     PathBuf::from("runs/train").join(format!("{sym}-{what}-{stamp}"))
 }

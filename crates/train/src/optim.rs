@@ -38,23 +38,44 @@ pub fn muon_eligible(name: &str, dims: usize) -> bool {
 
 impl Optimizer {
     pub fn new(vs: &VarStore, cfg: &OptimConfig) -> Optimizer {
-        let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().filter(|(_, t)| t.requires_grad()).collect();
+        let mut vars: Vec<(String, Tensor)> = vs
+            .variables()
+            .into_iter()
+            .filter(|(_, t)| t.requires_grad())
+            .collect();
         vars.sort_by(|a, b| a.0.cmp(&b.0));
         let slots = vars
             .into_iter()
             .map(|(name, param)| {
-                let rule = if cfg.kind == OptimKind::Muon && muon_eligible(&name, param.dim()) { Rule::Muon } else { Rule::AdamW };
+                let rule = if cfg.kind == OptimKind::Muon && muon_eligible(&name, param.dim()) {
+                    Rule::Muon
+                } else {
+                    Rule::AdamW
+                };
                 let m = param.zeros_like();
                 let v = (rule == Rule::AdamW).then(|| param.zeros_like());
-                Slot { name, param, rule, m, v }
+                Slot {
+                    name,
+                    param,
+                    rule,
+                    m,
+                    v,
+                }
             })
             .collect();
-        Optimizer { slots, cfg: cfg.clone(), steps: 0 }
+        Optimizer {
+            slots,
+            cfg: cfg.clone(),
+            steps: 0,
+        }
     }
 
     /// (name, rule) of every parameter, in update order.
     pub fn assignment(&self) -> Vec<(String, Rule)> {
-        self.slots.iter().map(|s| (s.name.clone(), s.rule)).collect()
+        self.slots
+            .iter()
+            .map(|s| (s.name.clone(), s.rule))
+            .collect()
     }
 
     pub fn zero_grad(&mut self) {
@@ -65,7 +86,12 @@ impl Optimizer {
 
     /// Scales all gradients so their global L2 norm is at most `max_norm`; returns the norm before.
     pub fn clip_grad_norm(&mut self, max_norm: f64) -> f64 {
-        let grads: Vec<Tensor> = self.slots.iter().map(|s| s.param.grad()).filter(|g| g.defined()).collect();
+        let grads: Vec<Tensor> = self
+            .slots
+            .iter()
+            .map(|s| s.param.grad())
+            .filter(|g| g.defined())
+            .collect();
         if grads.is_empty() {
             return 0.0;
         }
@@ -112,7 +138,9 @@ impl Optimizer {
                     Rule::Muon => {
                         let lr = c.lr * lr_mult;
                         // buf ← μ·buf + (1−μ)·g; Nesterov: g ← (1−μ)·g + μ·buf.
-                        let _ = s.m.g_mul_scalar_(c.momentum).g_add_(&(&g * (1.0 - c.momentum)));
+                        let _ =
+                            s.m.g_mul_scalar_(c.momentum)
+                                .g_add_(&(&g * (1.0 - c.momentum)));
                         let g = &g * (1.0 - c.momentum) + &s.m * c.momentum;
                         let size = s.param.size();
                         let aspect = (size[0] as f64 / size[1] as f64).max(1.0).sqrt();
@@ -163,7 +191,9 @@ pub fn lr_multiplier(cfg: &OptimConfig, step: usize, total: usize) -> f64 {
     match cfg.schedule {
         LrSchedule::Constant => 1.0,
         LrSchedule::Linear => 1.0 - (1.0 - lo) * progress,
-        LrSchedule::Cosine => lo + (1.0 - lo) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()),
+        LrSchedule::Cosine => {
+            lo + (1.0 - lo) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos())
+        }
     }
 }
 
@@ -188,7 +218,11 @@ mod tests {
             let g = Tensor::randn(shape, (Kind::Float, Device::Cpu));
             let x = newton_schulz(&g, 5);
             let small = shape[0].min(shape[1]);
-            let gram = if shape[0] <= shape[1] { x.matmul(&x.tr()) } else { x.tr().matmul(&x) };
+            let gram = if shape[0] <= shape[1] {
+                x.matmul(&x.tr())
+            } else {
+                x.tr().matmul(&x)
+            };
             let sv: Vec<f32> = Vec::try_from(gram.diagonal(0, 0, 1)).unwrap();
             assert_eq!(sv.len() as i64, small);
             // Quintic NS gives singular values in roughly [0.7, 1.2] (squared: [0.49, 1.44]).
@@ -200,12 +234,38 @@ mod tests {
         tch::manual_seed(5);
         let vs = VarStore::new(Device::Cpu);
         let root = vs.root();
-        let w = root.var("blocks_w", &[6, 6], Init::Randn { mean: 0.0, stdev: 1.0 });
-        let h = root.var("head_b", &[6], Init::Randn { mean: 0.0, stdev: 1.0 });
-        let cfg = OptimConfig { kind, lr: 0.05, adam_lr: 0.05, warmup_steps: 0, ..Default::default() };
+        let w = root.var(
+            "blocks_w",
+            &[6, 6],
+            Init::Randn {
+                mean: 0.0,
+                stdev: 1.0,
+            },
+        );
+        let h = root.var(
+            "head_b",
+            &[6],
+            Init::Randn {
+                mean: 0.0,
+                stdev: 1.0,
+            },
+        );
+        let cfg = OptimConfig {
+            kind,
+            lr: 0.05,
+            adam_lr: 0.05,
+            warmup_steps: 0,
+            ..Default::default()
+        };
         let mut opt = Optimizer::new(&vs, &cfg);
         if kind == OptimKind::Muon {
-            assert_eq!(opt.assignment(), vec![("blocks_w".into(), Rule::Muon), ("head_b".into(), Rule::AdamW)]);
+            assert_eq!(
+                opt.assignment(),
+                vec![
+                    ("blocks_w".into(), Rule::Muon),
+                    ("head_b".into(), Rule::AdamW)
+                ]
+            );
         }
         let loss = || w.square().sum(Kind::Float) + h.square().sum(Kind::Float);
         let first = f64::try_from(loss()).unwrap();
@@ -231,7 +291,11 @@ mod tests {
 
     #[test]
     fn schedules() {
-        let cfg = OptimConfig { warmup_steps: 10, final_lr_frac: 0.1, ..Default::default() };
+        let cfg = OptimConfig {
+            warmup_steps: 10,
+            final_lr_frac: 0.1,
+            ..Default::default()
+        };
         assert!((lr_multiplier(&cfg, 0, 100) - 0.1).abs() < 1e-12);
         assert!((lr_multiplier(&cfg, 9, 100) - 1.0).abs() < 1e-12);
         assert!((lr_multiplier(&cfg, 10, 100) - 1.0).abs() < 1e-12);

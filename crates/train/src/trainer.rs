@@ -40,14 +40,31 @@ pub struct TrainOutcome {
 pub fn build_model(cfg: &TrainConfig, n_features: usize, device: Device) -> (VarStore, Policy) {
     tch::manual_seed(cfg.training.seed as i64);
     let vs = VarStore::new(device);
-    let model = Policy::new(&vs.root(), &cfg.model, n_features as i64, cfg.symbols.len() as i64);
+    let model = Policy::new(
+        &vs.root(),
+        &cfg.model,
+        n_features as i64,
+        cfg.symbols.len() as i64,
+    );
     (vs, model)
 }
 
 /// Loss of one batch through the differentiable simulator at temperature `temp`.
-pub fn batch_loss(model: &Policy, batch: &Batch, cfg: &TrainConfig, temp: f64, train: bool) -> LossParts {
+pub fn batch_loss(
+    model: &Policy,
+    batch: &Batch,
+    cfg: &TrainConfig,
+    temp: f64,
+    train: bool,
+) -> LossParts {
     let logits = model.forward(&batch.x, Some(&batch.symbol), train);
-    let d = decode(&logits, &batch.close, &batch.band_lo, &batch.band_hi, cfg.decode.min_gap);
+    let d = decode(
+        &logits,
+        &batch.close,
+        &batch.band_lo,
+        &batch.band_hi,
+        cfg.decode.min_gap,
+    );
     let bars = SoftBars {
         open: batch.open.shallow_clone(),
         high: batch.high.shallow_clone(),
@@ -57,12 +74,22 @@ pub fn batch_loss(model: &Policy, batch: &Batch, cfg: &TrainConfig, temp: f64, t
     let p = SoftSimParams {
         decision_lag: cfg.sim.decision_lag,
         maker_fee: cfg.sim.maker_fee,
-        buffer: cfg.sim.buffer(),
+        fill_rule: cfg.sim.fill_rule,
         temperature: temp,
         straight_through: cfg.training.fills == FillGradient::StraightThrough,
     };
-    let run = simulate_soft(&bars, &d.buy_price, &d.sell_price, &d.buy_frac, &d.sell_frac, &p);
-    let ppy = cfg.interval().map(|i| i.periods_per_year()).unwrap_or(8760.0);
+    let run = simulate_soft(
+        &bars,
+        &d.buy_price,
+        &d.sell_price,
+        &d.buy_frac,
+        &d.sell_frac,
+        &p,
+    );
+    let ppy = cfg
+        .interval()
+        .map(|i| i.periods_per_year())
+        .unwrap_or(8760.0);
     sortino_loss(&run.returns, ppy, cfg.training.return_weight)
 }
 
@@ -72,7 +99,10 @@ fn check_resumable(old: &TrainConfig, new: &TrainConfig) -> Result<()> {
         if a == b {
             Ok(())
         } else {
-            Err(TrainError::config(field, format!("differs from the checkpoint being resumed ({a} vs {b})")))
+            Err(TrainError::config(
+                field,
+                format!("differs from the checkpoint being resumed ({a} vs {b})"),
+            ))
         }
     };
     same("symbols", jv(&old.symbols), jv(&new.symbols))?;
@@ -101,7 +131,12 @@ pub fn train(cfg: &TrainConfig, opts: &TrainOptions, sink: &mut dyn Sink) -> Res
     };
     let ds = match &resumed {
         Some((dir, meta)) => {
-            let ds = Dataset::load(cfg, &opts.store, Some(&meta.splits), Normalisers::Saved(&meta.normalisers))?;
+            let ds = Dataset::load(
+                cfg,
+                &opts.store,
+                Some(&meta.splits),
+                Normalisers::Saved(&meta.normalisers),
+            )?;
             meta.check_schema(dir, &ds.schema)?;
             if ds.data_hash != meta.data_hash {
                 eprintln!(
@@ -160,7 +195,8 @@ pub fn train_on(
                 ));
             }
             if !resuming_here {
-                std::fs::copy(dir.join(BEST_WEIGHTS), out.join(BEST_WEIGHTS)).map_err(|e| TrainError::file(out.join(BEST_WEIGHTS), e))?;
+                std::fs::copy(dir.join(BEST_WEIGHTS), out.join(BEST_WEIGHTS))
+                    .map_err(|e| TrainError::file(out.join(BEST_WEIGHTS), e))?;
             }
             meta.epochs.len()
         }
@@ -168,11 +204,16 @@ pub fn train_on(
     };
     let mut opt = Optimizer::new(&vs, &cfg.optimizer);
     let batch = cfg.training.batch_size.min(windows.len());
-    let steps_per_epoch = cfg.training.steps_per_epoch.unwrap_or((windows.len() / batch).max(1));
+    let steps_per_epoch = cfg
+        .training
+        .steps_per_epoch
+        .unwrap_or((windows.len() / batch).max(1));
     let epochs = cfg.training.epochs;
     let total_steps = epochs * steps_per_epoch;
     let params = param_count(&vs);
-    let primary_rows = ds.symbols[0].rows_between(ds.bounds.val_start, ds.bounds.val_end).len();
+    let primary_rows = ds.symbols[0]
+        .rows_between(ds.bounds.val_start, ds.bounds.val_end)
+        .len();
     let cuda = tch::Cuda::is_available();
     sink.emit(json!({
         "event": "start",
@@ -200,7 +241,11 @@ pub fn train_on(
             config: cfg.clone(),
             feature_schema: ds.schema.clone(),
             n_features: ds.n_features,
-            normalisers: ds.symbols.iter().map(|s| (s.symbol.clone(), s.normaliser.clone())).collect(),
+            normalisers: ds
+                .symbols
+                .iter()
+                .map(|s| (s.symbol.clone(), s.normaliser.clone()))
+                .collect(),
             symbols: ds.symbols.iter().map(|s| s.symbol.clone()).collect(),
             splits: ds.bounds.clone(),
             data_hash: ds.data_hash.clone(),
@@ -216,10 +261,20 @@ pub fn train_on(
     let mut best = meta
         .best_epoch
         .and_then(|e| meta.epochs.iter().find(|r| r.epoch == e))
-        .map(|r| (r.epoch, r.val_sortino.get(&primary).copied().unwrap_or(f64::NEG_INFINITY), r.val.clone()));
+        .map(|r| {
+            (
+                r.epoch,
+                r.val_sortino
+                    .get(&primary)
+                    .copied()
+                    .unwrap_or(f64::NEG_INFINITY),
+                r.val.clone(),
+            )
+        });
 
     // Window order: a pure function of the seed (and the epoch a resumed run starts at).
-    let mut rng = SplitMix64::new(cfg.training.seed ^ (start_epoch as u64).wrapping_mul(0x9E37_79B9));
+    let mut rng =
+        SplitMix64::new(cfg.training.seed ^ (start_epoch as u64).wrapping_mul(0x9E37_79B9));
     let mut order: Vec<usize> = (0..windows.len()).collect();
     rng.shuffle(&mut order);
     let mut cursor = 0usize;
@@ -242,7 +297,12 @@ pub fn train_on(
                 cursor += 1;
             }
             let b = make_batch(ds, &items, seq, opts.device);
-            temp = temperature(cfg.training.temperature.start, cfg.training.temperature.end, global, total_steps);
+            temp = temperature(
+                cfg.training.temperature.start,
+                cfg.training.temperature.end,
+                global,
+                total_steps,
+            );
             let lr_mult = lr_multiplier(&cfg.optimizer, global, total_steps);
             opt.zero_grad();
             let parts = batch_loss(&model, &b, cfg, temp, true);
@@ -330,7 +390,13 @@ pub fn train_on(
         "val": best_val,
         "seconds": seconds,
     }));
-    Ok(TrainOutcome { dir: out, best_epoch, step_losses, best_val, seconds })
+    Ok(TrainOutcome {
+        dir: out,
+        best_epoch,
+        step_losses,
+        best_val,
+        seconds,
+    })
 }
 
 pub fn device_name(d: Device) -> String {

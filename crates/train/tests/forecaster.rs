@@ -36,10 +36,18 @@ fn trains_reloads_and_forecasts_causally() {
     assert!((0.3..=1.0).contains(&cov), "p10-p90 coverage {cov}");
 
     let f = NeuralForecaster::load(&out).unwrap();
-    let bars = tradelab_data::Store::open(store()).read(&Symbol::parse("SOL/USDT").unwrap(), Interval::H1).unwrap();
-    let fr = f.forecast(&bars, Interval::H1, &[1, 4], &[0.1, 0.5, 0.9]).unwrap();
+    let bars = tradelab_data::Store::open(store())
+        .read(&Symbol::parse("SOL/USDT").unwrap(), Interval::H1)
+        .unwrap();
+    let fr = f
+        .forecast(&bars, Interval::H1, &[1, 4], &[0.1, 0.5, 0.9])
+        .unwrap();
     fr.check().unwrap();
-    let (p10, p50, p90) = (fr.get("high", 0.1, 4).unwrap(), fr.get("high", 0.5, 4).unwrap(), fr.get("high", 0.9, 4).unwrap());
+    let (p10, p50, p90) = (
+        fr.get("high", 0.1, 4).unwrap(),
+        fr.get("high", 0.5, 4).unwrap(),
+        fr.get("high", 0.9, 4).unwrap(),
+    );
     let valid: Vec<usize> = (0..bars.len()).filter(|&t| p50[t].is_finite()).collect();
     assert!(valid.len() > bars.len() / 2);
     for &t in &valid {
@@ -54,7 +62,9 @@ fn trains_reloads_and_forecasts_causally() {
         c.high[i] *= 1.09;
         c.low[i] *= 1.0;
     }
-    let fr2 = f.forecast(&c, Interval::H1, &[1, 4], &[0.1, 0.5, 0.9]).unwrap();
+    let fr2 = f
+        .forecast(&c, Interval::H1, &[1, 4], &[0.1, 0.5, 0.9])
+        .unwrap();
     for (k, col) in &fr.values {
         let col2 = &fr2.values[k];
         for r in 0..=t {
@@ -67,12 +77,25 @@ fn trains_reloads_and_forecasts_causally() {
     // As the policy's band: fine with the same splits, refused when the policy validates earlier.
     let band = |val_days: u32| {
         let mut p = cfg(val_days);
-        p.decode.band = serde_json::from_value(serde_json::json!({"kind":"forecast","checkpoint": out.to_str().unwrap(),"horizon":1})).unwrap();
+        p.decode.band = serde_json::from_value(
+            serde_json::json!({"kind":"forecast","checkpoint": out.to_str().unwrap(),"horizon":1}),
+        )
+        .unwrap();
         p.model.seq_len = 24;
         Dataset::load(&p, &store(), None, Normalisers::FitOnTrain)
     };
     let ds = band(20).unwrap();
-    assert!(ds.symbols[0].band_lo.iter().filter(|v| v.is_finite()).count() > 1000);
+    assert!(
+        ds.symbols[0]
+            .band_lo
+            .iter()
+            .filter(|v| v.is_finite())
+            .count()
+            > 1000
+    );
     let e = band(40).unwrap_err();
-    assert!(e.to_string().contains("decode.band.checkpoint") && e.to_string().contains("leak"), "{e}");
+    assert!(
+        e.to_string().contains("decode.band.checkpoint") && e.to_string().contains("leak"),
+        "{e}"
+    );
 }

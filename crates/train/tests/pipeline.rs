@@ -19,7 +19,9 @@ fn store() -> PathBuf {
 }
 
 fn sol() -> Bars {
-    tradelab_data::Store::open(store()).read(&Symbol::parse("SOL/USDT").unwrap(), Interval::H1).unwrap()
+    tradelab_data::Store::open(store())
+        .read(&Symbol::parse("SOL/USDT").unwrap(), Interval::H1)
+        .unwrap()
 }
 
 /// A tiny model so the whole file runs in seconds on one CPU thread.
@@ -39,35 +41,55 @@ fn assert_close(a: &serde_json::Value, b: &serde_json::Value) {
     assert_eq!(a.len(), b.len());
     for (k, x) in a {
         match (x.as_f64(), b[k].as_f64()) {
-            (Some(x), Some(y)) => assert!((x - y).abs() <= 1e-12 * x.abs().max(1.0), "{k}: {x} vs {y}"),
+            (Some(x), Some(y)) => {
+                assert!((x - y).abs() <= 1e-12 * x.abs().max(1.0), "{k}: {x} vs {y}")
+            }
             _ => assert_eq!(x, &b[k], "{k}"),
         }
     }
 }
 
 fn opts(out: &Path) -> TrainOptions {
-    TrainOptions { out: out.to_path_buf(), device: Device::Cpu, resume: None, store: store() }
+    TrainOptions {
+        out: out.to_path_buf(),
+        device: Device::Cpu,
+        resume: None,
+        store: store(),
+    }
 }
 
 #[test]
 fn training_lowers_the_loss_on_real_bars() {
     let mut cfg = tiny("nano");
     cfg.optimizer.kind = tradelab_train::config::OptimKind::Adamw;
-    let ds = Dataset::from_bars(&cfg, vec![("SOL/USDT".into(), sol())], None, Normalisers::FitOnTrain).unwrap();
+    let ds = Dataset::from_bars(
+        &cfg,
+        vec![("SOL/USDT".into(), sol())],
+        None,
+        Normalisers::FitOnTrain,
+    )
+    .unwrap();
     let windows = ds.train_windows(24, 97);
     let batch = make_batch(&ds, &windows[..16], 24, Device::Cpu);
     let (vs, model) = build_model(&cfg, ds.n_features, Device::Cpu);
     let mut opt = Optimizer::new(&vs, &cfg.optimizer);
-    let loss_at = |m: &_| f64::try_from(tch::no_grad(|| batch_loss(m, &batch, &cfg, 0.002, false)).loss).unwrap();
+    let loss_at = |m: &_| {
+        f64::try_from(tch::no_grad(|| batch_loss(m, &batch, &cfg, 0.002, false)).loss).unwrap()
+    };
     let before = loss_at(&model);
     for _ in 0..40 {
         opt.zero_grad();
-        batch_loss(&model, &batch, &cfg, 0.002, true).loss.backward();
+        batch_loss(&model, &batch, &cfg, 0.002, true)
+            .loss
+            .backward();
         opt.clip_grad_norm(1.0);
         opt.step(1.0);
     }
     let after = loss_at(&model);
-    assert!(after < before - 0.5, "loss did not decrease: {before} -> {after}");
+    assert!(
+        after < before - 0.5,
+        "loss did not decrease: {before} -> {after}"
+    );
 }
 
 #[test]
@@ -78,7 +100,11 @@ fn checkpoint_round_trips_and_resumes() {
     let mut events = Collect::default();
     let res = train(&cfg, &opts(&out), &mut events).unwrap();
     assert_eq!(res.best_epoch, Some(1));
-    let kinds: Vec<&str> = events.0.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = events
+        .0
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds.first(), Some(&"start"));
     assert!(kinds.contains(&"progress") && kinds.contains(&"epoch"));
     assert_eq!(kinds.last(), Some(&"done"));
@@ -95,16 +121,25 @@ fn checkpoint_round_trips_and_resumes() {
     let r = &ev["result"];
     // (JSON read back from disk may differ in the last bit: serde_json parses floats fast, not exactly.)
     assert_close(&r["metrics"], &meta.epochs[0].val["metrics"]);
-    assert_eq!(r["assumptions"]["text"], "lag 1 · touch (assumes queue priority) · maker 0.1% / taker 0.1% · P 8760");
+    assert_eq!(
+        r["assumptions"]["text"],
+        "lag 1 · cross 5 bps · maker 0.1% / taker 0.1% · P 8760"
+    );
     assert_eq!(r["window"]["split"], "val");
     assert_eq!(r["testBurned"], false);
     assert_eq!(r["dataHashMatches"], true);
-    assert_eq!(r["curve"]["equity"].as_array().unwrap().len(), r["window"]["bars"].as_u64().unwrap() as usize);
+    assert_eq!(
+        r["curve"]["equity"].as_array().unwrap().len(),
+        r["window"]["bars"].as_u64().unwrap() as usize
+    );
 
     // Resume continues at epoch 2 from last.safetensors, in the same directory.
     let mut cfg2 = cfg.clone();
     cfg2.training.epochs = 2;
-    let o2 = TrainOptions { resume: Some(out.clone()), ..opts(&out) };
+    let o2 = TrainOptions {
+        resume: Some(out.clone()),
+        ..opts(&out)
+    };
     train(&cfg2, &o2, &mut Quiet).unwrap();
     assert_eq!(CheckpointMeta::load(&out).unwrap().epochs.len(), 2);
     // Same epochs again: nothing left to train, said plainly.
@@ -120,7 +155,10 @@ fn checkpoint_round_trips_and_resumes() {
     meta.save(&out).unwrap();
     let e = eval_checkpoint(&out, Split::Val, false, Some(&store()), Device::Cpu).unwrap_err();
     let msg = e.to_string();
-    assert!(msg.contains("feature schema") && msg.contains("rsi_14") && msg.contains("rsi_10"), "{msg}");
+    assert!(
+        msg.contains("feature schema") && msg.contains("rsi_14") && msg.contains("rsi_10"),
+        "{msg}"
+    );
 
     // Weights that do not fit the model are an error, not a panic.
     let mut meta = CheckpointMeta::load(&out).unwrap();
@@ -158,7 +196,13 @@ fn actions_are_causal_end_to_end() {
     for arch in ["nano", "classic"] {
         let cfg = tiny(arch);
         let bars = sol();
-        let ds = Dataset::from_bars(&cfg, vec![("SOL/USDT".into(), bars.clone())], None, Normalisers::FitOnTrain).unwrap();
+        let ds = Dataset::from_bars(
+            &cfg,
+            vec![("SOL/USDT".into(), bars.clone())],
+            None,
+            Normalisers::FitOnTrain,
+        )
+        .unwrap();
         let (vs, model) = build_model(&cfg, ds.n_features, Device::Cpu);
         // Random non-zero head and projections so the output depends on the features.
         tch::no_grad(|| {
@@ -177,26 +221,79 @@ fn actions_are_causal_end_to_end() {
             altered.low[i] *= k * 0.98;
             altered.volume[i] *= 3.0;
         }
-        let norms = ds.symbols.iter().map(|s| (s.symbol.clone(), s.normaliser.clone())).collect();
-        let ds2 = Dataset::from_bars(&cfg, vec![("SOL/USDT".into(), altered)], Some(&ds.bounds), Normalisers::Saved(&norms)).unwrap();
-        let a = policy_actions(&model, &ds, 0, rows.clone(), 24, cfg.decode.min_gap, Device::Cpu);
-        let b = policy_actions(&model, &ds2, 0, rows.clone(), 24, cfg.decode.min_gap, Device::Cpu);
+        let norms = ds
+            .symbols
+            .iter()
+            .map(|s| (s.symbol.clone(), s.normaliser.clone()))
+            .collect();
+        let ds2 = Dataset::from_bars(
+            &cfg,
+            vec![("SOL/USDT".into(), altered)],
+            Some(&ds.bounds),
+            Normalisers::Saved(&norms),
+        )
+        .unwrap();
+        let a = policy_actions(
+            &model,
+            &ds,
+            0,
+            rows.clone(),
+            24,
+            cfg.decode.min_gap,
+            Device::Cpu,
+        );
+        let b = policy_actions(
+            &model,
+            &ds2,
+            0,
+            rows.clone(),
+            24,
+            cfg.decode.min_gap,
+            Device::Cpu,
+        );
         let upto = t - rows.start;
         for j in 0..=upto {
-            assert_eq!(a.buy_price[j].to_bits(), b.buy_price[j].to_bits(), "{arch} row {j}");
-            assert_eq!(a.sell_price[j].to_bits(), b.sell_price[j].to_bits(), "{arch} row {j}");
-            assert_eq!(a.buy_frac[j].to_bits(), b.buy_frac[j].to_bits(), "{arch} row {j}");
-            assert_eq!(a.sell_frac[j].to_bits(), b.sell_frac[j].to_bits(), "{arch} row {j}");
+            assert_eq!(
+                a.buy_price[j].to_bits(),
+                b.buy_price[j].to_bits(),
+                "{arch} row {j}"
+            );
+            assert_eq!(
+                a.sell_price[j].to_bits(),
+                b.sell_price[j].to_bits(),
+                "{arch} row {j}"
+            );
+            assert_eq!(
+                a.buy_frac[j].to_bits(),
+                b.buy_frac[j].to_bits(),
+                "{arch} row {j}"
+            );
+            assert_eq!(
+                a.sell_frac[j].to_bits(),
+                b.sell_frac[j].to_bits(),
+                "{arch} row {j}"
+            );
         }
-        let later = (upto + 1..rows.len()).filter(|&j| a.buy_frac[j] != b.buy_frac[j]).count();
-        assert!(later > 10, "{arch}: altering the future changed nothing after t either");
+        let later = (upto + 1..rows.len())
+            .filter(|&j| a.buy_frac[j] != b.buy_frac[j])
+            .count();
+        assert!(
+            later > 10,
+            "{arch}: altering the future changed nothing after t either"
+        );
     }
 }
 
 #[test]
 fn same_numbers_on_rerun() {
     let cfg = tiny("nano");
-    let ds = Dataset::from_bars(&cfg, vec![("SOL/USDT".into(), sol())], None, Normalisers::FitOnTrain).unwrap();
+    let ds = Dataset::from_bars(
+        &cfg,
+        vec![("SOL/USDT".into(), sol())],
+        None,
+        Normalisers::FitOnTrain,
+    )
+    .unwrap();
     let run = || {
         let dir = tempfile::tempdir().unwrap();
         let r = train_on(&cfg, &ds, &opts(&dir.path().join("ck")), None, &mut Quiet).unwrap();
@@ -234,18 +331,58 @@ fn binary_reports_errors_as_json() {
     let bin = env!("CARGO_BIN_EXE_tradelab-train");
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("bad.json");
-    std::fs::write(&cfg, r#"{"symbols":["SOL/USDT"],"model":{"dModel":"wide"}}"#).unwrap();
-    let o = std::process::Command::new(bin).args(["train", "--config"]).arg(&cfg).output().unwrap();
+    std::fs::write(
+        &cfg,
+        r#"{"symbols":["SOL/USDT"],"model":{"dModel":"wide"}}"#,
+    )
+    .unwrap();
+    let o = std::process::Command::new(bin)
+        .args(["train", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1));
     let line = String::from_utf8(o.stdout).unwrap();
     let ev: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
     assert_eq!(ev["event"], "error");
-    assert!(ev["message"].as_str().unwrap().contains("model.dModel"), "{ev}");
-    assert!(String::from_utf8(o.stderr).unwrap().contains("model.dModel"));
-    let o = std::process::Command::new(bin).args(["eval", "--split", "later"]).output().unwrap();
+    assert!(
+        ev["message"].as_str().unwrap().contains("model.dModel"),
+        "{ev}"
+    );
+    assert!(String::from_utf8(o.stderr)
+        .unwrap()
+        .contains("model.dModel"));
+    let o = std::process::Command::new(bin)
+        .args(["eval", "--split", "later"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
-    let o = std::process::Command::new(bin).args(["bench", "--arch", "nano", "--batch", "2", "--seq", "8", "--features", "3", "--steps", "1", "--warmup", "0", "--threads", "1"]).output().unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = std::process::Command::new(bin)
+        .args([
+            "bench",
+            "--arch",
+            "nano",
+            "--batch",
+            "2",
+            "--seq",
+            "8",
+            "--features",
+            "3",
+            "--steps",
+            "1",
+            "--warmup",
+            "0",
+            "--threads",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let ev: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(ev["event"], "bench");
     assert!(ev["samplesPerSec"].as_f64().unwrap() > 0.0);

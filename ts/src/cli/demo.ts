@@ -96,8 +96,9 @@ export function demoCommands(): Command[] {
     .option("--quiet", "no stage lines")
     .addHelpText(
       "after",
-      "\nEvery number is measured with decision lag 1 (fills on the bar after the decision), touch fills and\n" +
-        "0.1% maker/taker fees. The test window is evaluated once; later runs show that stored result.\n\n" +
+      "\nEvery number is measured with decision lag 1 (fills on the bar after the decision), cross fills (the\n" +
+        "bar must trade 5 bps through the limit) and 0.1% maker/taker fees. The test window is evaluated once;\n" +
+        "later runs show that stored result.\n\n" +
         "Example:\n  npx tradelab demo --out /tmp/demo && xdg-open /tmp/demo/report.html",
     )
     .action(async (o: { out: string; symbol: string; epochs: string; steps: string; registry?: string; record: boolean; json?: boolean; quiet?: boolean }) => {

@@ -81,7 +81,7 @@ export function demoTrainConfig(store: string, symbol: string, epochs: number, s
     model: { arch: "nano", dModel: 64, layers: 2, heads: 4, kvHeads: 2, window: 64, seqLen: 72 },
     optimizer: { kind: "muon", lr: 0.02, adamLr: 0.003, weightDecay: 0.0001, warmupSteps: 20, gradClip: 1.0 },
     training: { epochs, batchSize: 32, stepsPerEpoch, seed: 7, returnWeight: 0.08, temperature: { start: 0.01, end: 0.0005 } },
-    sim: { decisionLag: 1, makerFee: 0.001, takerFee: 0.001, fill: "touch" },
+    sim: { decisionLag: 1, makerFee: 0.001, takerFee: 0.001, fillRule: { kind: "cross", buffer: 0.0005 } },
     threads: 1,
   };
 }

@@ -16,7 +16,10 @@ struct LayerNorm {
 impl LayerNorm {
     fn new(p: &Path, name: &str, d: i64) -> LayerNorm {
         let p = p / name;
-        LayerNorm { w: p.var("weight", &[d], Init::Const(1.0)), b: p.var("bias", &[d], Init::Const(0.0)) }
+        LayerNorm {
+            w: p.var("weight", &[d], Init::Const(1.0)),
+            b: p.var("bias", &[d], Init::Const(0.0)),
+        }
     }
     fn forward(&self, x: &Tensor) -> Tensor {
         let d = self.w.size()[0];
@@ -45,7 +48,13 @@ pub struct Classic {
 }
 
 impl Classic {
-    pub fn new(p: &Path, cfg: &ModelConfig, n_features: i64, n_symbols: i64, n_out: i64) -> Classic {
+    pub fn new(
+        p: &Path,
+        cfg: &ModelConfig,
+        n_features: i64,
+        n_symbols: i64,
+        n_out: i64,
+    ) -> Classic {
         let d = cfg.d_model;
         let hidden = d * cfg.mlp_mult;
         let blocks = (0..cfg.layers)
@@ -64,8 +73,16 @@ impl Classic {
         Classic {
             cfg: cfg.clone(),
             embed: Linear::new(p, "embed", n_features, d, true, false),
-            symbol_embed: (n_symbols > 1)
-                .then(|| p.var("embed_symbol", &[n_symbols, d], Init::Randn { mean: 0.0, stdev: 0.02 })),
+            symbol_embed: (n_symbols > 1).then(|| {
+                p.var(
+                    "embed_symbol",
+                    &[n_symbols, d],
+                    Init::Randn {
+                        mean: 0.0,
+                        stdev: 0.02,
+                    },
+                )
+            }),
             blocks,
             ln_f: LayerNorm::new(p, "ln_f", d),
             // Zero head: the first decode is the band midpoint with fractions 0.5, as for nano.
@@ -89,12 +106,27 @@ impl Classic {
         let allowed = causal_window_mask(t, t, dev);
         for blk in &self.blocks {
             let attn = |inp: &Tensor| {
-                let qkv = blk.qkv.forward(inp).view([b, t, 3, h, hd]).permute([2, 0, 3, 1, 4]);
-                let y = masked_attention(&qkv.get(0), &qkv.get(1), &qkv.get(2), &allowed, c.dropout, train);
+                let qkv = blk
+                    .qkv
+                    .forward(inp)
+                    .view([b, t, 3, h, hd])
+                    .permute([2, 0, 3, 1, 4]);
+                let y = masked_attention(
+                    &qkv.get(0),
+                    &qkv.get(1),
+                    &qkv.get(2),
+                    &allowed,
+                    c.dropout,
+                    train,
+                );
                 let y = y.transpose(1, 2).contiguous().view([b, t, d]);
                 blk.out.forward(&y).dropout(c.dropout, train)
             };
-            let ff = |inp: &Tensor| blk.ff2.forward(&blk.ff1.forward(inp).gelu("none")).dropout(c.dropout, train);
+            let ff = |inp: &Tensor| {
+                blk.ff2
+                    .forward(&blk.ff1.forward(inp).gelu("none"))
+                    .dropout(c.dropout, train)
+            };
             if c.pre_norm {
                 x = &x + attn(&blk.ln1.forward(&x));
                 x = &x + ff(&blk.ln2.forward(&x));

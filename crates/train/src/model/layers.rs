@@ -15,7 +15,14 @@ impl Linear {
     pub fn new(p: &Path, name: &str, fan_in: i64, fan_out: i64, bias: bool, zero: bool) -> Linear {
         let p = p / name;
         let std = (1.0 / (fan_in as f64).sqrt()) * (fan_out as f64 / fan_in as f64).sqrt().min(1.0);
-        let init = if zero { Init::Const(0.0) } else { Init::Randn { mean: 0.0, stdev: std } };
+        let init = if zero {
+            Init::Const(0.0)
+        } else {
+            Init::Randn {
+                mean: 0.0,
+                stdev: std,
+            }
+        };
         let ws = p.var("weight", &[fan_out, fan_in], init);
         let bs = bias.then(|| p.var("bias", &[fan_out], Init::Const(0.0)));
         Linear { ws, bs }
@@ -48,7 +55,14 @@ pub fn causal_window_mask(t: i64, window: i64, device: tch::Device) -> Tensor {
 
 /// Scaled dot-product attention with an explicit boolean mask (true = attend).
 /// q: [B, H, T, hd], k/v: [B, H, T, hd].
-pub fn masked_attention(q: &Tensor, k: &Tensor, v: &Tensor, allowed: &Tensor, dropout: f64, train: bool) -> Tensor {
+pub fn masked_attention(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    allowed: &Tensor,
+    dropout: f64,
+    train: bool,
+) -> Tensor {
     let hd = q.size()[3] as f64;
     let scores = q.matmul(&k.transpose(-2, -1)) / hd.sqrt();
     let scores = scores.masked_fill(&allowed.logical_not(), f64::NEG_INFINITY);
@@ -59,7 +73,8 @@ pub fn masked_attention(q: &Tensor, k: &Tensor, v: &Tensor, allowed: &Tensor, dr
 /// Rotary embedding tables (cos, sin), each [T, hd/2].
 pub fn rope_tables(t: i64, head_dim: i64, base: f64, device: tch::Device) -> (Tensor, Tensor) {
     let half = head_dim / 2;
-    let inv = (Tensor::arange(half, (Kind::Float, device)) * (-2.0 * base.ln() / head_dim as f64)).exp();
+    let inv =
+        (Tensor::arange(half, (Kind::Float, device)) * (-2.0 * base.ln() / head_dim as f64)).exp();
     let pos = Tensor::arange(t, (Kind::Float, device));
     let ang = pos.unsqueeze(1) * inv.unsqueeze(0);
     (ang.cos(), ang.sin())
@@ -79,10 +94,13 @@ pub fn apply_rope(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Tensor {
 pub fn sinusoidal_positions(t: i64, d: i64, device: tch::Device) -> Tensor {
     let pos = Tensor::arange(t, (Kind::Float, device)).unsqueeze(1);
     let half = (d + 1) / 2;
-    let div = (Tensor::arange(half, (Kind::Float, device)) * (-2.0 * 10_000f64.ln() / d as f64)).exp();
+    let div =
+        (Tensor::arange(half, (Kind::Float, device)) * (-2.0 * 10_000f64.ln() / d as f64)).exp();
     let ang = pos * div.unsqueeze(0); // [T, half]
-    // Interleave sin/cos: [T, half, 2] -> [T, 2*half] -> first d columns.
-    Tensor::stack(&[ang.sin(), ang.cos()], 2).view([t, 2 * half]).narrow(1, 0, d)
+                                      // Interleave sin/cos: [T, half, 2] -> [T, 2*half] -> first d columns.
+    Tensor::stack(&[ang.sin(), ang.cos()], 2)
+        .view([t, 2 * half])
+        .narrow(1, 0, d)
 }
 
 #[cfg(test)]

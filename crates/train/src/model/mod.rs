@@ -21,7 +21,9 @@ impl Policy {
     pub fn new(p: &Path, cfg: &ModelConfig, n_features: i64, n_symbols: i64) -> Policy {
         match cfg.arch {
             Arch::Nano => Policy::Nano(nano::Nano::new(p, cfg, n_features, n_symbols, N_OUTPUTS)),
-            Arch::Classic => Policy::Classic(classic::Classic::new(p, cfg, n_features, n_symbols, N_OUTPUTS)),
+            Arch::Classic => Policy::Classic(classic::Classic::new(
+                p, cfg, n_features, n_symbols, N_OUTPUTS,
+            )),
         }
     }
 
@@ -36,7 +38,10 @@ impl Policy {
 
 /// Number of scalar parameters in a var store.
 pub fn param_count(vs: &tch::nn::VarStore) -> i64 {
-    vs.trainable_variables().iter().map(|t| t.numel() as i64).sum()
+    vs.trainable_variables()
+        .iter()
+        .map(|t| t.numel() as i64)
+        .sum()
 }
 
 #[cfg(test)]
@@ -45,7 +50,16 @@ mod tests {
     use tch::{nn::VarStore, Device, Kind};
 
     fn cfg(arch: Arch) -> ModelConfig {
-        ModelConfig { arch, d_model: 16, layers: 2, heads: 4, kv_heads: 2, window: 8, seq_len: 12, ..Default::default() }
+        ModelConfig {
+            arch,
+            d_model: 16,
+            layers: 2,
+            heads: 4,
+            kv_heads: 2,
+            window: 8,
+            seq_len: 12,
+            ..Default::default()
+        }
     }
 
     /// Changing rows after t must not change outputs at positions <= t (both archs, with a
@@ -58,7 +72,10 @@ mod tests {
             let m = Policy::new(&vs.root(), &cfg(arch), 5, 3);
             tch::no_grad(|| {
                 for (name, mut v) in vs.variables() {
-                    if name.ends_with("head.weight") || name.contains("attn_o") || name.contains("mlp_proj") {
+                    if name.ends_with("head.weight")
+                        || name.contains("attn_o")
+                        || name.contains("mlp_proj")
+                    {
                         let _ = v.normal_(0.0, 0.3);
                     }
                 }
@@ -69,8 +86,10 @@ mod tests {
             let x2 = x.copy();
             let _ = x2.narrow(1, 7, 5).fill_(100.0);
             let y2 = m.forward(&x2, Some(&sym), false);
-            let diff_past = f64::try_from((y.narrow(1, 0, 7) - y2.narrow(1, 0, 7)).abs().max()).unwrap();
-            let diff_future = f64::try_from((y.narrow(1, 7, 5) - y2.narrow(1, 7, 5)).abs().max()).unwrap();
+            let diff_past =
+                f64::try_from((y.narrow(1, 0, 7) - y2.narrow(1, 0, 7)).abs().max()).unwrap();
+            let diff_future =
+                f64::try_from((y.narrow(1, 7, 5) - y2.narrow(1, 7, 5)).abs().max()).unwrap();
             assert_eq!(diff_past, 0.0, "{arch:?} leaks the future");
             assert!(diff_future > 1e-6, "{arch:?} ignores its input");
         }
@@ -80,7 +99,11 @@ mod tests {
     fn zero_head_starts_neutral() {
         let vs = VarStore::new(Device::Cpu);
         let m = Policy::new(&vs.root(), &cfg(Arch::Nano), 5, 1);
-        let y = m.forward(&Tensor::randn([1, 12, 5], (Kind::Float, Device::Cpu)), None, false);
+        let y = m.forward(
+            &Tensor::randn([1, 12, 5], (Kind::Float, Device::Cpu)),
+            None,
+            false,
+        );
         assert_eq!(f64::try_from(y.abs().max()).unwrap(), 0.0);
         assert!(param_count(&vs) > 0);
     }

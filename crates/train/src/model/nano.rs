@@ -4,7 +4,9 @@
 //! x ← α·x + β·x0; value embeddings every `valueEmbedEvery` layers; final RMSNorm; bias-free head
 //! with a logit soft-cap. Head, attention out-projections and MLP down-projections start at 0, so
 //! the first decode is the band midpoint with fractions 0.5.
-use super::layers::{apply_rope, causal_window_mask, masked_attention, rms_norm, rope_tables, Linear};
+use super::layers::{
+    apply_rope, causal_window_mask, masked_attention, rms_norm, rope_tables, Linear,
+};
 use crate::config::ModelConfig;
 use tch::nn::{Init, Path};
 use tch::Tensor;
@@ -39,16 +41,29 @@ impl Nano {
         let kvd = hd * cfg.kv_heads;
         let hidden = d * cfg.mlp_mult;
         let embed = Linear::new(p, "embed", n_features, d, false, false);
-        let symbol_embed =
-            (n_symbols > 1).then(|| p.var("embed_symbol", &[n_symbols, d], Init::Randn { mean: 0.0, stdev: 0.02 }));
+        let symbol_embed = (n_symbols > 1).then(|| {
+            p.var(
+                "embed_symbol",
+                &[n_symbols, d],
+                Init::Randn {
+                    mean: 0.0,
+                    stdev: 0.02,
+                },
+            )
+        });
         let blocks = (0..cfg.layers)
             .map(|i| {
                 let b = p / "blocks" / i;
                 let has_ve = cfg.value_embed_every > 0 && i % cfg.value_embed_every == 0;
                 let resid = b.var_copy(
                     "resid",
-                    &Tensor::from_slice(&[cfg.residual_init, cfg.skip_init, cfg.residual_init, cfg.skip_init])
-                        .to_kind(tch::Kind::Float),
+                    &Tensor::from_slice(&[
+                        cfg.residual_init,
+                        cfg.skip_init,
+                        cfg.residual_init,
+                        cfg.skip_init,
+                    ])
+                    .to_kind(tch::Kind::Float),
                 );
                 Block {
                     q: Linear::new(&b, "attn_q", d, d, false, false),
@@ -57,13 +72,20 @@ impl Nano {
                     o: Linear::new(&b, "attn_o", d, d, false, true),
                     fc: Linear::new(&b, "mlp_fc", d, hidden, false, false),
                     proj: Linear::new(&b, "mlp_proj", hidden, d, false, true),
-                    value_embed: has_ve.then(|| b.var("value_embed", &[cfg.seq_len, d], Init::Const(0.0))),
+                    value_embed: has_ve
+                        .then(|| b.var("value_embed", &[cfg.seq_len, d], Init::Const(0.0))),
                     resid,
                 }
             })
             .collect();
         let head = Linear::new(p, "head", d, n_out, false, true);
-        Nano { cfg: cfg.clone(), embed, symbol_embed, blocks, head }
+        Nano {
+            cfg: cfg.clone(),
+            embed,
+            symbol_embed,
+            blocks,
+            head,
+        }
     }
 
     /// x: [B, T, F] → logits [B, T, K]. `symbol`: [B] int64 ids (global variant).
@@ -71,7 +93,11 @@ impl Nano {
         let c = &self.cfg;
         let size = x.size();
         let (b, t) = (size[0], size[1]);
-        assert!(t <= c.seq_len, "window of {t} bars is longer than model.seqLen {}", c.seq_len);
+        assert!(
+            t <= c.seq_len,
+            "window of {t} bars is longer than model.seqLen {}",
+            c.seq_len
+        );
         let dev = x.device();
         let (h, kvh) = (c.heads, c.kv_heads);
         let hd = c.d_model / h;
@@ -98,7 +124,10 @@ impl Nano {
             let k = rms_norm(&apply_rope(&k, &cos, &sin));
             let rep = h / kvh;
             let (k, v) = if rep > 1 {
-                (k.repeat_interleave_self_int(rep, 1, None), v.repeat_interleave_self_int(rep, 1, None))
+                (
+                    k.repeat_interleave_self_int(rep, 1, None),
+                    v.repeat_interleave_self_int(rep, 1, None),
+                )
             } else {
                 (k, v)
             };
