@@ -23,7 +23,7 @@ describe("tradelab demo", () => {
     const r = await runCli(args);
     expect(r.stderr + r.stdout).not.toMatch(/error:/);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/assumptions: lag 1 · touch \(assumes queue priority\) · maker 0\.1% \/ taker 0\.1% · P 8760/);
+    expect(r.stdout).toMatch(/assumptions: lag 1 · cross 5 bps · maker 0\.1% \/ taker 0\.1% · P 8760/);
     expect(r.stdout).toMatch(/validation/);
     expect(r.stdout).toMatch(/test \(locked\)/);
     expect(r.stdout).toMatch(/trained now/);
@@ -77,7 +77,7 @@ describe("tradelab demo", () => {
       );
       expect(drawn.length).toBeGreaterThanOrEqual(8);
       expect(drawn.every(Boolean)).toBe(true);
-      expect(await page.textContent("body")).toMatch(/lag 1 · fill touch/);
+      expect(await page.textContent("body")).toMatch(/lag 1 · fill cross 5 bps/);
       expect(errors).toEqual([]);
       const artifacts = path.join(repoRoot, "test-artifacts");
       mkdirSync(artifacts, { recursive: true });
