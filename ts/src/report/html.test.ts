@@ -17,6 +17,7 @@ const run = (over: Partial<ReportRun> = {}): ReportRun => ({
   window: { first: Date.UTC(2024, 0, 1), last: Date.UTC(2024, 0, 1, 2), bars: 3 },
   metrics,
   trades: [],
+  roundTrips: [],
   curve: { ts: [0, 3_600_000, 7_200_000], equity: [100, 105, 110], close: [1, 2, 3] },
   ...over,
 });
