@@ -281,11 +281,7 @@ impl OrderSource for Harvester<'_> {
             return;
         }
         let (cs, cp) = (self.bars[0].close[is - 1], self.bars[1].close[ip - 1]);
-        // A covering buy is sized by cost / unit cost and can leave float dust behind: a leg
-        // worth less than a millionth of equity counts as closed.
-        let dust = 1e-6 * d.state.equity().abs();
-        let leg = |q: f64, px: f64| if (q * px).abs() < dust { 0.0 } else { q };
-        let (qs, qp) = (leg(d.state.positions[0].qty, cs), leg(d.state.positions[1].qty, cp));
+        let (qs, qp) = (d.state.positions[0].qty, d.state.positions[1].qty);
         let open = qs != 0.0 || qp != 0.0;
         if !self.want {
             if open {
@@ -401,21 +397,20 @@ pub fn run(request: &HarvestRequest) -> Result<(HarvestReport, crate::single::Cu
     }
     let funding = load::funding(w, &perp)?;
     let iv = w.interval()?.ms();
-    let (_, p) = load::calendar(&spot, iv)?;
+    let cal = tradelab_calendar::Calendar::for_symbol(&spot)?;
     let engine_params = EngineParams {
         // Gross cap 2× equity: room for a rebalance above the 1× the legs hold at allocation 1.
         leverage: 2.0,
         interval_ms: iv,
         starting_cash: req.starting_cash,
-        periods_per_year: Some(p),
+        periods_per_year: Some(cal.periods_per_year(iv)),
         ..EngineParams::default()
     };
     let taker = |f: f64| Fees { maker: f, taker: f };
-    let mut spot_spec = InstrumentSpec::spot(spot.as_str(), taker(req.spot_fee));
-    spot_spec.allow_short = false;
+    let spot_spec = InstrumentSpec::spot(spot.as_str(), taker(req.spot_fee));
     let mut perp_spec = InstrumentSpec::spot(perp.as_str(), taker(req.perp_fee));
     perp_spec.kind = InstrumentKind::Perpetual;
-    let engine = Engine::new(engine_params.clone(), vec![spot_spec, perp_spec])?;
+    let engine = Engine::new(engine_params, vec![spot_spec, perp_spec])?;
     let mut perp_data = InstrumentData::new(&perp_bars, iv);
     perp_data.funding = Some((&funding.ts, &funding.rate));
     let data = [InstrumentData::new(&spot_bars, iv), perp_data];
@@ -438,13 +433,11 @@ pub fn run(request: &HarvestRequest) -> Result<(HarvestReport, crate::single::Cu
     let r = run_portfolio(&engine, &data, &mut source)?;
     let (monthly, months) = monthly_win_rate(&r.ts, &r.equity, req.starting_cash);
     let end = r.ts.last().copied().unwrap_or(from) + iv;
-    let events: Vec<f64> = funding
+    let funding_events = funding
         .ts
         .iter()
-        .zip(&funding.rate)
-        .filter(|(t, _)| **t > from && **t <= end)
-        .map(|(_, r)| *r)
-        .collect();
+        .filter(|t| **t > from && **t <= end)
+        .count() as u64;
     source.book_funding(r.final_state.positions[1].funding);
     let (received, paid) = (source.received, source.paid);
     let fees: f64 = r.instruments.iter().map(|x| x.fees).sum();
@@ -457,7 +450,7 @@ pub fn run(request: &HarvestRequest) -> Result<(HarvestReport, crate::single::Cu
         req.rebalance_threshold * 100.0,
         req.spot_fee * 100.0,
         req.perp_fee * 100.0,
-        tradelab_calendar::Calendar::for_symbol(&spot)?.periods_label(iv)
+        cal.periods_label(iv)
     );
     let report = HarvestReport {
         label,
@@ -479,7 +472,7 @@ pub fn run(request: &HarvestRequest) -> Result<(HarvestReport, crate::single::Cu
         entries: source.entries,
         exits: source.exits,
         rebalances: source.rebalances,
-        funding_events: events.len() as u64,
+        funding_events,
         legs: r.instruments,
         final_equity: r.equity.last().copied().unwrap_or(req.starting_cash),
         liquidation_value: r.liquidation_value,

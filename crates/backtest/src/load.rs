@@ -1,7 +1,6 @@
 //! Stored data in: bars of a window, funding series, and each symbol's calendar.
 use crate::error::{BacktestError, Result};
 use serde::{Deserialize, Serialize};
-use tradelab_calendar::Calendar;
 use tradelab_core::{Bars, Interval, Symbol};
 use tradelab_data::series::FundingSeries;
 use tradelab_data::Store;
@@ -55,11 +54,4 @@ pub fn bars(w: &Window, symbol: &str) -> Result<(Symbol, Bars)> {
 /// The stored funding series of a perpetual (errors name the file when missing).
 pub fn funding(w: &Window, sym: &Symbol) -> Result<FundingSeries> {
     Ok(w.store().read_funding(sym)?)
-}
-
-/// The calendar of a symbol and the periods per year it gives at this interval.
-pub fn calendar(sym: &Symbol, interval_ms: i64) -> Result<(Calendar, f64)> {
-    let cal = Calendar::for_symbol(sym)?;
-    let p = cal.periods_per_year(interval_ms);
-    Ok((cal, p))
 }

@@ -140,14 +140,7 @@ pub fn run(req: &PortfolioRequest) -> Result<(PortfolioReport, crate::single::Cu
         .copied()
         .max_by(|a, b| a.periods_per_year(iv).total_cmp(&b.periods_per_year(iv)))
         .unwrap_or(Calendar::Always);
-    let lead = data
-        .symbols
-        .iter()
-        .zip(&data.calendars)
-        .find(|(_, c)| **c == widest)
-        .map(|(s, _)| s.clone())
-        .unwrap_or_else(|| data.symbols[0].clone());
-    let (params, periods) = window_params(&req.params.clone().unwrap_or_default(), &lead, iv)?;
+    let (params, periods) = window_params(&req.params.clone().unwrap_or_default(), widest, iv)?;
     let max_positions = req.max_positions.unwrap_or(data.symbols.len());
     if max_positions == 0 {
         return Err(BacktestError::input("maxPositions", "must be at least 1"));

@@ -2,6 +2,7 @@
 use crate::error::{BacktestError, Result};
 use crate::load::{self, Window};
 use serde::{Deserialize, Serialize};
+use tradelab_calendar::Calendar;
 use tradelab_core::Bars;
 use tradelab_sim::{
     round_trips, simulate, Actions, Metrics, RoundTrip, SimLabel, SimParams, Strategy, Trade,
@@ -90,16 +91,15 @@ pub struct Curve {
 /// Fills in what the window decides: the interval, and P from the calendar unless given.
 pub fn window_params(
     params: &SimParams,
-    sym: &tradelab_core::Symbol,
+    cal: Calendar,
     interval_ms: i64,
 ) -> Result<(SimParams, String)> {
     let mut p = params.clone();
     p.interval_ms = interval_ms;
-    let (cal, cal_p) = load::calendar(sym, interval_ms)?;
     let periods = match p.periods_per_year {
         Some(given) => format!("P={given} (given)"),
         None => {
-            p.periods_per_year = Some(cal_p);
+            p.periods_per_year = Some(cal.periods_per_year(interval_ms));
             cal.periods_label(interval_ms)
         }
     };
@@ -113,7 +113,11 @@ pub fn run(
 ) -> Result<(SingleReport, Curve)> {
     let (sym, bars) = load::bars(&req.window, &req.symbol)?;
     let iv = req.window.interval()?;
-    let (params, periods) = window_params(&req.params.clone().unwrap_or_default(), &sym, iv.ms())?;
+    let (params, periods) = window_params(
+        &req.params.clone().unwrap_or_default(),
+        Calendar::for_symbol(&sym)?,
+        iv.ms(),
+    )?;
     let (acts, strategy, strategy_label) = match (actions, &req.strategy) {
         (Some(k), _) => {
             let a = Actions::from_keyed(

@@ -4,6 +4,7 @@ use crate::error::Result;
 use crate::load::{self, Window};
 use crate::single::window_params;
 use serde::Serialize;
+use tradelab_calendar::Calendar;
 use tradelab_data::Table;
 use tradelab_sim::{run_sweep, SimLabel, SweepRow, SweepSpec};
 
@@ -76,7 +77,7 @@ pub fn run(
     let (sym, bars) = load::bars(window, symbol)?;
     let iv = window.interval()?;
     let mut spec = SweepSpec::from_json(spec_json)?;
-    let (base, periods) = window_params(&spec.base, &sym, iv.ms())?;
+    let (base, periods) = window_params(&spec.base, Calendar::for_symbol(&sym)?, iv.ms())?;
     spec.base = base;
     let started = std::time::Instant::now();
     let r = run_sweep(&bars, &spec, progress)?;

@@ -113,9 +113,14 @@ fn selective_variants_trade_more_and_the_gate_waits_for_its_window() {
     assert!(every8.fees_paid >= always.fees_paid, "switching costs fees");
     let every24 = run(&st, Some(HarvestRule::Every { hours: 24 }));
     assert!(every24.entries <= every8.entries);
-    // Every exit closes the hedge: exits never outnumber entries (dust left by a cover is flat).
+    // Every exit closes the hedge (a quantity cover ends at exactly 0): exits never outnumber entries.
     for r in [&every8, &every24] {
-        assert!(r.exits <= r.entries && r.entries <= r.exits + 1, "{} entries / {} exits", r.entries, r.exits);
+        assert!(
+            r.exits <= r.entries && r.entries <= r.exits + 1,
+            "{} entries / {} exits",
+            r.entries,
+            r.exits
+        );
     }
     // A gate that never opens leaves the account untouched.
     let shut = run(

@@ -52,7 +52,7 @@ pub fn round_trips(trades: &[Trade]) -> Vec<RoundTrip> {
         if tr.side == Side::Sell && open.is_none() {
             continue; // nothing held: cannot happen long-only
         }
-        let o = open.get_or_insert_with(|| Open {
+        let o = open.get_or_insert(Open {
             t: RoundTrip {
                 entry_ts: tr.ts,
                 entry_bar: tr.bar as u64,

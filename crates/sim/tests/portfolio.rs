@@ -588,3 +588,51 @@ fn state_round_trips_through_json_and_resumes_identically() {
     assert_eq!(fills.len(), whole.trades.len());
     let _ = (Actions::empty(0), OrderTransform::default());
 }
+
+#[test]
+fn a_quantity_cover_closes_the_short_to_exactly_zero() {
+    // cost / unit cost rounds: (q × u) / u != q for these pairs, so sizing the cover from its
+    // cost left float dust behind and the position (and its round trip) never closed.
+    for (q, px) in [
+        (0.0025, 99.99),
+        (0.0025, 61234.5),
+        (7.77, 0.731),
+        (0.0731, 123.457),
+    ] {
+        let b = bars(&[
+            (0, px, px, px, px),
+            (1, px, px, px, px),
+            (2, px, px, px, px),
+            (3, px, px, px, px),
+        ]);
+        let mut spec = InstrumentSpec::spot(
+            "X/USDT",
+            Fees {
+                maker: 0.0005,
+                taker: 0.0005,
+            },
+        );
+        spec.allow_short = true;
+        let e = Engine::new(
+            EngineParams {
+                fill_rule: FillRule::Touch,
+                starting_cash: 100_000.0,
+                ..Default::default()
+            },
+            vec![spec],
+        )
+        .unwrap();
+        let r = run_portfolio(
+            &e,
+            &[InstrumentData::new(&b, 3_600_000)],
+            &mut Script(vec![
+                (1, 0, sell(px, Size::Qty(q))),
+                (2, 0, buy(px, Size::Qty(q))),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(r.fills.len(), 2, "q {q} px {px}");
+        assert_eq!(r.instruments[0].final_qty, 0.0, "q {q} px {px}: dust left");
+        assert_eq!(r.instruments[0].round_trips, 1);
+    }
+}

@@ -467,6 +467,9 @@ impl Engine {
             let spec = &self.instruments[k];
             let price = fill::buy_price(b.open, buy.price);
             let unit_cost = spec.fees.buy_unit_cost(price);
+            // A quantity order that fits its budget buys exactly that quantity (a cover closes
+            // the short to 0.0, not to cost / unit-cost rounding dust).
+            let mut exact = None;
             let budget = match buy.size {
                 Size::Frac(_) => {
                     if buy_frac[k] <= 0.0 {
@@ -478,13 +481,18 @@ impl Engine {
                     // Covering a short needs no buying power beyond its cost; new longs do.
                     let cover = fmin(q, fmax(-st.positions[k].qty, 0.0));
                     let cover_cost = cover * unit_cost;
-                    fmin(q * unit_cost, fmax(room, cover_cost))
+                    let cost = q * unit_cost;
+                    let budget = fmin(cost, fmax(room, cover_cost));
+                    if cost <= budget {
+                        exact = Some(q);
+                    }
+                    budget
                 }
             };
             if budget < DUST_BUDGET {
                 continue;
             }
-            let wanted = budget / unit_cost;
+            let wanted = exact.unwrap_or(budget / unit_cost);
             // Capped by volume: pay for the capped quantity only (never more than budget).
             let (qty, cost) = if wanted <= vol_left[k] {
                 (wanted, budget)
