@@ -863,4 +863,5 @@ module.exports.registryGet = nativeBinding.registryGet
 module.exports.registryList = nativeBinding.registryList
 module.exports.registryRecord = nativeBinding.registryRecord
 module.exports.removeInFlightTemps = nativeBinding.removeInFlightTemps
+module.exports.storeDataHash = nativeBinding.storeDataHash
 module.exports.sweep = nativeBinding.sweep

@@ -70,6 +70,11 @@ export interface DatasetArgs {
 /** Rows, first/last bar, gaps and sources of one dataset. */
 export declare function datasetInfo(args: DatasetArgs): Promise<unknown>
 
+export interface DatasetKeyArgs {
+  symbol: string
+  interval: string
+}
+
 /** Deliberately panics on a worker thread; used by tests to prove panics become JS Errors. */
 export declare function debugPanic(): Promise<unknown>
 
@@ -229,6 +234,12 @@ export interface ReportOutput {
   /** The traded symbol's close (single-asset runs; empty otherwise). */
   close: Float64Array
 }
+
+/**
+ * `sha256:…` over these datasets' stored bars (`Store::data_hash`, the one rule). Synchronous:
+ * it reads the files once, milliseconds for the sample store.
+ */
+export declare function storeDataHash(store: string, datasets: Array<DatasetKeyArgs>): string
 
 /** Runs a grid sweep on the lockstep kernel, off the event loop; poll `progress` for done/total. */
 export declare function sweep(args: SweepArgs, progress?: ProgressHandle | undefined | null): Promise<SweepOutput>

@@ -62,6 +62,8 @@ export interface BacktestResult {
   finalInventory: number;
   /** End equity after paying the taker fee to close the position at the last close. */
   liquidationValue: number;
+  /** `sha256:…` of the stored bars read, computed in Rust (`Store::data_hash`). */
+  dataHash: string;
   /** Bar open times (epoch ms), equity at each bar close, and the close price. */
   curve: { ts: Float64Array; equity: Float64Array; close: Float64Array };
 }
@@ -114,6 +116,7 @@ export async function backtest(o: BacktestOptions): Promise<BacktestResult> {
     finalCash: s.finalCash,
     finalInventory: s.finalInventory,
     liquidationValue: s.liquidationValue,
+    dataHash: s.dataHash,
     curve: { ts: out.ts, equity: out.equity, close: out.close },
   };
 }
@@ -156,6 +159,8 @@ export interface SweepResult {
   barEvaluations: number;
   seconds: number;
   threads: number;
+  /** `sha256:…` of the stored bars read, computed in Rust (`Store::data_hash`). */
+  dataHash: string;
   /** One row per parameter set, params and metrics flattened (`params.makerFee`, `metrics.sortino`). */
   table: Table;
 }
@@ -195,6 +200,7 @@ export async function sweep(
       barEvaluations: s.barEvaluations,
       seconds: s.seconds,
       threads: s.threads,
+      dataHash: s.dataHash,
       table: tableFromIPC(out.tableIpc),
     };
   } finally {

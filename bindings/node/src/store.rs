@@ -263,3 +263,19 @@ pub fn check_import_file(args: CheckFileArgs) -> AsyncTask<JsonTask> {
 pub fn remove_in_flight_temps() -> u32 {
     tradelab_data::parquet_io::remove_in_flight_temps() as u32
 }
+
+#[napi(object)]
+pub struct DatasetKeyArgs {
+    pub symbol: String,
+    pub interval: String,
+}
+
+/// `sha256:…` over these datasets' stored bars (`Store::data_hash`, the one rule). Synchronous:
+/// it reads the files once, milliseconds for the sample store.
+#[napi]
+pub fn store_data_hash(store: String, datasets: Vec<DatasetKeyArgs>) -> Result<String> {
+    guarded("storeDataHash", || {
+        let sets = datasets.iter().map(|d| Ok((symbol(&d.symbol)?, interval(&d.interval)?))).collect::<Result<Vec<_>>>()?;
+        Store::open(&store).data_hash(&sets).map_err(js_err)
+    })
+}

@@ -171,6 +171,8 @@ pub struct HarvestReport {
     pub legs: Vec<InstrumentResult>,
     pub final_equity: f64,
     pub liquidation_value: f64,
+    /// `sha256:…` over the stored bars read (`Store::data_hash`), for the run registry.
+    pub data_hash: String,
     #[ts(type = "number")]
     pub steps: u64,
     #[ts(type = "number")]
@@ -458,6 +460,7 @@ pub fn run(request: &HarvestRequest) -> Result<(HarvestReport, crate::single::Cu
         rule: req.rule.clone(),
         spot: spot.to_string(),
         perp: perp.to_string(),
+        data_hash: load::data_hash(w, [&spot, &perp])?,
         apr: r.metrics.curve.annualised_return,
         sharpe: r.metrics.curve.sharpe,
         max_drawdown: r.metrics.curve.max_drawdown,

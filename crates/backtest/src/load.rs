@@ -55,3 +55,10 @@ pub fn bars(w: &Window, symbol: &str) -> Result<(Symbol, Bars)> {
 pub fn funding(w: &Window, sym: &Symbol) -> Result<FundingSeries> {
     Ok(w.store().read_funding(sym)?)
 }
+
+/// The data hash of these symbols' stored bars at the window's interval (`Store::data_hash`).
+pub fn data_hash<'a>(w: &Window, symbols: impl IntoIterator<Item = &'a Symbol>) -> Result<String> {
+    let iv = w.interval()?;
+    let sets: Vec<(Symbol, Interval)> = symbols.into_iter().map(|s| (s.clone(), iv)).collect();
+    Ok(w.store().data_hash(&sets)?)
+}

@@ -11,6 +11,7 @@ use tradelab_core::Bars;
 use tradelab_sim::engine::orders::Size;
 use tradelab_sim::engine::portfolio::{
     run_portfolio, ActionOrders, Decision, InstrumentData, InstrumentResult, OrderSource,
+    PortfolioResult,
 };
 use tradelab_sim::{Actions, Engine, Metrics, Orders, SimLabel, SimParams, Strategy};
 
@@ -56,6 +57,8 @@ pub struct PortfolioReport {
     pub final_cash: f64,
     /// End equity after paying the taker fee to close every position at its last close.
     pub liquidation_value: f64,
+    /// `sha256:…` over the stored bars read (`Store::data_hash`), for the run registry.
+    pub data_hash: String,
     /// Clock steps (the union of every symbol's bar times).
     #[ts(type = "number")]
     pub steps: u64,
@@ -130,9 +133,41 @@ fn load_all(w: &Window, symbols: &[String]) -> Result<Loaded> {
     Ok(out)
 }
 
-pub fn run(req: &PortfolioRequest) -> Result<(PortfolioReport, crate::single::Curve)> {
-    let data = load_all(&req.window, &req.symbols)?;
+/// Keeps only the bars inside the instrument's session. A store may hold extended-hours bars of
+/// a stock whose calendar is regular hours: they are neither traded nor marked, so the clock (and
+/// with it P, the periods per year) counts session bars only, as the calendar's P does.
+fn session_bars(cal: Calendar, bars: Bars, iv: i64) -> Bars {
+    let mask = cal.session_mask(&bars.ts, iv);
+    if mask.iter().all(|m| *m) {
+        return bars;
+    }
+    let mut out = Bars::with_capacity(bars.len());
+    for (i, _) in mask.iter().enumerate().filter(|(_, m)| **m) {
+        out.push_from(&bars, i);
+    }
+    out
+}
+
+/// Runs the portfolio and returns the engine's full result too (every fill, the final state).
+pub fn simulate(req: &PortfolioRequest) -> Result<(PortfolioReport, PortfolioResult)> {
+    let mut data = load_all(&req.window, &req.symbols)?;
     let iv = req.window.interval()?.ms();
+    for (k, cal) in data.calendars.iter().enumerate() {
+        if *cal != Calendar::Always {
+            let bars = std::mem::take(&mut data.bars[k]);
+            data.bars[k] = session_bars(*cal, bars, iv);
+            if data.bars[k].is_empty() {
+                return Err(BacktestError::input(
+                    "window",
+                    format!(
+                        "no {} bars inside its session ({})",
+                        data.symbols[k],
+                        cal.label()
+                    ),
+                ));
+            }
+        }
+    }
     // The union clock ticks on every bar of any symbol: P is that of the widest calendar.
     let widest = data
         .calendars
@@ -207,17 +242,23 @@ pub fn run(req: &PortfolioRequest) -> Result<(PortfolioReport, crate::single::Cu
         periods,
         max_positions: max_positions as u64,
         metrics: r.metrics,
-        instruments: r.instruments,
+        instruments: r.instruments.clone(),
         funding: r.funding,
         financing: r.financing,
         liquidations: r.liquidations,
         final_cash: r.final_state.cash,
         liquidation_value: r.liquidation_value,
+        data_hash: load::data_hash(&req.window, &data.symbols)?,
         steps: r.ts.len() as u64,
         bar_rows,
         first: r.ts.first().copied().unwrap_or(0),
         last: r.ts.last().copied().unwrap_or(0),
     };
+    Ok((report, r))
+}
+
+pub fn run(req: &PortfolioRequest) -> Result<(PortfolioReport, crate::single::Curve)> {
+    let (report, r) = simulate(req)?;
     let curve = crate::single::Curve {
         ts: r.ts,
         equity: r.equity,

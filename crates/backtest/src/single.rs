@@ -72,6 +72,8 @@ pub struct SingleReport {
     pub final_inventory: f64,
     /// End equity after paying the taker fee to close the position at the last close.
     pub liquidation_value: f64,
+    /// `sha256:…` over the stored bars read (`Store::data_hash`), for the run registry.
+    pub data_hash: String,
     #[ts(type = "number")]
     pub bars: u64,
     #[ts(type = "number")]
@@ -155,6 +157,7 @@ pub fn run(
         final_cash: r.final_cash,
         final_inventory: r.final_inventory,
         liquidation_value: r.liquidation_value,
+        data_hash: load::data_hash(&req.window, [&sym])?,
         bars: bars.len() as u64,
         first: bars.ts[0],
         last: bars.ts[bars.len() - 1],

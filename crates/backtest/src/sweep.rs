@@ -38,6 +38,8 @@ pub struct SweepReport {
     pub base_label: SimLabel,
     pub periods: String,
     pub best: Option<BestRow>,
+    /// `sha256:…` over the stored bars read (`Store::data_hash`), for the run registry.
+    pub data_hash: String,
 }
 
 /// The row with the highest Sortino among rows without optimistic assumptions (lag 0, intrabar
@@ -122,6 +124,7 @@ pub fn run(
         last: bars.ts[bars.len() - 1],
         base_label: label,
         periods,
+        data_hash: crate::load::data_hash(window, [&sym])?,
     };
     Ok((report, ipc))
 }

@@ -130,6 +130,34 @@ impl Store {
         self.dataset_dir(symbol, interval).join(BARS_FILE)
     }
 
+    /// `sha256:<hex>` over the stored bars of these datasets, in the order given: for each,
+    /// its store-relative name (`<key>/<interval>/bars.parquet`), a NUL, its byte length, a NUL,
+    /// then its bytes. The same store contents always give the same hash; any rewrite of a
+    /// dataset changes it. The one data-hash rule: runs record it, TS only passes it on.
+    pub fn data_hash(&self, datasets: &[(Symbol, Interval)]) -> Result<String, DataError> {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for (symbol, interval) in datasets {
+            let name = format!("{}/{}/{BARS_FILE}", symbol.key(), interval.name());
+            let path = self.bars_path(symbol, *interval);
+            let bytes = std::fs::read(&path).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    DataError::NotFound {
+                        store: self.root.clone(),
+                        symbol: symbol.to_string(),
+                        interval: interval.name().to_string(),
+                    }
+                } else {
+                    DataError::io(&path, e)
+                }
+            })?;
+            h.update(format!("{name}\0{}\0", bytes.len()).as_bytes());
+            h.update(&bytes);
+        }
+        let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        Ok(format!("sha256:{hex}"))
+    }
+
     pub fn exists(&self, symbol: &Symbol, interval: Interval) -> bool {
         self.bars_path(symbol, interval).is_file()
     }

@@ -249,3 +249,30 @@ fn list_and_check_cover_the_store() {
     assert!(c[0].ok);
     assert!(!c[1].ok && c[1].error.as_ref().unwrap().contains("not a readable Parquet file"));
 }
+
+#[test]
+fn data_hash_covers_name_and_bytes_and_finds_perpetual_keys() {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path());
+    let file = shared_data().join("binance_roshan7869_algotrading/spot_1h/BTC_USDT-1h.feather");
+    let spot = opts("BTC/USDT", "1h");
+    let perp = opts("BTC/USDT:USDT", "1h");
+    import(&store, &file, &spot).unwrap();
+    import(&store, &file, &perp).unwrap();
+    let h1 = Interval::H1;
+    let one = store.data_hash(&[(spot.symbol.clone(), h1)]).unwrap();
+    // The rule, spelled out: name NUL length NUL bytes, per dataset.
+    let bytes = std::fs::read(store.bars_path(&spot.symbol, h1)).unwrap();
+    let mut h = Sha256::new();
+    h.update(format!("BTC_USDT/1h/bars.parquet\0{}\0", bytes.len()).as_bytes());
+    h.update(&bytes);
+    let want: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(one, format!("sha256:{want}"));
+    // The perpetual's own file (BTC_USDT_USDT), same bytes, different name: a different hash.
+    let p = store.data_hash(&[(perp.symbol.clone(), h1)]).unwrap();
+    assert_ne!(p, one);
+    assert_eq!(store.data_hash(&[(perp.symbol.clone(), h1)]).unwrap(), p);
+    let missing = store.data_hash(&[(Symbol::parse("ETH/USDT").unwrap(), h1)]).unwrap_err();
+    assert!(matches!(missing, DataError::NotFound { .. }), "{missing}");
+}

@@ -13,6 +13,7 @@ pub mod forecast;
 pub mod frame;
 pub mod indicators;
 pub mod normaliser;
+pub mod requests;
 pub mod spec;
 pub mod window;
 

@@ -354,7 +354,6 @@ Portfolio and funding-harvest runs are printed, not recorded in the registry yet
       const run = o.record
         ? await openRegistry(o.registry).record(
             backtestRunInput(r, {
-              ...(o.store ? { store: o.store } : {}),
               config: { from: o.from ?? null, to: o.to ?? null, ...(actionsFile ? { actionsFile, actionsHash: hashFiles([{ name: "actions", file: actionsFile }]) } : {}) },
               artifacts: o.report ? { report: path.resolve(o.report) } : {},
             }),
@@ -423,11 +422,9 @@ later window the sweep never saw.`,
       const r = await sweep(config, { ...(o.store ? { store: o.store } : {}), ...(o.out ? { out: o.out } : {}), onProgress: (p) => bar.update(p.done, p.total) });
       bar.stop();
       const rate = r.barEvaluations / Math.max(r.seconds, 1e-9);
-      const store = o.store ?? config.store;
       const run = o.record
         ? await openRegistry(o.registry).record(
             sweepRunInput(r, config, {
-              ...(store ? { store } : {}),
               config: { configFile: path.resolve(o.config) },
               artifacts: o.out ? { out: path.resolve(o.out) } : {},
             }),

@@ -327,7 +327,11 @@ roundTrips: Array<RoundTrip>, finalCash: number, finalInventory: number,
 /**
  * End equity after paying the taker fee to close the position at the last close.
  */
-liquidationValue: number, bars: number, first: number, last: number, };
+liquidationValue: number, 
+/**
+ * `sha256:…` over the stored bars read (`Store::data_hash`), for the run registry.
+ */
+dataHash: string, bars: number, first: number, last: number, };
 
 export type PortfolioRequest = { 
 /**
@@ -369,6 +373,10 @@ calendars: Array<string>, periods: string, maxPositions: number, metrics: Metric
  */
 liquidationValue: number, 
 /**
+ * `sha256:…` over the stored bars read (`Store::data_hash`), for the run registry.
+ */
+dataHash: string, 
+/**
  * Clock steps (the union of every symbol's bar times).
  */
 steps: number, 
@@ -387,7 +395,11 @@ label: SimLabel,
  */
 selection: string, };
 
-export type SweepReport = { rows: Array<SweepRow>, skipped: Array<string>, barEvaluations: number, seconds: number, threads: number, bars: number, first: number, last: number, baseLabel: SimLabel, periods: string, best: BestRow | null, };
+export type SweepReport = { rows: Array<SweepRow>, skipped: Array<string>, barEvaluations: number, seconds: number, threads: number, bars: number, first: number, last: number, baseLabel: SimLabel, periods: string, best: BestRow | null, 
+/**
+ * `sha256:…` over the stored bars read (`Store::data_hash`), for the run registry.
+ */
+dataHash: string, };
 
 export type HarvestRule = { "kind": "always" } | { "kind": "every", hours: number, } | { "kind": "gate", window: number, enter: number, exit: number, };
 
@@ -461,4 +473,8 @@ fundingNet: number, fundingReceived: number, fundingPaid: number, feesPaid: numb
 /**
  * Fraction of the clock the hedge was on.
  */
-deployed: number, entries: number, exits: number, rebalances: number, fundingEvents: number, legs: Array<InstrumentResult>, finalEquity: number, liquidationValue: number, steps: number, first: number, last: number, };
+deployed: number, entries: number, exits: number, rebalances: number, fundingEvents: number, legs: Array<InstrumentResult>, finalEquity: number, liquidationValue: number, 
+/**
+ * `sha256:…` over the stored bars read (`Store::data_hash`), for the run registry.
+ */
+dataHash: string, steps: number, first: number, last: number, };

@@ -1,11 +1,8 @@
 /** RunInputs for the simulator's results, so every caller records backtests and sweeps alike. */
 import type { BacktestResult, SweepResult, SweepRow } from "../sim.js";
 import type { RunInput } from "./index.js";
-import { storeDataHash } from "./provenance.js";
 
 export interface RecordExtras {
-  /** Store the bars came from (for the data hash); default store when omitted. */
-  store?: string;
   config?: Record<string, unknown>;
   artifacts?: Record<string, string>;
   notes?: string;
@@ -22,7 +19,7 @@ export function backtestRunInput(r: BacktestResult, x: RecordExtras = {}): RunIn
     window: r.window,
     assumptions: r.assumptions,
     config: { strategy: r.strategy, strategyLabel: r.strategyLabel, params: r.params, ...x.config },
-    dataHash: storeDataHash([{ symbol: r.symbol, interval: r.interval }], x.store),
+    dataHash: r.dataHash,
     metrics: { ...r.metrics },
     artifacts: x.artifacts ?? {},
     ...(x.notes ? { notes: x.notes } : {}),
@@ -45,7 +42,7 @@ export function sweepRunInput(r: SweepResult, sweepConfig: unknown, x: RecordExt
     window: r.window,
     assumptions: r.best?.label ?? r.baseAssumptions,
     config: { sweep: sweepConfig, best: best ? { index: best.index, strategy: best.strategy, params: best.params } : null, ...x.config },
-    dataHash: storeDataHash([{ symbol: r.symbol, interval: r.interval }], x.store),
+    dataHash: r.dataHash,
     metrics: { ...(best?.metrics ?? {}), parameterSets: r.rows.length, skipped: r.skipped.length, bestIndex: best?.index ?? null },
     artifacts: x.artifacts ?? {},
     notes: x.notes ?? r.best?.selection ?? `no non-optimistic row among ${r.rows.length}`,

@@ -1,8 +1,11 @@
+import { cpSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../testing/paths.js";
 import { codeVersion, hashFiles, openRegistry, recordRun, listRuns, getRun, compareRuns, storeDataHash } from "./index.js";
 import { repoRoot } from "../testing/paths.js";
+import { backtest } from "../sim.js";
+import { TradelabError } from "../errors.js";
 
 describe("run registry", () => {
   it("records, lists, gets by prefix and compares runs", async () => {
@@ -37,5 +40,25 @@ describe("run registry", () => {
     expect(storeDataHash([{ symbol: "SOL/USDT", interval: "1h" }], store)).toBe(h);
     expect(storeDataHash([{ symbol: "BTC/USDT", interval: "1h" }], store)).not.toBe(h);
     expect(() => hashFiles([{ name: "x", file: "/nonexistent/bars.parquet" }])).toThrow(/cannot read \/nonexistent/);
+  });
+
+  it("takes the data hash from Rust: results carry it, perpetual keys resolve, missing data has a code", async () => {
+    const store = path.join(repoRoot, "data/store");
+    const r = await backtest({ store, symbol: "SOL/USDT", interval: "1h", strategy: { kind: "emaCross", fast: 12, slow: 48 } });
+    expect(r.dataHash).toBe(storeDataHash([{ symbol: "SOL/USDT", interval: "1h" }], store));
+    // Same bytes under a perpetual's key: the store's own path rule (BTC_USDT_USDT), not a TS copy.
+    const dir = tempDir();
+    cpSync(path.join(store, "SOL_USDT"), path.join(dir, "SOL_USDT_USDT"), { recursive: true });
+    const perp = storeDataHash([{ symbol: "SOL/USDT:USDT", interval: "1h" }], dir);
+    expect(perp).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(perp).not.toBe(r.dataHash);
+    let err: unknown;
+    try {
+      storeDataHash([{ symbol: "ETH/USDT:USDT", interval: "1h" }], dir);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(TradelabError);
+    expect((err as TradelabError).code).toBe("DATA_NOT_FOUND");
   });
 });

@@ -10,7 +10,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { resolveStoreDir } from "../config.js";
-import { TradelabError } from "../errors.js";
+import { fromNative, TradelabError } from "../errors.js";
+import { addon } from "../native.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 let cachedVersion: string | undefined;
@@ -50,13 +51,15 @@ export function hashFiles(files: { name: string; file: string }[]): string {
   return `sha256:${h.digest("hex")}`;
 }
 
-/** Hash of the stored bars of these datasets (store layout `<SYMBOL_QUOTE>/<interval>/bars.parquet`). */
+/**
+ * Hash of the stored bars of these datasets, computed in Rust (`Store::data_hash`: the store
+ * knows its own paths, perpetuals' `BTC_USDT_USDT` included). Backtest, sweep, portfolio and
+ * harvest results already carry theirs as `dataHash`.
+ */
 export function storeDataHash(datasets: { symbol: string; interval: string }[], store?: string): string {
-  const dir = resolveStoreDir(store);
-  return hashFiles(
-    datasets.map((d) => {
-      const name = `${d.symbol.replace("/", "_")}/${d.interval}/bars.parquet`;
-      return { name, file: path.join(dir, name) };
-    }),
-  );
+  try {
+    return addon.storeDataHash(resolveStoreDir(store), datasets);
+  } catch (e) {
+    throw fromNative(e);
+  }
 }
