@@ -865,3 +865,4 @@ module.exports.registryRecord = nativeBinding.registryRecord
 module.exports.removeInFlightTemps = nativeBinding.removeInFlightTemps
 module.exports.storeDataHash = nativeBinding.storeDataHash
 module.exports.sweep = nativeBinding.sweep
+module.exports.sweepPortfolio = nativeBinding.sweepPortfolio

@@ -259,3 +259,9 @@ export interface SweepOutput {
   summary: Json
   tableIpc: Buffer
 }
+
+/**
+ * A portfolio sweep (`PortfolioSweepRequest` as JSON), one engine run per parameter set, off
+ * the event loop; poll `progress` for done/total. Resolves to the `PortfolioSweepReport`.
+ */
+export declare function sweepPortfolio(requestJson: string, progress?: ProgressHandle | undefined | null): Promise<unknown>

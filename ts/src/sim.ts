@@ -4,7 +4,7 @@
  */
 import { tableFromIPC, type Table } from "apache-arrow";
 import { resolveStoreDir } from "./config.js";
-import { native } from "./errors.js";
+import { native, TradelabError } from "./errors.js";
 import { addon } from "./native.js";
 import type { ActionArrays } from "./actions-file.js";
 import type { ProgressEvent } from "./store.js";
@@ -135,7 +135,14 @@ export function strategyLabel(s: Strategy): string {
 
 /** A sweep config file: the data to run on plus the grid. */
 export interface SweepConfig {
-  symbol: string;
+  /** One symbol: a kernel sweep. */
+  symbol?: string;
+  /** Several symbols: a portfolio sweep (one shared-cash engine run per parameter set). */
+  symbols?: string[];
+  /** Portfolio sweeps: the `maxPositions` axis (default: a slot per symbol). */
+  maxPositions?: number[];
+  /** Portfolio sweeps: close stock positions at each session's last bar. */
+  endOfDayClose?: boolean;
   interval?: string;
   store?: string;
   from?: number | string;
@@ -170,6 +177,8 @@ export async function sweep(
   config: SweepConfig,
   opts: { store?: string; out?: string; onProgress?: (p: ProgressEvent) => void } = {},
 ): Promise<SweepResult> {
+  const symbol = config.symbol;
+  if (!symbol) throw new TradelabError("a sweep needs `symbol` (or `symbols`, for a portfolio sweep: see sweepPortfolio)");
   const interval = config.interval ?? "1h";
   const from = toMs(config.from, "from");
   const to = toMs(config.to, "to");
@@ -181,7 +190,7 @@ export async function sweep(
       addon.sweep(
         {
           windowJson: JSON.stringify({ store: resolveStoreDir(opts.store ?? config.store), interval, from, to } satisfies G.Window),
-          symbol: config.symbol,
+          symbol,
           specJson: JSON.stringify(spec),
           out: opts.out,
         },
@@ -190,7 +199,7 @@ export async function sweep(
     );
     const s = out.summary as G.SweepReport;
     return {
-      symbol: config.symbol,
+      symbol,
       interval,
       window: { split: from === undefined && to === undefined ? "full" : "custom", first: s.first, last: s.last, bars: s.bars },
       baseAssumptions: s.baseLabel,
@@ -203,6 +212,37 @@ export async function sweep(
       dataHash: s.dataHash,
       table: tableFromIPC(out.tableIpc),
     };
+  } finally {
+    if (timer) clearInterval(timer);
+  }
+}
+
+/**
+ * A portfolio sweep: the grid (plus a `maxPositions` axis) of shared-cash portfolios over
+ * `config.symbols`, each set one run of the engine's `step` fold, in parallel, off the event loop.
+ * The best row (highest Sortino without optimistic assumptions) is chosen in Rust, in-sample.
+ */
+export async function sweepPortfolio(
+  config: SweepConfig,
+  opts: { store?: string; onProgress?: (p: ProgressEvent) => void } = {},
+): Promise<G.PortfolioSweepReport> {
+  if (!config.symbols || config.symbols.length === 0) throw new TradelabError("a portfolio sweep needs `symbols`");
+  const req: G.PortfolioSweepRequest = {
+    store: resolveStoreDir(opts.store ?? config.store),
+    interval: config.interval ?? "1h",
+    from: toMs(config.from, "from") ?? null,
+    to: toMs(config.to, "to") ?? null,
+    symbols: config.symbols,
+    base: config.base ?? {},
+    strategy: config.strategy,
+    grid: config.grid ?? {},
+    ...(config.maxPositions ? { maxPositions: config.maxPositions } : {}),
+    endOfDayClose: config.endOfDayClose ?? false,
+  };
+  const progress = new addon.ProgressHandle();
+  const timer = opts.onProgress ? setInterval(() => opts.onProgress?.({ done: progress.done, total: progress.total }), 100) : undefined;
+  try {
+    return (await native(() => addon.sweepPortfolio(JSON.stringify(req), progress))) as G.PortfolioSweepReport;
   } finally {
     if (timer) clearInterval(timer);
   }

@@ -76,6 +76,40 @@ describe("tradelab runs", () => {
     expect(lines[2]).toMatch(/full 2024-01-01\.\.2024-09-\d\d/);
   });
 
+  it("records portfolio backtests and portfolio sweeps with every symbol and the Rust data hash", async () => {
+    const dir = tempDir();
+    const env = { TRADELAB_REGISTRY: path.join(dir, "runs.sqlite") };
+    const pf = await runCli(["backtest", "--symbols", "BTC/USDT,ETH/USDT", "--max-positions", "1", "--store", store, "--json"], env);
+    expect(pf.stderr).toBe("");
+    expect(pf.code).toBe(0);
+    const pfj = JSON.parse(pf.stdout) as { runId: string; dataHash: string };
+    expect(pfj.runId).toMatch(/^r-/);
+
+    const cfg = path.join(dir, "psweep.json");
+    writeFileSync(cfg, JSON.stringify({ symbols: ["BTC/USDT", "ETH/USDT", "SOL/USDT"], strategy: { kind: "emaCross", fast: 12, slow: 26 }, grid: { fast: [6, 12], decisionLag: [0, 1] }, maxPositions: [1, 2] }));
+    const sw = await runCli(["sweep", "--config", cfg, "--store", store], env);
+    expect(sw.stderr).toBe("");
+    expect(sw.code).toBe(0);
+    expect(sw.stdout).toContain("portfolio of BTC/USDT, ETH/USDT, SOL/USDT");
+    expect(sw.stdout).toContain("8 portfolio runs");
+    expect(sw.stdout).toContain("best of 4 by Sortino (4 optimistic rows excluded)");
+    expect(sw.stdout).toContain("OPTIMISTIC");
+
+    const runs = JSON.parse((await runCli(["runs", "list", "--json"], env)).stdout) as { id: string; kind: string; symbols: string[]; dataHash: string; metrics: Record<string, number>; config: { best: { params: { decisionLag: number } } | null } }[];
+    expect(runs.map((r) => r.kind)).toEqual(["sweep", "backtest"]);
+    const [swRun, pfRun] = runs;
+    expect(pfRun!.id).toBe(pfj.runId);
+    expect(pfRun!.symbols).toEqual(["BTC/USDT", "ETH/USDT"]);
+    expect(pfRun!.dataHash).toBe(pfj.dataHash);
+    expect(swRun!.symbols).toEqual(["BTC/USDT", "ETH/USDT", "SOL/USDT"]);
+    expect(swRun!.metrics.parameterSets).toBe(8);
+    expect(swRun!.config.best?.params.decisionLag).toBe(1);
+
+    const both = await runCli(["sweep", "--config", cfg, "--store", store, "--out", path.join(dir, "x.parquet")], env);
+    expect(both.code).not.toBe(0);
+    expect(both.stderr).toContain("--out");
+  });
+
   it("several processes record into one registry at once", async () => {
     const registry = path.join(tempDir(), "runs.sqlite");
     const symbols = ["BTC/USDT", "ETH/USDT", "SOL/USDT", "LINK/USDT"];

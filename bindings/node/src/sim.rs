@@ -147,3 +147,18 @@ impl Task for SweepTask {
 pub fn sweep(args: SweepArgs, progress: Option<&ProgressHandle>) -> AsyncTask<SweepTask> {
     AsyncTask::new(SweepTask { args, progress: progress.map(|p| p.inner()).unwrap_or_default() })
 }
+
+/// A portfolio sweep (`PortfolioSweepRequest` as JSON), one engine run per parameter set, off
+/// the event loop; poll `progress` for done/total. Resolves to the `PortfolioSweepReport`.
+#[napi(ts_return_type = "Promise<unknown>")]
+pub fn sweep_portfolio(request_json: String, progress: Option<&ProgressHandle>) -> AsyncTask<crate::convert::JsonTask> {
+    let p = progress.map(|p| p.inner()).unwrap_or_default();
+    crate::convert::json_task("sweepPortfolio", move || {
+        let req: tradelab_backtest::portfolio_sweep::PortfolioSweepRequest = parse("portfolio sweep request", &request_json)?;
+        let cb = move |done: u64, total: u64| {
+            p.set_total(total);
+            p.set_done(done);
+        };
+        to_json(&tradelab_backtest::portfolio_sweep::run(&req, Some(&cb)).map_err(js_err)?)
+    })
+}

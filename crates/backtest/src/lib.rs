@@ -3,6 +3,7 @@
 //!
 //! * [`single`] — one symbol, a rule strategy or precomputed actions (`simulate`).
 //! * [`portfolio`] — one strategy on N symbols with shared cash and `maxPositions` slots.
+//! * [`portfolio_sweep`] — a sweep grid (plus a `maxPositions` axis) of shared-cash portfolios.
 //! * [`harvest`] — funding harvest: long spot + short perpetual, funding from the store.
 //! * [`types`] — the TypeScript declarations of every type that crosses into TS, generated
 //!   from these structs (`ts/src/generated/engine.ts`, checked by a test).
@@ -10,6 +11,7 @@ pub mod error;
 pub mod harvest;
 pub mod load;
 pub mod portfolio;
+pub mod portfolio_sweep;
 pub mod single;
 pub mod sweep;
 pub mod types;

@@ -148,113 +148,198 @@ fn session_bars(cal: Calendar, bars: Bars, iv: i64) -> Bars {
     out
 }
 
-/// Runs the portfolio and returns the engine's full result too (every fill, the final state).
-pub fn simulate(req: &PortfolioRequest) -> Result<(PortfolioReport, PortfolioResult)> {
-    let mut data = load_all(&req.window, &req.symbols)?;
-    let iv = req.window.interval()?.ms();
-    for (k, cal) in data.calendars.iter().enumerate() {
-        if *cal != Calendar::Always {
-            let bars = std::mem::take(&mut data.bars[k]);
-            data.bars[k] = session_bars(*cal, bars, iv);
-            if data.bars[k].is_empty() {
-                return Err(BacktestError::input(
-                    "window",
-                    format!(
-                        "no {} bars inside its session ({})",
-                        data.symbols[k],
-                        cal.label()
-                    ),
-                ));
+/// Stored bars of a portfolio, loaded and session-filtered once (a sweep runs many parameter
+/// sets on them).
+pub struct Prepared {
+    symbols: Vec<tradelab_core::Symbol>,
+    bars: Vec<Bars>,
+    calendars: Vec<Calendar>,
+    /// Per instrument: (in session, session's last bar), None for 24/7.
+    sessions: Vec<Option<(Vec<bool>, Vec<bool>)>>,
+    interval_ms: i64,
+    /// The calendar whose P the portfolio uses: the widest (the union clock ticks on every bar
+    /// of any symbol).
+    widest: Calendar,
+    pub data_hash: String,
+}
+
+impl Prepared {
+    pub fn load(window: &Window, symbols: &[String]) -> Result<Prepared> {
+        let mut data = load_all(window, symbols)?;
+        let iv = window.interval()?.ms();
+        for (k, cal) in data.calendars.iter().enumerate() {
+            if *cal != Calendar::Always {
+                let bars = std::mem::take(&mut data.bars[k]);
+                data.bars[k] = session_bars(*cal, bars, iv);
+                if data.bars[k].is_empty() {
+                    return Err(BacktestError::input(
+                        "window",
+                        format!(
+                            "no {} bars inside its session ({})",
+                            data.symbols[k],
+                            cal.label()
+                        ),
+                    ));
+                }
             }
         }
-    }
-    // The union clock ticks on every bar of any symbol: P is that of the widest calendar.
-    let widest = data
-        .calendars
-        .iter()
-        .copied()
-        .max_by(|a, b| a.periods_per_year(iv).total_cmp(&b.periods_per_year(iv)))
-        .unwrap_or(Calendar::Always);
-    let (params, periods) = window_params(&req.params.clone().unwrap_or_default(), widest, iv)?;
-    let max_positions = req.max_positions.unwrap_or(data.symbols.len());
-    if max_positions == 0 {
-        return Err(BacktestError::input("maxPositions", "must be at least 1"));
-    }
-    let mut instruments = Vec::new();
-    let mut sessions: Vec<Option<(Vec<bool>, Vec<bool>)>> = Vec::new();
-    for ((sym, cal), bars) in data.symbols.iter().zip(&data.calendars).zip(&data.bars) {
-        let mut spec = params.instrument(sym.as_str());
-        let gated = *cal != Calendar::Always;
-        spec.end_of_day_close = gated && req.end_of_day_close.unwrap_or(false);
-        instruments.push(spec);
-        sessions.push(gated.then(|| {
-            (
-                cal.session_mask(&bars.ts, iv),
-                cal.session_last_mask(&bars.ts, iv),
-            )
-        }));
-    }
-    let engine = Engine::new(params.engine_params(), instruments)?;
-    let actions: Vec<Actions> = data
-        .bars
-        .iter()
-        .zip(&data.symbols)
-        .map(|(b, sym)| {
-            req.strategy
-                .actions(b)
-                .map_err(|e| BacktestError::input(format!("strategy on {sym}"), e.to_string()))
-        })
-        .collect::<Result<_>>()?;
-    let inputs: Vec<InstrumentData<'_>> = data
-        .bars
-        .iter()
-        .zip(&sessions)
-        .map(|(b, s)| {
-            let mut d = InstrumentData::new(b, iv);
-            if let Some((mask, last)) = s {
-                d.session = Some(mask);
-                d.session_end = Some(last);
-            }
-            d
-        })
-        .collect();
-    let mut source = Slots {
-        inner: ActionOrders {
-            actions: actions.iter().collect(),
-            lag: params.decision_lag,
-            transform: params.order_transform(),
-        },
-        max_positions,
-    };
-    let r = run_portfolio(&engine, &inputs, &mut source)?;
-    let bar_rows = data.bars.iter().map(|b| b.len() as u64).sum();
-    let report = PortfolioReport {
-        label: params.describe(),
-        strategy_label: req.strategy.label(),
-        strategy: req.strategy.clone(),
-        params,
-        symbols: data.symbols.iter().map(|s| s.to_string()).collect(),
-        calendars: data
+        let widest = data
             .calendars
             .iter()
-            .map(|c| c.label().to_string())
-            .collect(),
+            .copied()
+            .max_by(|a, b| a.periods_per_year(iv).total_cmp(&b.periods_per_year(iv)))
+            .unwrap_or(Calendar::Always);
+        let sessions = data
+            .calendars
+            .iter()
+            .zip(&data.bars)
+            .map(|(cal, bars)| {
+                (*cal != Calendar::Always).then(|| {
+                    (
+                        cal.session_mask(&bars.ts, iv),
+                        cal.session_last_mask(&bars.ts, iv),
+                    )
+                })
+            })
+            .collect();
+        Ok(Prepared {
+            data_hash: load::data_hash(window, &data.symbols)?,
+            symbols: data.symbols,
+            bars: data.bars,
+            calendars: data.calendars,
+            sessions,
+            interval_ms: iv,
+            widest,
+        })
+    }
+
+    pub fn symbols(&self) -> usize {
+        self.symbols.len()
+    }
+
+    /// The union clock: (steps, first, last bar open time).
+    pub fn clock_span(&self) -> (u64, i64, i64) {
+        let mut ts: Vec<i64> = self
+            .bars
+            .iter()
+            .flat_map(|b| b.ts.iter().copied())
+            .collect();
+        ts.sort_unstable();
+        ts.dedup();
+        (
+            ts.len() as u64,
+            ts.first().copied().unwrap_or(0),
+            ts.last().copied().unwrap_or(0),
+        )
+    }
+
+    /// Bar rows over all symbols.
+    pub fn bar_rows(&self) -> u64 {
+        self.bars.iter().map(|b| b.len() as u64).sum()
+    }
+
+    /// The parameters a run uses (interval and P filled in), and where P comes from.
+    pub fn params(&self, params: &SimParams) -> Result<(SimParams, String)> {
+        window_params(params, self.widest, self.interval_ms)
+    }
+
+    /// One run of `strategy` under `params` (as returned by [`Prepared::params`]).
+    pub fn run(
+        &self,
+        strategy: &Strategy,
+        params: SimParams,
+        periods: String,
+        max_positions: Option<usize>,
+        end_of_day_close: bool,
+    ) -> Result<(PortfolioReport, PortfolioResult)> {
+        let max_positions = max_positions.unwrap_or(self.symbols.len());
+        if max_positions == 0 {
+            return Err(BacktestError::input("maxPositions", "must be at least 1"));
+        }
+        let instruments = self
+            .symbols
+            .iter()
+            .zip(&self.calendars)
+            .map(|(sym, cal)| {
+                let mut spec = params.instrument(sym.as_str());
+                spec.end_of_day_close = *cal != Calendar::Always && end_of_day_close;
+                spec
+            })
+            .collect();
+        let engine = Engine::new(params.engine_params(), instruments)?;
+        let actions: Vec<Actions> = self
+            .bars
+            .iter()
+            .zip(&self.symbols)
+            .map(|(b, sym)| {
+                strategy
+                    .actions(b)
+                    .map_err(|e| BacktestError::input(format!("strategy on {sym}"), e.to_string()))
+            })
+            .collect::<Result<_>>()?;
+        let inputs: Vec<InstrumentData<'_>> = self
+            .bars
+            .iter()
+            .zip(&self.sessions)
+            .map(|(b, s)| {
+                let mut d = InstrumentData::new(b, self.interval_ms);
+                if let Some((mask, last)) = s {
+                    d.session = Some(mask);
+                    d.session_end = Some(last);
+                }
+                d
+            })
+            .collect();
+        let mut source = Slots {
+            inner: ActionOrders {
+                actions: actions.iter().collect(),
+                lag: params.decision_lag,
+                transform: params.order_transform(),
+            },
+            max_positions,
+        };
+        let r = run_portfolio(&engine, &inputs, &mut source)?;
+        let report = PortfolioReport {
+            label: params.describe(),
+            strategy_label: strategy.label(),
+            strategy: strategy.clone(),
+            params,
+            symbols: self.symbols.iter().map(|s| s.to_string()).collect(),
+            calendars: self
+                .calendars
+                .iter()
+                .map(|c| c.label().to_string())
+                .collect(),
+            periods,
+            max_positions: max_positions as u64,
+            metrics: r.metrics,
+            instruments: r.instruments.clone(),
+            funding: r.funding,
+            financing: r.financing,
+            liquidations: r.liquidations,
+            final_cash: r.final_state.cash,
+            liquidation_value: r.liquidation_value,
+            data_hash: self.data_hash.clone(),
+            steps: r.ts.len() as u64,
+            bar_rows: self.bar_rows(),
+            first: r.ts.first().copied().unwrap_or(0),
+            last: r.ts.last().copied().unwrap_or(0),
+        };
+        Ok((report, r))
+    }
+}
+
+/// Runs the portfolio and returns the engine's full result too (every fill, the final state).
+pub fn simulate(req: &PortfolioRequest) -> Result<(PortfolioReport, PortfolioResult)> {
+    let prep = Prepared::load(&req.window, &req.symbols)?;
+    let (params, periods) = prep.params(&req.params.clone().unwrap_or_default())?;
+    prep.run(
+        &req.strategy,
+        params,
         periods,
-        max_positions: max_positions as u64,
-        metrics: r.metrics,
-        instruments: r.instruments.clone(),
-        funding: r.funding,
-        financing: r.financing,
-        liquidations: r.liquidations,
-        final_cash: r.final_state.cash,
-        liquidation_value: r.liquidation_value,
-        data_hash: load::data_hash(&req.window, &data.symbols)?,
-        steps: r.ts.len() as u64,
-        bar_rows,
-        first: r.ts.first().copied().unwrap_or(0),
-        last: r.ts.last().copied().unwrap_or(0),
-    };
-    Ok((report, r))
+        req.max_positions,
+        req.end_of_day_close.unwrap_or(false),
+    )
 }
 
 pub fn run(req: &PortfolioRequest) -> Result<(PortfolioReport, crate::single::Curve)> {

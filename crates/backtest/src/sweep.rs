@@ -6,7 +6,7 @@ use crate::single::window_params;
 use serde::Serialize;
 use tradelab_calendar::Calendar;
 use tradelab_data::Table;
-use tradelab_sim::{run_sweep, SimLabel, SweepRow, SweepSpec};
+use tradelab_sim::{run_sweep, SimLabel, SimParams, SweepRow, SweepSpec};
 
 #[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
@@ -42,19 +42,25 @@ pub struct SweepReport {
     pub data_hash: String,
 }
 
+/// What ranking a row needs.
+pub struct Ranked<'a> {
+    pub index: u64,
+    pub optimistic: bool,
+    pub sortino: f64,
+    pub params: &'a SimParams,
+}
+
 /// The row with the highest Sortino among rows without optimistic assumptions (lag 0, intrabar
 /// cycles); ties keep the first. None when every row is optimistic.
-pub fn best_row(rows: &[SweepRow]) -> Option<BestRow> {
-    let honest = rows
-        .iter()
-        .filter(|r| !r.optimistic && !r.metrics.curve.sortino.is_nan());
-    let best = honest.fold(None::<&SweepRow>, |b, r| match b {
-        Some(b) if b.metrics.curve.sortino >= r.metrics.curve.sortino => Some(b),
+pub fn best_of(rows: &[Ranked<'_>]) -> Option<BestRow> {
+    let honest = rows.iter().filter(|r| !r.optimistic && !r.sortino.is_nan());
+    let best = honest.fold(None::<&Ranked<'_>>, |b, r| match b {
+        Some(b) if b.sortino >= r.sortino => Some(b),
         _ => Some(r),
     })?;
     let excluded = rows.iter().filter(|r| r.optimistic).count();
     Some(BestRow {
-        index: best.index as u64,
+        index: best.index,
         label: best.params.describe(),
         selection: format!(
             "best of {} by Sortino{}, selected on this window (in-sample)",
@@ -66,6 +72,20 @@ pub fn best_row(rows: &[SweepRow]) -> Option<BestRow> {
             }
         ),
     })
+}
+
+/// `best_of` over a kernel sweep's rows.
+pub fn best_row(rows: &[SweepRow]) -> Option<BestRow> {
+    let keyed: Vec<Ranked<'_>> = rows
+        .iter()
+        .map(|r| Ranked {
+            index: r.index as u64,
+            optimistic: r.optimistic,
+            sortino: r.metrics.curve.sortino,
+            params: &r.params,
+        })
+        .collect();
+    best_of(&keyed)
 }
 
 /// Runs `spec` on one symbol's stored bars; `out` also writes the row table as Parquet (atomic).

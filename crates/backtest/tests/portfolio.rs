@@ -107,3 +107,56 @@ fn bad_requests_name_what_is_wrong() {
     let e = portfolio::run(&r).unwrap_err();
     assert!(e.to_string().contains("no BTC/USDT 1h bars"), "{e}");
 }
+
+#[test]
+fn a_portfolio_sweep_row_is_the_portfolio_run_with_its_parameters() {
+    use tradelab_backtest::portfolio_sweep::{self, PortfolioSweepRequest};
+    let req: PortfolioSweepRequest = serde_json::from_value(serde_json::json!({
+        "store": common::bundled_store(), "interval": "1h",
+        "symbols": ["BTC/USDT", "ETH/USDT", "SOL/USDT"],
+        "strategy": {"kind": "emaCross", "fast": 12, "slow": 26},
+        "grid": {"fast": [8, 12], "decisionLag": [0, 1]},
+        "maxPositions": [1, 3]
+    }))
+    .unwrap();
+    let r = portfolio_sweep::run(&req, None).unwrap();
+    assert_eq!(r.rows.len(), 2 * 2 * 2);
+    assert_eq!(r.bar_evaluations, r.bar_rows * 8);
+    assert!(r.data_hash.starts_with("sha256:"));
+    for row in &r.rows {
+        let mut one = request(
+            &["BTC/USDT", "ETH/USDT", "SOL/USDT"],
+            Some(row.max_positions as usize),
+        );
+        one.strategy = row.strategy.clone();
+        one.params = Some(row.params.clone());
+        let (p, _) = portfolio::run(&one).unwrap();
+        assert_eq!(p.metrics, row.metrics, "row {}", row.index);
+        assert_eq!(row.optimistic, row.params.decision_lag == 0);
+    }
+    // Strategy-major, then simulator axes, then maxPositions.
+    assert_eq!(r.rows[1].max_positions, 3);
+    assert_eq!(r.rows[2].params.decision_lag, 1);
+    let best = r.best.as_ref().unwrap();
+    let row = &r.rows[best.index as usize];
+    assert!(!row.optimistic, "lag-0 rows never win");
+    assert!(
+        best.selection
+            .contains("best of 4 by Sortino (4 optimistic rows excluded)"),
+        "{}",
+        best.selection
+    );
+    let honest_max = r
+        .rows
+        .iter()
+        .filter(|x| !x.optimistic)
+        .map(|x| x.metrics.curve.sortino)
+        .fold(f64::NEG_INFINITY, f64::max);
+    assert_eq!(row.metrics.curve.sortino, honest_max);
+
+    let mut bad = req.clone();
+    bad.max_positions = Some(vec![]);
+    let e = portfolio_sweep::run(&bad, None).unwrap_err();
+    assert_eq!(e.code(), "BACKTEST_INPUT");
+    assert!(e.to_string().contains("maxPositions"), "{e}");
+}

@@ -3,10 +3,10 @@ import { Command, Option } from "commander";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { readActionsFile } from "../actions-file.js";
-import { backtestRunInput, hashFiles, openRegistry, sweepRunInput, type RunRecord } from "../registry/index.js";
+import { backtestRunInput, harvestRunInput, hashFiles, openRegistry, portfolioRunInput, portfolioSweepRunInput, sweepRunInput, type RunRecord } from "../registry/index.js";
 import { backtestReportRun, writeReport } from "../report/index.js";
 import { TradelabError } from "../errors.js";
-import { backtest, backtestPortfolio, fundingHarvest, strategyLabel, sweep, type HarvestRule, type Metrics, type SimLabel, type SimParams, type Strategy, type SweepConfig } from "../sim.js";
+import { backtest, backtestPortfolio, fundingHarvest, strategyLabel, sweep, sweepPortfolio, type HarvestRule, type Metrics, type SimLabel, type SimParams, type Strategy, type SweepConfig } from "../sim.js";
 import { INTERVALS } from "../types.js";
 import { parseTime } from "../download/time.js";
 import { isoMs, kvTable, printJson, progressBar, table } from "./ui.js";
@@ -168,7 +168,7 @@ async function withActionsFile<T>(file: string | undefined, run: () => Promise<T
 }
 
 /** Top-level keys of a sweep config; anything else (a typo such as "form") is refused. */
-const SWEEP_CONFIG_KEYS = ["symbol", "interval", "store", "from", "to", "base", "strategy", "grid"];
+const SWEEP_CONFIG_KEYS = ["symbol", "symbols", "maxPositions", "endOfDayClose", "interval", "store", "from", "to", "base", "strategy", "grid"];
 
 interface PortfolioFlags {
   symbols?: string;
@@ -198,7 +198,7 @@ function harvestRule(f: HarvestFlags): HarvestRule {
   throw new TradelabError(`--harvest: '${f.harvest}' is not always, every-8h, every-12h, every-24h (any every-<N>h) or gate`);
 }
 
-async function runHarvest(o: HarvestFlags & { symbol?: string; interval: string; store?: string; from?: string; to?: string; cash: string; json?: boolean }): Promise<void> {
+async function runHarvest(o: HarvestFlags & RecordFlags & { symbol?: string; interval: string; store?: string; from?: string; to?: string; cash: string; json?: boolean }): Promise<void> {
   if (!o.symbol) throw new TradelabError("--strategy funding-harvest needs --symbol (the spot market, e.g. BTC/USDT)");
   const { report: r } = await fundingHarvest({
     symbol: o.symbol,
@@ -214,8 +214,9 @@ async function runHarvest(o: HarvestFlags & { symbol?: string; interval: string;
     perpFee: number(o.perpFee, "--perp-fee")!,
     startingCash: number(o.cash, "--cash")!,
   });
+  const run = o.record ? await openRegistry(o.registry).record(harvestRunInput(r, o.interval, Boolean(o.from || o.to), { config: { from: o.from ?? null, to: o.to ?? null } })) : undefined;
   if (o.json) {
-    printJson(r);
+    printJson({ ...r, ...(run ? { runId: run.id } : {}) });
     return;
   }
   process.stdout.write(
@@ -232,11 +233,12 @@ async function runHarvest(o: HarvestFlags & { symbol?: string; interval: string;
         ["entries / exits / rebalances", `${r.entries} / ${r.exits} / ${r.rebalances}`],
         ["final equity / liquidation value", `${num(r.finalEquity)} / ${num(r.liquidationValue)}`],
       ]) +
-      "\n",
+      "\n" +
+      (run ? recordedLine(run, o.registry) : ""),
   );
 }
 
-async function runPortfolio(o: PortfolioFlags & SimFlags & StrategyFlags & { interval: string; store?: string; from?: string; to?: string; json?: boolean }): Promise<void> {
+async function runPortfolio(o: PortfolioFlags & SimFlags & StrategyFlags & RecordFlags & { interval: string; store?: string; from?: string; to?: string; json?: boolean }): Promise<void> {
   const symbols = (o.symbols ?? "").split(",").map((x) => x.trim()).filter((x) => x.length > 0);
   if (!BUILT_IN.includes(o.strategy)) throw new TradelabError(`--symbols runs a built-in strategy on each symbol (${BUILT_IN.join(", ")}); '${o.strategy}' is not one`);
   const maxPositions = whole(o.maxPositions, "--max-positions", 1);
@@ -251,8 +253,9 @@ async function runPortfolio(o: PortfolioFlags & SimFlags & StrategyFlags & { int
     ...(o.from ? { from: o.from } : {}),
     ...(o.to ? { to: o.to } : {}),
   });
+  const run = o.record ? await openRegistry(o.registry).record(portfolioRunInput(r, o.interval, Boolean(o.from || o.to), { config: { from: o.from ?? null, to: o.to ?? null } })) : undefined;
   if (o.json) {
-    printJson(r);
+    printJson({ ...r, ...(run ? { runId: run.id } : {}) });
     return;
   }
   process.stdout.write(
@@ -265,7 +268,51 @@ async function runPortfolio(o: PortfolioFlags & SimFlags & StrategyFlags & { int
         ["symbol", "calendar", "trades", "round trips", "win rate", "exposure", "pnl", "fees"],
         r.instruments.map((x, k) => [x.symbol, r.calendars[k] ?? "", x.trades, x.roundTrips, pct(x.winRate), pct(x.exposure), num(x.pnl), num(x.fees)]),
       ) +
-      "\n",
+      "\n" +
+      (run ? recordedLine(run, o.registry) : ""),
+  );
+}
+
+async function runPortfolioSweep(config: SweepConfig, o: RecordFlags & { config: string; store?: string; out?: string; top: string; json?: boolean }): Promise<void> {
+  if (o.out) throw new TradelabError("--out (a Parquet row table) is not available for portfolio sweeps yet; use --json");
+  const symbols = config.symbols ?? [];
+  const bar = progressBar(`sweep ${symbols.length} symbols`, !o.json);
+  const r = await sweepPortfolio(config, { ...(o.store ? { store: o.store } : {}), onProgress: (p) => bar.update(p.done, p.total) });
+  bar.stop();
+  const interval = config.interval ?? "1h";
+  const run = o.record
+    ? await openRegistry(o.registry).record(portfolioSweepRunInput(r, interval, config.from !== undefined || config.to !== undefined, config, { config: { configFile: path.resolve(o.config) } }))
+    : undefined;
+  const rate = r.barEvaluations / Math.max(r.seconds, 1e-9);
+  if (o.json) {
+    printJson({ ...r, barRowsPerSec: rate, ...(run ? { runId: run.id } : {}) });
+    return;
+  }
+  const top = [...r.rows].sort((a, b) => b.metrics.sortino - a.metrics.sortino).slice(0, Number(o.top));
+  process.stdout.write(
+    `portfolio of ${r.symbols.join(", ")} · ${interval} · ${isoMs(r.first)} .. ${isoMs(r.last)} (${r.steps} steps, ${r.barRows} bar rows)\n` +
+      `base ${assumptionsLine(r.baseLabel)} · ${r.periods}\n` +
+      table(
+        ["#", "strategy", "slots", "lag", "fill", "maker", "return", "sortino", "max dd", "trades", "flags"],
+        top.map((row) => [
+          row.index,
+          strategyLabel(row.strategy),
+          row.maxPositions,
+          row.params.decisionLag,
+          row.params.fillRule.kind === "cross" ? `cross ${row.params.fillRule.buffer}` : "touch",
+          row.params.makerFee,
+          pct(row.metrics.totalReturn),
+          num(row.metrics.sortino),
+          pct(row.metrics.maxDrawdown),
+          row.metrics.tradeCount,
+          row.optimistic ? "OPTIMISTIC" : "",
+        ]),
+      ) +
+      `\n${r.rows.length} portfolio runs × ${r.barRows} bar rows in ${r.seconds.toFixed(3)} s (${rate.toExponential(3)} bar rows/s on ${r.threads} cores)` +
+      (r.best ? `\nbest: #${r.best.index}, ${r.best.selection}` : "\nno non-optimistic row") +
+      (r.skipped.length ? `; skipped ${r.skipped.length} invalid combination(s)` : "") +
+      "\n" +
+      (run ? recordedLine(run, o.registry) : ""),
   );
 }
 
@@ -322,8 +369,7 @@ function backtestCommand(): Command {
 Examples:
   tradelab backtest --symbol BTC/USDT --strategy ema-cross --fast 12 --slow 26
   tradelab backtest --symbols BTC/USDT,ETH/USDT,SOL/USDT --strategy ema-cross --cash 10000 --max-positions 1
-  tradelab backtest --strategy funding-harvest --symbol BTC/USDT --harvest every-8h --from 2024-01-01
-Portfolio and funding-harvest runs are printed, not recorded in the registry yet.`,
+  tradelab backtest --strategy funding-harvest --symbol BTC/USDT --harvest every-8h --from 2024-01-01`,
     )
     .action(async (o: SimFlags & StrategyFlags & RecordFlags & PortfolioFlags & HarvestFlags & { symbol?: string; interval: string; store?: string; from?: string; to?: string; trades?: boolean; report?: string; json?: boolean }) => {
       if (o.strategy === HARVEST) return runHarvest(o);
@@ -405,6 +451,8 @@ Example config:
 Grid axes: intensity, priceOffsetPct, makerFee, takerFee, maxRoundTripsPerBar, decisionLag,
 maxVolumeFraction, fillBuffer, fillRule, maxHoldBars, minGapPct, oneSidePerBar, fast, slow, slack,
 buyOffset, sellOffset, buyFrac, sellFrac.
+With "symbols": [...] instead of "symbol" it is a portfolio sweep: each set is one shared-cash
+run over all symbols on the engine, with an extra "maxPositions": [1, 2, ...] axis.
 Rows are ranked on the bars they were run on: the best row is tuned on them. Confirm it on a
 later window the sweep never saw.`,
     )
@@ -415,9 +463,12 @@ later window the sweep never saw.`,
       } catch (e) {
         throw new TradelabError(`${o.config}: ${e instanceof Error ? e.message : String(e)}`);
       }
-      if (config === null || typeof config !== "object" || Array.isArray(config) || !config.symbol || !config.strategy) throw new TradelabError(`${o.config}: needs "symbol" and "strategy"`);
+      if (config === null || typeof config !== "object" || Array.isArray(config) || !(config.symbol || config.symbols) || !config.strategy) throw new TradelabError(`${o.config}: needs "symbol" (or "symbols" for a portfolio sweep) and "strategy"`);
+      if (config.symbol && config.symbols) throw new TradelabError(`${o.config}: give "symbol" (a kernel sweep) or "symbols" (a portfolio sweep), not both`);
       const unknown = Object.keys(config).filter((k) => !SWEEP_CONFIG_KEYS.includes(k));
       if (unknown.length > 0) throw new TradelabError(`${o.config}: unknown key(s) ${unknown.map((k) => `"${k}"`).join(", ")} (allowed: ${SWEEP_CONFIG_KEYS.join(", ")})`);
+      if (config.symbols) return runPortfolioSweep(config, o);
+      if (config.maxPositions || config.endOfDayClose) throw new TradelabError(`${o.config}: "maxPositions" and "endOfDayClose" apply to portfolio sweeps ("symbols")`);
       const bar = progressBar(`sweep ${config.symbol}`, !o.json);
       const r = await sweep(config, { ...(o.store ? { store: o.store } : {}), ...(o.out ? { out: o.out } : {}), onProgress: (p) => bar.update(p.done, p.total) });
       bar.stop();

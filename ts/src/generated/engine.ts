@@ -401,6 +401,56 @@ export type SweepReport = { rows: Array<SweepRow>, skipped: Array<string>, barEv
  */
 dataHash: string, };
 
+export type PortfolioSweepRequest = { symbols: Array<string>, base?: Partial<SimParams>, strategy: Strategy, 
+/**
+ * Value lists per axis, as in a single-asset sweep (`SweepGrid`).
+ */
+grid?: Partial<Record<string, unknown[]>>, 
+/**
+ * The `maxPositions` axis (default: one value, a slot per symbol).
+ */
+maxPositions?: number[], endOfDayClose?: boolean, 
+/**
+ * Store root directory.
+ */
+store: string, 
+/**
+ * Bar interval, e.g. `1h`.
+ */
+interval: string, 
+/**
+ * First bar open time included (epoch ms).
+ */
+from?: number | null, 
+/**
+ * Bars opening at or after this time are excluded (epoch ms).
+ */
+to?: number | null, };
+
+export type PortfolioSweepRow = { 
+/**
+ * Position in the expanded grid: strategy-major, then simulator axes, then maxPositions.
+ */
+index: number, strategy: Strategy, params: SimParams, maxPositions: number, 
+/**
+ * The params use an optimistic assumption (lag 0, intrabar cycles).
+ */
+optimistic: boolean, metrics: Metrics, liquidationValue: number, };
+
+export type PortfolioSweepReport = { symbols: Array<string>, rows: Array<PortfolioSweepRow>, 
+/**
+ * Strategy combinations dropped as invalid, with the reason.
+ */
+skipped: Array<string>, best: BestRow | null, baseLabel: SimLabel, periods: string, 
+/**
+ * Bar rows over all symbols, per parameter set.
+ */
+barRows: number, 
+/**
+ * Bar rows times parameter sets.
+ */
+barEvaluations: number, seconds: number, threads: number, steps: number, first: number, last: number, dataHash: string, };
+
 export type HarvestRule = { "kind": "always" } | { "kind": "every", hours: number, } | { "kind": "gate", window: number, enter: number, exit: number, };
 
 export type HarvestRequest = { 

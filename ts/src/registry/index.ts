@@ -13,7 +13,7 @@ import { codeVersion } from "./provenance.js";
 
 export { codeVersion, hashFiles, storeDataHash } from "./provenance.js";
 export { labelText, progressLog, progressRows, type ProgressLogFormat, type ProgressLogRow } from "./progress-log.js";
-export { backtestRunInput, sweepRunInput, type RecordExtras } from "./from-sim.js";
+export { backtestRunInput, harvestRunInput, portfolioRunInput, portfolioSweepRunInput, sweepRunInput, type RecordExtras } from "./from-sim.js";
 
 export const RUN_KINDS = ["backtest", "sweep", "train", "eval", "demo", "forecast"] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
