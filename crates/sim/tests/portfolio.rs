@@ -560,16 +560,18 @@ fn state_round_trips_through_json_and_resumes_identically() {
     .unwrap();
     let p = SimParams::default();
     let whole = simulate(&b, &a, &p).unwrap();
-    // Drive the step by hand, persisting and restoring the state halfway.
+    // Drive the step by hand, persisting and restoring the state before every bar, as a live
+    // loop that may restart at any bar does. The restored state must be the same bits (serde_json
+    // parses floats exactly only with `float_roundtrip`; without it this drifted by 1e-12).
     let e = Engine::new(p.engine_params(), vec![p.instrument("ETH/USDT")]).unwrap();
     let mut st = e.initial_state();
     let mut fills = Vec::new();
     let tf = p.order_transform();
     for i in 0..b.len() {
-        if i == b.len() / 2 {
-            let json = serde_json::to_string(&st).unwrap();
-            st = serde_json::from_str(&json).unwrap();
-        }
+        let json = serde_json::to_string(&st).unwrap();
+        let restored: tradelab_sim::engine::State = serde_json::from_str(&json).unwrap();
+        assert_eq!(restored, st, "bar {i}: the state changed through JSON");
+        st = restored;
         let bar = tradelab_sim::BarInput::new(
             b.ts[i],
             b.open[i],
