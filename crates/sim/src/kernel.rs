@@ -102,6 +102,34 @@ impl PreparedActions {
         fill(&mut self.sell_frac, &a.sell_price, &a.sell_frac, 0.0, false);
     }
 
+    /// `n` rows with no order: what `fill_from` gives for all-NaN actions.
+    pub(crate) fn reset_no_orders(&mut self, n: usize) {
+        for (col, none) in [
+            (&mut self.buy_price, 0.0),
+            (&mut self.buy_frac, 0.0),
+            (&mut self.sell_price, f64::INFINITY),
+            (&mut self.sell_frac, 0.0),
+        ] {
+            col.clear();
+            col.resize(n, none);
+        }
+    }
+
+    /// Sets row `t`'s buy order; `price` and `frac` must be live (finite and > 0), as
+    /// `fill_from` would keep them.
+    #[inline(always)]
+    pub(crate) fn set_buy(&mut self, t: usize, price: f64, frac: f64) {
+        self.buy_price[t] = price;
+        self.buy_frac[t] = frac;
+    }
+
+    /// Sets row `t`'s sell order (see `set_buy`).
+    #[inline(always)]
+    pub(crate) fn set_sell(&mut self, t: usize, price: f64, frac: f64) {
+        self.sell_price[t] = price;
+        self.sell_frac[t] = frac;
+    }
+
     pub fn len(&self) -> usize {
         self.buy_price.len()
     }

@@ -222,6 +222,51 @@ impl Strategy {
         }
         Ok(())
     }
+
+    /// `actions_into` followed by `PreparedActions::fill_from`, fused: crossovers write the
+    /// kernel's columns directly (one pass instead of four), which is most of a rule sweep's
+    /// time. Same values, so the kernel's results are bit-identical.
+    pub(crate) fn prepare_into(
+        &self,
+        bars: &Bars,
+        cache: &MaCache,
+        scratch: &mut Actions,
+        out: &mut crate::kernel::PreparedActions,
+    ) -> Result<(), SimError> {
+        self.validate()?;
+        let close = &bars.close;
+        match *self {
+            Strategy::SmaCross { fast, slow, slack } | Strategy::EmaCross { fast, slow, slack } => {
+                let is_ema = matches!(self, Strategy::EmaCross { .. });
+                let (f, s) = (
+                    cache.get(is_ema, fast, close),
+                    cache.get(is_ema, slow, close),
+                );
+                out.reset_no_orders(close.len());
+                // The same rule and arithmetic as `crossover`, and `fill_from`'s no-order rule
+                // (a price that is not finite and > 0 places nothing).
+                let live = |p: f64| p.is_finite() && p > 0.0;
+                for t in slow.saturating_sub(1)..close.len() {
+                    if f[t] > s[t] {
+                        let p = close[t] * (1.0 + slack);
+                        if live(p) {
+                            out.set_buy(t, p, 1.0);
+                        }
+                    } else if f[t] < s[t] {
+                        let p = close[t] * (1.0 - slack);
+                        if live(p) {
+                            out.set_sell(t, p, 1.0);
+                        }
+                    }
+                }
+            }
+            Strategy::Band { .. } => {
+                self.actions_into(bars, cache, scratch)?;
+                out.fill_from(scratch);
+            }
+        }
+        Ok(())
+    }
 }
 
 fn crossover(
@@ -280,6 +325,49 @@ mod tests {
         assert_eq!(sma(&x, 2), vec![1.0, 1.5, 2.5, 3.5]);
         let e = ema(&x, 3); // alpha 0.5
         assert_eq!(e, vec![1.0, 1.5, 2.25, 3.125]);
+    }
+
+    #[test]
+    fn fused_prepare_equals_actions_then_fill_from() {
+        let mut b = Bars::with_capacity(500);
+        let mut x = 100.0_f64;
+        for i in 0..500 {
+            let o = x;
+            x *= 1.0 + 0.02 * (((i * 7919) % 1000) as f64 / 1000.0 - 0.5);
+            b.ts.push(i as i64 * 3_600_000);
+            b.open.push(o);
+            b.close.push(x);
+            b.high.push(o.max(x) * 1.003);
+            b.low.push(o.min(x) * 0.997);
+            b.volume.push(10.0);
+        }
+        let strategies = [
+            Strategy::EmaCross {
+                fast: 3,
+                slow: 20,
+                slack: 0.002,
+            },
+            Strategy::SmaCross {
+                fast: 5,
+                slow: 40,
+                slack: 0.0,
+            },
+            Strategy::Band {
+                buy_offset: 0.01,
+                sell_offset: 0.02,
+                buy_frac: 0.5,
+                sell_frac: 1.0,
+            },
+        ];
+        let cache = MaCache::for_strategies(&strategies, &b.close);
+        let mut scratch = Actions::default();
+        let mut fused = crate::kernel::PreparedActions::new(&Actions::default());
+        for s in &strategies {
+            s.prepare_into(&b, &cache, &mut scratch, &mut fused)
+                .unwrap();
+            let a = s.actions(&b).unwrap();
+            assert_eq!(fused, crate::kernel::PreparedActions::new(&a), "{s:?}");
+        }
     }
 
     #[test]

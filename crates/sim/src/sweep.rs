@@ -317,11 +317,7 @@ pub fn run_sweep(
             .par_iter()
             .zip(scratch[..k].par_iter_mut())
             .zip(prepared[..k].par_iter_mut())
-            .map(|((s, a), p)| {
-                s.actions_into(bars, &ma_cache, a)?;
-                p.fill_from(a);
-                Ok(())
-            })
+            .map(|((s, a), p)| s.prepare_into(bars, &ma_cache, a, p))
             .collect::<Result<(), SimError>>()?;
         let jobs: Vec<(usize, usize)> = (0..k)
             .flat_map(|a| (0..sims.len()).map(move |p| (a, p)))
