@@ -4,6 +4,7 @@
  */
 import { tableFromIPC, type Table } from "apache-arrow";
 import { resolveStoreDir } from "./config.js";
+import { resolveRegistryPath } from "./registry/index.js";
 import { native, TradelabError } from "./errors.js";
 import { addon } from "./native.js";
 import type { ActionArrays } from "./actions-file.js";
@@ -36,8 +37,8 @@ export type SimParams = Partial<G.SimParams>;
 
 /** Which bars a number was measured on. */
 export interface EvalWindow {
-  /** `full` (all stored bars) or `custom` (--from/--to); train/val/test splits come with training. */
-  split: "full" | "custom";
+  /** `full` (all stored bars), `custom` (--from/--to), or a named split: `train`, `val`, `test`, `test (burned)`. */
+  split: string;
   first: number;
   last: number;
   bars: number;
@@ -64,11 +65,13 @@ export interface BacktestResult {
   liquidationValue: number;
   /** `sha256:…` of the stored bars read, computed in Rust (`Store::data_hash`). */
   dataHash: string;
+  /** The named split run on (bounds, and `burned` when the test lock saw it before), else null. */
+  split: G.SplitInfo | null;
   /** Bar open times (epoch ms), equity at each bar close, and the close price. */
   curve: { ts: Float64Array; equity: Float64Array; close: Float64Array };
 }
 
-export interface BacktestOptions {
+export interface BacktestOptions extends SplitOptions {
   store?: string;
   symbol: string;
   interval: string;
@@ -79,6 +82,39 @@ export interface BacktestOptions {
   /** Epoch ms or ISO date: first bar included / first bar excluded. */
   from?: number | string;
   to?: number | string;
+}
+
+/**
+ * Run on a named split of the stored data (the one definition, `tradelab_core::splits`, resolved in
+ * Rust) instead of from/to. A `test` split claims the global test lock in the run registry: a second
+ * look at an overlapping test window, by any command, is refused with code `TEST_BURNED` unless
+ * `acknowledgeBurned`, and is then labelled `test (burned)`.
+ */
+export interface SplitOptions {
+  split?: "train" | "val" | "test";
+  /** Default: val and test 20 days each, no purge. */
+  splits?: { valDays?: number; testDays?: number; purgeBars?: number | null; maxTrainDays?: number | null };
+  /** Registry holding the test lock (default: `$TRADELAB_REGISTRY` or ./tradelab-runs.sqlite). */
+  registry?: string;
+  /** `--i-know-test-is-burned`. */
+  acknowledgeBurned?: boolean;
+}
+
+/** The Window fields of a split (none without one). */
+export function splitFields(o: SplitOptions): Partial<G.Window> {
+  if (!o.split) return {};
+  return {
+    split: o.split,
+    ...(o.splits ? { splits: o.splits } : {}),
+    registry: resolveRegistryPath(o.registry),
+    acknowledgeBurned: o.acknowledgeBurned ?? false,
+  };
+}
+
+/** The label of a result's window: its split's (from Rust), else full/custom. */
+function windowLabel(split: G.SplitInfo | null | undefined, from: number | undefined, to: number | undefined): string {
+  if (split) return split.label;
+  return from === undefined && to === undefined ? "full" : "custom";
 }
 
 function toMs(v: number | string | undefined, what: string): number | undefined {
@@ -96,7 +132,7 @@ export async function backtest(o: BacktestOptions): Promise<BacktestResult> {
   const to = toMs(o.to, "to");
   const out = await native(() =>
     addon.backtest(
-      JSON.stringify({ store: resolveStoreDir(o.store), interval: o.interval, from, to, symbol: o.symbol, strategy: o.strategy, params: o.params ?? {} } satisfies G.SingleRequest),
+      JSON.stringify({ store: resolveStoreDir(o.store), interval: o.interval, from, to, ...splitFields(o), symbol: o.symbol, strategy: o.strategy, params: o.params ?? {} } satisfies G.SingleRequest),
       o.actions,
     ),
   );
@@ -109,7 +145,7 @@ export async function backtest(o: BacktestOptions): Promise<BacktestResult> {
     assumptions: s.label,
     params: s.params,
     periods: s.periods,
-    window: { split: from === undefined && to === undefined ? "full" : "custom", first: s.first, last: s.last, bars: s.bars },
+    window: { split: windowLabel(s.split, from, to), first: s.first, last: s.last, bars: s.bars },
     metrics: s.metrics,
     trades: s.trades,
     roundTrips: s.roundTrips,
@@ -117,6 +153,7 @@ export async function backtest(o: BacktestOptions): Promise<BacktestResult> {
     finalInventory: s.finalInventory,
     liquidationValue: s.liquidationValue,
     dataHash: s.dataHash,
+    split: s.split ?? null,
     curve: { ts: out.ts, equity: out.equity, close: out.close },
   };
 }
@@ -168,6 +205,8 @@ export interface SweepResult {
   threads: number;
   /** `sha256:…` of the stored bars read, computed in Rust (`Store::data_hash`). */
   dataHash: string;
+  /** The named split run on, else null. */
+  split: G.SplitInfo | null;
   /** One row per parameter set, params and metrics flattened (`params.makerFee`, `metrics.sortino`). */
   table: Table;
 }
@@ -175,7 +214,7 @@ export interface SweepResult {
 /** Runs a grid sweep on the lockstep kernel (all cores, off the event loop). */
 export async function sweep(
   config: SweepConfig,
-  opts: { store?: string; out?: string; onProgress?: (p: ProgressEvent) => void } = {},
+  opts: SplitOptions & { store?: string; out?: string; onProgress?: (p: ProgressEvent) => void } = {},
 ): Promise<SweepResult> {
   const symbol = config.symbol;
   if (!symbol) throw new TradelabError("a sweep needs `symbol` (or `symbols`, for a portfolio sweep: see sweepPortfolio)");
@@ -189,7 +228,7 @@ export async function sweep(
     const out = await native(() =>
       addon.sweep(
         {
-          windowJson: JSON.stringify({ store: resolveStoreDir(opts.store ?? config.store), interval, from, to } satisfies G.Window),
+          windowJson: JSON.stringify({ store: resolveStoreDir(opts.store ?? config.store), interval, from, to, ...splitFields(opts) } satisfies G.Window),
           symbol,
           specJson: JSON.stringify(spec),
           out: opts.out,
@@ -201,7 +240,7 @@ export async function sweep(
     return {
       symbol,
       interval,
-      window: { split: from === undefined && to === undefined ? "full" : "custom", first: s.first, last: s.last, bars: s.bars },
+      window: { split: windowLabel(s.split, from, to), first: s.first, last: s.last, bars: s.bars },
       baseAssumptions: s.baseLabel,
       rows: s.rows,
       best: s.best,
@@ -210,6 +249,7 @@ export async function sweep(
       seconds: s.seconds,
       threads: s.threads,
       dataHash: s.dataHash,
+      split: s.split ?? null,
       table: tableFromIPC(out.tableIpc),
     };
   } finally {
@@ -224,7 +264,7 @@ export async function sweep(
  */
 export async function sweepPortfolio(
   config: SweepConfig,
-  opts: { store?: string; onProgress?: (p: ProgressEvent) => void } = {},
+  opts: SplitOptions & { store?: string; onProgress?: (p: ProgressEvent) => void } = {},
 ): Promise<G.PortfolioSweepReport> {
   if (!config.symbols || config.symbols.length === 0) throw new TradelabError("a portfolio sweep needs `symbols`");
   const req: G.PortfolioSweepRequest = {
@@ -232,6 +272,7 @@ export async function sweepPortfolio(
     interval: config.interval ?? "1h",
     from: toMs(config.from, "from") ?? null,
     to: toMs(config.to, "to") ?? null,
+    ...splitFields(opts),
     symbols: config.symbols,
     base: config.base ?? {},
     strategy: config.strategy,
@@ -256,7 +297,7 @@ export interface CurveResult<R> {
   curve: { ts: Float64Array; equity: Float64Array };
 }
 
-export interface PortfolioOptions {
+export interface PortfolioOptions extends SplitOptions {
   store?: string;
   /** Instruments, processed in this order within a bar (after all sells). */
   symbols: string[];
@@ -280,6 +321,7 @@ export async function backtestPortfolio(o: PortfolioOptions): Promise<CurveResul
     interval: o.interval,
     from,
     to,
+    ...splitFields(o),
     symbols: o.symbols,
     strategy: o.strategy,
     params: o.params ?? {},
@@ -288,10 +330,10 @@ export async function backtestPortfolio(o: PortfolioOptions): Promise<CurveResul
   };
   const out = await native(() => addon.backtestPortfolio(JSON.stringify(req)));
   const r = out.summary as G.PortfolioReport;
-  return { report: r, window: { split: from === undefined && to === undefined ? "full" : "custom", first: r.first, last: r.last, bars: r.steps }, curve: { ts: out.ts, equity: out.equity } };
+  return { report: r, window: { split: windowLabel(r.split, from, to), first: r.first, last: r.last, bars: r.steps }, curve: { ts: out.ts, equity: out.equity } };
 }
 
-export interface HarvestOptions {
+export interface HarvestOptions extends SplitOptions {
   store?: string;
   /** Spot market, e.g. `BTC/USDT`; the perpetual defaults to `BTC/USDT:USDT`. */
   symbol: string;
@@ -311,9 +353,9 @@ export interface HarvestOptions {
 export async function fundingHarvest(o: HarvestOptions): Promise<CurveResult<G.HarvestReport>> {
   const from = toMs(o.from, "from");
   const to = toMs(o.to, "to");
-  const { store, interval, from: _f, to: _t, ...rest } = o;
-  const req: G.HarvestRequest = { store: resolveStoreDir(store), interval: interval ?? "1h", from, to, ...rest };
+  const { store, interval, from: _f, to: _t, split: _s, splits: _ss, registry: _r, acknowledgeBurned: _a, ...rest } = o;
+  const req: G.HarvestRequest = { store: resolveStoreDir(store), interval: interval ?? "1h", from, to, ...splitFields(o), ...rest };
   const out = await native(() => addon.fundingHarvest(JSON.stringify(req)));
   const r = out.summary as G.HarvestReport;
-  return { report: r, window: { split: from === undefined && to === undefined ? "full" : "custom", first: r.first, last: r.last, bars: r.steps }, curve: { ts: out.ts, equity: out.equity } };
+  return { report: r, window: { split: windowLabel(r.split, from, to), first: r.first, last: r.last, bars: r.steps }, curve: { ts: out.ts, equity: out.equity } };
 }

@@ -110,6 +110,43 @@ describe("tradelab runs", () => {
     expect(both.stderr).toContain("--out");
   });
 
+  it("locks the test window once for every command: backtest, sweep and portfolio share it", async () => {
+    const dir = tempDir();
+    const registry = path.join(dir, "runs.sqlite");
+    const env = { TRADELAB_REGISTRY: registry };
+    const first = await runCli(["backtest", "--symbol", "SOL/USDT", "--store", store, "--split", "test", "--json"], env);
+    expect(first.stderr).toBe("");
+    const fj = JSON.parse(first.stdout) as { window: { split: string }; split: { burned: boolean; from: number; to: number } };
+    expect(fj.window.split).toBe("test");
+    expect(fj.split.burned).toBe(false);
+
+    // Every other route to the same window is refused, with --no-record too.
+    const again = await runCli(["backtest", "--symbol", "SOL/USDT", "--store", store, "--split", "test", "--no-record"], env);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain("already looked at");
+    const cfg = path.join(dir, "sweep.json");
+    writeFileSync(cfg, JSON.stringify({ symbol: "SOL/USDT", strategy: { kind: "emaCross", fast: 12, slow: 26 }, grid: { fast: [6, 12] } }));
+    const sw = await runCli(["sweep", "--config", cfg, "--store", store, "--split", "test"], env);
+    expect(sw.code).not.toBe(0);
+    expect(sw.stderr).toContain("--i-know-test-is-burned");
+    const pf = await runCli(["backtest", "--symbols", "BTC/USDT,SOL/USDT", "--store", store, "--split", "test"], env);
+    expect(pf.code).not.toBe(0);
+    // A longer test window still overlaps the days already seen.
+    const longer = await runCli(["backtest", "--symbol", "SOL/USDT", "--store", store, "--split", "test", "--test-days", "30"], env);
+    expect(longer.code).not.toBe(0);
+
+    // Acknowledged: shown and labelled burned everywhere.
+    const burned = await runCli(["backtest", "--symbol", "SOL/USDT", "--store", store, "--split", "test", "--i-know-test-is-burned"], env);
+    expect(burned.code).toBe(0);
+    expect(burned.stdout).toContain("test (burned)");
+    const list = await runCli(["runs", "list"], env);
+    expect(list.stdout).toContain("test (burned)");
+    // Validation needs no lock and can be looked at again.
+    for (let k = 0; k < 2; k++) expect((await runCli(["backtest", "--symbol", "SOL/USDT", "--store", store, "--split", "val", "--no-record"], env)).code).toBe(0);
+    const both = await runCli(["backtest", "--symbol", "SOL/USDT", "--store", store, "--split", "val", "--from", "2024-03-01"], env);
+    expect(both.stderr).toContain("not both");
+  });
+
   it("several processes record into one registry at once", async () => {
     const registry = path.join(tempDir(), "runs.sqlite");
     const symbols = ["BTC/USDT", "ETH/USDT", "SOL/USDT", "LINK/USDT"];

@@ -12,6 +12,9 @@ pub enum BacktestError {
     Core(#[from] tradelab_core::CoreError),
     #[error(transparent)]
     Calendar(#[from] tradelab_calendar::CalendarError),
+    /// The run registry, e.g. the test lock refusing a second look (`TEST_BURNED`).
+    #[error(transparent)]
+    Registry(Box<tradelab_registry::RegistryError>),
     /// A request that names something wrong: the field and why.
     #[error("{field}: {reason}")]
     Input { field: String, reason: String },
@@ -20,6 +23,12 @@ pub enum BacktestError {
 impl From<tradelab_data::DataError> for BacktestError {
     fn from(e: tradelab_data::DataError) -> Self {
         BacktestError::Data(Box::new(e))
+    }
+}
+
+impl From<tradelab_registry::RegistryError> for BacktestError {
+    fn from(e: tradelab_registry::RegistryError) -> Self {
+        BacktestError::Registry(Box::new(e))
     }
 }
 
@@ -39,6 +48,7 @@ impl ErrorCode for BacktestError {
             BacktestError::Sim(e) => e.code(),
             BacktestError::Core(e) => e.code(),
             BacktestError::Calendar(e) => e.code(),
+            BacktestError::Registry(e) => e.code(),
             BacktestError::Input { .. } => "BACKTEST_INPUT",
         }
     }

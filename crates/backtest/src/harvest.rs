@@ -173,6 +173,8 @@ pub struct HarvestReport {
     pub liquidation_value: f64,
     /// `sha256:…` over the stored bars read (`Store::data_hash`), for the run registry.
     pub data_hash: String,
+    /// The named split run on, if any (`test (burned)` when the test lock saw it before).
+    pub split: Option<crate::load::SplitInfo>,
     #[ts(type = "number")]
     pub steps: u64,
     #[ts(type = "number")]
@@ -381,7 +383,11 @@ pub fn run(request: &HarvestRequest) -> Result<(HarvestReport, crate::single::Cu
         Some(p) => p.clone(),
         None => perp_of(&request.symbol)?,
     };
-    let w = &request.window;
+    let (resolved, split) = request.window.resolve(
+        &[request.symbol.as_str(), perp_name.as_str()],
+        "funding harvest",
+    )?;
+    let w = &resolved;
     let (spot, spot_bars) = load::bars(w, &request.symbol)?;
     let (perp, perp_bars) = load::bars(w, &perp_name)?;
     // Trade only where both legs have bars.
@@ -461,6 +467,7 @@ pub fn run(request: &HarvestRequest) -> Result<(HarvestReport, crate::single::Cu
         spot: spot.to_string(),
         perp: perp.to_string(),
         data_hash: load::data_hash(w, [&spot, &perp])?,
+        split,
         apr: r.metrics.curve.annualised_return,
         sharpe: r.metrics.curve.sharpe,
         max_drawdown: r.metrics.curve.max_drawdown,

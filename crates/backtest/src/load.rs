@@ -1,6 +1,7 @@
 //! Stored data in: bars of a window, funding series, and each symbol's calendar.
 use crate::error::{BacktestError, Result};
 use serde::{Deserialize, Serialize};
+use tradelab_core::splits::{Split, SplitBounds, SplitConfig};
 use tradelab_core::{Bars, Interval, Symbol};
 use tradelab_data::series::FundingSeries;
 use tradelab_data::Store;
@@ -21,6 +22,145 @@ pub struct Window {
     #[serde(default)]
     #[ts(type = "number | null", optional)]
     pub to: Option<i64>,
+    /// Run on a named split of the stored data (`tradelab_core::splits`) instead of from/to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "\"train\" | \"val\" | \"test\" | null", optional)]
+    pub split: Option<Split>,
+    /// The split definition (default: val and test 20 days each, no purge).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(
+        type = "{ valDays?: number, testDays?: number, purgeBars?: number | null, maxTrainDays?: number | null } | null",
+        optional
+    )]
+    pub splits: Option<SplitConfig>,
+    /// The run registry whose global test lock a `test` split claims (required for `test`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub registry: Option<String>,
+    /// `--i-know-test-is-burned`: permit a second look at a test window (labelled burned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub acknowledge_burned: Option<bool>,
+}
+
+/// Which named split a run used, its bounds, and whether its test window was burned.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SplitInfo {
+    #[ts(type = "\"train\" | \"val\" | \"test\"")]
+    pub split: Split,
+    #[ts(type = "number")]
+    pub from: i64,
+    #[ts(type = "number")]
+    pub to: i64,
+    /// `test`: an earlier look overlapped this window (numbers are not out-of-sample).
+    pub burned: bool,
+    /// `test`, `test (burned)`, `val`, ...
+    pub label: String,
+}
+
+impl Window {
+    /// A plain window over `[from, to)`.
+    pub fn range(
+        store: impl Into<String>,
+        interval: impl Into<String>,
+        from: Option<i64>,
+        to: Option<i64>,
+    ) -> Window {
+        Window {
+            store: store.into(),
+            interval: interval.into(),
+            from,
+            to,
+            split: None,
+            splits: None,
+            registry: None,
+            acknowledge_burned: None,
+        }
+    }
+
+    /// Resolves a named split to from/to over these symbols' stored bars (first bar of any,
+    /// last bar of any), claiming the global test lock for `test`. Without a split, the window
+    /// as given. `command` names the caller in the lock.
+    pub fn resolve(&self, symbols: &[&str], command: &str) -> Result<(Window, Option<SplitInfo>)> {
+        let Some(split) = self.split else {
+            return Ok((self.clone(), None));
+        };
+        if self.from.is_some() || self.to.is_some() {
+            return Err(BacktestError::input(
+                "split",
+                "give a split or from/to, not both",
+            ));
+        }
+        let iv = self.interval()?;
+        let store = self.store();
+        let (mut first, mut last) = (i64::MAX, i64::MIN);
+        let mut syms = Vec::new();
+        for s in symbols {
+            let sym = Symbol::parse(s)?;
+            let info = store.info(&sym, iv)?;
+            if let (Some(f), Some(l)) = (info.first, info.last) {
+                first = first.min(f);
+                last = last.max(l);
+            }
+            syms.push(sym);
+        }
+        if first > last {
+            return Err(BacktestError::input("split", "no stored bars to split"));
+        }
+        let cfg = self.splits.clone().unwrap_or_default();
+        let bounds = SplitBounds::compute(&cfg, 0, iv, first, last);
+        let (from, to) = bounds.of(split);
+        if to <= from {
+            return Err(BacktestError::input(
+                "split",
+                format!(
+                    "the {} split is empty with these split settings ({cfg:?})",
+                    split.name()
+                ),
+            ));
+        }
+        let mut burned = false;
+        if split == Split::Test {
+            let Some(reg) = &self.registry else {
+                return Err(BacktestError::input(
+                    "split",
+                    "a test split needs the run registry, where the global test lock lives",
+                ));
+            };
+            let look = tradelab_registry::Registry::open(reg)?.claim_test_look(
+                &tradelab_registry::TestLookRequest {
+                    symbols: syms.iter().map(|s| s.to_string()).collect(),
+                    interval: iv.name().to_string(),
+                    start: from,
+                    end: to,
+                    data_hash: Some(data_hash(self, &syms)?),
+                    command: command.to_string(),
+                    acknowledge_burned: self.acknowledge_burned.unwrap_or(false),
+                },
+            )?;
+            burned = look.burned;
+        }
+        let mut w = self.clone();
+        w.split = None;
+        w.from = Some(from);
+        w.to = Some(to);
+        let label = if burned {
+            format!("{} (burned)", split.name())
+        } else {
+            split.name().to_string()
+        };
+        Ok((
+            w,
+            Some(SplitInfo {
+                split,
+                from,
+                to,
+                burned,
+                label,
+            }),
+        ))
+    }
 }
 
 impl Window {

@@ -59,6 +59,8 @@ pub struct PortfolioReport {
     pub liquidation_value: f64,
     /// `sha256:…` over the stored bars read (`Store::data_hash`), for the run registry.
     pub data_hash: String,
+    /// The named split run on, if any (`test (burned)` when the test lock saw it before).
+    pub split: Option<crate::load::SplitInfo>,
     /// Clock steps (the union of every symbol's bar times).
     #[ts(type = "number")]
     pub steps: u64,
@@ -161,10 +163,15 @@ pub struct Prepared {
     /// of any symbol).
     widest: Calendar,
     pub data_hash: String,
+    pub split: Option<crate::load::SplitInfo>,
 }
 
 impl Prepared {
-    pub fn load(window: &Window, symbols: &[String]) -> Result<Prepared> {
+    /// `command` names the caller in the test lock.
+    pub fn load(window: &Window, symbols: &[String], command: &str) -> Result<Prepared> {
+        let names: Vec<&str> = symbols.iter().map(String::as_str).collect();
+        let (resolved, split) = window.resolve(&names, command)?;
+        let window = &resolved;
         let mut data = load_all(window, symbols)?;
         let iv = window.interval()?.ms();
         for (k, cal) in data.calendars.iter().enumerate() {
@@ -210,6 +217,7 @@ impl Prepared {
             sessions,
             interval_ms: iv,
             widest,
+            split,
         })
     }
 
@@ -320,6 +328,7 @@ impl Prepared {
             final_cash: r.final_state.cash,
             liquidation_value: r.liquidation_value,
             data_hash: self.data_hash.clone(),
+            split: self.split.clone(),
             steps: r.ts.len() as u64,
             bar_rows: self.bar_rows(),
             first: r.ts.first().copied().unwrap_or(0),
@@ -331,7 +340,7 @@ impl Prepared {
 
 /// Runs the portfolio and returns the engine's full result too (every fill, the final state).
 pub fn simulate(req: &PortfolioRequest) -> Result<(PortfolioReport, PortfolioResult)> {
-    let prep = Prepared::load(&req.window, &req.symbols)?;
+    let prep = Prepared::load(&req.window, &req.symbols, "portfolio backtest")?;
     let (params, periods) = prep.params(&req.params.clone().unwrap_or_default())?;
     prep.run(
         &req.strategy,

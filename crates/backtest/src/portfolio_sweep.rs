@@ -75,6 +75,8 @@ pub struct PortfolioSweepReport {
     #[ts(type = "number")]
     pub last: i64,
     pub data_hash: String,
+    /// The named split run on, if any (`test (burned)` when the test lock saw it before).
+    pub split: Option<crate::load::SplitInfo>,
 }
 
 /// Refuse portfolio grids above this many runs (each is a full engine fold over every symbol).
@@ -84,7 +86,7 @@ pub fn run(
     req: &PortfolioSweepRequest,
     progress: Option<tradelab_sim::Progress<'_>>,
 ) -> Result<PortfolioSweepReport> {
-    let prep = Prepared::load(&req.window, &req.symbols)?;
+    let prep = Prepared::load(&req.window, &req.symbols, "portfolio sweep")?;
     let spec = SweepSpec {
         base: req.base.clone().unwrap_or_default(),
         strategy: req.strategy.clone(),
@@ -170,6 +172,7 @@ pub fn run(
         first,
         last,
         data_hash: prep.data_hash.clone(),
+        split: prep.split.clone(),
         rows,
     })
 }

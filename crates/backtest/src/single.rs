@@ -74,6 +74,8 @@ pub struct SingleReport {
     pub liquidation_value: f64,
     /// `sha256:…` over the stored bars read (`Store::data_hash`), for the run registry.
     pub data_hash: String,
+    /// The named split run on, if any (`test (burned)` when the test lock saw it before).
+    pub split: Option<crate::load::SplitInfo>,
     #[ts(type = "number")]
     pub bars: u64,
     #[ts(type = "number")]
@@ -113,8 +115,9 @@ pub fn run(
     req: &SingleRequest,
     actions: Option<KeyedActions<'_>>,
 ) -> Result<(SingleReport, Curve)> {
-    let (sym, bars) = load::bars(&req.window, &req.symbol)?;
-    let iv = req.window.interval()?;
+    let (window, split) = req.window.resolve(&[req.symbol.as_str()], "backtest")?;
+    let (sym, bars) = load::bars(&window, &req.symbol)?;
+    let iv = window.interval()?;
     let (params, periods) = window_params(
         &req.params.clone().unwrap_or_default(),
         Calendar::for_symbol(&sym)?,
@@ -157,7 +160,8 @@ pub fn run(
         final_cash: r.final_cash,
         final_inventory: r.final_inventory,
         liquidation_value: r.liquidation_value,
-        data_hash: load::data_hash(&req.window, [&sym])?,
+        data_hash: load::data_hash(&window, [&sym])?,
+        split,
         bars: bars.len() as u64,
         first: bars.ts[0],
         last: bars.ts[bars.len() - 1],

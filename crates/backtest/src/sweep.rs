@@ -40,6 +40,8 @@ pub struct SweepReport {
     pub best: Option<BestRow>,
     /// `sha256:…` over the stored bars read (`Store::data_hash`), for the run registry.
     pub data_hash: String,
+    /// The named split run on, if any (`test (burned)` when the test lock saw it before).
+    pub split: Option<crate::load::SplitInfo>,
 }
 
 /// What ranking a row needs.
@@ -96,6 +98,8 @@ pub fn run(
     out: Option<&str>,
     progress: Option<tradelab_sim::Progress<'_>>,
 ) -> Result<(SweepReport, Vec<u8>)> {
+    let (resolved, split) = window.resolve(&[symbol], "sweep")?;
+    let window = &resolved;
     let (sym, bars) = load::bars(window, symbol)?;
     let iv = window.interval()?;
     let mut spec = SweepSpec::from_json(spec_json)?;
@@ -145,6 +149,7 @@ pub fn run(
         base_label: label,
         periods,
         data_hash: crate::load::data_hash(window, [&sym])?,
+        split,
     };
     Ok((report, ipc))
 }

@@ -20,6 +20,7 @@ pub fn declarations() -> String {
         tradelab_sim::engine::portfolio::InstrumentResult::decl(),
         tradelab_sim::SweepRow::decl(),
         crate::load::Window::decl(),
+        crate::load::SplitInfo::decl(),
         crate::single::SingleRequest::decl(),
         crate::single::StrategyUsed::decl(),
         crate::single::ActionsKind::decl(),

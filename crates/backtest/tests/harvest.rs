@@ -43,12 +43,7 @@ fn store_with(dir: &Path, with_funding: bool) -> Option<String> {
 
 fn req(store: &str, rule: Option<HarvestRule>) -> HarvestRequest {
     HarvestRequest {
-        window: Window {
-            store: store.into(),
-            interval: "1h".into(),
-            from: Some(Y2024),
-            to: Some(Y2025),
-        },
+        window: Window::range(store, "1h", Some(Y2024), Some(Y2025)),
         symbol: "BTC/USDT".into(),
         perp: None,
         rule,

@@ -7,12 +7,7 @@ use tradelab_core::ErrorCode;
 use tradelab_sim::Strategy;
 
 fn window() -> Window {
-    Window {
-        store: common::bundled_store(),
-        interval: "1h".into(),
-        from: None,
-        to: None,
-    }
+    Window::range(common::bundled_store(), "1h", None, None)
 }
 
 fn ema() -> Strategy {

@@ -106,12 +106,7 @@ fn spy_fills_only_in_session_closes_each_day_and_annualises_with_the_datas_p() {
         .unwrap();
 
     let req = PortfolioRequest {
-        window: Window {
-            store: dir.path().display().to_string(),
-            interval: "1h".into(),
-            from: None,
-            to: None,
-        },
+        window: Window::range(dir.path().display().to_string(), "1h", None, None),
         symbols: vec!["SPY".into()],
         strategy: Strategy::Band {
             buy_offset: 0.002,

@@ -7,6 +7,7 @@ pub mod bars;
 pub mod error;
 pub mod gaps;
 pub mod interval;
+pub mod splits;
 pub mod symbol;
 pub mod time;
 pub mod validate;

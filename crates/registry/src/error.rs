@@ -16,6 +16,8 @@ pub enum RegistryError {
     BadInput(String),
     #[error("run registry {path}: row {id}: column `{column}` holds invalid JSON: {message}")]
     CorruptRow { path: PathBuf, id: String, column: &'static str, message: String },
+    #[error("{0}")]
+    TestBurned(String),
     #[error("no run matches '{0}' (see `tradelab runs list`)")]
     NotFound(String),
     #[error("run id prefix '{prefix}' is ambiguous: {} and {} more", candidates.first().map(String::as_str).unwrap_or("?"), candidates.len().saturating_sub(1))]
@@ -34,6 +36,7 @@ impl RegistryError {
             RegistryError::BadInput(_) => "REGISTRY_BAD_INPUT",
             RegistryError::CorruptRow { .. } => "REGISTRY_CORRUPT_ROW",
             RegistryError::NotFound(_) => "REGISTRY_NOT_FOUND",
+            RegistryError::TestBurned(_) => "TEST_BURNED",
             RegistryError::Ambiguous { .. } => "REGISTRY_AMBIGUOUS",
         }
     }

@@ -7,9 +7,11 @@ mod input;
 mod record;
 mod registry;
 mod schema;
+mod test_lock;
 
 pub use error::RegistryError;
 pub use input::{RunInput, RUN_KINDS};
 pub use record::{Comparison, MetricRow, RunFilter, RunRecord};
 pub use registry::Registry;
 pub use schema::SCHEMA_VERSION;
+pub use test_lock::{EarlierLook, TestLook, TestLookRequest};

@@ -83,6 +83,14 @@ impl Registry {
         &self.path
     }
 
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(crate) fn sql_error(&self, source: rusqlite::Error) -> RegistryError {
+        self.sql(source)
+    }
+
     fn sql(&self, source: rusqlite::Error) -> RegistryError {
         RegistryError::Sqlite { path: self.path.clone(), source }
     }

@@ -3,7 +3,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Current schema version (the number of migrations below).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
     // 1: the runs table.
@@ -27,6 +27,19 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
      );
      CREATE INDEX runs_created ON runs (created_at);
      CREATE INDEX runs_kind ON runs (kind, created_at);",
+    // 2: the global test lock: one row per symbol of every look at a test window.
+    "CREATE TABLE test_looks (
+        id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+        symbol              TEXT NOT NULL,
+        interval            TEXT NOT NULL,
+        test_start          INTEGER NOT NULL,
+        test_end            INTEGER NOT NULL,
+        data_hash           TEXT,
+        command             TEXT NOT NULL,
+        at                  INTEGER NOT NULL,
+        acknowledged_burned INTEGER NOT NULL
+     );
+     CREATE INDEX test_looks_symbol ON test_looks (symbol, interval);",
 ];
 
 pub enum Migrated {

@@ -51,29 +51,8 @@ fn default_threads() -> i32 {
     1
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-pub struct SplitConfig {
-    /// Validation = the `valDays` before the test split.
-    pub val_days: f64,
-    /// Test = the last `testDays` of the data. Locked: see `eval --split test`.
-    pub test_days: f64,
-    /// Bars dropped between the end of training windows and the validation split; `None` = seqLen.
-    pub purge_bars: Option<usize>,
-    /// Keep only the most recent N days of training bars (features still see older bars).
-    pub max_train_days: Option<f64>,
-}
-
-impl Default for SplitConfig {
-    fn default() -> Self {
-        SplitConfig {
-            val_days: 20.0,
-            test_days: 20.0,
-            purge_bars: None,
-            max_train_days: None,
-        }
-    }
-}
+/// The one split definition (`tradelab_core::splits`), shared with backtests and sweeps.
+pub use tradelab_core::splits::SplitConfig;
 
 /// Where the buy/sell price band comes from (seed §4.1 midpoint mode).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -17,69 +17,12 @@ use tradelab_core::{Bars, Interval, Symbol};
 use tradelab_features::forecast::{forecaster_by_name, Forecaster};
 use tradelab_features::{build_features, FeatureSchema, FeatureSpec, Normaliser};
 
-pub const DAY_MS: i64 = 86_400_000;
+pub use tradelab_core::splits::{Split, SplitBounds, DAY_MS};
 
-/// Split bounds as bar open times, each half-open `[start, end)`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SplitBounds {
-    pub train_start: i64,
-    pub train_end: i64,
-    pub val_start: i64,
-    pub val_end: i64,
-    pub test_start: i64,
-    pub test_end: i64,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Split {
-    Train,
-    Val,
-    Test,
-}
-
-impl Split {
-    pub fn name(self) -> &'static str {
-        match self {
-            Split::Train => "train",
-            Split::Val => "val",
-            Split::Test => "test",
-        }
-    }
-}
-
-impl SplitBounds {
-    /// Bounds for data whose bars open in `[first, last]`.
-    pub fn compute(cfg: &TrainConfig, interval: Interval, first: i64, last: i64) -> SplitBounds {
-        let step = interval.ms();
-        let day = |d: f64| (d * DAY_MS as f64).round() as i64;
-        let end = last + step;
-        let test_start = end - day(cfg.splits.test_days);
-        let val_start = test_start - day(cfg.splits.val_days);
-        let purge = cfg.splits.purge_bars.unwrap_or(cfg.model.seq_len as usize) as i64 * step;
-        let train_end = val_start - purge;
-        let train_start = cfg
-            .splits
-            .max_train_days
-            .map_or(first, |d| (train_end - day(d)).max(first));
-        SplitBounds {
-            train_start,
-            train_end,
-            val_start,
-            val_end: test_start,
-            test_start,
-            test_end: end,
-        }
-    }
-
-    pub fn of(&self, split: Split) -> (i64, i64) {
-        match split {
-            Split::Train => (self.train_start, self.train_end),
-            Split::Val => (self.val_start, self.val_end),
-            Split::Test => (self.test_start, self.test_end),
-        }
-    }
+/// The trainer's split bounds: the one definition (`tradelab_core::splits`), purging `seqLen`
+/// bars unless the config says otherwise.
+pub fn split_bounds(cfg: &TrainConfig, interval: Interval, first: i64, last: i64) -> SplitBounds {
+    SplitBounds::compute(&cfg.splits, cfg.model.seq_len as usize, interval, first, last)
 }
 
 /// How normalisers are obtained: fitted on the training rows, or the saved ones (evaluation,
@@ -197,7 +140,7 @@ impl Dataset {
             .unwrap_or(0);
         let bounds = match bounds {
             Some(b) => b.clone(),
-            None => SplitBounds::compute(cfg, interval, first, last),
+            None => split_bounds(cfg, interval, first, last),
         };
         let t = cfg.model.seq_len as usize;
         let mut hasher = Sha256::new();

@@ -6,7 +6,7 @@ import { readActionsFile } from "../actions-file.js";
 import { backtestRunInput, harvestRunInput, hashFiles, openRegistry, portfolioRunInput, portfolioSweepRunInput, sweepRunInput, type RunRecord } from "../registry/index.js";
 import { backtestReportRun, writeReport } from "../report/index.js";
 import { TradelabError } from "../errors.js";
-import { backtest, backtestPortfolio, fundingHarvest, strategyLabel, sweep, sweepPortfolio, type HarvestRule, type Metrics, type SimLabel, type SimParams, type Strategy, type SweepConfig } from "../sim.js";
+import { backtest, backtestPortfolio, fundingHarvest, strategyLabel, sweep, sweepPortfolio, type HarvestRule, type Metrics, type SimLabel, type SimParams, type SplitOptions, type Strategy, type SweepConfig } from "../sim.js";
 import { INTERVALS } from "../types.js";
 import { parseTime } from "../download/time.js";
 import { isoMs, kvTable, printJson, progressBar, table } from "./ui.js";
@@ -139,6 +139,38 @@ interface RecordFlags {
   record: boolean;
 }
 
+interface SplitFlags {
+  split?: "train" | "val" | "test";
+  valDays?: string;
+  testDays?: string;
+  iKnowTestIsBurned?: boolean;
+}
+
+/** The named split, resolved in Rust; a test split uses the registry's global lock (even with --no-record). */
+function splitOpts(o: SplitFlags & { registry?: string; from?: string; to?: string }): SplitOptions {
+  if (!o.split) {
+    if (o.valDays || o.testDays || o.iKnowTestIsBurned) throw new TradelabError("--val-days, --test-days and --i-know-test-is-burned apply with --split");
+    return {};
+  }
+  if (o.from || o.to) throw new TradelabError("give --split or --from/--to, not both");
+  const valDays = number(o.valDays, "--val-days");
+  const testDays = number(o.testDays, "--test-days");
+  return {
+    split: o.split,
+    ...(valDays !== undefined || testDays !== undefined ? { splits: { ...(valDays !== undefined ? { valDays } : {}), ...(testDays !== undefined ? { testDays } : {}) } } : {}),
+    ...(o.registry ? { registry: o.registry } : {}),
+    ...(o.iKnowTestIsBurned ? { acknowledgeBurned: true } : {}),
+  };
+}
+
+function addSplitOptions(c: Command): Command {
+  return c
+    .addOption(new Option("--split <name>", "run on a named split of the stored data (test: locked, one look, globally)").choices(["train", "val", "test"]))
+    .option("--val-days <d>", "with --split: validation days before the test split (default 20)")
+    .option("--test-days <d>", "with --split: test days at the end of the data (default 20)")
+    .option("--i-know-test-is-burned", "permit a second look at a test window; the result is labelled burned");
+}
+
 function recordedLine(run: RunRecord, registry: string | undefined): string {
   return `recorded run ${run.id} in ${openRegistry(registry).path} (tradelab runs show ${run.id})\n`;
 }
@@ -198,7 +230,7 @@ function harvestRule(f: HarvestFlags): HarvestRule {
   throw new TradelabError(`--harvest: '${f.harvest}' is not always, every-8h, every-12h, every-24h (any every-<N>h) or gate`);
 }
 
-async function runHarvest(o: HarvestFlags & RecordFlags & { symbol?: string; interval: string; store?: string; from?: string; to?: string; cash: string; json?: boolean }): Promise<void> {
+async function runHarvest(o: HarvestFlags & RecordFlags & SplitFlags & { symbol?: string; interval: string; store?: string; from?: string; to?: string; cash: string; json?: boolean }): Promise<void> {
   if (!o.symbol) throw new TradelabError("--strategy funding-harvest needs --symbol (the spot market, e.g. BTC/USDT)");
   const { report: r } = await fundingHarvest({
     symbol: o.symbol,
@@ -213,8 +245,9 @@ async function runHarvest(o: HarvestFlags & RecordFlags & { symbol?: string; int
     spotFee: number(o.spotFee, "--spot-fee")!,
     perpFee: number(o.perpFee, "--perp-fee")!,
     startingCash: number(o.cash, "--cash")!,
+    ...splitOpts(o),
   });
-  const run = o.record ? await openRegistry(o.registry).record(harvestRunInput(r, o.interval, Boolean(o.from || o.to), { config: { from: o.from ?? null, to: o.to ?? null } })) : undefined;
+  const run = o.record ? await openRegistry(o.registry).record(harvestRunInput(r, o.interval, { config: { from: o.from ?? null, to: o.to ?? null } })) : undefined;
   if (o.json) {
     printJson({ ...r, ...(run ? { runId: run.id } : {}) });
     return;
@@ -238,7 +271,7 @@ async function runHarvest(o: HarvestFlags & RecordFlags & { symbol?: string; int
   );
 }
 
-async function runPortfolio(o: PortfolioFlags & SimFlags & StrategyFlags & RecordFlags & { interval: string; store?: string; from?: string; to?: string; json?: boolean }): Promise<void> {
+async function runPortfolio(o: PortfolioFlags & SimFlags & StrategyFlags & RecordFlags & SplitFlags & { interval: string; store?: string; from?: string; to?: string; json?: boolean }): Promise<void> {
   const symbols = (o.symbols ?? "").split(",").map((x) => x.trim()).filter((x) => x.length > 0);
   if (!BUILT_IN.includes(o.strategy)) throw new TradelabError(`--symbols runs a built-in strategy on each symbol (${BUILT_IN.join(", ")}); '${o.strategy}' is not one`);
   const maxPositions = whole(o.maxPositions, "--max-positions", 1);
@@ -249,11 +282,12 @@ async function runPortfolio(o: PortfolioFlags & SimFlags & StrategyFlags & Recor
     params: simParams(o),
     ...(maxPositions === undefined ? {} : { maxPositions }),
     ...(o.endOfDayClose ? { endOfDayClose: true } : {}),
+    ...splitOpts(o),
     ...(o.store ? { store: o.store } : {}),
     ...(o.from ? { from: o.from } : {}),
     ...(o.to ? { to: o.to } : {}),
   });
-  const run = o.record ? await openRegistry(o.registry).record(portfolioRunInput(r, o.interval, Boolean(o.from || o.to), { config: { from: o.from ?? null, to: o.to ?? null } })) : undefined;
+  const run = o.record ? await openRegistry(o.registry).record(portfolioRunInput(r, o.interval, { config: { from: o.from ?? null, to: o.to ?? null } })) : undefined;
   if (o.json) {
     printJson({ ...r, ...(run ? { runId: run.id } : {}) });
     return;
@@ -273,15 +307,15 @@ async function runPortfolio(o: PortfolioFlags & SimFlags & StrategyFlags & Recor
   );
 }
 
-async function runPortfolioSweep(config: SweepConfig, o: RecordFlags & { config: string; store?: string; out?: string; top: string; json?: boolean }): Promise<void> {
+async function runPortfolioSweep(config: SweepConfig, o: RecordFlags & SplitFlags & { config: string; store?: string; out?: string; top: string; json?: boolean }): Promise<void> {
   if (o.out) throw new TradelabError("--out (a Parquet row table) is not available for portfolio sweeps yet; use --json");
   const symbols = config.symbols ?? [];
   const bar = progressBar(`sweep ${symbols.length} symbols`, !o.json);
-  const r = await sweepPortfolio(config, { ...(o.store ? { store: o.store } : {}), onProgress: (p) => bar.update(p.done, p.total) });
+  const r = await sweepPortfolio(config, { ...(o.store ? { store: o.store } : {}), ...splitOpts({ ...o, ...(config.from !== undefined ? { from: String(config.from) } : {}), ...(config.to !== undefined ? { to: String(config.to) } : {}) }), onProgress: (p) => bar.update(p.done, p.total) });
   bar.stop();
   const interval = config.interval ?? "1h";
   const run = o.record
-    ? await openRegistry(o.registry).record(portfolioSweepRunInput(r, interval, config.from !== undefined || config.to !== undefined, config, { config: { configFile: path.resolve(o.config) } }))
+    ? await openRegistry(o.registry).record(portfolioSweepRunInput(r, interval, config, { config: { configFile: path.resolve(o.config) } }))
     : undefined;
   const rate = r.barEvaluations / Math.max(r.seconds, 1e-9);
   if (o.json) {
@@ -317,7 +351,7 @@ async function runPortfolioSweep(config: SweepConfig, o: RecordFlags & { config:
 }
 
 function backtestCommand(): Command {
-  return new Command("backtest")
+  return addSplitOptions(new Command("backtest"))
     .description("simulate a strategy on stored bars (decision lag 1, limit fills, fees) and print its metrics")
     .option("--symbol <symbol>", "market symbol, e.g. BTC/USDT")
     .option("--symbols <list>", "comma-separated symbols: one shared-cash portfolio on the engine (e.g. BTC/USDT,ETH/USDT,SOL/USDT)")
@@ -371,7 +405,7 @@ Examples:
   tradelab backtest --symbols BTC/USDT,ETH/USDT,SOL/USDT --strategy ema-cross --cash 10000 --max-positions 1
   tradelab backtest --strategy funding-harvest --symbol BTC/USDT --harvest every-8h --from 2024-01-01`,
     )
-    .action(async (o: SimFlags & StrategyFlags & RecordFlags & PortfolioFlags & HarvestFlags & { symbol?: string; interval: string; store?: string; from?: string; to?: string; trades?: boolean; report?: string; json?: boolean }) => {
+    .action(async (o: SimFlags & StrategyFlags & RecordFlags & PortfolioFlags & HarvestFlags & SplitFlags & { symbol?: string; interval: string; store?: string; from?: string; to?: string; trades?: boolean; report?: string; json?: boolean }) => {
       if (o.strategy === HARVEST) return runHarvest(o);
       if (o.symbols !== undefined) {
         if (o.symbol) throw new TradelabError("give --symbol (one asset) or --symbols (a portfolio), not both");
@@ -387,6 +421,7 @@ Examples:
           ...(o.store ? { store: o.store } : {}),
           ...(actionsFile === undefined ? { strategy: strategyOf(o) } : { actions: actionsFrom(actionsFile, o.from, o.to) }),
           params: simParams(o),
+          ...splitOpts(o),
           ...(o.from ? { from: o.from } : {}),
           ...(o.to ? { to: o.to } : {}),
         }),
@@ -431,7 +466,7 @@ Examples:
 }
 
 function sweepCommand(): Command {
-  return new Command("sweep")
+  return addSplitOptions(new Command("sweep"))
     .description("run a parameter grid on the lockstep kernel; one result row per parameter set")
     .requiredOption("--config <file>", "sweep config JSON: { symbol, interval, from?, to?, base, strategy, grid }")
     .option("--store <dir>", "bar store directory (overrides the config)")
@@ -456,7 +491,7 @@ run over all symbols on the engine, with an extra "maxPositions": [1, 2, ...] ax
 Rows are ranked on the bars they were run on: the best row is tuned on them. Confirm it on a
 later window the sweep never saw.`,
     )
-    .action(async (o: RecordFlags & { config: string; store?: string; out?: string; top: string; json?: boolean }) => {
+    .action(async (o: RecordFlags & SplitFlags & { config: string; store?: string; out?: string; top: string; json?: boolean }) => {
       let config: SweepConfig;
       try {
         config = JSON.parse(readFileSync(o.config, "utf8")) as SweepConfig;
@@ -470,7 +505,7 @@ later window the sweep never saw.`,
       if (config.symbols) return runPortfolioSweep(config, o);
       if (config.maxPositions || config.endOfDayClose) throw new TradelabError(`${o.config}: "maxPositions" and "endOfDayClose" apply to portfolio sweeps ("symbols")`);
       const bar = progressBar(`sweep ${config.symbol}`, !o.json);
-      const r = await sweep(config, { ...(o.store ? { store: o.store } : {}), ...(o.out ? { out: o.out } : {}), onProgress: (p) => bar.update(p.done, p.total) });
+      const r = await sweep(config, { ...(o.store ? { store: o.store } : {}), ...(o.out ? { out: o.out } : {}), ...splitOpts({ ...o, ...(config.from !== undefined ? { from: String(config.from) } : {}), ...(config.to !== undefined ? { to: String(config.to) } : {}) }), onProgress: (p) => bar.update(p.done, p.total) });
       bar.stop();
       const rate = r.barEvaluations / Math.max(r.seconds, 1e-9);
       const run = o.record

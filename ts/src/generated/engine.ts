@@ -282,7 +282,33 @@ from?: number | null,
 /**
  * Bars opening at or after this time are excluded (epoch ms).
  */
-to?: number | null, };
+to?: number | null, 
+/**
+ * Run on a named split of the stored data (`tradelab_core::splits`) instead of from/to.
+ */
+split?: "train" | "val" | "test" | null, 
+/**
+ * The split definition (default: val and test 20 days each, no purge).
+ */
+splits?: { valDays?: number, testDays?: number, purgeBars?: number | null, maxTrainDays?: number | null } | null, 
+/**
+ * The run registry whose global test lock a `test` split claims (required for `test`).
+ */
+registry?: string, 
+/**
+ * `--i-know-test-is-burned`: permit a second look at a test window (labelled burned).
+ */
+acknowledgeBurned?: boolean, };
+
+export type SplitInfo = { split: "train" | "val" | "test", from: number, to: number, 
+/**
+ * `test`: an earlier look overlapped this window (numbers are not out-of-sample).
+ */
+burned: boolean, 
+/**
+ * `test`, `test (burned)`, `val`, ...
+ */
+label: string, };
 
 export type SingleRequest = { symbol: string, 
 /**
@@ -309,7 +335,23 @@ from?: number | null,
 /**
  * Bars opening at or after this time are excluded (epoch ms).
  */
-to?: number | null, };
+to?: number | null, 
+/**
+ * Run on a named split of the stored data (`tradelab_core::splits`) instead of from/to.
+ */
+split?: "train" | "val" | "test" | null, 
+/**
+ * The split definition (default: val and test 20 days each, no purge).
+ */
+splits?: { valDays?: number, testDays?: number, purgeBars?: number | null, maxTrainDays?: number | null } | null, 
+/**
+ * The run registry whose global test lock a `test` split claims (required for `test`).
+ */
+registry?: string, 
+/**
+ * `--i-know-test-is-burned`: permit a second look at a test window (labelled burned).
+ */
+acknowledgeBurned?: boolean, };
 
 export type StrategyUsed = Strategy | { kind: ActionsKind, rows: number, };
 
@@ -331,7 +373,11 @@ liquidationValue: number,
 /**
  * `sha256:…` over the stored bars read (`Store::data_hash`), for the run registry.
  */
-dataHash: string, bars: number, first: number, last: number, };
+dataHash: string, 
+/**
+ * The named split run on, if any (`test (burned)` when the test lock saw it before).
+ */
+split: SplitInfo | null, bars: number, first: number, last: number, };
 
 export type PortfolioRequest = { 
 /**
@@ -361,7 +407,23 @@ from?: number | null,
 /**
  * Bars opening at or after this time are excluded (epoch ms).
  */
-to?: number | null, };
+to?: number | null, 
+/**
+ * Run on a named split of the stored data (`tradelab_core::splits`) instead of from/to.
+ */
+split?: "train" | "val" | "test" | null, 
+/**
+ * The split definition (default: val and test 20 days each, no purge).
+ */
+splits?: { valDays?: number, testDays?: number, purgeBars?: number | null, maxTrainDays?: number | null } | null, 
+/**
+ * The run registry whose global test lock a `test` split claims (required for `test`).
+ */
+registry?: string, 
+/**
+ * `--i-know-test-is-burned`: permit a second look at a test window (labelled burned).
+ */
+acknowledgeBurned?: boolean, };
 
 export type PortfolioReport = { label: SimLabel, params: SimParams, strategy: Strategy, strategyLabel: string, symbols: Array<string>, 
 /**
@@ -376,6 +438,10 @@ liquidationValue: number,
  * `sha256:…` over the stored bars read (`Store::data_hash`), for the run registry.
  */
 dataHash: string, 
+/**
+ * The named split run on, if any (`test (burned)` when the test lock saw it before).
+ */
+split: SplitInfo | null, 
 /**
  * Clock steps (the union of every symbol's bar times).
  */
@@ -399,7 +465,11 @@ export type SweepReport = { rows: Array<SweepRow>, skipped: Array<string>, barEv
 /**
  * `sha256:…` over the stored bars read (`Store::data_hash`), for the run registry.
  */
-dataHash: string, };
+dataHash: string, 
+/**
+ * The named split run on, if any (`test (burned)` when the test lock saw it before).
+ */
+split: SplitInfo | null, };
 
 export type PortfolioSweepRequest = { symbols: Array<string>, base?: Partial<SimParams>, strategy: Strategy, 
 /**
@@ -425,7 +495,23 @@ from?: number | null,
 /**
  * Bars opening at or after this time are excluded (epoch ms).
  */
-to?: number | null, };
+to?: number | null, 
+/**
+ * Run on a named split of the stored data (`tradelab_core::splits`) instead of from/to.
+ */
+split?: "train" | "val" | "test" | null, 
+/**
+ * The split definition (default: val and test 20 days each, no purge).
+ */
+splits?: { valDays?: number, testDays?: number, purgeBars?: number | null, maxTrainDays?: number | null } | null, 
+/**
+ * The run registry whose global test lock a `test` split claims (required for `test`).
+ */
+registry?: string, 
+/**
+ * `--i-know-test-is-burned`: permit a second look at a test window (labelled burned).
+ */
+acknowledgeBurned?: boolean, };
 
 export type PortfolioSweepRow = { 
 /**
@@ -449,7 +535,11 @@ barRows: number,
 /**
  * Bar rows times parameter sets.
  */
-barEvaluations: number, seconds: number, threads: number, steps: number, first: number, last: number, dataHash: string, };
+barEvaluations: number, seconds: number, threads: number, steps: number, first: number, last: number, dataHash: string, 
+/**
+ * The named split run on, if any (`test (burned)` when the test lock saw it before).
+ */
+split: SplitInfo | null, };
 
 export type HarvestRule = { "kind": "always" } | { "kind": "every", hours: number, } | { "kind": "gate", window: number, enter: number, exit: number, };
 
@@ -501,7 +591,23 @@ from?: number | null,
 /**
  * Bars opening at or after this time are excluded (epoch ms).
  */
-to?: number | null, };
+to?: number | null, 
+/**
+ * Run on a named split of the stored data (`tradelab_core::splits`) instead of from/to.
+ */
+split?: "train" | "val" | "test" | null, 
+/**
+ * The split definition (default: val and test 20 days each, no purge).
+ */
+splits?: { valDays?: number, testDays?: number, purgeBars?: number | null, maxTrainDays?: number | null } | null, 
+/**
+ * The run registry whose global test lock a `test` split claims (required for `test`).
+ */
+registry?: string, 
+/**
+ * `--i-know-test-is-burned`: permit a second look at a test window (labelled burned).
+ */
+acknowledgeBurned?: boolean, };
 
 export type HarvestReport = { 
 /**
@@ -527,4 +633,8 @@ deployed: number, entries: number, exits: number, rebalances: number, fundingEve
 /**
  * `sha256:…` over the stored bars read (`Store::data_hash`), for the run registry.
  */
-dataHash: string, steps: number, first: number, last: number, };
+dataHash: string, 
+/**
+ * The named split run on, if any (`test (burned)` when the test lock saw it before).
+ */
+split: SplitInfo | null, steps: number, first: number, last: number, };

@@ -51,13 +51,20 @@ export function sweepRunInput(r: SweepResult, sweepConfig: unknown, x: RecordExt
   };
 }
 
-function spanWindow(r: { first: number; last: number }, custom: boolean) {
-  return { split: custom ? "custom" : "full", first: r.first, last: r.last };
+/** A run with from/to in its config is a custom window. */
+function customWindow(x: RecordExtras): boolean {
+  const c = (x.config ?? {}) as { from?: unknown; to?: unknown };
+  return (c.from ?? null) !== null || (c.to ?? null) !== null;
+}
+
+/** The window of a report: its named split's label (from Rust), else `full` or `custom`. */
+function spanWindow(r: { first: number; last: number; split?: G.SplitInfo | null }, custom: boolean) {
+  return { split: r.split?.label ?? (custom ? "custom" : "full"), first: r.first, last: r.last };
 }
 
 /** A shared-cash portfolio backtest as a run (kind "backtest", every symbol listed). */
-export function portfolioRunInput(r: G.PortfolioReport, interval: string, custom: boolean, x: RecordExtras = {}): RunInput {
-  const w = spanWindow(r, custom);
+export function portfolioRunInput(r: G.PortfolioReport, interval: string, x: RecordExtras = {}): RunInput {
+  const w = spanWindow(r, customWindow(x));
   return {
     kind: "backtest",
     symbols: r.symbols,
@@ -75,8 +82,8 @@ export function portfolioRunInput(r: G.PortfolioReport, interval: string, custom
 }
 
 /** A funding-harvest backtest as a run; its assumptions are the report's own label line. */
-export function harvestRunInput(r: G.HarvestReport, interval: string, custom: boolean, x: RecordExtras = {}): RunInput {
-  const w = spanWindow(r, custom);
+export function harvestRunInput(r: G.HarvestReport, interval: string, x: RecordExtras = {}): RunInput {
+  const w = spanWindow(r, customWindow(x));
   return {
     kind: "backtest",
     symbols: [r.spot, r.perp],
@@ -93,7 +100,8 @@ export function harvestRunInput(r: G.HarvestReport, interval: string, custom: bo
 }
 
 /** A portfolio sweep as a run: the best row's metrics (chosen in Rust, in-sample) and the row count. */
-export function portfolioSweepRunInput(r: G.PortfolioSweepReport, interval: string, custom: boolean, sweepConfig: unknown, x: RecordExtras = {}): RunInput {
+export function portfolioSweepRunInput(r: G.PortfolioSweepReport, interval: string, sweepConfig: { from?: unknown; to?: unknown }, x: RecordExtras = {}): RunInput {
+  const custom = sweepConfig.from !== undefined || sweepConfig.to !== undefined;
   const best = r.best ? r.rows.find((row) => row.index === r.best?.index) : undefined;
   const w = spanWindow(r, custom);
   return {
