@@ -64,7 +64,8 @@ impl Registry {
         let sql = |e| self.sql_error(e);
         // IMMEDIATE: two processes claiming the same window at once queue; the second sees the
         // first's row.
-        let tx = Transaction::new_unchecked(self.conn(), TransactionBehavior::Immediate).map_err(sql)?;
+        let tx =
+            Transaction::new_unchecked(self.conn(), TransactionBehavior::Immediate).map_err(sql)?;
         let mut earlier = Vec::new();
         {
             let mut q = tx
@@ -146,22 +147,49 @@ mod tests {
     fn one_look_then_refused_overlaps_burned_when_acknowledged() {
         let dir = tempfile::tempdir().unwrap();
         let reg = Registry::open(dir.path().join("runs.sqlite")).unwrap();
-        let first = reg.claim_test_look(&req(&["SOL/USDT"], 100, 200, false)).unwrap();
+        let first = reg
+            .claim_test_look(&req(&["SOL/USDT"], 100, 200, false))
+            .unwrap();
         assert!(!first.burned);
         // The same window, a shifted one (appended bars), and a portfolio containing the symbol.
-        for r in [req(&["SOL/USDT"], 100, 200, false), req(&["SOL/USDT"], 150, 250, false), req(&["BTC/USDT", "SOL/USDT"], 0, 101, false)] {
+        for r in [
+            req(&["SOL/USDT"], 100, 200, false),
+            req(&["SOL/USDT"], 150, 250, false),
+            req(&["BTC/USDT", "SOL/USDT"], 0, 101, false),
+        ] {
             let e = reg.claim_test_look(&r).unwrap_err();
             assert_eq!(e.code(), "TEST_BURNED");
-            assert!(e.to_string().contains("already looked at") && e.to_string().contains("--i-know-test-is-burned"), "{e}");
+            assert!(
+                e.to_string().contains("already looked at")
+                    && e.to_string().contains("--i-know-test-is-burned"),
+                "{e}"
+            );
         }
         // Refusals record nothing: BTC/USDT alone is still unseen; adjacent windows do not overlap.
-        assert!(!reg.claim_test_look(&req(&["BTC/USDT"], 0, 100, false)).unwrap().burned);
-        assert!(!reg.claim_test_look(&req(&["SOL/USDT"], 200, 300, false)).unwrap().burned);
-        let again = reg.claim_test_look(&req(&["SOL/USDT"], 100, 200, true)).unwrap();
+        assert!(
+            !reg.claim_test_look(&req(&["BTC/USDT"], 0, 100, false))
+                .unwrap()
+                .burned
+        );
+        assert!(
+            !reg.claim_test_look(&req(&["SOL/USDT"], 200, 300, false))
+                .unwrap()
+                .burned
+        );
+        let again = reg
+            .claim_test_look(&req(&["SOL/USDT"], 100, 200, true))
+            .unwrap();
         assert!(again.burned);
         assert_eq!(again.earlier.len(), 1);
         // Another process opening the same file sees the lock.
         let other = Registry::open(dir.path().join("runs.sqlite")).unwrap();
-        assert_eq!(other.claim_test_look(&req(&["SOL/USDT"], 120, 130, true)).unwrap().earlier.len(), 2);
+        assert_eq!(
+            other
+                .claim_test_look(&req(&["SOL/USDT"], 120, 130, true))
+                .unwrap()
+                .earlier
+                .len(),
+            2
+        );
     }
 }
