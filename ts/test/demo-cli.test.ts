@@ -55,6 +55,17 @@ describe("tradelab demo", () => {
     expect(Array.isArray(ledger) ? ledger.length : ledger.entries.length).toBe(1);
   });
 
+  it("an identical demo in a new folder finds the test window burned in the global lock and says so", async () => {
+    const again = path.join(dir, "demo-again");
+    const r = await runCli(["demo", "--out", again, "--registry", registry, "--epochs", "1", "--steps", "4", "--json"]);
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.stdout) as { splits: { split: string; name: string; reused: boolean; testBurned: boolean }[] };
+    const test = res.splits.find((x) => x.split === "test");
+    expect(test?.reused).toBe(false);
+    expect(test?.testBurned).toBe(true);
+    expect(test?.name).toBe("test (burned: seen before)");
+  });
+
   it.skipIf(!chromiumPath)("writes a report that renders in headless Chromium", async () => {
     const browser = await chromium.launch({ executablePath: chromiumPath!, headless: true, args: ["--no-sandbox", "--disable-gpu"] });
     try {

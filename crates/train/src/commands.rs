@@ -12,14 +12,17 @@ use std::time::Instant;
 use tch::{Device, Kind, Tensor};
 
 /// Evaluates a checkpoint's best weights on `split` with the exact simulator. The test split is
-/// locked: every look is recorded in `<dir>/test-ledger.json`, and a second look is refused
-/// unless `allow_burned` (the result then says `testBurned: true`).
+/// locked: every look is recorded in `<dir>/test-ledger.json` and, with `registry`, in the run
+/// registry's global test lock (keyed by symbol, interval and window, so a new checkpoint
+/// directory or an identical retrain cannot reset it). A second look is refused unless
+/// `allow_burned` (the result then says `testBurned: true`).
 pub fn eval_checkpoint(
     dir: &Path,
     split: Split,
     allow_burned: bool,
     store: Option<&Path>,
     device: Device,
+    registry: Option<&Path>,
 ) -> Result<Value> {
     if split == Split::Train {
         return Err(TrainError::Usage("--split must be val or test".into()));
@@ -31,7 +34,7 @@ pub fn eval_checkpoint(
     } else {
         Vec::new()
     };
-    let burned = !ledger.is_empty();
+    let mut burned = !ledger.is_empty();
     if burned && !allow_burned {
         let first = &ledger[0];
         return Err(TrainError::TestBurned(format!(
@@ -56,6 +59,22 @@ pub fn eval_checkpoint(
     )?;
     meta.check_schema(dir, &ds.schema)?;
     let hash_matches = ds.data_hash == meta.data_hash;
+    if let (Split::Test, Some(reg)) = (split, registry) {
+        let lock = |e: tradelab_registry::RegistryError| TrainError::TestBurned(e.to_string());
+        let look = tradelab_registry::Registry::open(reg)
+            .map_err(lock)?
+            .claim_test_look(&tradelab_registry::TestLookRequest {
+                symbols: cfg.symbols.clone(),
+                interval: ds.interval.name().to_string(),
+                start: meta.splits.test_start,
+                end: meta.splits.test_end,
+                data_hash: Some(ds.data_hash.clone()),
+                command: format!("eval {}", dir.display()),
+                acknowledge_burned: allow_burned,
+            })
+            .map_err(lock)?;
+        burned |= look.burned;
+    }
     let (mut vs, model) = build_model(cfg, ds.n_features, device);
     checkpoint::load_weights(&mut vs, dir, BEST_WEIGHTS)?;
     let mut main = None;

@@ -14,7 +14,7 @@ use tradelab_train::{Result, TrainError};
 
 const USAGE: &str = "usage:
   tradelab-train train --config FILE.json [--out DIR] [--device auto|cpu|cuda] [--resume CKPT_DIR] [--store DIR]
-  tradelab-train eval --checkpoint CKPT_DIR --split val|test [--i-know-test-is-burned] [--store DIR] [--out FILE.json] [--device ...]
+  tradelab-train eval --checkpoint CKPT_DIR --split val|test [--i-know-test-is-burned] [--registry FILE] [--store DIR] [--out FILE.json] [--device ...]
   tradelab-train train-forecaster --config FILE.json [--out DIR] [--device ...] [--store DIR]
   tradelab-train bench --arch nano|classic --batch 16 --seq 72 --features 32 --d-model 64 --layers 2 --heads 4 --kv-heads 2 --steps 30 --warmup 5 [--threads 2] [--device cpu]";
 
@@ -136,7 +136,7 @@ fn run(argv: &[String]) -> Result<()> {
         "eval" => {
             let a = Args::parse(
                 rest,
-                &["checkpoint", "split", "store", "out", "device"],
+                &["checkpoint", "split", "store", "out", "device", "registry"],
                 &["i-know-test-is-burned"],
             )?;
             let split = match a.required("split")? {
@@ -156,6 +156,7 @@ fn run(argv: &[String]) -> Result<()> {
                 a.flag("i-know-test-is-burned"),
                 store.as_deref(),
                 device(a.get("device"))?,
+                a.get("registry").map(std::path::Path::new),
             )?;
             if let Some(path) = a.get("out") {
                 let bytes = serde_json::to_vec_pretty(&ev["result"])
@@ -243,7 +244,12 @@ fn main() {
         Ok(Ok(())) => 0,
         Ok(Err(e)) => {
             let msg = e.to_string();
-            Stdout.emit(error_event(&msg));
+            let mut ev = error_event(&msg);
+            // A stable code where callers branch on the error (the demo labels a burned test).
+            if matches!(e, tradelab_train::TrainError::TestBurned(_)) {
+                ev["code"] = serde_json::json!("TEST_BURNED");
+            }
+            Stdout.emit(ev);
             eprintln!("tradelab-train: {msg}");
             if e.exit_code() == 2 {
                 eprintln!("{USAGE}");

@@ -117,7 +117,7 @@ fn checkpoint_round_trips_and_resumes() {
     assert!(meta.normalisers.contains_key("SOL/USDT"));
 
     // Reloading the best weights reproduces the validation run exactly.
-    let ev = eval_checkpoint(&out, Split::Val, false, Some(&store()), Device::Cpu).unwrap();
+    let ev = eval_checkpoint(&out, Split::Val, false, Some(&store()), Device::Cpu, None).unwrap();
     let r = &ev["result"];
     // (JSON read back from disk may differ in the last bit: serde_json parses floats fast, not exactly.)
     assert_close(&r["metrics"], &meta.epochs[0].val["metrics"]);
@@ -153,7 +153,7 @@ fn checkpoint_round_trips_and_resumes() {
     let mut meta = CheckpointMeta::load(&out).unwrap();
     meta.config.features = Some(serde_json::json!({"rsi": 10}));
     meta.save(&out).unwrap();
-    let e = eval_checkpoint(&out, Split::Val, false, Some(&store()), Device::Cpu).unwrap_err();
+    let e = eval_checkpoint(&out, Split::Val, false, Some(&store()), Device::Cpu, None).unwrap_err();
     let msg = e.to_string();
     assert!(
         msg.contains("feature schema") && msg.contains("rsi_14") && msg.contains("rsi_10"),
@@ -165,7 +165,7 @@ fn checkpoint_round_trips_and_resumes() {
     meta.config.features = None;
     meta.config.model.d_model = 32;
     meta.save(&out).unwrap();
-    assert!(eval_checkpoint(&out, Split::Val, false, Some(&store()), Device::Cpu).is_err());
+    assert!(eval_checkpoint(&out, Split::Val, false, Some(&store()), Device::Cpu, None).is_err());
 }
 
 #[test]
@@ -175,18 +175,34 @@ fn test_split_is_locked() {
     let mut cfg = tiny("classic");
     cfg.training.steps_per_epoch = Some(1);
     train(&cfg, &opts(&out), &mut Quiet).unwrap();
-    let first = eval_checkpoint(&out, Split::Test, false, Some(&store()), Device::Cpu).unwrap();
+    let first = eval_checkpoint(&out, Split::Test, false, Some(&store()), Device::Cpu, None).unwrap();
     assert_eq!(first["result"]["window"]["split"], "test");
     assert_eq!(first["result"]["testBurned"], false);
-    let e = eval_checkpoint(&out, Split::Test, false, Some(&store()), Device::Cpu).unwrap_err();
+    let e = eval_checkpoint(&out, Split::Test, false, Some(&store()), Device::Cpu, None).unwrap_err();
     assert!(matches!(e, TrainError::TestBurned(_)), "{e}");
     assert!(e.to_string().contains("--i-know-test-is-burned"));
-    let again = eval_checkpoint(&out, Split::Test, true, Some(&store()), Device::Cpu).unwrap();
+    let again = eval_checkpoint(&out, Split::Test, true, Some(&store()), Device::Cpu, None).unwrap();
     assert_eq!(again["result"]["testBurned"], true);
     assert_eq!(again["result"]["metrics"], first["result"]["metrics"]);
     assert_eq!(checkpoint::read_ledger(&out).unwrap().len(), 2);
     // Validation stays open.
-    assert!(eval_checkpoint(&out, Split::Val, false, Some(&store()), Device::Cpu).is_ok());
+    assert!(eval_checkpoint(&out, Split::Val, false, Some(&store()), Device::Cpu, None).is_ok());
+
+    // The global lock: an identical retrain into a new directory has a fresh ledger, but the
+    // registry knows the window was seen (by this checkpoint's look, or by a backtest).
+    let reg = dir.path().join("runs.sqlite");
+    let out2 = dir.path().join("ck2");
+    let out3 = dir.path().join("ck3");
+    train(&cfg, &opts(&out2), &mut Quiet).unwrap();
+    train(&cfg, &opts(&out3), &mut Quiet).unwrap();
+    let seen = eval_checkpoint(&out2, Split::Test, false, Some(&store()), Device::Cpu, Some(&reg)).unwrap();
+    assert_eq!(seen["result"]["testBurned"], false);
+    let e = eval_checkpoint(&out3, Split::Test, false, Some(&store()), Device::Cpu, Some(&reg)).unwrap_err();
+    assert!(matches!(e, TrainError::TestBurned(_)), "{e}");
+    assert!(e.to_string().contains("first by `eval "), "{e}");
+    assert!(checkpoint::read_ledger(&out3).unwrap().is_empty(), "a refused look records nothing");
+    let burned = eval_checkpoint(&out3, Split::Test, true, Some(&store()), Device::Cpu, Some(&reg)).unwrap();
+    assert_eq!(burned["result"]["testBurned"], true);
 }
 
 /// bars → features → saved normaliser → policy → decoded action at row t: altering every bar

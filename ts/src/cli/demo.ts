@@ -118,7 +118,7 @@ export function demoCommands(): Command[] {
       if (o.json) {
         printJson({
           ...r,
-          splits: r.splits.map((s) => ({ name: s.name, split: s.split, reused: s.reused, buyHoldReturn: s.buyHoldReturn, assumptions: s.result.assumptions, window: s.result.window, metrics: s.result.metrics })),
+          splits: r.splits.map((s) => ({ name: s.name, split: s.split, reused: s.reused, testBurned: s.result.testBurned, buyHoldReturn: s.buyHoldReturn, assumptions: s.result.assumptions, window: s.result.window, metrics: s.result.metrics })),
         });
         return;
       }

@@ -206,7 +206,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   done("train", `nano policy, checkpoint ${path.relative(process.cwd(), ckpt) || ckpt}`, !trainedNow);
 
   // 5. Exact simulator on validation, then once on the locked test window (reused afterwards:
-  // a second test evaluation would be refused, by design).
+  // a second test evaluation would be refused, by design). The lock is global (the run
+  // registry): when another run already looked at this window (an earlier demo in another
+  // folder, an identical retrain), the numbers are shown labelled burned, never as a first look.
   start("evaluate");
   const splits: DemoSplitSummary[] = [];
   for (const [split, name] of [
@@ -216,11 +218,18 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const file = path.join(out, `eval-${split}.json`);
     let result = readJson<EvalResult>(file);
     const reused = result !== null;
+    const lock = o.registry ? { lockRegistry: o.registry } : {};
     if (!result) {
-      result = (await evaluate(ckpt, split, { store, out: file, record: rec })).result;
+      try {
+        result = (await evaluate(ckpt, split, { store, out: file, record: rec, ...lock })).result;
+      } catch (e) {
+        if (!(e instanceof TradelabError) || e.code !== "TEST_BURNED") throw e;
+        result = (await evaluate(ckpt, split, { store, out: file, record: rec, ...lock, iKnowTestIsBurned: true })).result;
+      }
       if (!existsSync(file)) writeJsonAtomic(file, result);
     }
-    splits.push({ name, split, result, buyHoldReturn: buyHold(result), reused });
+    const shown = split === "test" && result.testBurned ? "test (burned: seen before)" : name;
+    splits.push({ name: shown, split, result, buyHoldReturn: buyHold(result), reused });
   }
   done("evaluate", splits.map((s) => `${s.split} ${s.result.window.bars} bars`).join(", "), splits.every((s) => s.reused));
 
@@ -251,7 +260,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         dataHash,
         metrics: Object.fromEntries(splits.map((s) => [s.split, { ...s.result.metrics, buyHoldReturn: s.buyHoldReturn }])),
         artifacts: { report, checkpoint: ckpt, config: configFile, out },
-        notes: `demo; ${trainedNow ? "trained now" : "checkpoint reused"}; test evaluated ${splits[1]?.reused ? "earlier (locked)" : "now (first time)"}`,
+        notes: `demo; ${trainedNow ? "trained now" : "checkpoint reused"}; test evaluated ${splits[1]?.result.testBurned ? "again: burned, seen before (global test lock)" : splits[1]?.reused ? "earlier (locked)" : "now (first time)"}`,
       },
       o.registry ? { registry: o.registry } : {},
     );

@@ -86,7 +86,7 @@ export function runTrainBinary(args: string[], o: RunTrainBinaryOptions = {}): P
       void stdoutClosed.then(() => {
         if (spawnError) return reject(new TradelabError(`cannot run ${bin}: ${spawnError.message}`, { cause: spawnError }));
         const errorEvent = events.find((e) => e.event === "error");
-        if (errorEvent && errorEvent.event === "error") return reject(new TradelabError(errorEvent.message));
+        if (errorEvent && errorEvent.event === "error") return reject(new TradelabError(errorEvent.message, errorEvent.code ? { code: errorEvent.code } : undefined));
         if (parseError) return reject(parseError);
         if (code !== 0) {
           const why = signal ? `was killed by ${signal}` : `exited with code ${code}`;

@@ -133,6 +133,8 @@ export interface BenchEvent {
 export interface ErrorEvent {
   event: "error";
   message: string;
+  /** Stable code where callers branch on it (`TEST_BURNED`). */
+  code?: string;
 }
 
 export type TrainEvent = StartEvent | ProgressEvent | EpochEvent | DoneEvent | EvalEvent | BenchEvent | ErrorEvent;

@@ -6,7 +6,7 @@
  */
 import path from "node:path";
 import { TradelabError } from "../errors.js";
-import { openRegistry, type RunInput, type RunRecord } from "../registry/index.js";
+import { openRegistry, resolveRegistryPath, type RunInput, type RunRecord } from "../registry/index.js";
 import { runTrainBinary } from "./binary.js";
 import type { EpochEvent, EvalEvent, EvalResult, SplitSummary, StartEvent, TrainEvent } from "./events.js";
 
@@ -52,6 +52,11 @@ export interface EvaluateOptions {
   out?: string;
   device?: TrainDevice;
   record?: RecordOption;
+  /**
+   * Registry holding the global test lock (default: the record registry, else
+   * `$TRADELAB_REGISTRY` or ./tradelab-runs.sqlite). Consulted for `test` even when not recording.
+   */
+  lockRegistry?: string;
 }
 
 export interface EvalDone {
@@ -154,6 +159,7 @@ export async function evaluate(checkpoint: string, split: "val" | "test", opts: 
   if (opts.store) args.push("--store", opts.store);
   if (opts.out) args.push("--out", opts.out);
   if (opts.device) args.push("--device", opts.device);
+  if (split === "test") args.push("--registry", resolveRegistryPath(opts.lockRegistry ?? registryOf(opts.record)?.registry));
   const events = await runTrainBinary(args);
   const ev: EvalEvent | undefined = only(events, "eval");
   if (!ev) throw new TradelabError("tradelab-train eval finished without an eval event");
