@@ -7,7 +7,6 @@
 //! are stored in the checkpoint; evaluation reuses them, so bars appended later change nothing.
 use crate::config::{BandConfig, TrainConfig};
 use crate::error::{Result, TrainError};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::ops::Range;

@@ -153,7 +153,8 @@ fn checkpoint_round_trips_and_resumes() {
     let mut meta = CheckpointMeta::load(&out).unwrap();
     meta.config.features = Some(serde_json::json!({"rsi": 10}));
     meta.save(&out).unwrap();
-    let e = eval_checkpoint(&out, Split::Val, false, Some(&store()), Device::Cpu, None).unwrap_err();
+    let e =
+        eval_checkpoint(&out, Split::Val, false, Some(&store()), Device::Cpu, None).unwrap_err();
     let msg = e.to_string();
     assert!(
         msg.contains("feature schema") && msg.contains("rsi_14") && msg.contains("rsi_10"),
@@ -175,13 +176,16 @@ fn test_split_is_locked() {
     let mut cfg = tiny("classic");
     cfg.training.steps_per_epoch = Some(1);
     train(&cfg, &opts(&out), &mut Quiet).unwrap();
-    let first = eval_checkpoint(&out, Split::Test, false, Some(&store()), Device::Cpu, None).unwrap();
+    let first =
+        eval_checkpoint(&out, Split::Test, false, Some(&store()), Device::Cpu, None).unwrap();
     assert_eq!(first["result"]["window"]["split"], "test");
     assert_eq!(first["result"]["testBurned"], false);
-    let e = eval_checkpoint(&out, Split::Test, false, Some(&store()), Device::Cpu, None).unwrap_err();
+    let e =
+        eval_checkpoint(&out, Split::Test, false, Some(&store()), Device::Cpu, None).unwrap_err();
     assert!(matches!(e, TrainError::TestBurned(_)), "{e}");
     assert!(e.to_string().contains("--i-know-test-is-burned"));
-    let again = eval_checkpoint(&out, Split::Test, true, Some(&store()), Device::Cpu, None).unwrap();
+    let again =
+        eval_checkpoint(&out, Split::Test, true, Some(&store()), Device::Cpu, None).unwrap();
     assert_eq!(again["result"]["testBurned"], true);
     assert_eq!(again["result"]["metrics"], first["result"]["metrics"]);
     assert_eq!(checkpoint::read_ledger(&out).unwrap().len(), 2);
@@ -195,13 +199,40 @@ fn test_split_is_locked() {
     let out3 = dir.path().join("ck3");
     train(&cfg, &opts(&out2), &mut Quiet).unwrap();
     train(&cfg, &opts(&out3), &mut Quiet).unwrap();
-    let seen = eval_checkpoint(&out2, Split::Test, false, Some(&store()), Device::Cpu, Some(&reg)).unwrap();
+    let seen = eval_checkpoint(
+        &out2,
+        Split::Test,
+        false,
+        Some(&store()),
+        Device::Cpu,
+        Some(&reg),
+    )
+    .unwrap();
     assert_eq!(seen["result"]["testBurned"], false);
-    let e = eval_checkpoint(&out3, Split::Test, false, Some(&store()), Device::Cpu, Some(&reg)).unwrap_err();
+    let e = eval_checkpoint(
+        &out3,
+        Split::Test,
+        false,
+        Some(&store()),
+        Device::Cpu,
+        Some(&reg),
+    )
+    .unwrap_err();
     assert!(matches!(e, TrainError::TestBurned(_)), "{e}");
     assert!(e.to_string().contains("first by `eval "), "{e}");
-    assert!(checkpoint::read_ledger(&out3).unwrap().is_empty(), "a refused look records nothing");
-    let burned = eval_checkpoint(&out3, Split::Test, true, Some(&store()), Device::Cpu, Some(&reg)).unwrap();
+    assert!(
+        checkpoint::read_ledger(&out3).unwrap().is_empty(),
+        "a refused look records nothing"
+    );
+    let burned = eval_checkpoint(
+        &out3,
+        Split::Test,
+        true,
+        Some(&store()),
+        Device::Cpu,
+        Some(&reg),
+    )
+    .unwrap();
     assert_eq!(burned["result"]["testBurned"], true);
 }
 
