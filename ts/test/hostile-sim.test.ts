@@ -57,7 +57,7 @@ describe("hostile: sweep configs", () => {
   it("unknown top-level keys, empty axes, all-invalid grids and unreachable lags are errors (audit #90, #92, #93, #97)", async () => {
     const typo = await sweep(cfg("typo_from", { ...base, form: "2024-10-01" }));
     expect(typo.code).toBe(1);
-    expect(typo.stderr).toMatch(/typo_from\.json: unknown key\(s\) "form" \(allowed: symbol, interval, store, from, to/);
+    expect(typo.stderr).toMatch(/typo_from\.json: unknown key\(s\) "form" \(allowed: symbol, symbols, maxPositions, endOfDayClose, interval, store, from, to/);
     const empty = await sweep(cfg("empty_axis", { ...base, grid: { fast: [] } }));
     expect(empty.code).toBe(1);
     expect(empty.stderr).toContain("grid axis `fast` is empty");
