@@ -24,7 +24,7 @@ describe("tradelab demo", () => {
     expect(r.stderr + r.stdout).not.toMatch(/error:/);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/assumptions: lag 1 · cross 5 bps · maker 0\.1% \/ taker 0\.1% · P 8760/);
-    expect(r.stdout).toMatch(/validation/);
+    expect(r.stdout).toMatch(/validation \(selection window, best of 1 epoch\)/);
     expect(r.stdout).toMatch(/test \(locked\)/);
     expect(r.stdout).toMatch(/trained now/);
     for (const stage of ["data", "features", "forecasts", "train", "evaluate", "report", "registry"]) expect(r.stderr).toContain(`${stage} ...`);

@@ -48,6 +48,7 @@ describe("tradelab train / eval", () => {
       window: { split: string; bars: number };
       metrics: { sortino: number };
       testBurned: boolean;
+      selection: string | null;
       runId: string;
       parentRunId?: string;
     };
@@ -60,6 +61,7 @@ describe("tradelab train / eval", () => {
     expect(vj.window.bars).toBeGreaterThan(0);
     expect(Number.isFinite(vj.metrics.sortino)).toBe(true);
     expect(vj.testBurned).toBe(false);
+    expect(vj.selection).toBe("selection window, best of 1 epoch");
 
     const report = path.join(dir, "test.html");
     const test1 = await runCli(["eval", "--checkpoint", ckpt, "--split", "test", "--report", report, "--registry", registry]);
@@ -82,7 +84,8 @@ describe("tradelab train / eval", () => {
     const trainRun = runs.find((r) => r.kind === "train");
     expect(trainRun?.split).toBe("val");
     const evals = runs.filter((r) => r.kind === "eval");
-    expect(evals.map((r) => r.split).sort()).toEqual(["test", "val"]);
+    // The validation eval is labelled as the window that chose the epoch.
+    expect(evals.map((r) => r.split).sort()).toEqual(["test", "val (selection window, best of 1 epoch)"]);
     expect(evals.every((r) => r.parent === trainRun?.id)).toBe(true);
     expect(vj.parentRunId).toBe(trainRun?.id);
   });

@@ -104,6 +104,15 @@ pub fn eval_checkpoint(
         m.insert("dataHash".into(), json!(ds.data_hash));
         m.insert("dataHashMatches".into(), json!(hash_matches));
         m.insert("bestEpoch".into(), json!(meta.best_epoch));
+        // Validation chose the best epoch: its numbers are a selection window, and say so.
+        let n = meta.epochs.len();
+        let selection = (split == Split::Val).then(|| {
+            format!(
+                "selection window, best of {n} epoch{}",
+                if n == 1 { "" } else { "s" }
+            )
+        });
+        m.insert("selection".into(), json!(selection));
         m.insert("otherSymbols".into(), json!(others));
     }
     if !hash_matches {

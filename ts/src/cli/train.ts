@@ -185,11 +185,11 @@ Tune on val; look at test once, at the end.`,
         const r = e.result;
         if (o.report) {
           writeReport(o.report, {
-            title: `${r.symbol} ${r.interval} · trained policy — ${e.split === "test" ? "test (locked)" : "validation"}`,
+            title: `${r.symbol} ${r.interval} · trained policy — ${e.split === "test" ? (r.testBurned ? "test (burned)" : "test (locked)") : `validation, ${r.selection ?? "selection window"}`}`,
             config: { checkpoint: path.resolve(e.checkpoint), split: e.split, bestEpoch: r.bestEpoch, dataHash: r.dataHash, testBurned: r.testBurned },
             runs: [
               {
-                name: e.split === "test" ? (r.testBurned ? "test (burned)" : "test (locked)") : "validation",
+                name: e.split === "test" ? (r.testBurned ? "test (burned)" : "test (locked)") : `validation (${r.selection ?? "selection window"})`,
                 symbol: r.symbol,
                 interval: r.interval,
                 split: e.split,
@@ -223,6 +223,7 @@ Tune on val; look at test once, at the end.`,
           assumptionsLine(r.assumptions) +
           "\n" +
           (r.testBurned ? "TEST SPLIT BURNED: it was looked at before; this number is no longer an unbiased estimate\n" : "") +
+          (r.selection ? `validation is the ${r.selection}: it chose the epoch, so these numbers are in-sample for that choice\n` : "") +
           kvTable(metricRows(r.metrics)) +
           "\n";
         if (r.otherSymbols.length) {

@@ -228,7 +228,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       }
       if (!existsSync(file)) writeJsonAtomic(file, result);
     }
-    const shown = split === "test" && result.testBurned ? "test (burned: seen before)" : name;
+    const shown = split === "test" && result.testBurned ? "test (burned: seen before)" : result.selection ? `${name} (${result.selection})` : name;
     splits.push({ name: shown, split, result, buyHoldReturn: buyHold(result), reused });
   }
   done("evaluate", splits.map((s) => `${s.split} ${s.result.window.bars} bars`).join(", "), splits.every((s) => s.reused));

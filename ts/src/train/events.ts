@@ -96,6 +96,8 @@ export interface EvalResult extends SplitSummary {
   curve: { ts: number[]; equity: number[]; close: number[] };
   /** True when the test split had been looked at before (`--i-know-test-is-burned`). */
   testBurned: boolean;
+  /** Validation: `selection window, best of N epochs`, the window that chose the best epoch. */
+  selection?: string | null;
   dataHash: string;
   /** False when bars inside the checkpoint's splits changed since training. */
   dataHashMatches: boolean;
