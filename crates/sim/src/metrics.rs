@@ -155,6 +155,7 @@ impl CurveStats {
             max_drawdown,
             max_drawdown_bars: self.max_underwater as u64,
             calmar,
+            annualised_meaningful: n >= p / 4.0,
         }
     }
 }
@@ -197,6 +198,9 @@ pub struct CurveMetrics {
     pub max_drawdown_bars: u64,
     /// annualised_return / max_drawdown; 0 when there was no drawdown.
     pub calmar: f64,
+    /// False below about 3 months of bars (P / 4): the annualised return and Calmar then
+    /// extrapolate too little data to mean anything, and every table says so.
+    pub annualised_meaningful: bool,
 }
 
 /// Streaming trade statistics, shared by the reference simulator and the kernel.
@@ -406,6 +410,14 @@ pub fn window_metrics(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn annualised_figures_are_flagged_below_three_months() {
+        let eq = |n: usize| (0..n).map(|i| 100.0 + i as f64 * 0.01).collect::<Vec<_>>();
+        assert!(!curve_metrics(100.0, &eq(2000), 8760.0).annualised_meaningful);
+        assert!(curve_metrics(100.0, &eq(2190), 8760.0).annualised_meaningful);
+        assert!(curve_metrics(100.0, &eq(500), 1754.0).annualised_meaningful);
+    }
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() <= 1e-12 * (1.0 + a.abs().max(b.abs()))

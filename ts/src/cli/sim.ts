@@ -14,14 +14,19 @@ import { isoMs, kvTable, printJson, progressBar, table } from "./ui.js";
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const num = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 
+/** The Rust metrics' own verdict: below ~3 months of bars, annualised figures mean nothing. */
+export function shortWindow(m: Metrics): string {
+  return m.annualisedMeaningful === false ? " (not meaningful: under 3 months of bars)" : "";
+}
+
 export function metricRows(m: Metrics): [string, string][] {
   const rows: [string, string][] = [
     ["total return", pct(m.totalReturn)],
-    ["annualised return", pct(m.annualisedReturn)],
+    ["annualised return", pct(m.annualisedReturn) + shortWindow(m)],
     ["sharpe", num(m.sharpe)],
     ["sortino", num(m.sortino)],
     ["max drawdown", `${pct(m.maxDrawdown)} (${m.maxDrawdownBars} bars)`],
-    ["calmar", num(m.calmar)],
+    ["calmar", num(m.calmar) + shortWindow(m)],
     ["trades / round trips", `${m.tradeCount} / ${m.roundTrips}`],
     ["win rate", pct(m.winRate)],
     ["exposure", pct(m.exposure)],

@@ -125,7 +125,12 @@ maxDrawdownBars: number,
 /**
  * annualised_return / max_drawdown; 0 when there was no drawdown.
  */
-calmar: number, };
+calmar: number, 
+/**
+ * False below about 3 months of bars (P / 4): the annualised return and Calmar then
+ * extrapolate too little data to mean anything, and every table says so.
+ */
+annualisedMeaningful: boolean, };
 
 export type Metrics = { 
 /**
@@ -184,7 +189,12 @@ maxDrawdownBars: number,
 /**
  * annualised_return / max_drawdown; 0 when there was no drawdown.
  */
-calmar: number, };
+calmar: number, 
+/**
+ * False below about 3 months of bars (P / 4): the annualised return and Calmar then
+ * extrapolate too little data to mean anything, and every table says so.
+ */
+annualisedMeaningful: boolean, };
 
 export type Side = "buy" | "sell";
 

@@ -6,7 +6,7 @@ import { renderReport, type ReportRun } from "./index.js";
 const label: SimLabel = { decisionLag: 1, fillRule: "touch", makerFee: 0.001, takerFee: 0.002, optimistic: false, warnings: [], text: "lag 1, touch" };
 const metrics: Metrics = {
   bars: 3, startEquity: 100, endEquity: 110, totalReturn: 0.1, annualisedReturn: 1, sharpe: 1, sortino: 2, downsideDeviation: 0.1,
-  maxDrawdown: -0.05, maxDrawdownBars: 1, calmar: 3, tradeCount: 0, roundTrips: 0, winRate: 0, exposure: 0, turnover: 0, feesPaid: 0, lastWindow: null,
+  maxDrawdown: -0.05, maxDrawdownBars: 1, calmar: 3, annualisedMeaningful: false, tradeCount: 0, roundTrips: 0, winRate: 0, exposure: 0, turnover: 0, feesPaid: 0, lastWindow: null,
 };
 const run = (over: Partial<ReportRun> = {}): ReportRun => ({
   name: "val <b>",
@@ -34,6 +34,7 @@ describe("report html", () => {
     const html = renderReport({ title: "T & <x>", generatedAt: 0, config: { note: "</script>" }, runs: [run()] });
     expect(html).toContain("<title>T &amp; &lt;x&gt;</title>");
     expect(html).toContain("val &lt;b&gt;");
+    expect(html).toContain("(not meaningful: under 3 months of bars)");
     expect(html).toContain("lag 1 · fill touch · maker 0.1% / taker 0.2% · split val · window 2024-01-01..2024-01-01 (3 bars)");
     expect(html).not.toContain("OPTIMISTIC");
     expect(html).not.toMatch(/\b(src|href)=["']?https?:/i);

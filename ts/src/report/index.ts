@@ -81,14 +81,19 @@ export function assumptionsText(r: Pick<ReportRun, "assumptions" | "split" | "wi
   );
 }
 
+/** The Rust metrics' own verdict: below ~3 months of bars, annualised figures mean nothing. */
+function shortWindow(m: Metrics): string {
+  return m.annualisedMeaningful === false ? " (not meaningful: under 3 months of bars)" : "";
+}
+
 function metricsTable(m: Metrics): string {
   const rows: [string, string][] = [
     ["total return", pct(m.totalReturn)],
-    ["annualised return", pct(m.annualisedReturn)],
+    ["annualised return", pct(m.annualisedReturn) + shortWindow(m)],
     ["sortino", num(m.sortino)],
     ["sharpe", num(m.sharpe)],
     ["max drawdown", `${pct(m.maxDrawdown)} (${m.maxDrawdownBars} bars)`],
-    ["calmar", num(m.calmar)],
+    ["calmar", num(m.calmar) + shortWindow(m)],
     ["trades / round trips", `${m.tradeCount} / ${m.roundTrips}`],
     ["win rate", pct(m.winRate)],
     ["exposure", pct(m.exposure)],
