@@ -14,11 +14,22 @@ export { TradelabError } from "./errors.js";
 export { resolveStoreDir } from "./config.js";
 export { inferDatasetFromFileName } from "./naming.js";
 export * from "./types.js";
-export { backtest, strategyLabel, sweep } from "./sim.js";
+export { backtest, backtestPortfolio, fundingHarvest, strategyLabel, sweep, sweepPortfolio } from "./sim.js";
 export type {
   BacktestOptions,
   BacktestResult,
   CurveMetrics,
+  CurveResult,
+  HarvestOptions,
+  HarvestReport,
+  HarvestRule,
+  InstrumentResult,
+  PortfolioOptions,
+  PortfolioReport,
+  PortfolioSweepReport,
+  PortfolioSweepRow,
+  SplitInfo,
+  SplitOptions,
   EvalWindow,
   FillRule,
   Metrics,
@@ -48,6 +59,9 @@ export {
   hashFiles,
   backtestRunInput,
   sweepRunInput,
+  portfolioRunInput,
+  portfolioSweepRunInput,
+  harvestRunInput,
   RUN_KINDS,
 } from "./registry/index.js";
 export type { RunInput, RunRecord, RunFilter, RunComparison, RunKind, RunWindow, RegistryOption, ProgressLogFormat, RecordExtras } from "./registry/index.js";
