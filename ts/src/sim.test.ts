@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { backtest, openStore, readActionsFile, sweep } from "./index.js";
-import { sharedData, tempDir } from "./testing/paths.js";
+import { repoRoot, sharedData, tempDir } from "./testing/paths.js";
 
 let store: string;
 
@@ -102,5 +102,20 @@ describe("backtest from an actions file", () => {
     );
     writeFileSync(file, "ts,buy_price,sell_price,buy_frac,sell_frac\n2024-09-20T15:00:00Z,abc,2,1,1\n");
     expect(() => readActionsFile(file)).toThrow(/bad.csv: row 1 \(line 2\): field `buy_price`: cannot parse 'abc'/);
+  });
+});
+
+describe("library exports of the engine's use cases", () => {
+  it("backtestPortfolio and sweepPortfolio are exported and typed from the Rust structs", async () => {
+    const lib = await import("./index.js");
+    const bundled = path.join(repoRoot, "data/store");
+    const strategy = { kind: "emaCross" as const, fast: 12, slow: 26, slack: 0.005 };
+    const p = await lib.backtestPortfolio({ store: bundled, symbols: ["BTC/USDT", "ETH/USDT"], interval: "1h", strategy, maxPositions: 1 });
+    expect(p.report.symbols).toEqual(["BTC/USDT", "ETH/USDT"]);
+    expect(p.report.dataHash).toMatch(/^sha256:/);
+    const s = await lib.sweepPortfolio({ symbols: ["BTC/USDT", "ETH/USDT"], strategy, grid: { fast: [6, 12] }, maxPositions: [1, 2] }, { store: bundled });
+    expect(s.rows).toHaveLength(4);
+    expect(s.best?.selection).toContain("best of 4 by Sortino");
+    expect(typeof lib.fundingHarvest).toBe("function");
   });
 });
