@@ -44,6 +44,13 @@ pub struct BatchOutput {
     pub bar_evaluations: u64,
 }
 
+/// Whether an action row's order exists: the same no-order rule as
+/// `Actions::buy_order`/`sell_order` (a price or fraction that is not finite and > 0 places nothing).
+#[inline(always)]
+fn live(price: f64, frac: f64) -> bool {
+    price.is_finite() && price > 0.0 && frac.is_finite() && frac > 0.0
+}
+
 /// Actions normalised once for the kernel: a missing order becomes buy price 0 (never reached:
 /// lows are > 0) or sell price +inf, with fraction 0. Same no-order rules as `Actions::buy_order`.
 #[derive(Clone, Debug, PartialEq)]
@@ -69,10 +76,7 @@ impl PreparedActions {
     /// Re-prepares into existing buffers. Sweeps reuse them across strategies: fresh multi-MB
     /// allocations per strategy cost more in page faults than the kernel run itself.
     pub fn fill_from(&mut self, a: &Actions) {
-        // Same no-order rule as `Actions::buy_order`/`sell_order`, as branch-free column passes.
-        let live = |price: f64, frac: f64| {
-            price.is_finite() && price > 0.0 && frac.is_finite() && frac > 0.0
-        };
+        // Branch-free column passes of the one no-order rule (`live`).
         let fill =
             |out: &mut Vec<f64>, prices: &[f64], fracs: &[f64], none: f64, pick_price: bool| {
                 out.clear();
@@ -115,19 +119,23 @@ impl PreparedActions {
         }
     }
 
-    /// Sets row `t`'s buy order; `price` and `frac` must be live (finite and > 0), as
-    /// `fill_from` would keep them.
+    /// Sets row `t`'s buy order, or leaves the row without one when the order is not `live`
+    /// (as `fill_from` would).
     #[inline(always)]
     pub(crate) fn set_buy(&mut self, t: usize, price: f64, frac: f64) {
-        self.buy_price[t] = price;
-        self.buy_frac[t] = frac;
+        if live(price, frac) {
+            self.buy_price[t] = price;
+            self.buy_frac[t] = frac;
+        }
     }
 
     /// Sets row `t`'s sell order (see `set_buy`).
     #[inline(always)]
     pub(crate) fn set_sell(&mut self, t: usize, price: f64, frac: f64) {
-        self.sell_price[t] = price;
-        self.sell_frac[t] = frac;
+        if live(price, frac) {
+            self.sell_price[t] = price;
+            self.sell_frac[t] = frac;
+        }
     }
 
     pub fn len(&self) -> usize {

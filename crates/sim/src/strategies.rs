@@ -243,22 +243,13 @@ impl Strategy {
                     cache.get(is_ema, slow, close),
                 );
                 out.reset_no_orders(close.len());
-                // The same rule and arithmetic as `crossover`, and `fill_from`'s no-order rule
-                // (a price that is not finite and > 0 places nothing).
-                let live = |p: f64| p.is_finite() && p > 0.0;
-                for t in slow.saturating_sub(1)..close.len() {
-                    if f[t] > s[t] {
-                        let p = close[t] * (1.0 + slack);
-                        if live(p) {
-                            out.set_buy(t, p, 1.0);
-                        }
-                    } else if f[t] < s[t] {
-                        let p = close[t] * (1.0 - slack);
-                        if live(p) {
-                            out.set_sell(t, p, 1.0);
-                        }
+                crossover_orders(close, &f, &s, slow, slack, |t, buy, price| {
+                    if buy {
+                        out.set_buy(t, price, 1.0)
+                    } else {
+                        out.set_sell(t, price, 1.0)
                     }
-                }
+                });
             }
             Strategy::Band { .. } => {
                 self.actions_into(bars, cache, scratch)?;
@@ -266,6 +257,27 @@ impl Strategy {
             }
         }
         Ok(())
+    }
+}
+
+/// The crossover rule, once: from the slow window on, fast above slow places a buy of all cash
+/// at close x (1 + slack), fast below slow a sell of everything at close x (1 − slack).
+/// `order(t, buy, price)` receives each order.
+#[inline(always)]
+fn crossover_orders(
+    close: &[f64],
+    fast: &[f64],
+    slow: &[f64],
+    warmup: usize,
+    slack: f64,
+    mut order: impl FnMut(usize, bool, f64),
+) {
+    for t in warmup.saturating_sub(1)..close.len() {
+        if fast[t] > slow[t] {
+            order(t, true, close[t] * (1.0 + slack));
+        } else if fast[t] < slow[t] {
+            order(t, false, close[t] * (1.0 - slack));
+        }
     }
 }
 
@@ -277,15 +289,15 @@ fn crossover(
     warmup: usize,
     slack: f64,
 ) {
-    for t in warmup.saturating_sub(1)..close.len() {
-        if fast[t] > slow[t] {
-            a.buy_price[t] = close[t] * (1.0 + slack);
+    crossover_orders(close, fast, slow, warmup, slack, |t, buy, price| {
+        if buy {
+            a.buy_price[t] = price;
             a.buy_frac[t] = 1.0;
-        } else if fast[t] < slow[t] {
-            a.sell_price[t] = close[t] * (1.0 - slack);
+        } else {
+            a.sell_price[t] = price;
             a.sell_frac[t] = 1.0;
         }
-    }
+    });
 }
 
 /// Trailing simple moving average; entries before `w − 1` average what exists (unused: the
