@@ -3,8 +3,7 @@
  * closes may fill on bar t + decisionLag (default 1). Every result carries its assumptions.
  */
 import { tableFromIPC, type Table } from "apache-arrow";
-import { resolveStoreDir } from "./config.js";
-import { resolveRegistryPath } from "./registry/index.js";
+import { resolveRegistryPath, resolveStoreDir } from "./config.js";
 import { native, TradelabError } from "./errors.js";
 import { addon } from "./native.js";
 import type { ActionArrays } from "./actions-file.js";
@@ -115,7 +114,7 @@ export function splitFields(o: SplitOptions): Partial<G.Window> {
 }
 
 /** The label of a result's window: its split's (from Rust), else full/custom. */
-function windowLabel(split: G.SplitInfo | null | undefined, from: number | undefined, to: number | undefined): string {
+export function windowLabel(split: G.SplitInfo | null | undefined, from: unknown, to: unknown): string {
   if (split) return split.label;
   return from === undefined && to === undefined ? "full" : "custom";
 }
@@ -126,6 +125,11 @@ function toMs(v: number | string | undefined, what: string): number | undefined 
   const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(v) || !v.includes("T") ? v : `${v}Z`);
   if (Number.isNaN(ms)) throw new Error(`${what}: cannot parse date '${v}' (use YYYY-MM-DD or ISO-8601)`);
   return ms;
+}
+
+/** The Rust metrics' own verdict: below ~3 months of bars, annualised figures mean nothing. */
+export function annualisedNote(m: Metrics): string {
+  return m.annualisedMeaningful === false ? " (not meaningful: under 3 months of bars)" : "";
 }
 
 /** Runs one strategy through the reference simulator on stored bars. */

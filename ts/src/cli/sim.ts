@@ -6,7 +6,7 @@ import { readActionsFile } from "../actions-file.js";
 import { backtestRunInput, harvestRunInput, hashFiles, openRegistry, portfolioRunInput, portfolioSweepRunInput, sweepRunInput, type RunRecord } from "../registry/index.js";
 import { backtestReportRun, writeReport } from "../report/index.js";
 import { TradelabError } from "../errors.js";
-import { backtest, backtestPortfolio, fundingHarvest, strategyLabel, sweep, sweepPortfolio, type HarvestRule, type Metrics, type SimLabel, type SimParams, type SplitOptions, type Strategy, type SweepConfig } from "../sim.js";
+import { annualisedNote, backtest, backtestPortfolio, fundingHarvest, strategyLabel, sweep, sweepPortfolio, type HarvestRule, type Metrics, type SimLabel, type SimParams, type SplitOptions, type Strategy, type SweepConfig } from "../sim.js";
 import { INTERVALS } from "../types.js";
 import { parseTime } from "../download/time.js";
 import { isoMs, kvTable, printJson, progressBar, table } from "./ui.js";
@@ -14,19 +14,14 @@ import { isoMs, kvTable, printJson, progressBar, table } from "./ui.js";
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const num = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 
-/** The Rust metrics' own verdict: below ~3 months of bars, annualised figures mean nothing. */
-export function shortWindow(m: Metrics): string {
-  return m.annualisedMeaningful === false ? " (not meaningful: under 3 months of bars)" : "";
-}
-
 export function metricRows(m: Metrics): [string, string][] {
   const rows: [string, string][] = [
     ["total return", pct(m.totalReturn)],
-    ["annualised return", pct(m.annualisedReturn) + shortWindow(m)],
+    ["annualised return", pct(m.annualisedReturn) + annualisedNote(m)],
     ["sharpe", num(m.sharpe)],
     ["sortino", num(m.sortino)],
     ["max drawdown", `${pct(m.maxDrawdown)} (${m.maxDrawdownBars} bars)`],
-    ["calmar", num(m.calmar) + shortWindow(m)],
+    ["calmar", num(m.calmar) + annualisedNote(m)],
     ["trades / round trips", `${m.tradeCount} / ${m.roundTrips}`],
     ["win rate", pct(m.winRate)],
     ["exposure", pct(m.exposure)],
@@ -237,7 +232,7 @@ function harvestRule(f: HarvestFlags): HarvestRule {
 
 async function runHarvest(o: HarvestFlags & RecordFlags & SplitFlags & { symbol?: string; interval: string; store?: string; from?: string; to?: string; cash: string; json?: boolean }): Promise<void> {
   if (!o.symbol) throw new TradelabError("--strategy funding-harvest needs --symbol (the spot market, e.g. BTC/USDT)");
-  const { report: r } = await fundingHarvest({
+  const { report: r, window } = await fundingHarvest({
     symbol: o.symbol,
     interval: o.interval,
     ...(o.perp ? { perp: o.perp } : {}),
@@ -252,7 +247,7 @@ async function runHarvest(o: HarvestFlags & RecordFlags & SplitFlags & { symbol?
     startingCash: number(o.cash, "--cash")!,
     ...splitOpts(o),
   });
-  const run = o.record ? await openRegistry(o.registry).record(harvestRunInput(r, o.interval, { config: { from: o.from ?? null, to: o.to ?? null } })) : undefined;
+  const run = o.record ? await openRegistry(o.registry).record(harvestRunInput(r, o.interval, window, { config: { from: o.from ?? null, to: o.to ?? null } })) : undefined;
   if (o.json) {
     printJson({ ...r, ...(run ? { runId: run.id } : {}) });
     return;
@@ -280,7 +275,7 @@ async function runPortfolio(o: PortfolioFlags & SimFlags & StrategyFlags & Recor
   const symbols = (o.symbols ?? "").split(",").map((x) => x.trim()).filter((x) => x.length > 0);
   if (!BUILT_IN.includes(o.strategy)) throw new TradelabError(`--symbols runs a built-in strategy on each symbol (${BUILT_IN.join(", ")}); '${o.strategy}' is not one`);
   const maxPositions = whole(o.maxPositions, "--max-positions", 1);
-  const { report: r } = await backtestPortfolio({
+  const { report: r, window } = await backtestPortfolio({
     symbols,
     interval: o.interval,
     strategy: strategyOf(o),
@@ -292,7 +287,7 @@ async function runPortfolio(o: PortfolioFlags & SimFlags & StrategyFlags & Recor
     ...(o.from ? { from: o.from } : {}),
     ...(o.to ? { to: o.to } : {}),
   });
-  const run = o.record ? await openRegistry(o.registry).record(portfolioRunInput(r, o.interval, { config: { from: o.from ?? null, to: o.to ?? null } })) : undefined;
+  const run = o.record ? await openRegistry(o.registry).record(portfolioRunInput(r, o.interval, window, { config: { from: o.from ?? null, to: o.to ?? null } })) : undefined;
   if (o.json) {
     printJson({ ...r, ...(run ? { runId: run.id } : {}) });
     return;

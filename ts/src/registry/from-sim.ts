@@ -1,5 +1,5 @@
 /** RunInputs for the simulator's results, so every caller records backtests and sweeps alike. */
-import type { BacktestResult, SweepResult, SweepRow } from "../sim.js";
+import { windowLabel, type BacktestResult, type EvalWindow, type SweepResult, type SweepRow } from "../sim.js";
 import type * as G from "../generated/engine.js";
 import type { RunInput } from "./index.js";
 
@@ -51,20 +51,8 @@ export function sweepRunInput(r: SweepResult, sweepConfig: unknown, x: RecordExt
   };
 }
 
-/** A run with from/to in its config is a custom window. */
-function customWindow(x: RecordExtras): boolean {
-  const c = (x.config ?? {}) as { from?: unknown; to?: unknown };
-  return (c.from ?? null) !== null || (c.to ?? null) !== null;
-}
-
-/** The window of a report: its named split's label (from Rust), else `full` or `custom`. */
-function spanWindow(r: { first: number; last: number; split?: G.SplitInfo | null }, custom: boolean) {
-  return { split: r.split?.label ?? (custom ? "custom" : "full"), first: r.first, last: r.last };
-}
-
 /** A shared-cash portfolio backtest as a run (kind "backtest", every symbol listed). */
-export function portfolioRunInput(r: G.PortfolioReport, interval: string, x: RecordExtras = {}): RunInput {
-  const w = spanWindow(r, customWindow(x));
+export function portfolioRunInput(r: G.PortfolioReport, interval: string, w: EvalWindow, x: RecordExtras = {}): RunInput {
   return {
     kind: "backtest",
     symbols: r.symbols,
@@ -82,8 +70,7 @@ export function portfolioRunInput(r: G.PortfolioReport, interval: string, x: Rec
 }
 
 /** A funding-harvest backtest as a run; its assumptions are the report's own label line. */
-export function harvestRunInput(r: G.HarvestReport, interval: string, x: RecordExtras = {}): RunInput {
-  const w = spanWindow(r, customWindow(x));
+export function harvestRunInput(r: G.HarvestReport, interval: string, w: EvalWindow, x: RecordExtras = {}): RunInput {
   return {
     kind: "backtest",
     symbols: [r.spot, r.perp],
@@ -101,9 +88,8 @@ export function harvestRunInput(r: G.HarvestReport, interval: string, x: RecordE
 
 /** A portfolio sweep as a run: the best row's metrics (chosen in Rust, in-sample) and the row count. */
 export function portfolioSweepRunInput(r: G.PortfolioSweepReport, interval: string, sweepConfig: { from?: unknown; to?: unknown }, x: RecordExtras = {}): RunInput {
-  const custom = sweepConfig.from !== undefined || sweepConfig.to !== undefined;
   const best = r.best ? r.rows.find((row) => row.index === r.best?.index) : undefined;
-  const w = spanWindow(r, custom);
+  const w = { split: windowLabel(r.split, sweepConfig.from, sweepConfig.to), first: r.first, last: r.last };
   return {
     kind: "sweep",
     symbols: r.symbols,

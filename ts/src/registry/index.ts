@@ -4,8 +4,8 @@
  * artefact paths. The file is `--registry FILE`, else `$TRADELAB_REGISTRY`, else
  * `./tradelab-runs.sqlite`. Several processes may record into it at once (WAL + busy timeout).
  */
+import { resolveRegistryPath } from "../config.js";
 import { redactDeep } from "../redact.js";
-import path from "node:path";
 import { native } from "../errors.js";
 import { addon } from "../native.js";
 import type { SimLabel } from "../sim.js";
@@ -83,10 +83,7 @@ export interface RunComparison {
   metrics: { metric: string; values: (number | null)[] }[];
 }
 
-/** `--registry FILE`, else `$TRADELAB_REGISTRY`, else `./tradelab-runs.sqlite` (absolute). */
-export function resolveRegistryPath(explicit?: string): string {
-  return path.resolve(explicit ?? process.env["TRADELAB_REGISTRY"] ?? "tradelab-runs.sqlite");
-}
+export { resolveRegistryPath };
 
 /** The record with its keys in schema order (the addon hands objects back with sorted keys). */
 function ordered(r: RunRecord): RunRecord {

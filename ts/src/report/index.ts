@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { TradelabError } from "../errors.js";
-import type { BacktestResult, Metrics, RoundTrip, SimLabel, Trade } from "../sim.js";
+import { annualisedNote, type BacktestResult, type Metrics, type RoundTrip, type SimLabel, type Trade } from "../sim.js";
 import { buyAndHold, drawdown, histogram, monthlyReturns } from "./analysis.js";
 import { CLIENT_SCRIPT } from "./client-script.js";
 import { esc, feePct, inlineScript, isoDay, isoMinute, num, pct, scriptJson } from "./html.js";
@@ -81,19 +81,14 @@ export function assumptionsText(r: Pick<ReportRun, "assumptions" | "split" | "wi
   );
 }
 
-/** The Rust metrics' own verdict: below ~3 months of bars, annualised figures mean nothing. */
-function shortWindow(m: Metrics): string {
-  return m.annualisedMeaningful === false ? " (not meaningful: under 3 months of bars)" : "";
-}
-
 function metricsTable(m: Metrics): string {
   const rows: [string, string][] = [
     ["total return", pct(m.totalReturn)],
-    ["annualised return", pct(m.annualisedReturn) + shortWindow(m)],
+    ["annualised return", pct(m.annualisedReturn) + annualisedNote(m)],
     ["sortino", num(m.sortino)],
     ["sharpe", num(m.sharpe)],
     ["max drawdown", `${pct(m.maxDrawdown)} (${m.maxDrawdownBars} bars)`],
-    ["calmar", num(m.calmar) + shortWindow(m)],
+    ["calmar", num(m.calmar) + annualisedNote(m)],
     ["trades / round trips", `${m.tradeCount} / ${m.roundTrips}`],
     ["win rate", pct(m.winRate)],
     ["exposure", pct(m.exposure)],
