@@ -60,7 +60,12 @@ pub fn eval_checkpoint(
     meta.check_schema(dir, &ds.schema)?;
     let hash_matches = ds.data_hash == meta.data_hash;
     if let (Split::Test, Some(reg)) = (split, registry) {
-        let lock = |e: tradelab_registry::RegistryError| TrainError::TestBurned(e.to_string());
+        // A refused second look keeps its TEST_BURNED meaning; any other registry failure (an
+        // unreadable file, a newer schema) is reported as what it is.
+        let lock = |e: tradelab_registry::RegistryError| match e {
+            tradelab_registry::RegistryError::TestBurned(m) => TrainError::TestBurned(m),
+            other => TrainError::file(reg, other),
+        };
         let look = tradelab_registry::Registry::open(reg)
             .map_err(lock)?
             .claim_test_look(&tradelab_registry::TestLookRequest {
