@@ -98,10 +98,12 @@ impl Window {
         let mut syms = Vec::new();
         for s in symbols {
             let sym = Symbol::parse(s)?;
-            let info = store.info(&sym, iv)?;
-            if let (Some(f), Some(l)) = (info.first, info.last) {
-                first = first.min(f);
-                last = last.max(l);
+            // Only the first and last bar matter here: a plain read, not `info` (which also
+            // scans gaps and parses the sources).
+            let ts = store.read(&sym, iv)?.ts;
+            if let (Some(f), Some(l)) = (ts.first(), ts.last()) {
+                first = first.min(*f);
+                last = last.max(*l);
             }
             syms.push(sym);
         }

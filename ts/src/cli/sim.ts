@@ -8,6 +8,7 @@ import { backtestReportRun, writeReport } from "../report/index.js";
 import { TradelabError } from "../errors.js";
 import { annualisedNote, backtest, backtestPortfolio, fundingHarvest, strategyLabel, sweep, sweepPortfolio, type HarvestRule, type Metrics, type SimLabel, type SimParams, type SplitOptions, type Strategy, type SweepConfig } from "../sim.js";
 import { INTERVALS } from "../types.js";
+import type * as G from "../generated/engine.js";
 import { parseTime } from "../download/time.js";
 import { isoMs, kvTable, printJson, progressBar, table } from "./ui.js";
 
@@ -307,6 +308,16 @@ async function runPortfolio(o: PortfolioFlags & SimFlags & StrategyFlags & Recor
   );
 }
 
+/** A sweep row's lag, fill and maker cells (kernel and portfolio sweep tables alike). */
+function simCells(p: G.SimParams): (string | number)[] {
+  return [p.decisionLag, p.fillRule.kind === "cross" ? `cross ${p.fillRule.buffer}` : "touch", p.makerFee];
+}
+
+/** A sweep row's return, sortino, max dd, trades and flags cells. */
+function resultCells(row: { metrics: Metrics; optimistic: boolean }): (string | number)[] {
+  return [pct(row.metrics.totalReturn), num(row.metrics.sortino), pct(row.metrics.maxDrawdown), row.metrics.tradeCount, row.optimistic ? "OPTIMISTIC" : ""];
+}
+
 async function runPortfolioSweep(config: SweepConfig, o: RecordFlags & SplitFlags & { config: string; store?: string; out?: string; top: string; json?: boolean }): Promise<void> {
   if (o.out) throw new TradelabError("--out (a Parquet row table) is not available for portfolio sweeps yet; use --json");
   const symbols = config.symbols ?? [];
@@ -328,19 +339,7 @@ async function runPortfolioSweep(config: SweepConfig, o: RecordFlags & SplitFlag
       `base ${assumptionsLine(r.baseLabel)} · ${r.periods}\n` +
       table(
         ["#", "strategy", "slots", "lag", "fill", "maker", "return", "sortino", "max dd", "trades", "flags"],
-        top.map((row) => [
-          row.index,
-          strategyLabel(row.strategy),
-          row.maxPositions,
-          row.params.decisionLag,
-          row.params.fillRule.kind === "cross" ? `cross ${row.params.fillRule.buffer}` : "touch",
-          row.params.makerFee,
-          pct(row.metrics.totalReturn),
-          num(row.metrics.sortino),
-          pct(row.metrics.maxDrawdown),
-          row.metrics.tradeCount,
-          row.optimistic ? "OPTIMISTIC" : "",
-        ]),
+        top.map((row) => [row.index, strategyLabel(row.strategy), row.maxPositions, ...simCells(row.params), ...resultCells(row)]),
       ) +
       `\n${r.rows.length} portfolio runs × ${r.barRows} bar rows in ${r.seconds.toFixed(3)} s (${rate.toExponential(3)} bar rows/s on ${r.threads} cores)` +
       (r.best ? `\nbest: #${r.best.index}, ${r.best.selection}` : "\nno non-optimistic row") +
@@ -527,19 +526,7 @@ later window the sweep never saw.`,
           `base ${assumptionsLine(r.baseAssumptions)}\n` +
           table(
             ["#", "strategy", "lag", "fill", "maker", "intensity", "return", "sortino", "max dd", "trades", "flags"],
-            top.map((row) => [
-              row.index,
-              strategyLabel(row.strategy),
-              row.params.decisionLag,
-              row.params.fillRule.kind === "cross" ? `cross ${row.params.fillRule.buffer}` : "touch",
-              row.params.makerFee,
-              row.params.intensity,
-              pct(row.metrics.totalReturn),
-              num(row.metrics.sortino),
-              pct(row.metrics.maxDrawdown),
-              row.metrics.tradeCount,
-              row.optimistic ? "OPTIMISTIC" : "",
-            ]),
+            top.map((row) => [row.index, strategyLabel(row.strategy), ...simCells(row.params), row.params.intensity, ...resultCells(row)]),
           ) +
           `\n${r.rows.length} parameter sets × ${r.window.bars} bars = ${r.barEvaluations.toExponential(3)} bar-evaluations in ${r.seconds.toFixed(3)} s ` +
           `(${rate.toExponential(3)}/s on ${r.threads} cores)` +
