@@ -156,8 +156,8 @@ pub struct Prepared {
     symbols: Vec<tradelab_core::Symbol>,
     bars: Vec<Bars>,
     calendars: Vec<Calendar>,
-    /// Per instrument: (in session, session's last bar), None for 24/7.
-    sessions: Vec<Option<(Vec<bool>, Vec<bool>)>>,
+    /// Per instrument: whether each bar is its session's last, None for 24/7.
+    session_ends: Vec<Option<Vec<bool>>>,
     interval_ms: i64,
     /// The calendar whose P the portfolio uses: the widest (the union clock ticks on every bar
     /// of any symbol).
@@ -196,17 +196,13 @@ impl Prepared {
             .copied()
             .max_by(|a, b| a.periods_per_year(iv).total_cmp(&b.periods_per_year(iv)))
             .unwrap_or(Calendar::Always);
-        let sessions = data
+        // Only session bars are left, so no fill mask is needed: just each session's last bar.
+        let session_ends = data
             .calendars
             .iter()
             .zip(&data.bars)
             .map(|(cal, bars)| {
-                (*cal != Calendar::Always).then(|| {
-                    (
-                        cal.session_mask(&bars.ts, iv),
-                        cal.session_last_mask(&bars.ts, iv),
-                    )
-                })
+                (*cal != Calendar::Always).then(|| cal.session_last_mask(&bars.ts, iv))
             })
             .collect();
         Ok(Prepared {
@@ -214,7 +210,7 @@ impl Prepared {
             symbols: data.symbols,
             bars: data.bars,
             calendars: data.calendars,
-            sessions,
+            session_ends,
             interval_ms: iv,
             widest,
             split,
@@ -288,13 +284,10 @@ impl Prepared {
         let inputs: Vec<InstrumentData<'_>> = self
             .bars
             .iter()
-            .zip(&self.sessions)
-            .map(|(b, s)| {
+            .zip(&self.session_ends)
+            .map(|(b, last)| {
                 let mut d = InstrumentData::new(b, self.interval_ms);
-                if let Some((mask, last)) = s {
-                    d.session = Some(mask);
-                    d.session_end = Some(last);
-                }
+                d.session_end = last.as_deref();
                 d
             })
             .collect();
