@@ -10,6 +10,7 @@
 pub mod error;
 pub mod harvest;
 pub mod load;
+pub mod overfit;
 pub mod portfolio;
 pub mod portfolio_sweep;
 pub mod single;

@@ -82,6 +82,9 @@ pub struct SingleReport {
     pub first: i64,
     #[ts(type = "number")]
     pub last: i64,
+    /// For precomputed actions (a policy's): the same actions under touch, one more bar of lag,
+    /// a 15 bps buffer, double fees and lag 0 (OPTIMISTIC), beside the run itself.
+    pub stress: Option<Vec<tradelab_sim::StressRow>>,
 }
 
 /// Bar open times, equity at each close and the close price.
@@ -148,7 +151,12 @@ pub fn run(
         }
     };
     let r = simulate(&bars, &acts, &params)?;
+    let stress = match strategy {
+        StrategyUsed::Actions { .. } => Some(tradelab_sim::stress_table(&bars, &acts, &params)?),
+        _ => None,
+    };
     let report = SingleReport {
+        stress,
         label: r.label,
         params,
         strategy,

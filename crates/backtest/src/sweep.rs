@@ -42,6 +42,109 @@ pub struct SweepReport {
     pub data_hash: String,
     /// The named split run on, if any (`test (burned)` when the test lock saw it before).
     pub split: Option<crate::load::SplitInfo>,
+    /// Deflated Sharpe and PBO of the best row among the N honest trials.
+    pub overfit: Option<Overfit>,
+}
+
+/// Rows re-simulated for PBO at most (each needs its per-bar returns); larger sweeps report the
+/// deflated Sharpe only.
+pub const PBO_MAX_ROWS: usize = 4000;
+/// CSCV blocks: C(16, 8) = 12,870 splits.
+pub const PBO_BLOCKS: usize = 16;
+
+/// What a sweep's best row owes to the number of rows tried (see [`crate::overfit`]).
+#[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Overfit {
+    pub deflated: crate::overfit::DeflatedSharpe,
+    pub pbo: Option<crate::overfit::Pbo>,
+    /// One line for tables, e.g. `deflated Sharpe 0.62 of best of 24 (< 0.95: not significant) · PBO 0.41 (CSCV 16 blocks)`.
+    pub text: String,
+}
+
+/// Deflated Sharpe of the best row over the honest rows (the trials it was chosen from), and PBO
+/// by CSCV when there are at most [`PBO_MAX_ROWS`] of them. `sim` re-simulates one row on the
+/// reference engine and returns its equity curve and start equity.
+pub fn overfit_of(
+    honest: &[(u64, f64)],
+    best_index: u64,
+    periods_per_year: f64,
+    sim: &(dyn Fn(u64) -> Result<(f64, Vec<f64>)> + Sync),
+) -> Result<Option<Overfit>> {
+    use crate::overfit::{deflated_sharpe, moments, pbo_cscv, returns, BlockStats};
+    use rayon::prelude::*;
+    if honest.len() < 2 {
+        return Ok(None);
+    }
+    let root = periods_per_year.sqrt();
+    let sharpes: Vec<f64> = honest.iter().map(|&(_, s)| s / root).collect();
+    let best_sr = honest
+        .iter()
+        .find(|&&(i, _)| i == best_index)
+        .map_or(f64::NAN, |&(_, s)| s / root);
+    let (start, eq) = sim(best_index)?;
+    let r = returns(start, &eq);
+    let (_, skew, kurt) = moments(&r);
+    let deflated = deflated_sharpe(best_sr, &sharpes, r.len(), skew, kurt);
+    let pbo = if honest.len() <= PBO_MAX_ROWS && r.len() >= 4 * PBO_BLOCKS {
+        let blocks: Vec<BlockStats> = honest
+            .par_iter()
+            .map(|&(i, _)| {
+                let (start, eq) = sim(i)?;
+                Ok(BlockStats::of(&returns(start, &eq), PBO_BLOCKS))
+            })
+            .collect::<Result<_>>()?;
+        pbo_cscv(&blocks)
+    } else {
+        None
+    };
+    let verdict = if deflated.dsr >= 0.95 {
+        "significant at 95 %"
+    } else {
+        "< 0.95: not significant"
+    };
+    let mut text = format!(
+        "deflated Sharpe {:.2} for the best of {} ({verdict})",
+        deflated.dsr, deflated.trials
+    );
+    match &pbo {
+        Some(p) => text.push_str(&format!(
+            " · PBO {:.2} (CSCV, {} blocks, {} splits)",
+            p.pbo, p.blocks, p.splits
+        )),
+        None => text.push_str(&format!(
+            " · PBO not computed ({} rows; at most {PBO_MAX_ROWS} and {} bars needed)",
+            honest.len(),
+            4 * PBO_BLOCKS
+        )),
+    }
+    Ok(Some(Overfit { deflated, pbo, text }))
+}
+
+/// [`overfit_of`] for a kernel sweep's rows on `bars`.
+pub fn sweep_overfit(
+    bars: &tradelab_core::Bars,
+    rows: &[SweepRow],
+    best: Option<&BestRow>,
+    periods_per_year: f64,
+) -> Result<Option<Overfit>> {
+    let Some(best) = best else { return Ok(None) };
+    let honest: Vec<(u64, f64)> = rows
+        .iter()
+        .filter(|r| !r.optimistic && !r.metrics.curve.sortino.is_nan())
+        .map(|r| (r.index as u64, r.metrics.curve.sharpe))
+        .collect();
+    let by_index: std::collections::HashMap<u64, &SweepRow> =
+        rows.iter().map(|r| (r.index as u64, r)).collect();
+    let sim = |i: u64| -> Result<(f64, Vec<f64>)> {
+        let row = by_index
+            .get(&i)
+            .ok_or_else(|| crate::BacktestError::input("sweep", format!("no row {i}")))?;
+        let acts = row.strategy.actions(bars)?;
+        let r = tradelab_sim::simulate(bars, &acts, &row.params)?;
+        Ok((r.metrics.curve.start_equity, r.equity))
+    };
+    overfit_of(&honest, best.index, periods_per_year, &sim)
 }
 
 /// What ranking a row needs.
@@ -134,8 +237,11 @@ pub fn run(
     let ipc = table
         .to_ipc_stream()
         .map_err(|e| crate::BacktestError::input("sweep table", e.to_string()))?;
+    let best = best_row(&r.rows);
+    let overfit = sweep_overfit(&bars, &r.rows, best.as_ref(), spec.base.periods_per_year())?;
     let report = SweepReport {
-        best: best_row(&r.rows),
+        best,
+        overfit,
         rows: r.rows,
         skipped: r.skipped,
         bar_evaluations: r.bar_evaluations,

@@ -65,6 +65,20 @@ impl Bars {
         Ok(())
     }
 
+    /// A copy of bars `r` (every column, optional ones included).
+    pub fn slice(&self, r: std::ops::Range<usize>) -> Bars {
+        Bars {
+            ts: self.ts[r.clone()].to_vec(),
+            open: self.open[r.clone()].to_vec(),
+            high: self.high[r.clone()].to_vec(),
+            low: self.low[r.clone()].to_vec(),
+            close: self.close[r.clone()].to_vec(),
+            volume: self.volume[r.clone()].to_vec(),
+            trades: self.trades.as_ref().map(|v| v[r.clone()].to_vec()),
+            vwap: self.vwap.as_ref().map(|v| v[r].to_vec()),
+        }
+    }
+
     /// Copies bar `i` of `src` onto the end of `self`. Optional columns present in either side are
     /// kept; missing values are filled with 0 trades / close as vwap (the seed's convention).
     pub fn push_from(&mut self, src: &Bars, i: usize) {

@@ -45,6 +45,16 @@ impl Actions {
         }
     }
 
+    /// A copy of rows `r`.
+    pub fn slice(&self, r: std::ops::Range<usize>) -> Self {
+        Actions {
+            buy_price: self.buy_price[r.clone()].to_vec(),
+            sell_price: self.sell_price[r.clone()].to_vec(),
+            buy_frac: self.buy_frac[r.clone()].to_vec(),
+            sell_frac: self.sell_frac[r].to_vec(),
+        }
+    }
+
     /// Makes this `n` rows with no orders, reusing the buffers.
     pub fn reset(&mut self, n: usize) {
         for (v, x) in [

@@ -30,6 +30,7 @@ pub mod num;
 pub mod params;
 pub mod reference;
 pub mod strategies;
+pub mod stress;
 pub mod sweep;
 pub mod trips;
 
@@ -47,5 +48,6 @@ pub use metrics::{curve_metrics, window_metrics, CurveMetrics, CurveStats, Metri
 pub use params::{FillRule, SimLabel, SimParams};
 pub use reference::{simulate, Side, SimResult, Trade, TradeReason, DUST_BUDGET};
 pub use strategies::Strategy;
+pub use stress::{robust_over_assumptions, robust_score, stress_table, RobustScore, StressRow};
 pub use sweep::{run_sweep, SweepGrid, SweepResult, SweepRow, SweepSpec};
 pub use trips::{round_trips, RoundTrip};

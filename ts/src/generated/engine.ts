@@ -276,6 +276,52 @@ index: number, strategy: Strategy, params: SimParams,
  */
 optimistic: boolean, metrics: Metrics, };
 
+export type StressRow = { 
+/**
+ * What changed, e.g. `default`, `touch`, `lag 2`, `cross 15 bps`, `fees x2`, `lag 0`.
+ */
+scenario: string, label: SimLabel, optimistic: boolean, metrics: Metrics, };
+
+export type RobustScore = { 
+/**
+ * The seed's score: 1.5·worst return + 0.75·p25 return + 0.35·mean return + 2·p25 Sortino
+ * + 0.5·worst Sortino − 0.8·worst drawdown − 0.25·mean drawdown − 50·(negative-return
+ * rate) − 0.75 per trade of mean shortfall below 6 trades; Sortino clipped to ±10. The
+ * seed's smoothness term is left out (its definition was not recovered).
+ */
+score: number, worstReturn: number, p25Return: number, meanReturn: number, worstSortino: number, p25Sortino: number, meanSortino: number, worstDrawdown: number, meanDrawdown: number, negativeRate: number, meanTrades: number, 
+/**
+ * Scenarios scored, e.g. "lags 0/1/2 × cross 0/5/10/15 bps × windows 20/30 d (24 runs)".
+ */
+scenarios: string, runs: number, };
+
+export type DeflatedSharpe = { 
+/**
+ * P(true Sharpe of the best row > SR0): below 0.95 the best row is not significant.
+ */
+dsr: number, 
+/**
+ * The best row's per-period Sharpe and the one expected from the best of N skill-less rows.
+ */
+sharpe: number, expectedMaxSharpe: number, trials: number, returns: number, skew: number, kurtosis: number, };
+
+export type Pbo = { 
+/**
+ * Share of the C(S, S/2) splits whose in-sample best row ranks at or below the median
+ * out-of-sample (logit ≤ 0). Near 0: the selection generalises; 0.5 or more: it does not.
+ */
+pbo: number, blocks: number, splits: number, trials: number, 
+/**
+ * Mean out-of-sample relative rank of the in-sample best (0..1, 0.5 = no better than chance).
+ */
+meanOosRank: number, };
+
+export type Overfit = { deflated: DeflatedSharpe, pbo: Pbo | null, 
+/**
+ * One line for tables, e.g. `deflated Sharpe 0.62 of best of 24 (< 0.95: not significant) · PBO 0.41 (CSCV 16 blocks)`.
+ */
+text: string, };
+
 export type Window = { 
 /**
  * Store root directory.
@@ -387,7 +433,12 @@ dataHash: string,
 /**
  * The named split run on, if any (`test (burned)` when the test lock saw it before).
  */
-split: SplitInfo | null, bars: number, first: number, last: number, };
+split: SplitInfo | null, bars: number, first: number, last: number, 
+/**
+ * For precomputed actions (a policy's): the same actions under touch, one more bar of lag,
+ * a 15 bps buffer, double fees and lag 0 (OPTIMISTIC), beside the run itself.
+ */
+stress: Array<StressRow> | null, };
 
 export type PortfolioRequest = { 
 /**
@@ -479,7 +530,11 @@ dataHash: string,
 /**
  * The named split run on, if any (`test (burned)` when the test lock saw it before).
  */
-split: SplitInfo | null, };
+split: SplitInfo | null, 
+/**
+ * Deflated Sharpe and PBO of the best row among the N honest trials.
+ */
+overfit: Overfit | null, };
 
 export type PortfolioSweepRequest = { symbols: Array<string>, base?: Partial<SimParams>, strategy: Strategy, 
 /**
