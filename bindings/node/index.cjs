@@ -858,6 +858,7 @@ module.exports.readBarArrays = nativeBinding.readBarArrays
 module.exports.readBarsIpc = nativeBinding.readBarsIpc
 module.exports.readFunding = nativeBinding.readFunding
 module.exports.readFundingFileArrays = nativeBinding.readFundingFileArrays
+module.exports.readNumericParquet = nativeBinding.readNumericParquet
 module.exports.registryCompare = nativeBinding.registryCompare
 module.exports.registryGet = nativeBinding.registryGet
 module.exports.registryList = nativeBinding.registryList

@@ -196,6 +196,12 @@ export declare function mergeBars(args: MergeArgs, bars: BarArrays): Promise<unk
 /** Merges funding events given as typed arrays into the store (validated first; atomic write). */
 export declare function mergeFunding(args: FundingMergeArgs, ts: Float64Array, rate: Float64Array): Promise<unknown>
 
+/** A file's numeric columns by name (`readNumericParquet`). */
+export interface NumericColumns {
+  names: Array<string>
+  columns: Array<Float64Array>
+}
+
 /** Reads a dataset as typed arrays. */
 export declare function readBarArrays(args: DatasetArgs): Promise<BarArrays>
 
@@ -207,6 +213,12 @@ export declare function readFunding(args: FundingArgs): Promise<FundingArrays>
 
 /** Reads and validates a funding-rate file without storing it. */
 export declare function readFundingFileArrays(file: string): Promise<FundingArrays>
+
+/**
+ * Reads a Parquet file's numeric columns (ints and floats as f64; nulls as NaN), e.g. an
+ * actions file written by `tradelab actions`. TS maps the column names.
+ */
+export declare function readNumericParquet(path: string): NumericColumns
 
 /** Several runs side by side with their numeric metrics as rows. */
 export declare function registryCompare(path: string, ids: Array<string>): Promise<unknown>

@@ -1,7 +1,7 @@
 /**
  * Reads precomputed actions (e.g. from a model) for `tradelab backtest --strategy <file>`.
  *
- * CSV with a header, or JSON (an array of objects), with columns/keys `ts` (or `timestamp`/`date`:
+ * CSV with a header, JSON (an array of objects), or Parquet (numeric columns), with columns/keys `ts` (or `timestamp`/`date`:
  * epoch ms or ISO-8601), `buy_price`, `sell_price`, `buy_frac`, `sell_frac` (camelCase accepted).
  * Row `ts` is the open time of the bar after whose close the action was decided; with decision
  * lag 1 it can fill on the next bar. Empty cells mean "no order" for that side.
@@ -9,6 +9,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { TradelabError } from "./errors.js";
+import { addon } from "./native.js";
 
 export interface ActionArrays {
   ts: Float64Array;
@@ -104,7 +105,29 @@ function build(rows: Record<string, unknown>[], file: string, rowLabel: (i: numb
   return out;
 }
 
+/** Parquet (e.g. `tradelab actions --out FILE.parquet`): numeric columns read in Rust, NaN = no order. */
+function readParquetRows(file: string): Record<string, unknown>[] {
+  let cols: { names: string[]; columns: Float64Array[] };
+  try {
+    cols = addon.readNumericParquet(file);
+  } catch (e) {
+    throw new TradelabError(`${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const n = cols.columns[0]?.length ?? 0;
+  const rows: Record<string, unknown>[] = [];
+  for (let i = 0; i < n; i++) {
+    const r: Record<string, unknown> = {};
+    cols.names.forEach((name, j) => {
+      const v = cols.columns[j]?.[i];
+      r[name] = v === undefined || Number.isNaN(v) ? "" : v;
+    });
+    rows.push(r);
+  }
+  return rows;
+}
+
 export function readActionsFile(file: string): ActionArrays {
+  if (path.extname(file).toLowerCase() === ".parquet") return build(readParquetRows(file), file, (i) => `row ${i + 1}`);
   let text: string;
   try {
     text = readFileSync(file, "utf8");

@@ -40,6 +40,11 @@ export type {
   SweepResult,
   SweepRow,
   Trade,
+  StressRow,
+  RobustScore,
+  Overfit,
+  DeflatedSharpe,
+  Pbo,
 } from "./sim.js";
 export * from "./symbols.js";
 export * from "./download/index.js";
@@ -81,12 +86,15 @@ export type {
   ForecastEvalResult,
   ForecastEvalRow,
 } from "./features.js";
-export { train, evaluate, trainForecaster, trainRunInput, evalRunInput, locateTrainBinary, runTrainBinary, parseEventLine } from "./train/index.js";
+export { train, evaluate, policyActions, trainForecaster, trainRunInput, evalRunInput, locateTrainBinary, runTrainBinary, parseEventLine } from "./train/index.js";
 export type {
   TrainOptions,
   TrainDone,
   EvaluateOptions,
   EvalDone,
+  PolicyActionsOptions,
+  PolicyActions,
+  ActionsSummary,
   ForecasterDone,
   TrainDevice,
   RecordOption,

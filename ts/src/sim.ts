@@ -24,6 +24,11 @@ export type {
   PortfolioSweepReport,
   PortfolioSweepRow,
   RoundTrip,
+  RobustScore,
+  Overfit,
+  DeflatedSharpe,
+  Pbo,
+  StressRow,
   SplitInfo,
   SimLabel,
   Strategy,
@@ -69,6 +74,8 @@ export interface BacktestResult {
   dataHash: string;
   /** The named split run on (bounds, and `burned` when the test lock saw it before), else null. */
   split: G.SplitInfo | null;
+  /** Precomputed actions only: the same actions under touch, lag+1, 15 bps, fees x2 and lag 0. */
+  stress: G.StressRow[] | null;
   /** Bar open times (epoch ms), equity at each bar close, and the close price. */
   curve: { ts: Float64Array; equity: Float64Array; close: Float64Array };
 }
@@ -161,6 +168,7 @@ export async function backtest(o: BacktestOptions): Promise<BacktestResult> {
     liquidationValue: s.liquidationValue,
     dataHash: s.dataHash,
     split: s.split ?? null,
+    stress: s.stress ?? null,
     curve: { ts: out.ts, equity: out.equity, close: out.close },
   };
 }
@@ -206,6 +214,8 @@ export interface SweepResult {
   rows: G.SweepRow[];
   /** The best non-optimistic row by Sortino and its own assumptions, chosen in Rust (in-sample). */
   best: G.BestRow | null;
+  /** Deflated Sharpe (and PBO by CSCV) of the best row over the N honest rows, from Rust. */
+  overfit: G.Overfit | null;
   skipped: string[];
   barEvaluations: number;
   seconds: number;
@@ -251,6 +261,7 @@ export async function sweep(
       baseAssumptions: s.baseLabel,
       rows: s.rows,
       best: s.best,
+      overfit: s.overfit ?? null,
       skipped: s.skipped,
       barEvaluations: s.barEvaluations,
       seconds: s.seconds,

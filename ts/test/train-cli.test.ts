@@ -7,6 +7,8 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../src/testing/cli.js";
+import { readActionsFile } from "../src/actions-file.js";
+import { backtest } from "../src/sim.js";
 import { repoRoot, tempDir } from "../src/testing/paths.js";
 
 const store = path.join(repoRoot, "data/store");
@@ -88,6 +90,102 @@ describe("tradelab train / eval", () => {
     expect(evals.map((r) => r.split).sort()).toEqual(["test", "val (selection window, best of 1 epoch)"]);
     expect(evals.every((r) => r.parent === trainRun?.id)).toBe(true);
     expect(vj.parentRunId).toBe(trainRun?.id);
+  });
+
+  it("serves a checkpoint's actions: backtesting them reproduces eval; epochs are kept; edits and second test looks are refused", async () => {
+    const dir = tempDir();
+    const registry = path.join(dir, "runs.sqlite");
+    const ckpt = path.join(dir, "ckpt");
+    const cfg = path.join(dir, "train.json");
+    const config = {
+      store,
+      symbols: ["SOL/USDT"],
+      interval: "1h",
+      model: { arch: "nano", dModel: 16, layers: 1, heads: 2, kvHeads: 1, window: 32, seqLen: 32 },
+      training: { epochs: 2, batchSize: 8, stepsPerEpoch: 3, seed: 11 },
+      sim: { decisionLag: 1, makerFee: 0.001, takerFee: 0.001, fill: "cross", fillBuffer: 0.0005 },
+      threads: 1,
+    };
+    writeFileSync(cfg, JSON.stringify(config));
+    const tr = await runCli(["train", "--config", cfg, "--out", ckpt, "--device", "cpu", "--registry", registry]);
+    expect(tr.code).toBe(0);
+    // Every epoch's weights are kept (training.keepEpochs unset), so any epoch can be served.
+    expect(existsSync(path.join(ckpt, "epoch-001.safetensors"))).toBe(true);
+    expect(existsSync(path.join(ckpt, "epoch-002.safetensors"))).toBe(true);
+
+    const val = await runCli(["eval", "--checkpoint", ckpt, "--split", "val", "--epoch", "1", "--json", "--registry", registry]);
+    expect(val.code).toBe(0);
+    const ev = JSON.parse(val.stdout) as {
+      epoch: number;
+      window: { first: number; last: number; bars: number };
+      metrics: { totalReturn: number; sortino: number; tradeCount: number; endEquity: number };
+      stress: { scenario: string; optimistic: boolean; metrics: { totalReturn: number } }[];
+      robust: { runs: number; scenarios: string };
+    };
+    expect(ev.epoch).toBe(1);
+    expect(ev.stress.map((r) => r.scenario)).toEqual(["as run", "touch", "lag 2", "cross 15 bps", "fees x2", "lag 0"]);
+    expect(ev.stress.map((r) => r.optimistic)).toEqual([false, false, false, false, false, true]);
+    expect(ev.stress[0]?.metrics.totalReturn).toBe(ev.metrics.totalReturn);
+    expect(ev.robust.runs).toBeGreaterThanOrEqual(12);
+    const text = await runCli(["eval", "--checkpoint", ckpt, "--split", "val", "--epoch", "1", "--no-record"]);
+    expect(text.stdout).toMatch(/stress \(the same actions, one assumption changed\)/);
+    expect(text.stdout).toMatch(/lag 0 .*OPTIMISTIC/);
+    expect(text.stdout).toMatch(/robust score -?\d/);
+
+    // Served actions of epoch 1 on the validation split, as CSV and Parquet.
+    const csv = path.join(dir, "val.csv");
+    const pq = path.join(dir, "val.parquet");
+    const a1 = await runCli(["actions", "--checkpoint", ckpt, "--split", "val", "--epoch", "1", "--out", csv, "--json", "--registry", registry]);
+    expect(a1.code).toBe(0);
+    const served = JSON.parse(a1.stdout) as { rows: number; decided: number; first: number; last: number; touchesTest: boolean };
+    expect(served.touchesTest).toBe(false);
+    expect([served.rows, served.first, served.last]).toEqual([ev.window.bars, ev.window.first, ev.window.last]);
+    expect(served.decided).toBeGreaterThan(0);
+    const a2 = await runCli(["actions", "--checkpoint", ckpt, "--split", "val", "--epoch", "1", "--out", pq, "--registry", registry]);
+    expect(a2.code).toBe(0);
+    expect(a2.stdout).toMatch(/\d+ rows .* with orders/);
+    expect(readActionsFile(pq)).toEqual(readActionsFile(csv));
+
+    // A backtest of the served actions on the same bars and assumptions is eval, exactly.
+    const bt = await backtest({
+      store,
+      symbol: "SOL/USDT",
+      interval: "1h",
+      from: ev.window.first,
+      to: ev.window.last + 3_600_000, // `to` is exclusive
+      actions: readActionsFile(pq),
+      params: { decisionLag: 1, makerFee: 0.001, takerFee: 0.001, fillRule: { kind: "cross", buffer: 0.0005 } },
+    });
+    expect(bt.window.bars).toBe(ev.window.bars);
+    expect(bt.metrics.totalReturn).toBe(ev.metrics.totalReturn);
+    expect(bt.metrics.sortino).toBe(ev.metrics.sortino);
+    expect(bt.metrics.tradeCount).toBe(ev.metrics.tradeCount);
+    expect(bt.metrics.endEquity).toBe(ev.metrics.endEquity);
+    expect(bt.stress?.map((r) => r.metrics.totalReturn)).toEqual(ev.stress.map((r) => r.metrics.totalReturn));
+
+    // Serving the test window is a look at it: once, then refused for eval and actions alike.
+    const t1 = await runCli(["actions", "--checkpoint", ckpt, "--split", "test", "--out", path.join(dir, "test.csv"), "--registry", registry]);
+    expect(t1.code).toBe(0);
+    expect(t1.stdout).toContain("this look is recorded in the test lock");
+    const t2 = await runCli(["eval", "--checkpoint", ckpt, "--split", "test", "--registry", registry]);
+    expect(t2.code).toBe(1);
+    expect(t2.stderr).toMatch(/already/);
+
+    // Resuming with other simulator assumptions would let epochs measured differently compete.
+    writeFileSync(cfg, JSON.stringify({ ...config, training: { ...config.training, epochs: 3 }, sim: { ...config.sim, decisionLag: 0 } }));
+    const rs = await runCli(["train", "--config", cfg, "--resume", ckpt, "--out", path.join(dir, "ckpt2"), "--device", "cpu", "--no-record"]);
+    expect(rs.code).not.toBe(0);
+    expect(rs.stderr).toMatch(/sim.*differs from the checkpoint being resumed/);
+
+    // An edited checkpoint (splits moved so `val` becomes the test window) is refused.
+    const metaFile = path.join(ckpt, "checkpoint.json");
+    const meta = JSON.parse(readFileSync(metaFile, "utf8")) as { splits: { valStart: number; valEnd: number; testStart: number; testEnd: number } };
+    meta.splits.valStart = meta.splits.testStart;
+    meta.splits.valEnd = meta.splits.testEnd;
+    writeFileSync(metaFile, JSON.stringify(meta));
+    const edited = await runCli(["eval", "--checkpoint", ckpt, "--split", "val", "--no-record"]);
+    expect(edited.code).toBe(1);
+    expect(edited.stderr).toMatch(/sealHash .* does not match its content/);
   });
 
   it("says how to build the trainer when the binary is missing", async () => {

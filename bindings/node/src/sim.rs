@@ -19,6 +19,31 @@ pub struct ActionArrays {
     pub sell_frac: Float64Array,
 }
 
+/// A file's numeric columns by name (`readNumericParquet`).
+#[napi(object, object_from_js = false)]
+pub struct NumericColumns {
+    pub names: Vec<String>,
+    pub columns: Vec<Float64Array>,
+}
+
+/// Reads a Parquet file's numeric columns (ints and floats as f64; nulls as NaN), e.g. an
+/// actions file written by `tradelab actions`. TS maps the column names.
+#[napi]
+pub fn read_numeric_parquet(path: String) -> Result<NumericColumns> {
+    let t = guarded("readNumericParquet", move || {
+        tradelab_data::Table::read_parquet_numeric(std::path::Path::new(&path)).map_err(js_err)
+    })?;
+    let mut names = Vec::new();
+    let mut columns = Vec::new();
+    for (n, c) in t.columns {
+        if let tradelab_data::table::Column::F64(v) = c {
+            names.push(n);
+            columns.push(Float64Array::new(v));
+        }
+    }
+    Ok(NumericColumns { names, columns })
+}
+
 /// A report (JSON, typed by `ts/src/generated/engine.ts`) plus its equity curve.
 #[napi(object, object_from_js = false)]
 pub struct ReportOutput {

@@ -110,6 +110,28 @@ impl Table {
         Ok(buf)
     }
 
+    /// Reads a Parquet file's numeric columns (float and integer, as f64) and its key-value
+    /// metadata. Other columns are skipped. Used for user files such as exported actions.
+    pub fn read_parquet_numeric(path: &Path) -> Result<Table, DataError> {
+        use arrow::array::{Array, AsArray};
+        use arrow::compute::cast;
+        let (schema, batches, kv) = crate::parquet_io::read_batches(path)?;
+        let mut columns = Vec::new();
+        for (i, f) in schema.fields().iter().enumerate() {
+            if !f.data_type().is_numeric() {
+                continue;
+            }
+            let mut v = Vec::new();
+            for b in &batches {
+                let col = cast(b.column(i), &DataType::Float64).map_err(|e| DataError::bad_file(path, format!("column `{}`: {e}", f.name())))?;
+                let a = col.as_primitive::<arrow::datatypes::Float64Type>();
+                v.extend((0..a.len()).map(|k| if a.is_null(k) { f64::NAN } else { a.value(k) }));
+            }
+            columns.push((f.name().clone(), Column::F64(v)));
+        }
+        Ok(Table { columns, metadata: kv })
+    }
+
     /// Writes the table as zstd Parquet, atomically (temp file + rename).
     pub fn write_parquet(&self, path: &Path) -> Result<(), DataError> {
         let batch = self.to_batch().map_err(|e| DataError::bad_file(path, e.to_string()))?;

@@ -3,8 +3,14 @@
 //! ```text
 //! <dir>/weights.safetensors   best epoch (by the target symbol's exact validation Sortino)
 //! <dir>/last.safetensors      last epoch (what --resume continues from)
+//! <dir>/epoch-003.safetensors every epoch's weights (or the top `training.keepEpochs` by
+//!                             validation Sortino), so a chosen epoch can be served
 //! <dir>/checkpoint.json       config, feature schema, normalisers, split bounds, data hash,
-//!                             code version, per-epoch metrics, best epoch
+//!                             code version, per-epoch metrics, best epoch, and `sealHash`: a
+//!                             SHA-256 over everything that decides what a split means (config,
+//!                             splits, schema, normalisers, symbols, data hash), so an edited
+//!                             file (e.g. splits moved to turn `val` into the test window) is
+//!                             refused instead of trusted
 //! <dir>/test-ledger.json      every evaluation of the locked test split (eval --split test)
 //! ```
 //! Every file is written to a temporary name and renamed.
@@ -64,6 +70,30 @@ pub struct CheckpointMeta {
     pub best_epoch: Option<usize>,
     pub created_at: String,
     pub updated_at: String,
+    /// `sha256:…` over the fields that define the checkpoint's splits and inputs (see
+    /// [`CheckpointMeta::seal`]); written by `save`, verified by `load`.
+    #[serde(default)]
+    pub seal_hash: String,
+    /// `forecaster::weights_hash` of the band forecaster checkpoint (`decode.band.checkpoint`),
+    /// pinned at training; a different forecaster under that path is refused.
+    #[serde(default)]
+    pub band_forecaster_hash: Option<String>,
+}
+
+/// The band forecaster checkpoint a config decodes with, if any.
+pub fn band_forecaster_dir(cfg: &TrainConfig) -> Option<String> {
+    match &cfg.decode.band {
+        crate::config::BandConfig::Forecast {
+            checkpoint: Some(d),
+            ..
+        } => Some(d.clone()),
+        _ => None,
+    }
+}
+
+/// Weights file of epoch `e` (1-based).
+pub fn epoch_weights(e: usize) -> String {
+    format!("epoch-{e:03}.safetensors")
 }
 
 impl CheckpointMeta {
@@ -88,12 +118,96 @@ impl CheckpointMeta {
         meta.config
             .validate()
             .map_err(|e| TrainError::checkpoint(&path, e))?;
+        let want = meta.seal()?;
+        if meta.seal_hash != want {
+            return Err(TrainError::checkpoint(
+                &path,
+                if meta.seal_hash.is_empty() {
+                    "has no sealHash (written before checkpoints were sealed); retrain it".to_string()
+                } else {
+                    format!(
+                        "sealHash {} does not match its content ({want}): config, splits, schema or normalisers were edited by hand. \
+                         A checkpoint's splits decide which window is the locked test split, so an edited checkpoint is refused",
+                        meta.seal_hash
+                    )
+                },
+            ));
+        }
+        if let (Some(want), Some(dir)) = (&meta.band_forecaster_hash, band_forecaster_dir(&meta.config)) {
+            let got = crate::forecaster::weights_hash(Path::new(&dir))?;
+            if &got != want {
+                return Err(TrainError::checkpoint(
+                    &path,
+                    format!(
+                        "its band forecaster {dir} changed since training (weights {got}, pinned {want}): the policy's decode band would differ from the one it learned; restore that forecaster or retrain"
+                    ),
+                ));
+            }
+        }
         Ok(meta)
     }
 
+    /// `sha256:…` over config, splits, feature schema, normalisers, symbols and data hash (as
+    /// JSON; serde_json writes floats so they read back identical, so the hash is stable).
+    pub fn seal(&self) -> Result<String> {
+        use sha2::{Digest, Sha256};
+        let v = serde_json::json!([
+            self.config,
+            self.splits,
+            self.feature_schema,
+            self.normalisers,
+            self.symbols,
+            self.data_hash,
+            self.kind,
+            self.band_forecaster_hash,
+        ]);
+        let bytes = serde_json::to_vec(&v).map_err(|e| TrainError::checkpoint(META_FILE, e))?;
+        let d = Sha256::digest(&bytes);
+        Ok(format!(
+            "sha256:{}",
+            d.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        ))
+    }
+
+    /// Writes `checkpoint.json` atomically, sealed.
     pub fn save(&self, dir: &Path) -> Result<()> {
-        let json = serde_json::to_vec_pretty(self).map_err(|e| TrainError::checkpoint(dir, e))?;
+        let mut sealed = self.clone();
+        sealed.seal_hash = self.seal()?;
+        let json =
+            serde_json::to_vec_pretty(&sealed).map_err(|e| TrainError::checkpoint(dir, e))?;
         write_atomic(&dir.join(META_FILE), &json)
+    }
+
+    /// The weights file for `epoch` (None = the best epoch), refused when that epoch was not
+    /// kept.
+    pub fn weights_for(&self, dir: &Path, epoch: Option<usize>) -> Result<String> {
+        let Some(e) = epoch else {
+            return Ok(BEST_WEIGHTS.to_string());
+        };
+        if !self.epochs.iter().any(|r| r.epoch == e) {
+            return Err(TrainError::Usage(format!(
+                "--epoch {e}: {} trained epochs 1..{}",
+                dir.display(),
+                self.epochs.len()
+            )));
+        }
+        let name = epoch_weights(e);
+        if !dir.join(&name).is_file() {
+            let kept: Vec<String> = self
+                .epochs
+                .iter()
+                .filter(|r| dir.join(epoch_weights(r.epoch)).is_file())
+                .map(|r| r.epoch.to_string())
+                .collect();
+            return Err(TrainError::checkpoint(
+                dir,
+                format!(
+                    "epoch {e}'s weights were not kept (training.keepEpochs); kept epochs: {}",
+                    if kept.is_empty() { "none".to_string() } else { kept.join(", ") }
+                ),
+            ));
+        }
+        Ok(name)
     }
 
     /// Refuses a dataset built with a different feature schema, naming the differences.

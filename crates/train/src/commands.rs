@@ -1,5 +1,5 @@
 //! The `eval` and `bench` commands (train lives in [`crate::trainer`]).
-use crate::checkpoint::{self, CheckpointMeta, LedgerEntry, BEST_WEIGHTS};
+use crate::checkpoint::{self, CheckpointMeta, LedgerEntry};
 use crate::config::{Arch, ModelConfig, OptimConfig, TrainConfig};
 use crate::data::{Batch, Dataset, Normalisers, Split};
 use crate::error::{Result, TrainError};
@@ -16,9 +16,11 @@ use tch::{Device, Kind, Tensor};
 /// registry's global test lock (keyed by symbol, interval and window, so a new checkpoint
 /// directory or an identical retrain cannot reset it). A second look is refused unless
 /// `allow_burned` (the result then says `testBurned: true`).
+#[allow(clippy::too_many_arguments)]
 pub fn eval_checkpoint(
     dir: &Path,
     split: Split,
+    epoch: Option<usize>,
     allow_burned: bool,
     store: Option<&Path>,
     device: Device,
@@ -28,6 +30,7 @@ pub fn eval_checkpoint(
         return Err(TrainError::Usage("--split must be val or test".into()));
     }
     let meta = CheckpointMeta::load(dir)?;
+    let weights = meta.weights_for(dir, epoch)?;
     let cfg = &meta.config;
     let ledger = if split == Split::Test {
         checkpoint::read_ledger(dir)?
@@ -81,7 +84,7 @@ pub fn eval_checkpoint(
         burned |= look.burned;
     }
     let (mut vs, model) = build_model(cfg, ds.n_features, device);
-    checkpoint::load_weights(&mut vs, dir, BEST_WEIGHTS)?;
+    checkpoint::load_weights(&mut vs, dir, &weights)?;
     let mut main = None;
     let mut others = Vec::new();
     for si in 0..ds.symbols.len() {
@@ -119,6 +122,18 @@ pub fn eval_checkpoint(
         });
         m.insert("selection".into(), json!(selection));
         m.insert("otherSymbols".into(), json!(others));
+        m.insert("epoch".into(), json!(epoch.or(meta.best_epoch)));
+        // The same actions under harsher and softer assumptions, and the seed's robust score.
+        let params = cfg.sim.params(ds.interval);
+        let stress = tradelab_sim::stress_table(&main.bars, &main.actions, &params)?;
+        let robust = tradelab_sim::robust_over_assumptions(
+            &main.bars,
+            &main.actions,
+            &params,
+            &ROBUST_WINDOW_DAYS,
+        )?;
+        m.insert("stress".into(), json!(stress));
+        m.insert("robust".into(), json!(robust));
     }
     if !hash_matches {
         eprintln!("tradelab-train: warning: bars inside the checkpoint's splits changed since training (data hash differs)");
@@ -127,6 +142,9 @@ pub fn eval_checkpoint(
         json!({ "event": "eval", "split": split.name(), "checkpoint": dir.display().to_string(), "result": result }),
     )
 }
+
+/// Trailing windows of the robust score (the seed's evaluation windows).
+pub const ROBUST_WINDOW_DAYS: [f64; 5] = [20.0, 30.0, 45.0, 60.0, 90.0];
 
 #[derive(Clone, Debug)]
 pub struct BenchOptions {

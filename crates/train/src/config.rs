@@ -273,6 +273,9 @@ pub struct TrainingConfig {
     /// Fill model of the differentiable simulator: `soft` (expected-value fills, the seed's) or
     /// `straightThrough` (exact 0/1 fills forward, sigmoid gradient backward).
     pub fills: FillGradient,
+    /// Epoch weights kept as `epoch-NNN.safetensors`: `None` keeps every epoch, `k` the top k by
+    /// the target symbol's validation Sortino (the best epoch is always among them).
+    pub keep_epochs: Option<usize>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -294,6 +297,7 @@ impl Default for TrainingConfig {
             temperature: TemperatureConfig::default(),
             window_stride: 1,
             fills: FillGradient::Soft,
+            keep_epochs: None,
         }
     }
 }
@@ -513,6 +517,12 @@ impl TrainConfig {
         pos("splits.testDays", self.splits.test_days)?;
         if let Some(d) = self.splits.max_train_days {
             pos("splits.maxTrainDays", d)?;
+        }
+        if self.training.keep_epochs == Some(0) {
+            return bad(
+                "training.keepEpochs",
+                "must be >= 1 (the best epoch is always kept), or left out to keep every epoch".into(),
+            );
         }
         let m = &self.model;
         let ge1 = |f: &str, v: i64| -> Result<()> {

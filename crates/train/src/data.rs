@@ -100,6 +100,18 @@ impl Dataset {
         bounds: Option<&SplitBounds>,
         norms: Normalisers,
     ) -> Result<Dataset> {
+        Dataset::load_extent(cfg, store, bounds, norms, false)
+    }
+
+    /// As `load`; `serving` keeps bars after the test split (appended after training) so a
+    /// checkpoint can decide on them. Features are causal, so earlier rows are unchanged.
+    pub fn load_extent(
+        cfg: &TrainConfig,
+        store: &Path,
+        bounds: Option<&SplitBounds>,
+        norms: Normalisers,
+        serving: bool,
+    ) -> Result<Dataset> {
         let interval = cfg.interval()?;
         let st = tradelab_data::Store::open(store);
         let mut all = Vec::new();
@@ -116,7 +128,7 @@ impl Dataset {
             }
             all.push((s.clone(), bars));
         }
-        Dataset::from_bars(cfg, all, bounds, norms)
+        Dataset::from_bars_extent(cfg, all, bounds, norms, serving)
     }
 
     pub fn from_bars(
@@ -124,6 +136,16 @@ impl Dataset {
         bars: Vec<(String, Bars)>,
         bounds: Option<&SplitBounds>,
         norms: Normalisers,
+    ) -> Result<Dataset> {
+        Dataset::from_bars_extent(cfg, bars, bounds, norms, false)
+    }
+
+    pub fn from_bars_extent(
+        cfg: &TrainConfig,
+        bars: Vec<(String, Bars)>,
+        bounds: Option<&SplitBounds>,
+        norms: Normalisers,
+        serving: bool,
     ) -> Result<Dataset> {
         let interval = cfg.interval()?;
         let spec = feature_spec(cfg)?;
@@ -148,8 +170,10 @@ impl Dataset {
         let mut schema = None;
         for (name, mut b) in bars {
             // Bars after the test split (appended after training) are not part of this dataset.
-            let keep = b.ts.partition_point(|&x| x < bounds.test_end);
-            truncate(&mut b, keep);
+            if !serving {
+                let keep = b.ts.partition_point(|&x| x < bounds.test_end);
+                truncate(&mut b, keep);
+            }
             hash_bars(&mut hasher, &name, &b);
             let fc = match &spec.forecast {
                 Some(f) => Some(forecaster_by_name(&f.model)?.forecast(
@@ -215,6 +239,18 @@ impl Dataset {
             bounds,
             data_hash,
         })
+    }
+
+    /// `data_hash` as a dataset cut at `end` would have it (a serving dataset keeps bars after
+    /// the test split; this compares its bars up to the test end with the checkpoint's hash).
+    pub fn data_hash_to(&self, end: i64) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(self.interval.name().as_bytes());
+        for s in &self.symbols {
+            let keep = s.bars.ts.partition_point(|&x| x < end);
+            hash_bars(&mut hasher, &s.symbol, &s.bars.slice(0..keep));
+        }
+        hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// Training windows (symbol index, first row): every `stride`-th start whose T rows lie in
@@ -374,12 +410,14 @@ pub fn band(
             let f: Box<dyn Forecaster> = match checkpoint {
                 Some(dir) => {
                     let f = crate::forecaster::NeuralForecaster::load(Path::new(dir))?;
-                    let trained_to = f.meta().splits.train_end;
-                    if trained_to > bounds.val_start {
+                    // The forecaster's own validation window chose its epoch, so it must end
+                    // before this policy's validation starts too, not only its training rows.
+                    let seen_to = f.meta().splits.val_end;
+                    if seen_to > bounds.val_start {
                         return Err(TrainError::config(
                             "decode.band.checkpoint",
                             format!(
-                                "forecaster {dir} trained on bars up to {trained_to} ms, past this run's validation start {} ms: its forecasts would leak validation/test data",
+                                "forecaster {dir} trained and selected its epoch on bars up to {seen_to} ms (its validation end), past this run's validation start {} ms: its forecasts would leak validation/test data",
                                 bounds.val_start
                             ),
                         ));

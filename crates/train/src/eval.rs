@@ -154,16 +154,7 @@ impl SplitEval {
 }
 
 pub fn slice_bars(b: &Bars, r: std::ops::Range<usize>) -> Bars {
-    Bars {
-        ts: b.ts[r.clone()].to_vec(),
-        open: b.open[r.clone()].to_vec(),
-        high: b.high[r.clone()].to_vec(),
-        low: b.low[r.clone()].to_vec(),
-        close: b.close[r.clone()].to_vec(),
-        volume: b.volume[r.clone()].to_vec(),
-        trades: b.trades.as_ref().map(|v| v[r.clone()].to_vec()),
-        vwap: b.vwap.as_ref().map(|v| v[r].to_vec()),
-    }
+    b.slice(r)
 }
 
 #[cfg(test)]

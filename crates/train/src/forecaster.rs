@@ -432,6 +432,24 @@ impl std::fmt::Debug for NeuralForecaster {
     }
 }
 
+/// `sha256:…` over a forecaster checkpoint's `forecaster.json` and best weights: what a policy
+/// pins, so a retrained or swapped forecaster under the same path is refused.
+pub fn weights_hash(dir: &Path) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for name in [META_FILE, BEST_WEIGHTS] {
+        let p = dir.join(name);
+        let bytes = std::fs::read(&p)
+            .map_err(|e| TrainError::checkpoint(dir, format!("cannot read {name}: {e}")))?;
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(&bytes);
+    }
+    Ok(format!(
+        "sha256:{}",
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ))
+}
+
 impl NeuralForecaster {
     pub fn load(dir: &Path) -> Result<NeuralForecaster> {
         let path = dir.join(META_FILE);

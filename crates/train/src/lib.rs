@@ -19,6 +19,7 @@ pub mod loss;
 pub mod model;
 pub mod optim;
 pub mod rng;
+pub mod serve;
 pub mod trainer;
 
 pub use error::{Result, TrainError};

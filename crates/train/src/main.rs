@@ -9,12 +9,14 @@ use tradelab_train::config::{Arch, TrainConfig};
 use tradelab_train::data::Split;
 use tradelab_train::events::{error_event, Sink, Stdout};
 use tradelab_train::forecaster::train_forecaster;
+use tradelab_train::serve::{serve, write_actions, ServeRequest, ServeWindow};
 use tradelab_train::trainer::{train, TrainOptions};
 use tradelab_train::{Result, TrainError};
 
 const USAGE: &str = "usage:
   tradelab-train train --config FILE.json [--out DIR] [--device auto|cpu|cuda] [--resume CKPT_DIR] [--store DIR]
-  tradelab-train eval --checkpoint CKPT_DIR --split val|test [--i-know-test-is-burned] [--registry FILE] [--store DIR] [--out FILE.json] [--device ...]
+  tradelab-train eval --checkpoint CKPT_DIR --split val|test [--epoch N] [--i-know-test-is-burned] [--registry FILE] [--store DIR] [--out FILE.json] [--device ...]
+  tradelab-train actions --checkpoint CKPT_DIR (--split train|val|test | --from T --to T) [--epoch N] [--symbol S] [--out FILE.parquet|FILE.csv] [--registry FILE] [--i-know-test-is-burned] [--store DIR] [--device ...]
   tradelab-train train-forecaster --config FILE.json [--out DIR] [--device ...] [--store DIR]
   tradelab-train bench --arch nano|classic --batch 16 --seq 72 --features 32 --d-model 64 --layers 2 --heads 4 --kv-heads 2 --steps 30 --warmup 5 [--threads 2] [--device cpu]";
 
@@ -136,9 +138,10 @@ fn run(argv: &[String]) -> Result<()> {
         "eval" => {
             let a = Args::parse(
                 rest,
-                &["checkpoint", "split", "store", "out", "device", "registry"],
+                &["checkpoint", "split", "store", "out", "device", "registry", "epoch"],
                 &["i-know-test-is-burned"],
             )?;
+            let epoch = a.get("epoch").map(|_| a.num("epoch", 0usize)).transpose()?;
             let split = match a.required("split")? {
                 "val" => Split::Val,
                 "test" => Split::Test,
@@ -153,6 +156,7 @@ fn run(argv: &[String]) -> Result<()> {
             let ev = eval_checkpoint(
                 &dir,
                 split,
+                epoch,
                 a.flag("i-know-test-is-burned"),
                 store.as_deref(),
                 device(a.get("device"))?,
@@ -164,6 +168,48 @@ fn run(argv: &[String]) -> Result<()> {
                 tradelab_train::checkpoint::write_atomic(&PathBuf::from(path), &bytes)?;
             }
             out.emit(ev);
+        }
+        "actions" => {
+            let a = Args::parse(
+                rest,
+                &["checkpoint", "epoch", "symbol", "split", "from", "to", "store", "out", "device", "registry"],
+                &["i-know-test-is-burned"],
+            )?;
+            let window = match (a.get("split"), a.get("from"), a.get("to")) {
+                (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+                    return Err(usage("give --split or --from/--to, not both".into()))
+                }
+                (Some(s), None, None) => ServeWindow::Split(parse_split(s, true)?),
+                (None, None, None) => {
+                    return Err(usage(
+                        "actions needs a window: --split train|val|test or --from/--to (epoch ms or ISO-8601)".into(),
+                    ))
+                }
+                (None, f, t) => ServeWindow::Range {
+                    from: f.map(|v| parse_time("from", v)).transpose()?,
+                    to: t.map(|v| parse_time("to", v)).transpose()?,
+                },
+            };
+            let dir = PathBuf::from(a.required("checkpoint")?);
+            let store = a.get("store").map(PathBuf::from);
+            let epoch = a.get("epoch").map(|_| a.num("epoch", 0usize)).transpose()?;
+            let served = serve(&ServeRequest {
+                dir: &dir,
+                epoch,
+                symbol: a.get("symbol"),
+                window,
+                store: store.as_deref(),
+                device: device(a.get("device"))?,
+                registry: a.get("registry").map(std::path::Path::new),
+                allow_burned: a.flag("i-know-test-is-burned"),
+                command: "actions",
+            })?;
+            let out_path = a.get("out").map(PathBuf::from);
+            if let Some(p) = &out_path {
+                write_actions(&served, p)?;
+            }
+            let summary = served.summary(out_path.as_deref());
+            out.emit(serde_json::json!({ "event": "actions", "checkpoint": dir.display().to_string(), "result": summary }));
         }
         "train-forecaster" => {
             let a = Args::parse(rest, &["config", "out", "device", "store"], &[])?;
@@ -226,6 +272,39 @@ fn run(argv: &[String]) -> Result<()> {
         other => return Err(usage(format!("unknown command `{other}`"))),
     }
     Ok(())
+}
+
+fn parse_split(s: &str, allow_train: bool) -> Result<Split> {
+    match s {
+        "train" if allow_train => Ok(Split::Train),
+        "val" => Ok(Split::Val),
+        "test" => Ok(Split::Test),
+        other => Err(usage(format!(
+            "--split must be {}val or test (got `{other}`)",
+            if allow_train { "train, " } else { "" }
+        ))),
+    }
+}
+
+/// Epoch ms, or an ISO-8601 date / date-time (UTC when no offset is given).
+fn parse_time(what: &str, v: &str) -> Result<i64> {
+    if let Ok(ms) = v.parse::<i64>() {
+        return Ok(ms);
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
+        return Ok(t.timestamp_millis());
+    }
+    for f in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M"] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(v, f) {
+            return Ok(t.and_utc().timestamp_millis());
+        }
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0).map_or(0, |t| t.and_utc().timestamp_millis()));
+    }
+    Err(usage(format!(
+        "--{what}: cannot parse `{v}` (epoch ms, YYYY-MM-DD or ISO-8601)"
+    )))
 }
 
 fn default_out(cfg: &TrainConfig, what: &str) -> PathBuf {

@@ -111,6 +111,30 @@ fn check_resumable(old: &TrainConfig, new: &TrainConfig) -> Result<()> {
     same("model", jv(&old.model), jv(&new.model))?;
     same("decode", jv(&old.decode), jv(&new.decode))?;
     same("splits", jv(&old.splits), jv(&new.splits))?;
+    // Epochs measured under different lag, fees or fill rule must not compete for "best".
+    same("sim", jv(&old.sim), jv(&new.sim))?;
+    Ok(())
+}
+
+/// Deletes epoch weights outside the top `k` by the target symbol's validation Sortino (ties
+/// keep the earlier epoch; the best epoch is always kept).
+fn prune_epochs(meta: &CheckpointMeta, dir: &Path, primary: &str, k: usize) -> Result<()> {
+    let mut ranked: Vec<(usize, f64)> = meta
+        .epochs
+        .iter()
+        .map(|r| {
+            let s = r.val_sortino.get(primary).copied().unwrap_or(f64::NAN);
+            (r.epoch, if s.is_nan() { f64::NEG_INFINITY } else { s })
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    for (i, (epoch, _)) in ranked.iter().enumerate() {
+        let keep = i < k || meta.best_epoch == Some(*epoch);
+        let f = dir.join(checkpoint::epoch_weights(*epoch));
+        if !keep && f.is_file() {
+            std::fs::remove_file(&f).map_err(|e| TrainError::file(&f, e))?;
+        }
+    }
     Ok(())
 }
 
@@ -195,8 +219,14 @@ pub fn train_on(
                 ));
             }
             if !resuming_here {
-                std::fs::copy(dir.join(BEST_WEIGHTS), out.join(BEST_WEIGHTS))
-                    .map_err(|e| TrainError::file(out.join(BEST_WEIGHTS), e))?;
+                // The new directory carries the old one's weights and its test ledger (the
+                // global lock lives in the registry; the ledger keeps the local record).
+                let mut carried = vec![BEST_WEIGHTS.to_string(), checkpoint::TEST_LEDGER.to_string()];
+                carried.extend(meta.epochs.iter().map(|r| checkpoint::epoch_weights(r.epoch)));
+                for name in carried.iter().filter(|n| dir.join(n).is_file()) {
+                    std::fs::copy(dir.join(name), out.join(name))
+                        .map_err(|e| TrainError::file(out.join(name), e))?;
+                }
             }
             meta.epochs.len()
         }
@@ -255,6 +285,10 @@ pub fn train_on(
             best_epoch: None,
             created_at: checkpoint::now_iso(),
             updated_at: checkpoint::now_iso(),
+            seal_hash: String::new(),
+            band_forecaster_hash: checkpoint::band_forecaster_dir(cfg)
+                .map(|d| crate::forecaster::weights_hash(Path::new(&d)))
+                .transpose()?,
         },
     };
     let primary = ds.symbols[0].symbol.clone();
@@ -351,6 +385,7 @@ pub fn train_on(
         let is_best = best.as_ref().is_none_or(|(_, s, _)| primary_sortino > *s);
         let e1 = epoch + 1;
         checkpoint::save_weights(&vs, &out, LAST_WEIGHTS)?;
+        checkpoint::save_weights(&vs, &out, &checkpoint::epoch_weights(e1))?;
         if is_best {
             checkpoint::save_weights(&vs, &out, BEST_WEIGHTS)?;
             best = Some((e1, primary_sortino, primary_summary.clone()));
@@ -367,6 +402,9 @@ pub fn train_on(
         });
         meta.updated_at = checkpoint::now_iso();
         meta.save(&out)?;
+        if let Some(k) = cfg.training.keep_epochs {
+            prune_epochs(&meta, &out, &primary, k)?;
+        }
         sink.emit(json!({
             "event": "epoch",
             "epoch": e1,

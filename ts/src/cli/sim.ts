@@ -35,6 +35,26 @@ export function metricRows(m: Metrics): [string, string][] {
   return rows;
 }
 
+/**
+ * The stress table: the same actions under each assumption (computed in Rust, crates/sim
+ * stress.rs), optimistic rows flagged. A user sees when an edge lives only in a fill assumption.
+ */
+export function stressText(rows: G.StressRow[], robust?: G.RobustScore | null): string {
+  let text =
+    "stress (the same actions, one assumption changed):\n" +
+    table(
+      ["scenario", "assumptions", "return", "sortino", "max dd", "trades", "flags"],
+      rows.map((r) => [r.scenario, r.label.text, pct(r.metrics.totalReturn), num(r.metrics.sortino), pct(r.metrics.maxDrawdown), r.metrics.tradeCount, r.optimistic ? "OPTIMISTIC" : ""]),
+    ) +
+    "\n";
+  if (robust) {
+    text +=
+      `robust score ${num(robust.score)} over ${robust.scenarios}: return worst ${pct(robust.worstReturn)} / p25 ${pct(robust.p25Return)} / mean ${pct(robust.meanReturn)} · ` +
+      `sortino worst ${num(robust.worstSortino)} / p25 ${num(robust.p25Sortino)} / mean ${num(robust.meanSortino)} (clipped to ±10)\n`;
+  }
+  return text;
+}
+
 export function assumptionsLine(l: SimLabel): string {
   return `assumptions: ${l.text}${l.optimistic ? `  [OPTIMISTIC: ${l.warnings.join("; ")}]` : ""}`;
 }
@@ -449,7 +469,8 @@ Examples:
           assumptionsLine(r.assumptions) +
           "\n" +
           kvTable(metricRows(r.metrics)) +
-          "\n",
+          "\n" +
+          (r.stress ? stressText(r.stress) : ""),
       );
       if (o.trades) {
         process.stdout.write(
@@ -531,6 +552,8 @@ later window the sweep never saw.`,
           `\n${r.rows.length} parameter sets × ${r.window.bars} bars = ${r.barEvaluations.toExponential(3)} bar-evaluations in ${r.seconds.toFixed(3)} s ` +
           `(${rate.toExponential(3)}/s on ${r.threads} cores)` +
           (r.skipped.length ? `; skipped ${r.skipped.length} invalid combination(s)` : "") +
+          (r.best ? `\nbest: #${r.best.index}, ${r.best.selection}` : "\nno non-optimistic row") +
+          (r.overfit ? `\n${r.overfit.text}` : "") +
           (o.out ? `\nwrote ${o.out}` : "") +
           "\n" +
           (run ? recordedLine(run, o.registry) : ""),

@@ -3,9 +3,10 @@ import { Command, Option } from "commander";
 import cliProgress from "cli-progress";
 import path from "node:path";
 import { openRegistry } from "../registry/index.js";
+import { TradelabError } from "../errors.js";
 import { writeReport } from "../report/index.js";
-import { evaluate, train, trainForecaster, type EpochEvent, type ProgressEvent, type SplitSummary, type TrainDevice, type TrainEvent } from "../train/index.js";
-import { assumptionsLine, metricRows } from "./sim.js";
+import { evaluate, policyActions, train, trainForecaster, type EpochEvent, type ProgressEvent, type SplitSummary, type TrainDevice, type TrainEvent } from "../train/index.js";
+import { assumptionsLine, metricRows, stressText } from "./sim.js";
 import { isoMs, kvTable, printJson, table } from "./ui.js";
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
@@ -144,6 +145,7 @@ function evalCommand(): Command {
     .description("evaluate a checkpoint's best weights with the exact simulator on its val or (locked) test split")
     .requiredOption("--checkpoint <dir>", "checkpoint directory written by tradelab train")
     .addOption(new Option("--split <split>", "which split").choices(["val", "test"]).makeOptionMandatory())
+    .option("--epoch <n>", "evaluate this epoch's weights (kept per training.keepEpochs) instead of the best")
     .option("--i-know-test-is-burned", "allow another look at the test split (the result is marked testBurned)")
     .option("--store <dir>", "bar store directory (default: the checkpoint config's store)")
     .addOption(new Option("--device <device>", "where to run the policy").choices(DEVICES))
@@ -166,6 +168,7 @@ Tune on val; look at test once, at the end.`,
         o: RecordFlags & {
           checkpoint: string;
           split: "val" | "test";
+          epoch?: string;
           iKnowTestIsBurned?: boolean;
           store?: string;
           device?: TrainDevice;
@@ -176,6 +179,7 @@ Tune on val; look at test once, at the end.`,
         },
       ) => {
         const e = await evaluate(o.checkpoint, o.split, {
+          ...(o.epoch !== undefined ? { epoch: epochNumber(o.epoch) } : {}),
           ...(o.store ? { store: o.store } : {}),
           ...(o.iKnowTestIsBurned ? { iKnowTestIsBurned: true } : {}),
           ...(o.out ? { out: o.out } : {}),
@@ -225,7 +229,8 @@ Tune on val; look at test once, at the end.`,
           (r.testBurned ? "TEST SPLIT BURNED: it was looked at before; this number is no longer an unbiased estimate\n" : "") +
           (r.selection ? `validation is the ${r.selection}: it chose the epoch, so these numbers are in-sample for that choice\n` : "") +
           kvTable(metricRows(r.metrics)) +
-          "\n";
+          "\n" +
+          stressText(r.stress, r.robust);
         if (r.otherSymbols.length) {
           text +=
             table(
@@ -243,6 +248,69 @@ Tune on val; look at test once, at the end.`,
         if (o.report) text += `wrote report ${o.report}\n`;
         if (e.runId) text += recordedLine(e.runId, o.registry) + (e.parentRunId ? `  (from train run ${e.parentRunId})\n` : "");
         process.stdout.write(text);
+      },
+    );
+}
+
+function epochNumber(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new TradelabError(`--epoch: '${v}' is not an epoch number (1, 2, ...)`);
+  return n;
+}
+
+function actionsCommand(): Command {
+  return new Command("actions")
+    .description("serve a checkpoint: its policy's actions on any stored bars, as Parquet or CSV for backtest, sweep or inspection")
+    .requiredOption("--checkpoint <dir>", "checkpoint directory written by tradelab train")
+    .option("--epoch <n>", "serve this epoch's weights (kept per training.keepEpochs; default: the best epoch)")
+    .option("--symbol <sym>", "one of the checkpoint's symbols (default: its first)")
+    .addOption(new Option("--split <split>", "one of the checkpoint's own splits").choices(["train", "val", "test"]))
+    .option("--from <time>", "first bar (epoch ms, YYYY-MM-DD or ISO-8601); with --to instead of --split")
+    .option("--to <time>", "end of the window, exclusive")
+    .requiredOption("--out <file>", "actions file to write (.parquet or .csv): ts, buy_price, sell_price, buy_frac, sell_frac")
+    .option("--store <dir>", "bar store directory (default: the checkpoint config's store)")
+    .addOption(new Option("--device <device>", "where to run the policy").choices(DEVICES))
+    .option("--i-know-test-is-burned", "allow a window that overlaps a test split seen before")
+    .option("--registry <file>", "run registry holding the global test lock (default: $TRADELAB_REGISTRY or ./tradelab-runs.sqlite)")
+    .option("--json", "print machine-readable JSON")
+    .addHelpText(
+      "after",
+      `
+The checkpoint's saved normalisers and feature schema are used as they are (never refitted), so
+bars appended after training can be served. A window that overlaps the checkpoint's test split is
+a look at it: claimed once in the global test lock, refused the second time.
+
+Examples:
+  tradelab actions --checkpoint runs/train/SOL --split val --out val-actions.parquet
+  tradelab actions --checkpoint runs/train/SOL --epoch 2 --from 2025-01-01 --out new.csv
+  tradelab backtest --symbol SOL/USDT --strategy new.csv --from 2025-01-01   # prints the stress table`,
+    )
+    .action(
+      async (o: { checkpoint: string; epoch?: string; symbol?: string; split?: "train" | "val" | "test"; from?: string; to?: string; out: string; store?: string; device?: TrainDevice; iKnowTestIsBurned?: boolean; registry?: string; json?: boolean }) => {
+        const r = await policyActions(o.checkpoint, {
+          ...(o.epoch !== undefined ? { epoch: epochNumber(o.epoch) } : {}),
+          ...(o.symbol ? { symbol: o.symbol } : {}),
+          ...(o.split ? { split: o.split } : {}),
+          ...(o.from !== undefined ? { from: o.from } : {}),
+          ...(o.to !== undefined ? { to: o.to } : {}),
+          out: o.out,
+          ...(o.store ? { store: o.store } : {}),
+          ...(o.device ? { device: o.device } : {}),
+          ...(o.iKnowTestIsBurned ? { iKnowTestIsBurned: true } : {}),
+          ...(o.registry ? { lockRegistry: o.registry } : {}),
+        });
+        const s = r.summary;
+        if (o.json) return printJson({ checkpoint: path.resolve(r.checkpoint), ...s });
+        const p = s.params;
+        process.stdout.write(
+          `${s.symbol} ${s.interval} · checkpoint ${path.resolve(r.checkpoint)} · epoch ${s.epoch ?? `${s.bestEpoch ?? "-"} (best)`}\n` +
+            `${s.rows} rows ${isoMs(s.first)} .. ${isoMs(s.last)}, ${s.decided} with orders` +
+            (s.touchesTest ? (s.burned ? " · overlaps the test split (burned: seen before)" : " · overlaps the test split: this look is recorded in the test lock") : "") +
+            "\n" +
+            (s.dataHashMatches ? "" : "warning: bars inside the checkpoint's splits changed since training (data hash differs)\n") +
+            `trained with: lag ${p.decisionLag} · fill ${JSON.stringify(p.fillRule)} · maker ${p.makerFee} / taker ${p.takerFee} (pass these to backtest to reproduce eval)\n` +
+            `wrote ${o.out}\n`,
+        );
       },
     );
 }
@@ -280,5 +348,5 @@ function trainForecasterCommand(): Command {
 }
 
 export function trainCommands(): Command[] {
-  return [trainCommand(), evalCommand(), trainForecasterCommand()];
+  return [trainCommand(), evalCommand(), actionsCommand(), trainForecasterCommand()];
 }

@@ -3,7 +3,7 @@
  * as a discriminated union on `event`, and the line parser.
  */
 import { TradelabError } from "../errors.js";
-import type { Metrics, RoundTrip, SimLabel, Trade } from "../sim.js";
+import type { Metrics, RobustScore, RoundTrip, SimLabel, SimParams, StressRow, Trade } from "../sim.js";
 
 export type TrainSplit = "train" | "val" | "test";
 
@@ -102,8 +102,41 @@ export interface EvalResult extends SplitSummary {
   /** False when bars inside the checkpoint's splits changed since training. */
   dataHashMatches: boolean;
   bestEpoch: number | null;
+  /** The epoch evaluated (`--epoch`, else the best). */
+  epoch: number | null;
   /** Summaries of the other symbols of a global policy. */
   otherSymbols: SplitSummary[];
+  /** The same actions under touch, lag+1, 15 bps, fees x2 and lag 0 (OPTIMISTIC), from Rust. */
+  stress: StressRow[];
+  /** The seed's robust score over lags 0/1/2 × buffers 0–15 bps × trailing windows. */
+  robust: RobustScore;
+}
+
+/** What `tradelab-train actions` served (crates/train serve.rs `ActionsSummary`). */
+export interface ActionsSummary {
+  symbol: string;
+  interval: string;
+  epoch: number | null;
+  bestEpoch: number | null;
+  rows: number;
+  /** Rows with at least one order (rows before the feature window is valid have none). */
+  decided: number;
+  first: number;
+  last: number;
+  /** The window overlaps the checkpoint's test split (a look, claimed in the test lock). */
+  touchesTest: boolean;
+  burned: boolean;
+  sealHash: string;
+  dataHashMatches: boolean;
+  /** Simulate the actions with these to reproduce `eval`. */
+  params: SimParams;
+  out: string | null;
+}
+
+export interface ActionsEvent {
+  event: "actions";
+  checkpoint: string;
+  result: ActionsSummary;
 }
 
 export interface EvalEvent {
@@ -139,9 +172,9 @@ export interface ErrorEvent {
   code?: string;
 }
 
-export type TrainEvent = StartEvent | ProgressEvent | EpochEvent | DoneEvent | EvalEvent | BenchEvent | ErrorEvent;
+export type TrainEvent = StartEvent | ProgressEvent | EpochEvent | DoneEvent | EvalEvent | ActionsEvent | BenchEvent | ErrorEvent;
 
-const KNOWN = new Set(["start", "progress", "epoch", "done", "eval", "bench", "error"]);
+const KNOWN = new Set(["start", "progress", "epoch", "done", "eval", "actions", "bench", "error"]);
 
 /**
  * One stdout line -> an event; `null` for a blank line. Anything else on stdout breaks the

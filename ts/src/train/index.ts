@@ -8,7 +8,10 @@ import path from "node:path";
 import { TradelabError } from "../errors.js";
 import { openRegistry, resolveRegistryPath, type RunInput, type RunRecord } from "../registry/index.js";
 import { runTrainBinary } from "./binary.js";
-import type { EpochEvent, EvalEvent, EvalResult, SplitSummary, StartEvent, TrainEvent } from "./events.js";
+import type { ActionsEvent, ActionsSummary, EpochEvent, EvalEvent, EvalResult, SplitSummary, StartEvent, TrainEvent } from "./events.js";
+import { readActionsFile, type ActionArrays } from "../actions-file.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
 
 export { locateTrainBinary, runTrainBinary, trainBinaryCandidates, type RunTrainBinaryOptions } from "./binary.js";
 export { parseEventLine } from "./events.js";
@@ -45,6 +48,8 @@ export interface TrainDone {
 }
 
 export interface EvaluateOptions {
+  /** Evaluate this epoch's weights (kept per `training.keepEpochs`) instead of the best. */
+  epoch?: number;
   store?: string;
   /** Required for a second look at the test split. */
   iKnowTestIsBurned?: boolean;
@@ -155,6 +160,7 @@ async function trainRunFor(checkpoint: string, registry?: string): Promise<RunRe
 export async function evaluate(checkpoint: string, split: "val" | "test", opts: EvaluateOptions = {}): Promise<EvalDone> {
   if (split !== "val" && split !== "test") throw new TradelabError(`split must be val or test, got '${String(split)}'`);
   const args = ["eval", "--checkpoint", checkpoint, "--split", split];
+  if (opts.epoch !== undefined) args.push("--epoch", String(opts.epoch));
   if (opts.iKnowTestIsBurned) args.push("--i-know-test-is-burned");
   if (opts.store) args.push("--store", opts.store);
   if (opts.out) args.push("--out", opts.out);
@@ -171,6 +177,62 @@ export async function evaluate(checkpoint: string, split: "val" | "test", opts: 
     out.runId = (await openRegistry(reg.registry).record(evalRunInput(out, parent?.id))).id;
   }
   return out;
+}
+
+export interface PolicyActionsOptions {
+  /** Serve this epoch's weights (default: the best epoch). */
+  epoch?: number;
+  /** One of the checkpoint's symbols (default: its first, the target). */
+  symbol?: string;
+  /** One of the checkpoint's own splits, or a window `from`/`to` (epoch ms or ISO-8601; `to` exclusive). */
+  split?: "train" | "val" | "test";
+  from?: number | string;
+  to?: number | string;
+  /** Also write the actions here (`.parquet` or `.csv`). */
+  out?: string;
+  store?: string;
+  device?: TrainDevice;
+  /** Required for a window that overlaps a test split seen before. */
+  iKnowTestIsBurned?: boolean;
+  /** Registry holding the global test lock (default: `$TRADELAB_REGISTRY` or ./tradelab-runs.sqlite). */
+  lockRegistry?: string;
+}
+
+export interface PolicyActions {
+  checkpoint: string;
+  summary: ActionsSummary;
+  /** One row per bar of the window, keyed by bar open time: what `backtest` takes. */
+  actions: ActionArrays;
+}
+
+/**
+ * A checkpoint's actions on any stored bars (bars appended after training included), with its
+ * saved normalisers and feature schema: never refitted, a schema mismatch is refused. A window
+ * that overlaps the test split is a look at it and goes through the global test lock.
+ */
+export async function policyActions(checkpoint: string, opts: PolicyActionsOptions = {}): Promise<PolicyActions> {
+  const args = ["actions", "--checkpoint", checkpoint];
+  if (opts.split && (opts.from !== undefined || opts.to !== undefined)) throw new TradelabError("policyActions: give split or from/to, not both");
+  if (opts.split) args.push("--split", opts.split);
+  if (opts.from !== undefined) args.push("--from", String(opts.from));
+  if (opts.to !== undefined) args.push("--to", String(opts.to));
+  if (opts.epoch !== undefined) args.push("--epoch", String(opts.epoch));
+  if (opts.symbol) args.push("--symbol", opts.symbol);
+  if (opts.store) args.push("--store", opts.store);
+  if (opts.device) args.push("--device", opts.device);
+  if (opts.iKnowTestIsBurned) args.push("--i-know-test-is-burned");
+  args.push("--registry", resolveRegistryPath(opts.lockRegistry));
+  // Without `out`, the actions go through a temporary CSV (exact: Rust writes shortest round-trip floats).
+  const tmp = opts.out ? undefined : mkdtempSync(path.join(os.tmpdir(), "tradelab-actions-"));
+  const file = opts.out ?? path.join(tmp ?? ".", "actions.csv");
+  try {
+    const events = await runTrainBinary([...args, "--out", file]);
+    const ev: ActionsEvent | undefined = only(events, "actions");
+    if (!ev) throw new TradelabError("tradelab-train actions finished without an actions event");
+    return { checkpoint: ev.checkpoint, summary: { ...ev.result, out: opts.out ? ev.result.out : null }, actions: readActionsFile(file) };
+  } finally {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 /** What `train-forecaster` reports at the end. */

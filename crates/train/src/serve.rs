@@ -1,0 +1,294 @@
+//! Serving a checkpoint: the policy's actions on any stored bars, bars appended after training
+//! included, with the checkpoint's saved normalisers and feature schema (never refitted; a
+//! schema mismatch is refused). `eval` and `actions` share this path, so the actions a user
+//! exports are the ones `eval` simulates. Paper and live trading later decide through it too.
+use crate::checkpoint::{self, CheckpointMeta, LedgerEntry};
+use crate::data::{Dataset, Normalisers, Split};
+use crate::error::{Result, TrainError};
+use crate::eval::policy_actions;
+use crate::trainer::build_model;
+use serde::Serialize;
+use std::path::Path;
+use tch::Device;
+use tradelab_core::Bars;
+use tradelab_sim::{Actions, SimParams};
+
+/// Which bars to decide on.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ServeWindow {
+    /// One of the checkpoint's own splits.
+    Split(Split),
+    /// Bars opening in `[from, to)` (epoch ms); open ends run to the first / last stored bar.
+    Range { from: Option<i64>, to: Option<i64> },
+}
+
+#[derive(Clone, Debug)]
+pub struct ServeRequest<'a> {
+    pub dir: &'a Path,
+    /// None = the best epoch (`weights.safetensors`).
+    pub epoch: Option<usize>,
+    /// None = the checkpoint's first (target) symbol.
+    pub symbol: Option<&'a str>,
+    pub window: ServeWindow,
+    pub store: Option<&'a Path>,
+    pub device: Device,
+    /// The run registry holding the global test lock.
+    pub registry: Option<&'a Path>,
+    pub allow_burned: bool,
+    /// What to record as the command in the test lock.
+    pub command: &'a str,
+}
+
+/// What `serve` decided, and on what.
+#[derive(Debug)]
+pub struct Served {
+    pub symbol: String,
+    pub epoch: Option<usize>,
+    pub bars: Bars,
+    pub actions: Actions,
+    /// The simulator parameters the checkpoint trained and was validated with.
+    pub params: SimParams,
+    pub interval: tradelab_core::Interval,
+    pub meta: CheckpointMeta,
+    /// The window overlaps the checkpoint's test split.
+    pub touches_test: bool,
+    /// A look at the test split that the lock had seen before (acknowledged).
+    pub burned: bool,
+    /// The store's bars in the dataset (`Dataset::data_hash`) and whether they still match the
+    /// checkpoint's (bars inside its splits unchanged).
+    pub data_hash: String,
+    pub data_hash_matches: bool,
+}
+
+/// Runs the policy causally over the requested window. A window that overlaps the test split is
+/// a look at the test split: it is claimed in the checkpoint's ledger and the registry's global
+/// lock, and refused the second time unless `allow_burned`.
+pub fn serve(req: &ServeRequest<'_>) -> Result<Served> {
+    let meta = CheckpointMeta::load(req.dir)?;
+    let cfg = &meta.config;
+    let symbol = match req.symbol {
+        None => cfg.symbols[0].clone(),
+        Some(s) => cfg.symbols.iter().find(|x| x.as_str() == s).cloned().ok_or_else(|| {
+            TrainError::Usage(format!(
+                "--symbol {s}: the checkpoint was trained on {} (a policy serves only symbols it has normalisers and an embedding for)",
+                cfg.symbols.join(", ")
+            ))
+        })?,
+    };
+    let weights = meta.weights_for(req.dir, req.epoch)?;
+    let test = (meta.splits.test_start, meta.splits.test_end);
+    let (from, to) = match req.window {
+        ServeWindow::Split(s) => meta.splits.of(s),
+        ServeWindow::Range { from, to } => (from.unwrap_or(i64::MIN), to.unwrap_or(i64::MAX)),
+    };
+    if from >= to {
+        return Err(TrainError::Usage(format!(
+            "the window is empty (from {from} ms is not before to {to} ms)"
+        )));
+    }
+    let touches_test = from < test.1 && to > test.0;
+    let mut burned = false;
+    if touches_test {
+        let ledger = checkpoint::read_ledger(req.dir)?;
+        if !ledger.is_empty() && !req.allow_burned {
+            return Err(TrainError::TestBurned(format!(
+                "the test split of {} was already seen ({} time(s), first at {}); this window overlaps it. A second look is refused \
+                 because results read after seeing the test split are no longer out-of-sample. Pass --i-know-test-is-burned to \
+                 see it anyway (the result is then marked burned)",
+                req.dir.display(),
+                ledger.len(),
+                ledger[0].at
+            )));
+        }
+        burned = !ledger.is_empty();
+    }
+    tch::set_num_threads(cfg.threads);
+    let store = req
+        .store
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| cfg.store.clone().into());
+    let ds = Dataset::load_extent(
+        cfg,
+        &store,
+        Some(&meta.splits),
+        Normalisers::Saved(&meta.normalisers),
+        true,
+    )?;
+    meta.check_schema(req.dir, &ds.schema)?;
+    let data_hash_matches = ds.data_hash_to(meta.splits.test_end) == meta.data_hash;
+    let si = ds
+        .symbols
+        .iter()
+        .position(|s| s.symbol == symbol)
+        .ok_or_else(|| TrainError::Data(format!("{symbol} is not in the dataset")))?;
+    let s = &ds.symbols[si];
+    let rows = s.rows_between(from, to);
+    if rows.is_empty() {
+        return Err(TrainError::Data(format!(
+            "{symbol} has no stored bars in the window {from}..{to} ms (stored: {}..{})",
+            s.bars.ts.first().copied().unwrap_or(0),
+            s.bars.ts.last().copied().unwrap_or(0)
+        )));
+    }
+    if touches_test {
+        if let Some(reg) = req.registry {
+            let lock = |e: tradelab_registry::RegistryError| match e {
+                tradelab_registry::RegistryError::TestBurned(m) => TrainError::TestBurned(m),
+                other => TrainError::file(reg, other),
+            };
+            let look = tradelab_registry::Registry::open(reg)
+                .map_err(lock)?
+                .claim_test_look(&tradelab_registry::TestLookRequest {
+                    symbols: cfg.symbols.clone(),
+                    interval: ds.interval.name().to_string(),
+                    start: test.0,
+                    end: test.1,
+                    data_hash: Some(meta.data_hash.clone()),
+                    command: format!("{} {}", req.command, req.dir.display()),
+                    acknowledge_burned: req.allow_burned,
+                })
+                .map_err(lock)?;
+            burned |= look.burned;
+        }
+    }
+    let (mut vs, model) = build_model(cfg, ds.n_features, req.device);
+    checkpoint::load_weights(&mut vs, req.dir, &weights)?;
+    let actions = policy_actions(
+        &model,
+        &ds,
+        si,
+        rows.clone(),
+        cfg.model.seq_len as usize,
+        cfg.decode.min_gap,
+        req.device,
+    );
+    let bars = s.bars.slice(rows);
+    if touches_test {
+        checkpoint::append_ledger(
+            req.dir,
+            LedgerEntry {
+                at: checkpoint::now_iso(),
+                data_hash: meta.data_hash.clone(),
+                window: serde_json::json!({"start": from.max(test.0), "end": to.min(test.1), "command": req.command}),
+                acknowledged_burned: burned,
+            },
+        )?;
+    }
+    Ok(Served {
+        params: cfg.sim.params(ds.interval),
+        interval: ds.interval,
+        symbol,
+        epoch: req.epoch,
+        bars,
+        actions,
+        touches_test,
+        burned,
+        data_hash: ds.data_hash.clone(),
+        data_hash_matches,
+        meta,
+    })
+}
+
+/// The `actions` event's summary of a served window.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionsSummary {
+    pub symbol: String,
+    pub interval: String,
+    /// The epoch served (`None` = the best epoch, named in `bestEpoch`).
+    pub epoch: Option<usize>,
+    pub best_epoch: Option<usize>,
+    pub rows: usize,
+    /// Rows with at least one order (rows whose feature window is not yet valid have none).
+    pub decided: usize,
+    pub first: i64,
+    pub last: i64,
+    pub touches_test: bool,
+    pub burned: bool,
+    pub seal_hash: String,
+    pub data_hash_matches: bool,
+    /// The parameters to simulate these actions with to reproduce `eval`.
+    pub params: SimParams,
+    pub out: Option<String>,
+}
+
+impl Served {
+    pub fn summary(&self, out: Option<&Path>) -> ActionsSummary {
+        let a = &self.actions;
+        let decided = (0..a.buy_price.len())
+            .filter(|&i| a.buy_price[i].is_finite() || a.sell_price[i].is_finite())
+            .count();
+        ActionsSummary {
+            symbol: self.symbol.clone(),
+            interval: self.interval.name().to_string(),
+            epoch: self.epoch,
+            best_epoch: self.meta.best_epoch,
+            rows: self.bars.len(),
+            decided,
+            first: self.bars.ts.first().copied().unwrap_or(0),
+            last: self.bars.ts.last().copied().unwrap_or(0),
+            touches_test: self.touches_test,
+            burned: self.burned,
+            seal_hash: self.meta.seal_hash.clone(),
+            data_hash_matches: self.data_hash_matches,
+            params: self.params.clone(),
+            out: out.map(|p| p.display().to_string()),
+        }
+    }
+}
+
+/// Writes served actions as Parquet (`.parquet`, zstd) or CSV (anything else), atomically:
+/// columns `ts` (bar open time, epoch ms: the bar after whose close the row was decided),
+/// `buy_price`, `sell_price`, `buy_frac`, `sell_frac`; no order = NaN in Parquet, an empty cell
+/// in CSV. `tradelab backtest --strategy FILE` reads both.
+pub fn write_actions(served: &Served, path: &Path) -> Result<()> {
+    let a = &served.actions;
+    let ts = &served.bars.ts;
+    let is_parquet = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    if is_parquet {
+        use tradelab_data::table::{Column, Table};
+
+        let mut t = Table::default();
+        // Epoch ms are exact in f64 (< 2^53).
+        t.columns.push(("ts".into(), Column::F64(ts.iter().map(|&x| x as f64).collect())));
+        for (name, col) in [
+            ("buy_price", &a.buy_price),
+            ("sell_price", &a.sell_price),
+            ("buy_frac", &a.buy_frac),
+            ("sell_frac", &a.sell_frac),
+        ] {
+            t.columns.push((name.into(), Column::F64(col.clone())));
+        }
+        let s = served.summary(None);
+        for (k, v) in [
+            ("tradelab.kind", "policy-actions".to_string()),
+            ("tradelab.symbol", s.symbol.clone()),
+            ("tradelab.interval", s.interval.clone()),
+            ("tradelab.epoch", s.epoch.map_or("best".into(), |e| e.to_string())),
+            ("tradelab.seal_hash", s.seal_hash.clone()),
+            ("tradelab.params", serde_json::to_string(&s.params).unwrap_or_default()),
+        ] {
+            t.metadata.insert(k.into(), v);
+        }
+        t.write_parquet(path)
+            .map_err(|e| TrainError::file(path, e))?;
+        return Ok(());
+    }
+    let mut out = String::from("ts,buy_price,sell_price,buy_frac,sell_frac\n");
+    let cell = |v: f64| if v.is_finite() { v.to_string() } else { String::new() };
+    for i in 0..ts.len() {
+        let (bp, sp) = (a.buy_price[i], a.sell_price[i]);
+        out.push_str(&format!(
+            "{},{},{},{},{}\n",
+            ts[i],
+            cell(bp),
+            cell(sp),
+            if bp.is_finite() { cell(a.buy_frac[i]) } else { String::new() },
+            if sp.is_finite() { cell(a.sell_frac[i]) } else { String::new() },
+        ));
+    }
+    checkpoint::write_atomic(path, out.as_bytes())
+}
