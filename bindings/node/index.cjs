@@ -866,4 +866,5 @@ module.exports.registryRecord = nativeBinding.registryRecord
 module.exports.removeInFlightTemps = nativeBinding.removeInFlightTemps
 module.exports.storeDataHash = nativeBinding.storeDataHash
 module.exports.sweep = nativeBinding.sweep
+module.exports.sweepActions = nativeBinding.sweepActions
 module.exports.sweepPortfolio = nativeBinding.sweepPortfolio

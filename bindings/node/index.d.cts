@@ -256,6 +256,9 @@ export declare function storeDataHash(store: string, datasets: Array<DatasetKeyA
 /** Runs a grid sweep on the lockstep kernel, off the event loop; poll `progress` for done/total. */
 export declare function sweep(args: SweepArgs, progress?: ProgressHandle | undefined | null): Promise<SweepOutput>
 
+/** An actions sweep: an `ActionsSweepRequest` as JSON and the actions (a served policy's or a file's). */
+export declare function sweepActions(requestJson: string, actions: ActionArrays): Promise<unknown>
+
 export interface SweepArgs {
   /** A `Window` as JSON: `{ store, interval, from?, to? }`. */
   windowJson: string

@@ -14,7 +14,7 @@ export { TradelabError } from "./errors.js";
 export { resolveStoreDir } from "./config.js";
 export { inferDatasetFromFileName } from "./naming.js";
 export * from "./types.js";
-export { backtest, backtestPortfolio, fundingHarvest, strategyLabel, sweep, sweepPortfolio } from "./sim.js";
+export { backtest, backtestPortfolio, fundingHarvest, strategyLabel, sweep, sweepActions, sweepPortfolio } from "./sim.js";
 export type {
   BacktestOptions,
   BacktestResult,
@@ -42,6 +42,8 @@ export type {
   Trade,
   StressRow,
   RobustScore,
+  ActionsSweepConfig,
+  ActionsSweepResult,
   Overfit,
   DeflatedSharpe,
   Pbo,

@@ -173,6 +173,66 @@ export async function backtest(o: BacktestOptions): Promise<BacktestResult> {
   };
 }
 
+/** An actions sweep: the same actions (a policy's or a file's) under every simulator-axis combination. */
+export interface ActionsSweepConfig {
+  symbol: string;
+  interval?: string;
+  from?: number | string;
+  to?: number | string;
+  store?: string;
+  base?: SimParams;
+  /** Simulator axes (intensity, priceOffsetPct, maxRoundTripsPerBar, decisionLag, fillRule, fillBuffer, maxHoldBars, maxVolumeFraction, ...) and `lastDays`. */
+  grid?: Record<string, unknown>;
+}
+
+export interface ActionsSweepResult {
+  symbol: string;
+  interval: string;
+  window: EvalWindow;
+  baseAssumptions: SimLabel;
+  rows: G.ActionsSweepRow[];
+  best: G.BestRow | null;
+  overfit: G.Overfit | null;
+  barEvaluations: number;
+  seconds: number;
+  dataHash: string;
+  split: G.SplitInfo | null;
+}
+
+/** Sweeps simulator axes and trailing windows (`grid.lastDays`) over fixed actions, on the kernel in Rust. */
+export async function sweepActions(config: ActionsSweepConfig, actions: ActionArrays, opts: SplitOptions & { store?: string } = {}): Promise<ActionsSweepResult> {
+  const interval = config.interval ?? "1h";
+  const from = toMs(config.from, "from");
+  const to = toMs(config.to, "to");
+  const { lastDays, ...grid } = (config.grid ?? {}) as Record<string, unknown> & { lastDays?: unknown };
+  if (lastDays !== undefined && !(Array.isArray(lastDays) && lastDays.every((d) => typeof d === "number"))) throw new TradelabError("grid.lastDays must be a list of day counts, e.g. [20, 30, 45, 60, 90]");
+  const req = {
+    store: resolveStoreDir(opts.store ?? config.store),
+    interval,
+    ...(from !== undefined ? { from } : {}),
+    ...(to !== undefined ? { to } : {}),
+    ...splitFields(opts),
+    symbol: config.symbol,
+    base: (config.base ?? {}) as G.SimParams,
+    grid,
+    ...(lastDays ? { lastDays: lastDays as number[] } : {}),
+  } satisfies G.ActionsSweepRequest;
+  const s = (await native(() => addon.sweepActions(JSON.stringify(req), actions))) as G.ActionsSweepReport;
+  return {
+    symbol: config.symbol,
+    interval,
+    window: { split: windowLabel(s.split, from, to), first: s.first, last: s.last, bars: s.bars },
+    baseAssumptions: s.baseLabel,
+    rows: s.rows,
+    best: s.best,
+    overfit: s.overfit ?? null,
+    barEvaluations: s.barEvaluations,
+    seconds: s.seconds,
+    dataHash: s.dataHash,
+    split: s.split ?? null,
+  };
+}
+
 /** Short name of a strategy for tables, e.g. `ema 12/26`, `band 1%/1%`. */
 export function strategyLabel(s: Strategy): string {
   switch (s.kind) {

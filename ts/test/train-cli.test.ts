@@ -163,6 +163,28 @@ describe("tradelab train / eval", () => {
     expect(bt.metrics.endEquity).toBe(ev.metrics.endEquity);
     expect(bt.stress?.map((r) => r.metrics.totalReturn)).toEqual(ev.stress.map((r) => r.metrics.totalReturn));
 
+    // The served policy is a sweep strategy: simulator axes and trailing windows over its actions.
+    const swCfg = path.join(dir, "sweep.json");
+    writeFileSync(
+      swCfg,
+      JSON.stringify({
+        symbol: "SOL/USDT",
+        interval: "1h",
+        store,
+        base: { decisionLag: 1, makerFee: 0.001, takerFee: 0.001 },
+        strategy: { kind: "policy", checkpoint: ckpt, epoch: 1 },
+        grid: { intensity: [0.8, 1.2], maxRoundTripsPerBar: [0, 3], decisionLag: [0, 1], lastDays: [10, 15] },
+      }),
+    );
+    const sw = await runCli(["sweep", "--config", swCfg, "--split", "val", "--json", "--no-record"]);
+    expect(sw.stderr).toBe("");
+    expect(sw.code).toBe(0);
+    const sj = JSON.parse(sw.stdout) as { rows: { index: number; lastDays: number; optimistic: boolean }[]; best: { index: number } | null; overfit: { deflated: { trials: number } } | null; source: string };
+    expect(sj.rows.length).toBe(16);
+    expect(sj.source).toMatch(/epoch 1 on val/);
+    expect(sj.rows.find((r) => r.index === sj.best?.index)?.optimistic).toBe(false);
+    expect(sj.overfit?.deflated.trials).toBe(2);
+
     // Serving the test window is a look at it: once, then refused for eval and actions alike.
     const t1 = await runCli(["actions", "--checkpoint", ckpt, "--split", "test", "--out", path.join(dir, "test.csv"), "--registry", registry]);
     expect(t1.code).toBe(0);

@@ -1,6 +1,6 @@
 //! Backtests and sweeps: JSON requests in (`tradelab_backtest` request types), reports out as
 //! JSON plus typed arrays. Conversion only: the use cases live in `crates/backtest`.
-use crate::convert::{guarded, js_err, to_json, Json};
+use crate::convert::{guarded, js_err, json_task, to_json, Json, JsonTask};
 use crate::store::ProgressHandle;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -97,6 +97,17 @@ pub fn backtest(request_json: String, actions: Option<ActionArrays>) -> AsyncTas
         };
         let (report, curve) = single::run(&req, keyed).map_err(js_err)?;
         Ok((to_json(&report)?, curve))
+    })
+}
+
+/// An actions sweep: an `ActionsSweepRequest` as JSON and the actions (a served policy's or a file's).
+#[napi(ts_return_type = "Promise<unknown>")]
+pub fn sweep_actions(request_json: String, actions: ActionArrays) -> AsyncTask<JsonTask> {
+    json_task("sweepActions", move || {
+        let req: tradelab_backtest::actions_sweep::ActionsSweepRequest = parse("actions sweep request", &request_json)?;
+        let ts: Vec<i64> = actions.ts.iter().map(|t| *t as i64).collect();
+        let keyed = KeyedActions { ts: &ts, buy_price: &actions.buy_price, sell_price: &actions.sell_price, buy_frac: &actions.buy_frac, sell_frac: &actions.sell_frac };
+        to_json(&tradelab_backtest::actions_sweep::run(&req, keyed).map_err(js_err)?)
     })
 }
 

@@ -7,6 +7,7 @@
 //! * [`harvest`] — funding harvest: long spot + short perpetual, funding from the store.
 //! * [`types`] — the TypeScript declarations of every type that crosses into TS, generated
 //!   from these structs (`ts/src/generated/engine.ts`, checked by a test).
+pub mod actions_sweep;
 pub mod error;
 pub mod harvest;
 pub mod load;

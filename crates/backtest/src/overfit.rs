@@ -23,7 +23,7 @@ fn std_normal() -> Normal {
 /// Expected maximum Sharpe ratio of `n` skill-less trials whose Sharpe ratios have variance
 /// `var_sr` (the paper's SR0, eq. for E[max]).
 pub fn expected_max_sharpe(var_sr: f64, n: usize) -> f64 {
-    if n < 2 || !(var_sr > 0.0) {
+    if n < 2 || var_sr.is_nan() || var_sr <= 0.0 {
         return 0.0;
     }
     let z = std_normal();
@@ -37,7 +37,7 @@ pub fn expected_max_sharpe(var_sr: f64, n: usize) -> f64 {
 /// `sr0`, over `t` returns with skewness `skew` and (non-excess) kurtosis `kurt`.
 pub fn probabilistic_sharpe(sr: f64, sr0: f64, t: usize, skew: f64, kurt: f64) -> f64 {
     let denom = 1.0 - skew * sr + (kurt - 1.0) / 4.0 * sr * sr;
-    if t < 2 || !(denom > 0.0) {
+    if t < 2 || denom.is_nan() || denom <= 0.0 {
         return f64::NAN;
     }
     std_normal().cdf((sr - sr0) * ((t - 1) as f64).sqrt() / denom.sqrt())
@@ -68,7 +68,11 @@ pub fn deflated_sharpe(
     skew: f64,
     kurt: f64,
 ) -> DeflatedSharpe {
-    let finite: Vec<f64> = trial_sharpes.iter().copied().filter(|x| x.is_finite()).collect();
+    let finite: Vec<f64> = trial_sharpes
+        .iter()
+        .copied()
+        .filter(|x| x.is_finite())
+        .collect();
     let n = finite.len();
     let var = if n > 1 {
         let m = finite.iter().sum::<f64>() / n as f64;
@@ -290,7 +294,10 @@ mod tests {
         assert_eq!(p.splits, 12_870);
         assert!((p.pbo - 0.5).abs() < 0.25, "noise PBO {}", p.pbo);
         let mut edge = noise.clone();
-        edge[7] = BlockStats::of(&(0..1600).map(|_| rnd() * 0.01 + 0.004).collect::<Vec<_>>(), 16);
+        edge[7] = BlockStats::of(
+            &(0..1600).map(|_| rnd() * 0.01 + 0.004).collect::<Vec<_>>(),
+            16,
+        );
         let p = pbo_cscv(&edge).unwrap();
         assert_eq!(p.pbo, 0.0);
         assert!(p.mean_oos_rank > 0.95);

@@ -118,7 +118,11 @@ pub fn overfit_of(
             4 * PBO_BLOCKS
         )),
     }
-    Ok(Some(Overfit { deflated, pbo, text }))
+    Ok(Some(Overfit {
+        deflated,
+        pbo,
+        text,
+    }))
 }
 
 /// [`overfit_of`] for a kernel sweep's rows on `bars`.

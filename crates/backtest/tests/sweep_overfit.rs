@@ -15,7 +15,11 @@ fn a_sweep_reports_deflated_sharpe_and_pbo_over_its_honest_rows() {
     let o = r.overfit.clone().unwrap();
     // Lag-0 rows are optimistic: neither chosen nor counted as trials.
     assert_eq!(o.deflated.trials, 12);
-    let row = r.rows.iter().find(|x| x.index as u64 == best.index).unwrap();
+    let row = r
+        .rows
+        .iter()
+        .find(|x| x.index as u64 == best.index)
+        .unwrap();
     assert!(!row.optimistic);
     let p = row.params.periods_per_year.unwrap();
     assert!((o.deflated.sharpe - row.metrics.curve.sharpe / p.sqrt()).abs() < 1e-15);
@@ -26,4 +30,63 @@ fn a_sweep_reports_deflated_sharpe_and_pbo_over_its_honest_rows() {
     assert!((0.0..=1.0).contains(&pbo.pbo));
     assert!(o.text.starts_with("deflated Sharpe "), "{}", o.text);
     assert!(o.text.contains("PBO"), "{}", o.text);
+}
+
+/// An actions sweep re-simulates fixed actions under each simulator combination and trailing
+/// window; every row equals the reference simulator on that window's bars.
+#[test]
+fn an_actions_sweep_is_the_reference_on_each_window_and_combination() {
+    use tradelab_backtest::actions_sweep::{self, ActionsSweepRequest};
+    use tradelab_backtest::single::KeyedActions;
+    use tradelab_sim::{simulate, Strategy};
+    let w = Window::range(common::bundled_store(), "1h", None, None);
+    let (_, bars) = tradelab_backtest::load::bars(&w, "SOL/USDT").unwrap();
+    let acts = Strategy::Band {
+        buy_offset: 0.004,
+        sell_offset: 0.004,
+        buy_frac: 0.5,
+        sell_frac: 0.5,
+    }
+    .actions(&bars)
+    .unwrap();
+    let keyed = KeyedActions {
+        ts: &bars.ts,
+        buy_price: &acts.buy_price,
+        sell_price: &acts.sell_price,
+        buy_frac: &acts.buy_frac,
+        sell_frac: &acts.sell_frac,
+    };
+    let req: ActionsSweepRequest = serde_json::from_value(serde_json::json!({
+        "store": common::bundled_store(), "interval": "1h", "symbol": "SOL/USDT",
+        "grid": {"intensity": [0.8, 1.4], "maxRoundTripsPerBar": [0, 3], "decisionLag": [0, 1]},
+        "lastDays": [20, 30]
+    }))
+    .unwrap();
+    let r = actions_sweep::run(&req, keyed).unwrap();
+    assert_eq!(r.rows.len(), 16);
+    for row in &r.rows {
+        let from = bars.ts.partition_point(|&t| t < row.first);
+        let want = simulate(
+            &bars.slice(from..bars.len()),
+            &acts.slice(from..acts.len()),
+            &row.params,
+        )
+        .unwrap();
+        assert_eq!(row.metrics, want.metrics, "row {}", row.index);
+        assert_eq!(
+            row.optimistic,
+            row.params.decision_lag == 0 || row.params.max_round_trips_per_bar > 0
+        );
+    }
+    let d20 = r.rows.iter().find(|x| x.last_days == Some(20.0)).unwrap();
+    assert_eq!(d20.bars, 20 * 24);
+    let best = &r.rows[r.best.clone().unwrap().index as usize];
+    assert!(!best.optimistic);
+    // Strategy axes do not apply to fixed actions.
+    let bad: ActionsSweepRequest = serde_json::from_value(serde_json::json!({
+        "store": common::bundled_store(), "interval": "1h", "symbol": "SOL/USDT", "grid": {"fast": [3]}
+    }))
+    .unwrap();
+    let e = actions_sweep::run(&bad, keyed).unwrap_err();
+    assert!(e.to_string().contains("simulator axes only"), "{e}");
 }

@@ -49,17 +49,29 @@ impl Bars {
         ];
         for (column, got) in cols {
             if got != n {
-                return Err(CoreError::LengthMismatch { column, got, expected: n });
+                return Err(CoreError::LengthMismatch {
+                    column,
+                    got,
+                    expected: n,
+                });
             }
         }
         if let Some(t) = &self.trades {
             if t.len() != n {
-                return Err(CoreError::LengthMismatch { column: "trades", got: t.len(), expected: n });
+                return Err(CoreError::LengthMismatch {
+                    column: "trades",
+                    got: t.len(),
+                    expected: n,
+                });
             }
         }
         if let Some(v) = &self.vwap {
             if v.len() != n {
-                return Err(CoreError::LengthMismatch { column: "vwap", got: v.len(), expected: n });
+                return Err(CoreError::LengthMismatch {
+                    column: "vwap",
+                    got: v.len(),
+                    expected: n,
+                });
             }
         }
         Ok(())
@@ -150,7 +162,13 @@ mod tests {
         let mut b = Bars::with_capacity(5);
         for i in 0..5 {
             b.ts.push(i * 10);
-            for c in [&mut b.open, &mut b.high, &mut b.low, &mut b.close, &mut b.volume] {
+            for c in [
+                &mut b.open,
+                &mut b.high,
+                &mut b.low,
+                &mut b.close,
+                &mut b.volume,
+            ] {
                 c.push(i as f64);
             }
         }

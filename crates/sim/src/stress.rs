@@ -76,10 +76,10 @@ pub fn stress_table(
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct RobustScore {
-    /// The seed's score: 1.5·worst return + 0.75·p25 return + 0.35·mean return + 2·p25 Sortino
-    /// + 0.5·worst Sortino − 0.8·worst drawdown − 0.25·mean drawdown − 50·(negative-return
-    /// rate) − 0.75 per trade of mean shortfall below 6 trades; Sortino clipped to ±10. The
-    /// seed's smoothness term is left out (its definition was not recovered).
+    /// The seed's score: 1.5·worst return + 0.75·p25 return + 0.35·mean return + 2·p25
+    /// Sortino + 0.5·worst Sortino − 0.8·worst drawdown − 0.25·mean drawdown −
+    /// 50·(negative-return rate) − 0.75 per trade of mean shortfall below 6 trades; Sortino
+    /// clipped to ±10. The seed's smoothness term is left out (its definition was not recovered).
     pub score: f64,
     pub worst_return: f64,
     pub p25_return: f64,
@@ -130,7 +130,9 @@ pub fn robust_score(runs: &[Metrics], scenarios: String) -> RobustScore {
     let mean_trades = runs.iter().map(|m| m.trade_count as f64).sum::<f64>() / n;
     let (p25_return, p25_sortino) = (p25(&ret), p25(&sor));
     let (mean_return, mean_sortino, mean_drawdown) = (mean(&ret), mean(&sor), mean(&dd));
-    let score = 1.5 * worst_return + 0.75 * p25_return + 0.35 * mean_return
+    let score = 1.5 * worst_return
+        + 0.75 * p25_return
+        + 0.35 * mean_return
         + 2.0 * p25_sortino
         + 0.5 * worst_sortino
         - 0.8 * worst_drawdown
@@ -168,7 +170,12 @@ pub fn robust_over_assumptions(
         (Some(a), Some(b)) => (b - a + base.interval_ms) as f64 / 86_400_000.0,
         _ => 0.0,
     };
-    windows.extend(window_days.iter().filter(|&&d| d < span_days).map(|&d| Some(d)));
+    windows.extend(
+        window_days
+            .iter()
+            .filter(|&&d| d < span_days)
+            .map(|&d| Some(d)),
+    );
     let mut runs = Vec::new();
     for &lag in &ROBUST_LAGS {
         for &buffer in &ROBUST_BUFFERS {
@@ -213,7 +220,10 @@ fn trailing(bars: &Bars, actions: &Actions, days: f64) -> (Bars, Actions) {
     let last = bars.ts.last().copied().unwrap_or(0);
     let cut = last - (days * 86_400_000.0) as i64;
     let from = bars.ts.partition_point(|&t| t <= cut);
-    (bars.slice(from..bars.len()), actions.slice(from..actions.len()))
+    (
+        bars.slice(from..bars.len()),
+        actions.slice(from..actions.len()),
+    )
 }
 
 #[cfg(test)]
@@ -253,9 +263,19 @@ mod tests {
         let names: Vec<&str> = rows.iter().map(|r| r.scenario.as_str()).collect();
         assert_eq!(
             names,
-            ["as run", "touch", "lag 2", "cross 15 bps", "fees x2", "lag 0"]
+            [
+                "as run",
+                "touch",
+                "lag 2",
+                "cross 15 bps",
+                "fees x2",
+                "lag 0"
+            ]
         );
-        assert_eq!(rows[0].metrics, simulate(&bars, &acts, &base).unwrap().metrics);
+        assert_eq!(
+            rows[0].metrics,
+            simulate(&bars, &acts, &base).unwrap().metrics
+        );
         let only_lag0: Vec<bool> = rows.iter().map(|r| r.optimistic).collect();
         assert_eq!(only_lag0, [false, false, false, false, false, true]);
         // Touch fills at least as often as a 5 bps cross; a 15 bps buffer at most as often.
@@ -276,7 +296,11 @@ mod tests {
             x.trade_count = trades;
             x
         };
-        let runs = [m(0.10, 2.0, 0.05, 10), m(-0.02, -0.5, 0.10, 4), m(0.04, 20.0, 0.02, 10)];
+        let runs = [
+            m(0.10, 2.0, 0.05, 10),
+            m(-0.02, -0.5, 0.10, 4),
+            m(0.04, 20.0, 0.02, 10),
+        ];
         let r = robust_score(&runs, "t".into());
         assert_eq!(r.worst_return, -0.02);
         assert!((r.p25_return - 0.01).abs() < 1e-15); // between -0.02 and 0.04
@@ -304,7 +328,8 @@ mod tests {
         }
         .actions(&bars)
         .unwrap();
-        let r = robust_over_assumptions(&bars, &acts, &SimParams::default(), &[20.0, 90.0]).unwrap();
+        let r =
+            robust_over_assumptions(&bars, &acts, &SimParams::default(), &[20.0, 90.0]).unwrap();
         assert_eq!(r.runs, 24); // 12 assumptions × (all, 20 d); 90 d is longer than the bars
         assert!(r.scenarios.contains("windows all/20 d"), "{}", r.scenarios);
         assert!(r.worst_return <= r.p25_return && r.p25_return <= r.mean_return.max(r.p25_return));

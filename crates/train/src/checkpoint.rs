@@ -123,7 +123,8 @@ impl CheckpointMeta {
             return Err(TrainError::checkpoint(
                 &path,
                 if meta.seal_hash.is_empty() {
-                    "has no sealHash (written before checkpoints were sealed); retrain it".to_string()
+                    "has no sealHash (written before checkpoints were sealed); retrain it"
+                        .to_string()
                 } else {
                     format!(
                         "sealHash {} does not match its content ({want}): config, splits, schema or normalisers were edited by hand. \
@@ -133,7 +134,10 @@ impl CheckpointMeta {
                 },
             ));
         }
-        if let (Some(want), Some(dir)) = (&meta.band_forecaster_hash, band_forecaster_dir(&meta.config)) {
+        if let (Some(want), Some(dir)) = (
+            &meta.band_forecaster_hash,
+            band_forecaster_dir(&meta.config),
+        ) {
             let got = crate::forecaster::weights_hash(Path::new(&dir))?;
             if &got != want {
                 return Err(TrainError::checkpoint(
@@ -203,7 +207,11 @@ impl CheckpointMeta {
                 dir,
                 format!(
                     "epoch {e}'s weights were not kept (training.keepEpochs); kept epochs: {}",
-                    if kept.is_empty() { "none".to_string() } else { kept.join(", ") }
+                    if kept.is_empty() {
+                        "none".to_string()
+                    } else {
+                        kept.join(", ")
+                    }
                 ),
             ));
         }

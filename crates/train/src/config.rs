@@ -521,7 +521,8 @@ impl TrainConfig {
         if self.training.keep_epochs == Some(0) {
             return bad(
                 "training.keepEpochs",
-                "must be >= 1 (the best epoch is always kept), or left out to keep every epoch".into(),
+                "must be >= 1 (the best epoch is always kept), or left out to keep every epoch"
+                    .into(),
             );
         }
         let m = &self.model;

@@ -21,7 +21,13 @@ pub use tradelab_core::splits::{Split, SplitBounds, DAY_MS};
 /// The trainer's split bounds: the one definition (`tradelab_core::splits`), purging `seqLen`
 /// bars unless the config says otherwise.
 pub fn split_bounds(cfg: &TrainConfig, interval: Interval, first: i64, last: i64) -> SplitBounds {
-    SplitBounds::compute(&cfg.splits, cfg.model.seq_len as usize, interval, first, last)
+    SplitBounds::compute(
+        &cfg.splits,
+        cfg.model.seq_len as usize,
+        interval,
+        first,
+        last,
+    )
 }
 
 /// How normalisers are obtained: fitted on the training rows, or the saved ones (evaluation,
@@ -250,7 +256,11 @@ impl Dataset {
             let keep = s.bars.ts.partition_point(|&x| x < end);
             hash_bars(&mut hasher, &s.symbol, &s.bars.slice(0..keep));
         }
-        hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// Training windows (symbol index, first row): every `stride`-th start whose T rows lie in

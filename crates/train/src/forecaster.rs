@@ -446,7 +446,10 @@ pub fn weights_hash(dir: &Path) -> Result<String> {
     }
     Ok(format!(
         "sha256:{}",
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>()
+        h.finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
     ))
 }
 

@@ -138,7 +138,15 @@ fn run(argv: &[String]) -> Result<()> {
         "eval" => {
             let a = Args::parse(
                 rest,
-                &["checkpoint", "split", "store", "out", "device", "registry", "epoch"],
+                &[
+                    "checkpoint",
+                    "split",
+                    "store",
+                    "out",
+                    "device",
+                    "registry",
+                    "epoch",
+                ],
                 &["i-know-test-is-burned"],
             )?;
             let epoch = a.get("epoch").map(|_| a.num("epoch", 0usize)).transpose()?;
@@ -172,7 +180,18 @@ fn run(argv: &[String]) -> Result<()> {
         "actions" => {
             let a = Args::parse(
                 rest,
-                &["checkpoint", "epoch", "symbol", "split", "from", "to", "store", "out", "device", "registry"],
+                &[
+                    "checkpoint",
+                    "epoch",
+                    "symbol",
+                    "split",
+                    "from",
+                    "to",
+                    "store",
+                    "out",
+                    "device",
+                    "registry",
+                ],
                 &["i-know-test-is-burned"],
             )?;
             let window = match (a.get("split"), a.get("from"), a.get("to")) {
@@ -300,7 +319,9 @@ fn parse_time(what: &str, v: &str) -> Result<i64> {
         }
     }
     if let Ok(d) = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-        return Ok(d.and_hms_opt(0, 0, 0).map_or(0, |t| t.and_utc().timestamp_millis()));
+        return Ok(d
+            .and_hms_opt(0, 0, 0)
+            .map_or(0, |t| t.and_utc().timestamp_millis()));
     }
     Err(usage(format!(
         "--{what}: cannot parse `{v}` (epoch ms, YYYY-MM-DD or ISO-8601)"

@@ -253,7 +253,10 @@ pub fn write_actions(served: &Served, path: &Path) -> Result<()> {
 
         let mut t = Table::default();
         // Epoch ms are exact in f64 (< 2^53).
-        t.columns.push(("ts".into(), Column::F64(ts.iter().map(|&x| x as f64).collect())));
+        t.columns.push((
+            "ts".into(),
+            Column::F64(ts.iter().map(|&x| x as f64).collect()),
+        ));
         for (name, col) in [
             ("buy_price", &a.buy_price),
             ("sell_price", &a.sell_price),
@@ -267,9 +270,15 @@ pub fn write_actions(served: &Served, path: &Path) -> Result<()> {
             ("tradelab.kind", "policy-actions".to_string()),
             ("tradelab.symbol", s.symbol.clone()),
             ("tradelab.interval", s.interval.clone()),
-            ("tradelab.epoch", s.epoch.map_or("best".into(), |e| e.to_string())),
+            (
+                "tradelab.epoch",
+                s.epoch.map_or("best".into(), |e| e.to_string()),
+            ),
             ("tradelab.seal_hash", s.seal_hash.clone()),
-            ("tradelab.params", serde_json::to_string(&s.params).unwrap_or_default()),
+            (
+                "tradelab.params",
+                serde_json::to_string(&s.params).unwrap_or_default(),
+            ),
         ] {
             t.metadata.insert(k.into(), v);
         }
@@ -278,16 +287,30 @@ pub fn write_actions(served: &Served, path: &Path) -> Result<()> {
         return Ok(());
     }
     let mut out = String::from("ts,buy_price,sell_price,buy_frac,sell_frac\n");
-    let cell = |v: f64| if v.is_finite() { v.to_string() } else { String::new() };
-    for i in 0..ts.len() {
+    let cell = |v: f64| {
+        if v.is_finite() {
+            v.to_string()
+        } else {
+            String::new()
+        }
+    };
+    for (i, t) in ts.iter().enumerate() {
         let (bp, sp) = (a.buy_price[i], a.sell_price[i]);
         out.push_str(&format!(
             "{},{},{},{},{}\n",
-            ts[i],
+            t,
             cell(bp),
             cell(sp),
-            if bp.is_finite() { cell(a.buy_frac[i]) } else { String::new() },
-            if sp.is_finite() { cell(a.sell_frac[i]) } else { String::new() },
+            if bp.is_finite() {
+                cell(a.buy_frac[i])
+            } else {
+                String::new()
+            },
+            if sp.is_finite() {
+                cell(a.sell_frac[i])
+            } else {
+                String::new()
+            },
         ));
     }
     checkpoint::write_atomic(path, out.as_bytes())

@@ -221,8 +221,15 @@ pub fn train_on(
             if !resuming_here {
                 // The new directory carries the old one's weights and its test ledger (the
                 // global lock lives in the registry; the ledger keeps the local record).
-                let mut carried = vec![BEST_WEIGHTS.to_string(), checkpoint::TEST_LEDGER.to_string()];
-                carried.extend(meta.epochs.iter().map(|r| checkpoint::epoch_weights(r.epoch)));
+                let mut carried = vec![
+                    BEST_WEIGHTS.to_string(),
+                    checkpoint::TEST_LEDGER.to_string(),
+                ];
+                carried.extend(
+                    meta.epochs
+                        .iter()
+                        .map(|r| checkpoint::epoch_weights(r.epoch)),
+                );
                 for name in carried.iter().filter(|n| dir.join(n).is_file()) {
                     std::fs::copy(dir.join(name), out.join(name))
                         .map_err(|e| TrainError::file(out.join(name), e))?;

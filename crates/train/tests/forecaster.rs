@@ -74,9 +74,13 @@ fn trains_reloads_and_forecasts_causally() {
     let e = f.forecast(&bars, Interval::H1, &[24], &[0.5]).unwrap_err();
     assert!(e.to_string().contains("no horizon 24"), "{e}");
 
-    // As the policy's band: fine with the same splits, refused when the policy validates earlier.
-    let band = |val_days: u32| {
-        let mut p = cfg(val_days);
+    // As the policy's band: fine when the policy validates after the forecaster's own validation
+    // window (which chose its epoch); refused with the same splits (the forecaster saw the
+    // policy's validation bars while selecting) and when the policy validates earlier.
+    let band = |val_days: f64, test_days: f64| {
+        let mut p = cfg(20);
+        p.splits.val_days = val_days;
+        p.splits.test_days = test_days;
         p.decode.band = serde_json::from_value(
             serde_json::json!({"kind":"forecast","checkpoint": out.to_str().unwrap(),"horizon":1}),
         )
@@ -84,7 +88,7 @@ fn trains_reloads_and_forecasts_causally() {
         p.model.seq_len = 24;
         Dataset::load(&p, &store(), None, Normalisers::FitOnTrain)
     };
-    let ds = band(20).unwrap();
+    let ds = band(5.0, 5.0).unwrap();
     assert!(
         ds.symbols[0]
             .band_lo
@@ -93,9 +97,12 @@ fn trains_reloads_and_forecasts_causally() {
             .count()
             > 1000
     );
-    let e = band(40).unwrap_err();
-    assert!(
-        e.to_string().contains("decode.band.checkpoint") && e.to_string().contains("leak"),
-        "{e}"
-    );
+    for (v, t) in [(20.0, 10.0), (40.0, 10.0)] {
+        let e = band(v, t).unwrap_err();
+        assert!(
+            e.to_string().contains("decode.band.checkpoint")
+                && e.to_string().contains("validation end"),
+            "{e}"
+        );
+    }
 }

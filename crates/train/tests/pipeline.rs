@@ -117,7 +117,16 @@ fn checkpoint_round_trips_and_resumes() {
     assert!(meta.normalisers.contains_key("SOL/USDT"));
 
     // Reloading the best weights reproduces the validation run exactly.
-    let ev = eval_checkpoint(&out, Split::Val, false, Some(&store()), Device::Cpu, None).unwrap();
+    let ev = eval_checkpoint(
+        &out,
+        Split::Val,
+        None,
+        false,
+        Some(&store()),
+        Device::Cpu,
+        None,
+    )
+    .unwrap();
     let r = &ev["result"];
     // (JSON read back from disk may differ in the last bit: serde_json parses floats fast, not exactly.)
     assert_close(&r["metrics"], &meta.epochs[0].val["metrics"]);
@@ -153,8 +162,16 @@ fn checkpoint_round_trips_and_resumes() {
     let mut meta = CheckpointMeta::load(&out).unwrap();
     meta.config.features = Some(serde_json::json!({"rsi": 10}));
     meta.save(&out).unwrap();
-    let e =
-        eval_checkpoint(&out, Split::Val, false, Some(&store()), Device::Cpu, None).unwrap_err();
+    let e = eval_checkpoint(
+        &out,
+        Split::Val,
+        None,
+        false,
+        Some(&store()),
+        Device::Cpu,
+        None,
+    )
+    .unwrap_err();
     let msg = e.to_string();
     assert!(
         msg.contains("feature schema") && msg.contains("rsi_14") && msg.contains("rsi_10"),
@@ -166,7 +183,33 @@ fn checkpoint_round_trips_and_resumes() {
     meta.config.features = None;
     meta.config.model.d_model = 32;
     meta.save(&out).unwrap();
-    assert!(eval_checkpoint(&out, Split::Val, false, Some(&store()), Device::Cpu, None).is_err());
+    assert!(eval_checkpoint(
+        &out,
+        Split::Val,
+        None,
+        false,
+        Some(&store()),
+        Device::Cpu,
+        None
+    )
+    .is_err());
+
+    // checkpoint.json edited by hand (splits moved so `val` is the test window): refused, sealed.
+    let file = out.join("checkpoint.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let (ts, te) = (
+        v["splits"]["testStart"].clone(),
+        v["splits"]["testEnd"].clone(),
+    );
+    v["splits"]["valStart"] = ts;
+    v["splits"]["valEnd"] = te;
+    std::fs::write(&file, serde_json::to_vec(&v).unwrap()).unwrap();
+    let e = CheckpointMeta::load(&out).unwrap_err().to_string();
+    assert!(
+        e.contains("sealHash") && e.contains("edited by hand"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -176,21 +219,54 @@ fn test_split_is_locked() {
     let mut cfg = tiny("classic");
     cfg.training.steps_per_epoch = Some(1);
     train(&cfg, &opts(&out), &mut Quiet).unwrap();
-    let first =
-        eval_checkpoint(&out, Split::Test, false, Some(&store()), Device::Cpu, None).unwrap();
+    let first = eval_checkpoint(
+        &out,
+        Split::Test,
+        None,
+        false,
+        Some(&store()),
+        Device::Cpu,
+        None,
+    )
+    .unwrap();
     assert_eq!(first["result"]["window"]["split"], "test");
     assert_eq!(first["result"]["testBurned"], false);
-    let e =
-        eval_checkpoint(&out, Split::Test, false, Some(&store()), Device::Cpu, None).unwrap_err();
+    let e = eval_checkpoint(
+        &out,
+        Split::Test,
+        None,
+        false,
+        Some(&store()),
+        Device::Cpu,
+        None,
+    )
+    .unwrap_err();
     assert!(matches!(e, TrainError::TestBurned(_)), "{e}");
     assert!(e.to_string().contains("--i-know-test-is-burned"));
-    let again =
-        eval_checkpoint(&out, Split::Test, true, Some(&store()), Device::Cpu, None).unwrap();
+    let again = eval_checkpoint(
+        &out,
+        Split::Test,
+        None,
+        true,
+        Some(&store()),
+        Device::Cpu,
+        None,
+    )
+    .unwrap();
     assert_eq!(again["result"]["testBurned"], true);
     assert_eq!(again["result"]["metrics"], first["result"]["metrics"]);
     assert_eq!(checkpoint::read_ledger(&out).unwrap().len(), 2);
     // Validation stays open.
-    assert!(eval_checkpoint(&out, Split::Val, false, Some(&store()), Device::Cpu, None).is_ok());
+    assert!(eval_checkpoint(
+        &out,
+        Split::Val,
+        None,
+        false,
+        Some(&store()),
+        Device::Cpu,
+        None
+    )
+    .is_ok());
 
     // The global lock: an identical retrain into a new directory has a fresh ledger, but the
     // registry knows the window was seen (by this checkpoint's look, or by a backtest).
@@ -202,6 +278,7 @@ fn test_split_is_locked() {
     let seen = eval_checkpoint(
         &out2,
         Split::Test,
+        None,
         false,
         Some(&store()),
         Device::Cpu,
@@ -212,6 +289,7 @@ fn test_split_is_locked() {
     let e = eval_checkpoint(
         &out3,
         Split::Test,
+        None,
         false,
         Some(&store()),
         Device::Cpu,
@@ -227,6 +305,7 @@ fn test_split_is_locked() {
     let burned = eval_checkpoint(
         &out3,
         Split::Test,
+        None,
         true,
         Some(&store()),
         Device::Cpu,

@@ -2,11 +2,12 @@
 import { Command, Option } from "commander";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { readActionsFile } from "../actions-file.js";
+import { readActionsFile, type ActionArrays } from "../actions-file.js";
+import { policyActions } from "../train/index.js";
 import { backtestRunInput, harvestRunInput, hashFiles, openRegistry, portfolioRunInput, portfolioSweepRunInput, sweepRunInput, type RunRecord } from "../registry/index.js";
 import { backtestReportRun, writeReport } from "../report/index.js";
 import { TradelabError } from "../errors.js";
-import { annualisedNote, backtest, backtestPortfolio, fundingHarvest, strategyLabel, sweep, sweepPortfolio, type HarvestRule, type Metrics, type SimLabel, type SimParams, type SplitOptions, type Strategy, type SweepConfig } from "../sim.js";
+import { annualisedNote, backtest, backtestPortfolio, fundingHarvest, strategyLabel, sweep, sweepActions, sweepPortfolio, type HarvestRule, type Metrics, type SimLabel, type SimParams, type SplitOptions, type Strategy, type SweepConfig } from "../sim.js";
 import { INTERVALS } from "../types.js";
 import type * as G from "../generated/engine.js";
 import { parseTime } from "../download/time.js";
@@ -338,6 +339,71 @@ function resultCells(row: { metrics: Metrics; optimistic: boolean }): (string | 
   return [pct(row.metrics.totalReturn), num(row.metrics.sortino), pct(row.metrics.maxDrawdown), row.metrics.tradeCount, row.optimistic ? "OPTIMISTIC" : ""];
 }
 
+/** A sweep over fixed actions: an actions file, or a checkpoint's served actions (`kind: "policy"`). */
+async function runActionsSweep(config: SweepConfig, o: RecordFlags & SplitFlags & { config: string; store?: string; out?: string; top: string; json?: boolean }): Promise<void> {
+  if (o.out) throw new TradelabError("--out (a Parquet row table) is not available for actions sweeps yet; use --json");
+  const st = config.strategy as unknown as { kind: string; file?: string; checkpoint?: string; epoch?: number };
+  const symbol = config.symbol ?? "";
+  let actions: ActionArrays;
+  let source: string;
+  let window: { from?: number | string; to?: number | string } = { ...(config.from !== undefined ? { from: config.from } : {}), ...(config.to !== undefined ? { to: config.to } : {}) };
+  let split: SplitOptions = splitOpts({ ...o, ...(config.from !== undefined ? { from: String(config.from) } : {}), ...(config.to !== undefined ? { to: String(config.to) } : {}) });
+  if (st.kind === "actions") {
+    if (!st.file) throw new TradelabError(`${o.config}: strategy {"kind": "actions"} needs "file" (.csv, .json or .parquet)`);
+    actions = readActionsFile(path.resolve(path.dirname(o.config), st.file));
+    source = `actions file ${st.file}`;
+  } else {
+    if (!st.checkpoint) throw new TradelabError(`${o.config}: strategy {"kind": "policy"} needs "checkpoint" (and optionally "epoch")`);
+    const ckpt = path.resolve(path.dirname(o.config), st.checkpoint);
+    // The checkpoint's own split (or the config's from/to) is served once; the sweep then runs on
+    // exactly those bars, so a test window is claimed once, by the serving.
+    const served = await policyActions(ckpt, {
+      symbol,
+      ...(st.epoch !== undefined ? { epoch: st.epoch } : {}),
+      ...(split.split ? { split: split.split } : window.from !== undefined || window.to !== undefined ? window : { split: "val" as const }),
+      ...(o.store ? { store: o.store } : {}),
+      ...(split.acknowledgeBurned ? { iKnowTestIsBurned: true } : {}),
+      ...(o.registry ? { lockRegistry: o.registry } : {}),
+    });
+    actions = served.actions;
+    source = `policy ${ckpt} epoch ${served.summary.epoch ?? `${served.summary.bestEpoch ?? "-"} (best)`} on ${split.split ?? (window.from !== undefined || window.to !== undefined ? "custom" : "val")}`;
+    window = { from: served.summary.first, to: served.summary.last + (served.summary.params.intervalMs ?? 3_600_000) }; // `to` is exclusive
+    split = {};
+  }
+  const r = await sweepActions({ symbol, ...(config.interval ? { interval: config.interval } : {}), ...window, ...(config.store ? { store: config.store } : {}), ...(config.base ? { base: config.base } : {}), ...(config.grid ? { grid: config.grid as Record<string, unknown> } : {}) }, actions, { ...(o.store ? { store: o.store } : {}), ...split });
+  const best = r.best ? r.rows.find((row) => row.index === r.best?.index) : undefined;
+  const run = o.record
+    ? await openRegistry(o.registry).record({
+        kind: "sweep",
+        symbols: [symbol],
+        interval: r.interval,
+        split: r.window.split,
+        window: r.window,
+        assumptions: r.best?.label ?? r.baseAssumptions,
+        config: { sweep: config, configFile: path.resolve(o.config), source, best: best ? { index: best.index, lastDays: best.lastDays, params: best.params } : null, overfit: r.overfit },
+        dataHash: r.dataHash,
+        metrics: { ...(best?.metrics ?? {}), parameterSets: r.rows.length, bestIndex: best?.index ?? null, deflatedSharpe: r.overfit?.deflated.dsr ?? null, pbo: r.overfit?.pbo?.pbo ?? null },
+        artifacts: {},
+        notes: r.best?.selection ?? `no non-optimistic row among ${r.rows.length}`,
+      })
+    : undefined;
+  if (o.json) return printJson({ ...r, source, ...(run ? { runId: run.id } : {}) });
+  const top = [...r.rows].sort((a, b) => b.metrics.sortino - a.metrics.sortino).slice(0, Number(o.top));
+  process.stdout.write(
+    `${symbol} ${r.interval} · ${source} · ${r.window.split} ${isoMs(r.window.first)} .. ${isoMs(r.window.last)} (${r.window.bars} bars)\n` +
+      `base ${assumptionsLine(r.baseAssumptions)}\n` +
+      table(
+        ["#", "window", "lag", "fill", "maker", "intensity", "offset", "rt/bar", "return", "sortino", "max dd", "trades", "flags"],
+        top.map((row) => [row.index, row.lastDays === null ? "all" : `${row.lastDays}d`, ...simCells(row.params), row.params.intensity, row.params.priceOffsetPct, row.params.maxRoundTripsPerBar, ...resultCells(row)]),
+      ) +
+      `\n${r.rows.length} parameter sets = ${r.barEvaluations.toExponential(3)} bar-evaluations in ${r.seconds.toFixed(3)} s` +
+      (r.best ? `\nbest: #${r.best.index}, ${r.best.selection}` : "\nno non-optimistic row") +
+      (r.overfit ? `\n${r.overfit.text}` : "") +
+      "\n" +
+      (run ? recordedLine(run, o.registry) : ""),
+  );
+}
+
 async function runPortfolioSweep(config: SweepConfig, o: RecordFlags & SplitFlags & { config: string; store?: string; out?: string; top: string; json?: boolean }): Promise<void> {
   if (o.out) throw new TradelabError("--out (a Parquet row table) is not available for portfolio sweeps yet; use --json");
   const symbols = config.symbols ?? [];
@@ -508,6 +574,10 @@ maxVolumeFraction, fillBuffer, fillRule, maxHoldBars, minGapPct, oneSidePerBar, 
 buyOffset, sellOffset, buyFrac, sellFrac.
 With "symbols": [...] instead of "symbol" it is a portfolio sweep: each set is one shared-cash
 run over all symbols on the engine, with an extra "maxPositions": [1, 2, ...] axis.
+Actions sweeps: "strategy": {"kind": "policy", "checkpoint": DIR, "epoch"?: N} (served on --split,
+from/to, or the checkpoint's val split) or {"kind": "actions", "file": F}; simulator axes only, plus
+"lastDays": [20, 30, 45, 60, 90] (trailing evaluation windows).
+Every sweep prints the deflated Sharpe of its best row over the N honest rows and PBO (CSCV).
 Rows are ranked on the bars they were run on: the best row is tuned on them. Confirm it on a
 later window the sweep never saw.`,
     )
@@ -523,6 +593,8 @@ later window the sweep never saw.`,
       const unknown = Object.keys(config).filter((k) => !SWEEP_CONFIG_KEYS.includes(k));
       if (unknown.length > 0) throw new TradelabError(`${o.config}: unknown key(s) ${unknown.map((k) => `"${k}"`).join(", ")} (allowed: ${SWEEP_CONFIG_KEYS.join(", ")})`);
       if (config.symbols) return runPortfolioSweep(config, o);
+      const sk = (config.strategy as { kind?: string }).kind;
+      if (sk === "actions" || sk === "policy") return runActionsSweep(config, o);
       if (config.maxPositions || config.endOfDayClose) throw new TradelabError(`${o.config}: "maxPositions" and "endOfDayClose" apply to portfolio sweeps ("symbols")`);
       const bar = progressBar(`sweep ${config.symbol}`, !o.json);
       const r = await sweep(config, { ...(o.store ? { store: o.store } : {}), ...(o.out ? { out: o.out } : {}), ...splitOpts({ ...o, ...(config.from !== undefined ? { from: String(config.from) } : {}), ...(config.to !== undefined ? { to: String(config.to) } : {}) }), onProgress: (p) => bar.update(p.done, p.total) });

@@ -322,6 +322,64 @@ export type Overfit = { deflated: DeflatedSharpe, pbo: Pbo | null,
  */
 text: string, };
 
+export type ActionsSweepRequest = { symbol: string, base?: Partial<SimParams>, 
+/**
+ * Simulator axes only (strategy axes do not apply to fixed actions).
+ */
+grid?: Record<string, unknown>, 
+/**
+ * Trailing evaluation windows in days (e.g. 20, 30, 45, 60, 90); empty = the whole window.
+ */
+lastDays?: Array<number>, 
+/**
+ * Store root directory.
+ */
+store: string, 
+/**
+ * Bar interval, e.g. `1h`.
+ */
+interval: string, 
+/**
+ * First bar open time included (epoch ms).
+ */
+from?: number | null, 
+/**
+ * Bars opening at or after this time are excluded (epoch ms).
+ */
+to?: number | null, 
+/**
+ * Run on a named split of the stored data (`tradelab_core::splits`) instead of from/to.
+ */
+split?: "train" | "val" | "test" | null, 
+/**
+ * The split definition (default: val and test 20 days each, no purge).
+ */
+splits?: { valDays?: number, testDays?: number, purgeBars?: number | null, maxTrainDays?: number | null } | null, 
+/**
+ * The run registry whose global test lock a `test` split claims (required for `test`).
+ */
+registry?: string, 
+/**
+ * `--i-know-test-is-burned`: permit a second look at a test window (labelled burned).
+ */
+acknowledgeBurned?: boolean, };
+
+export type ActionsSweepRow = { index: number, 
+/**
+ * The trailing window in days, or null for the whole window.
+ */
+lastDays: number | null, bars: number, first: number, params: SimParams, optimistic: boolean, metrics: Metrics, };
+
+export type ActionsSweepReport = { rows: Array<ActionsSweepRow>, 
+/**
+ * The best honest row by Sortino, over every window.
+ */
+best: BestRow | null, 
+/**
+ * Deflated Sharpe and PBO over the rows on the best row's window (same bars, N trials).
+ */
+overfit: Overfit | null, barEvaluations: number, seconds: number, bars: number, first: number, last: number, baseLabel: SimLabel, periods: string, dataHash: string, split: SplitInfo | null, };
+
 export type Window = { 
 /**
  * Store root directory.
