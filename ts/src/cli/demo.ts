@@ -1,4 +1,5 @@
 /** `tradelab demo`: the whole research path on the bundled sample, offline, in a few minutes. */
+import { stressText } from "./sim.js";
 import cliProgress from "cli-progress";
 import { Command } from "commander";
 import { DEMO_STAGES, runDemo, type DemoResult, type DemoStageEvent } from "../demo/index.js";
@@ -79,6 +80,12 @@ function forecastTable(r: DemoResult): string {
   );
 }
 
+/** The validation actions under each assumption (what an edge that lives only in a fill looks like). */
+function stressFor(r: Awaited<ReturnType<typeof runDemo>>): string {
+  const v = r.splits.find((s) => s.split === "val")?.result;
+  return v?.stress ? `validation ${stressText(v.stress, v.robust).trimEnd()}` : "";
+}
+
 export function demoCommands(): Command[] {
   const demo = new Command("demo")
     .description(
@@ -128,6 +135,7 @@ export function demoCommands(): Command[] {
         `${r.symbol} ${r.interval} · nano policy · ${r.trainedNow ? `trained now in ${num(r.trainSeconds ?? 0, 0)} s` : "checkpoint reused"}`,
         a ? `assumptions: ${a.text}${a.optimistic ? `  [OPTIMISTIC: ${a.warnings.join("; ")}]` : ""}` : "",
         summaryTable(r),
+        stressFor(r),
         `forecasts (${r.forecasts.model}, issued at bar close, window ${isoMs(r.forecasts.window.first).slice(0, 10)}..${isoMs(r.forecasts.window.last).slice(0, 10)}):`,
         forecastTable(r),
         `report:   ${r.report}`,
