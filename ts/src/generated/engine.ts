@@ -284,10 +284,10 @@ scenario: string, label: SimLabel, optimistic: boolean, metrics: Metrics, };
 
 export type RobustScore = { 
 /**
- * The seed's score: 1.5·worst return + 0.75·p25 return + 0.35·mean return + 2·p25 Sortino
- * + 0.5·worst Sortino − 0.8·worst drawdown − 0.25·mean drawdown − 50·(negative-return
- * rate) − 0.75 per trade of mean shortfall below 6 trades; Sortino clipped to ±10. The
- * seed's smoothness term is left out (its definition was not recovered).
+ * The seed's score: 1.5·worst return + 0.75·p25 return + 0.35·mean return + 2·p25
+ * Sortino + 0.5·worst Sortino − 0.8·worst drawdown − 0.25·mean drawdown −
+ * 50·(negative-return rate) − 0.75 per trade of mean shortfall below 6 trades; Sortino
+ * clipped to ±10. The seed's smoothness term is left out (its definition was not recovered).
  */
 score: number, worstReturn: number, p25Return: number, meanReturn: number, worstSortino: number, p25Sortino: number, meanSortino: number, worstDrawdown: number, meanDrawdown: number, negativeRate: number, meanTrades: number, 
 /**
