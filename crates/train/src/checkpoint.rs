@@ -303,6 +303,59 @@ pub fn append_ledger(dir: &Path, entry: LedgerEntry) -> Result<()> {
     write_atomic(&dir.join(TEST_LEDGER), &json)
 }
 
+/// The checkpoint's own record of test looks: true when the test split was seen before; a second
+/// look is refused unless `allow_burned`.
+pub fn check_local_ledger(dir: &Path, allow_burned: bool) -> Result<bool> {
+    let ledger = read_ledger(dir)?;
+    let Some(first) = ledger.first() else {
+        return Ok(false);
+    };
+    if !allow_burned {
+        return Err(TrainError::TestBurned(format!(
+            "the test split of {} was already evaluated ({} time(s), first at {} on data {}); a second look is refused because \
+             results read after seeing the test split are no longer out-of-sample. Pass --i-know-test-is-burned to see it anyway \
+             (the result is then marked testBurned)",
+            dir.display(),
+            ledger.len(),
+            first.at,
+            first.data_hash
+        )));
+    }
+    Ok(true)
+}
+
+/// Claims a look at `meta`'s test window in the run registry's global lock (keyed by symbols,
+/// interval and window, so a new directory or an identical retrain cannot reset it). Returns
+/// whether the window was seen before (acknowledged). A refused second look keeps its
+/// TEST_BURNED meaning; any other registry failure (an unreadable file, a newer schema) is
+/// reported as what it is.
+pub fn claim_global_test_look(
+    registry: &Path,
+    meta: &CheckpointMeta,
+    interval: &str,
+    data_hash: &str,
+    command: String,
+    allow_burned: bool,
+) -> Result<bool> {
+    let lock = |e: tradelab_registry::RegistryError| match e {
+        tradelab_registry::RegistryError::TestBurned(m) => TrainError::TestBurned(m),
+        other => TrainError::file(registry, other),
+    };
+    let look = tradelab_registry::Registry::open(registry)
+        .map_err(lock)?
+        .claim_test_look(&tradelab_registry::TestLookRequest {
+            symbols: meta.config.symbols.clone(),
+            interval: interval.to_string(),
+            start: meta.splits.test_start,
+            end: meta.splits.test_end,
+            data_hash: Some(data_hash.to_string()),
+            command,
+            acknowledge_burned: allow_burned,
+        })
+        .map_err(lock)?;
+    Ok(look.burned)
+}
+
 pub fn now_iso() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

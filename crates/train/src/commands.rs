@@ -32,24 +32,7 @@ pub fn eval_checkpoint(
     let meta = CheckpointMeta::load(dir)?;
     let weights = meta.weights_for(dir, epoch)?;
     let cfg = &meta.config;
-    let ledger = if split == Split::Test {
-        checkpoint::read_ledger(dir)?
-    } else {
-        Vec::new()
-    };
-    let mut burned = !ledger.is_empty();
-    if burned && !allow_burned {
-        let first = &ledger[0];
-        return Err(TrainError::TestBurned(format!(
-            "the test split of {} was already evaluated ({} time(s), first at {} on data {}); a second look is refused because \
-             results read after seeing the test split are no longer out-of-sample. Pass --i-know-test-is-burned to see it anyway \
-             (the result is then marked testBurned)",
-            dir.display(),
-            ledger.len(),
-            first.at,
-            first.data_hash
-        )));
-    }
+    let mut burned = split == Split::Test && checkpoint::check_local_ledger(dir, allow_burned)?;
     tch::set_num_threads(cfg.threads);
     let store = store
         .map(Path::to_path_buf)
@@ -63,25 +46,14 @@ pub fn eval_checkpoint(
     meta.check_schema(dir, &ds.schema)?;
     let hash_matches = ds.data_hash == meta.data_hash;
     if let (Split::Test, Some(reg)) = (split, registry) {
-        // A refused second look keeps its TEST_BURNED meaning; any other registry failure (an
-        // unreadable file, a newer schema) is reported as what it is.
-        let lock = |e: tradelab_registry::RegistryError| match e {
-            tradelab_registry::RegistryError::TestBurned(m) => TrainError::TestBurned(m),
-            other => TrainError::file(reg, other),
-        };
-        let look = tradelab_registry::Registry::open(reg)
-            .map_err(lock)?
-            .claim_test_look(&tradelab_registry::TestLookRequest {
-                symbols: cfg.symbols.clone(),
-                interval: ds.interval.name().to_string(),
-                start: meta.splits.test_start,
-                end: meta.splits.test_end,
-                data_hash: Some(ds.data_hash.clone()),
-                command: format!("eval {}", dir.display()),
-                acknowledge_burned: allow_burned,
-            })
-            .map_err(lock)?;
-        burned |= look.burned;
+        burned |= checkpoint::claim_global_test_look(
+            reg,
+            &meta,
+            ds.interval.name(),
+            &ds.data_hash,
+            format!("eval {}", dir.display()),
+            allow_burned,
+        )?;
     }
     let (mut vs, model) = build_model(cfg, ds.n_features, device);
     checkpoint::load_weights(&mut vs, dir, &weights)?;

@@ -87,21 +87,7 @@ pub fn serve(req: &ServeRequest<'_>) -> Result<Served> {
         )));
     }
     let touches_test = from < test.1 && to > test.0;
-    let mut burned = false;
-    if touches_test {
-        let ledger = checkpoint::read_ledger(req.dir)?;
-        if !ledger.is_empty() && !req.allow_burned {
-            return Err(TrainError::TestBurned(format!(
-                "the test split of {} was already seen ({} time(s), first at {}); this window overlaps it. A second look is refused \
-                 because results read after seeing the test split are no longer out-of-sample. Pass --i-know-test-is-burned to \
-                 see it anyway (the result is then marked burned)",
-                req.dir.display(),
-                ledger.len(),
-                ledger[0].at
-            )));
-        }
-        burned = !ledger.is_empty();
-    }
+    let mut burned = touches_test && checkpoint::check_local_ledger(req.dir, req.allow_burned)?;
     tch::set_num_threads(cfg.threads);
     let store = req
         .store
@@ -130,26 +116,15 @@ pub fn serve(req: &ServeRequest<'_>) -> Result<Served> {
             s.bars.ts.last().copied().unwrap_or(0)
         )));
     }
-    if touches_test {
-        if let Some(reg) = req.registry {
-            let lock = |e: tradelab_registry::RegistryError| match e {
-                tradelab_registry::RegistryError::TestBurned(m) => TrainError::TestBurned(m),
-                other => TrainError::file(reg, other),
-            };
-            let look = tradelab_registry::Registry::open(reg)
-                .map_err(lock)?
-                .claim_test_look(&tradelab_registry::TestLookRequest {
-                    symbols: cfg.symbols.clone(),
-                    interval: ds.interval.name().to_string(),
-                    start: test.0,
-                    end: test.1,
-                    data_hash: Some(meta.data_hash.clone()),
-                    command: format!("{} {}", req.command, req.dir.display()),
-                    acknowledge_burned: req.allow_burned,
-                })
-                .map_err(lock)?;
-            burned |= look.burned;
-        }
+    if let (true, Some(reg)) = (touches_test, req.registry) {
+        burned |= checkpoint::claim_global_test_look(
+            reg,
+            &meta,
+            ds.interval.name(),
+            &meta.data_hash,
+            format!("{} {}", req.command, req.dir.display()),
+            req.allow_burned,
+        )?;
     }
     let (mut vs, model) = build_model(cfg, ds.n_features, req.device);
     checkpoint::load_weights(&mut vs, req.dir, &weights)?;
