@@ -1,7 +1,10 @@
 //! Serving a checkpoint: the policy's actions on any stored bars, bars appended after training
 //! included, with the checkpoint's saved normalisers and feature schema (never refitted; a
-//! schema mismatch is refused). `eval` and `actions` share this path, so the actions a user
-//! exports are the ones `eval` simulates. Paper and live trading later decide through it too.
+//! schema mismatch is refused). `eval` and `actions` share the decision code
+//! (`eval::policy_actions`) and the test lock (`checkpoint::claim_global_test_look`), but `eval`
+//! still loads its own dataset cut at the test end; ts/test/train-cli.test.ts checks that the
+//! exported actions backtest to exactly what `eval` simulates. Paper and live trading later
+//! decide through this path too.
 use crate::checkpoint::{self, CheckpointMeta, LedgerEntry};
 use crate::data::{Dataset, Normalisers, Split};
 use crate::error::{Result, TrainError};
