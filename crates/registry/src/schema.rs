@@ -3,7 +3,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Current schema version (the number of migrations below).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
     // 1: the runs table.
@@ -40,6 +40,38 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
         acknowledged_burned INTEGER NOT NULL
      );
      CREATE INDEX test_looks_symbol ON test_looks (symbol, interval);",
+    // 3: the run journal (seed 004): studies with their verdict thresholds, entries
+    // (hypothesis / what ran / what I saw / what's next) and verdicts. One test-split verdict
+    // per study, enforced by a partial unique index so two processes cannot both record one.
+    "CREATE TABLE journal_studies (
+        name        TEXT PRIMARY KEY,
+        split       TEXT NOT NULL,
+        thresholds  TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+     );
+     CREATE TABLE journal_entries (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        study       TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        hypothesis  TEXT NOT NULL,
+        run_ids     TEXT NOT NULL,
+        saw         TEXT,
+        next        TEXT
+     );
+     CREATE INDEX journal_entries_study ON journal_entries (study, created_at);
+     CREATE TABLE journal_verdicts (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        study       TEXT NOT NULL,
+        run_id      TEXT NOT NULL,
+        split       TEXT NOT NULL,
+        run_split   TEXT,
+        verdict     TEXT NOT NULL,
+        checks      TEXT NOT NULL,
+        created_at  INTEGER NOT NULL
+     );
+     CREATE INDEX journal_verdicts_study ON journal_verdicts (study, created_at);
+     CREATE UNIQUE INDEX journal_verdicts_one_test ON journal_verdicts (study) WHERE split = 'test';",
 ];
 
 pub enum Migrated {
