@@ -3,7 +3,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Current schema version (the number of migrations below).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
     // 1: the runs table.
@@ -72,6 +72,10 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
      );
      CREATE INDEX journal_verdicts_study ON journal_verdicts (study, created_at);
      CREATE UNIQUE INDEX journal_verdicts_one_test ON journal_verdicts (study) WHERE split = 'test';",
+    // 4: what a run's numbers depend on beyond config, seed and data (CPU model, SIMD level,
+    // threads, libtorch version and build, device, deterministic mode), as JSON; NULL for runs
+    // recorded before it existed.
+    "ALTER TABLE runs ADD COLUMN environment TEXT;",
 ];
 
 pub enum Migrated {
