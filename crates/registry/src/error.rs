@@ -22,6 +22,10 @@ pub enum RegistryError {
     NotFound(String),
     #[error("run id prefix '{prefix}' is ambiguous: {} and {} more", candidates.first().map(String::as_str).unwrap_or("?"), candidates.len().saturating_sub(1))]
     Ambiguous { prefix: String, candidates: Vec<String> },
+    /// A journal request refused (split mismatch, a second test verdict, a missing metric, ...);
+    /// `code` is one of the `JOURNAL_*` codes.
+    #[error("{message}")]
+    Journal { code: &'static str, message: String },
 }
 
 impl RegistryError {
@@ -38,6 +42,7 @@ impl RegistryError {
             RegistryError::NotFound(_) => "REGISTRY_NOT_FOUND",
             RegistryError::TestBurned(_) => "TEST_BURNED",
             RegistryError::Ambiguous { .. } => "REGISTRY_AMBIGUOUS",
+            RegistryError::Journal { code, .. } => code,
         }
     }
 

@@ -4,6 +4,7 @@
 //! record into the same file at once.
 mod error;
 mod input;
+mod journal;
 mod record;
 mod registry;
 mod schema;
@@ -11,6 +12,10 @@ mod test_lock;
 
 pub use error::RegistryError;
 pub use input::{RunInput, RUN_KINDS};
+pub use journal::{
+    measure, Check, Entry as JournalEntry, EntryInput as JournalEntryInput, Op as ThresholdOp, Study, StudyJournal, Threshold, Verdict, JOURNAL_MISSING_METRIC,
+    JOURNAL_NO_STUDY, JOURNAL_SPLIT_MISMATCH, JOURNAL_STUDY_FROZEN, JOURNAL_TEST_BURNED, JOURNAL_TEST_VERDICT_RECORDED,
+};
 pub use record::{Comparison, MetricRow, RunFilter, RunRecord};
 pub use registry::Registry;
 pub use schema::SCHEMA_VERSION;
