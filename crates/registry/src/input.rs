@@ -5,9 +5,9 @@ use serde_json::{Map, Value};
 /// The kinds of run the registry accepts.
 pub const RUN_KINDS: [&str; 6] = ["backtest", "sweep", "train", "eval", "demo", "forecast"];
 
-const FIELDS: [&str; 14] = [
-    "kind", "symbols", "interval", "split", "window", "assumptions", "config", "dataHash", "codeVersion", "metrics", "artifacts", "notes", "parent",
-    "createdAt",
+const FIELDS: [&str; 15] = [
+    "kind", "symbols", "interval", "split", "window", "assumptions", "config", "dataHash", "codeVersion", "environment", "metrics", "artifacts", "notes",
+    "parent", "createdAt",
 ];
 
 /// One run to record. JSON objects are kept as values; they are stored as JSON text.
@@ -23,6 +23,9 @@ pub struct RunInput {
     pub config: Value,
     pub data_hash: Option<String>,
     pub code_version: Option<String>,
+    /// What the numbers depend on beyond config, seed and data (`tradelab_sim::Environment` as
+    /// JSON: CPU, SIMD level, threads, libtorch, device, deterministic mode).
+    pub environment: Option<Value>,
     pub metrics: Value,
     /// Artefact name -> path.
     pub artifacts: Value,
@@ -130,6 +133,7 @@ impl RunInput {
             config,
             data_hash: opt_string(m, "dataHash")?,
             code_version: opt_string(m, "codeVersion")?,
+            environment: opt_object(m, "environment")?,
             metrics,
             artifacts,
             notes: opt_string(m, "notes")?,
@@ -159,6 +163,7 @@ mod tests {
         assert!(err(json!({ "kind": "backtest", "config": {}, "window": { "first": 5, "last": 1 } })).contains("`window`: first 5 is after last 1"));
         assert!(err(json!({ "kind": "backtest", "config": {}, "window": { "first": 1.5, "last": 2 } })).contains("`window.first`"));
         assert!(err(json!({ "kind": "backtest", "config": {}, "metric": {} })).contains("`metric`: unknown field"));
+        assert!(err(json!({ "kind": "backtest", "config": {}, "environment": "x86" })).contains("`environment`: expected a JSON object, got a string"));
         assert!(RunInput::from_json("{").unwrap_err().to_string().contains("not valid JSON"));
     }
 
@@ -167,11 +172,12 @@ mod tests {
         let r = RunInput::from_value(&json!({
             "kind": "eval", "symbols": ["SOL/USDT"], "interval": "1h", "split": "test", "window": { "first": 1, "last": 2 },
             "assumptions": { "decisionLag": 1 }, "config": { "a": 1 }, "dataHash": "h", "codeVersion": "0.1.0+abc",
-            "metrics": { "sortino": 1.5 }, "artifacts": { "model": "m.pt" }, "notes": "n", "parent": "r-1", "createdAt": 1000
+            "environment": { "cpu": "c", "simd": "avx2" }, "metrics": { "sortino": 1.5 }, "artifacts": { "model": "m.pt" }, "notes": "n", "parent": "r-1", "createdAt": 1000
         }))
         .unwrap();
         assert_eq!(r.window, Some((1, 2)));
         assert_eq!(r.parent.as_deref(), Some("r-1"));
         assert_eq!(r.created_at, Some(1000));
+        assert_eq!(r.environment, Some(json!({ "cpu": "c", "simd": "avx2" })));
     }
 }

@@ -54,8 +54,8 @@ fn tradelab_core_cap(s: &str, max: usize) -> String {
     }
 }
 
-const COLUMNS: &str =
-    "id, kind, created_at, symbols, interval, split, eval_first, eval_last, assumptions, config, data_hash, code_version, metrics, artifacts, notes, parent";
+const COLUMNS: &str = "id, kind, created_at, symbols, interval, split, eval_first, eval_last, assumptions, config, data_hash, code_version, \
+     metrics, artifacts, notes, parent, environment";
 
 impl Registry {
     /// Opens (creating if needed) the registry file and brings its schema up to date.
@@ -107,7 +107,7 @@ impl Registry {
         for attempt in 0..16u32 {
             let id = new_id(created_at, attempt);
             let res = self.conn.execute(
-                &format!("INSERT INTO runs ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"),
+                &format!("INSERT INTO runs ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"),
                 params![
                     id,
                     run.kind,
@@ -125,6 +125,7 @@ impl Registry {
                     text(&run.artifacts),
                     run.notes,
                     parent,
+                    run.environment.as_ref().map(text),
                 ],
             );
             match res {
@@ -208,6 +209,7 @@ impl Registry {
             config: json("config", &r.config)?,
             data_hash: r.data_hash.clone(),
             code_version: r.code_version.clone(),
+            environment: r.environment.as_deref().map(|t| json("environment", t)).transpose()?,
             metrics: json("metrics", &r.metrics)?,
             artifacts: json("artifacts", &r.artifacts)?,
             notes: r.notes.clone(),
@@ -234,6 +236,7 @@ struct RawRow {
     artifacts: String,
     notes: Option<String>,
     parent: Option<String>,
+    environment: Option<String>,
 }
 
 fn raw_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
@@ -254,6 +257,7 @@ fn raw_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
         artifacts: r.get(13)?,
         notes: r.get(14)?,
         parent: r.get(15)?,
+        environment: r.get(16)?,
     })
 }
 
@@ -341,6 +345,35 @@ mod tests {
         let rows: Vec<(&str, Vec<Option<f64>>)> = c.metrics.iter().map(|m| (m.metric.as_str(), m.values.clone())).collect();
         assert_eq!(rows, [("sortino", vec![Some(1.0), Some(2.0)]), ("totalReturn", vec![Some(0.1), None]), ("extra", vec![None, Some(3.0)])]);
         assert!(reg.compare(&[]).is_err());
+    }
+
+    #[test]
+    fn environment_is_stored_and_compare_shows_where_it_differs() {
+        let dir = tempfile::tempdir().unwrap();
+        let reg = Registry::open(dir.path().join("r.sqlite")).unwrap();
+        let env = |cpu: &str, simd: &str, torch: &str| json!({ "cpu": cpu, "simd": simd, "threads": 2, "libtorch": { "version": torch } });
+        let with = |e: Value, at: i64| RunInput { environment: Some(e), ..run("train", "SOL/USDT", at, 1.0) };
+        let a = reg.insert(&with(env("AMD EPYC", "avx512", "2.11.0+cu130"), 1_000)).unwrap();
+        assert_eq!(reg.get(&a.id).unwrap().environment, Some(env("AMD EPYC", "avx512", "2.11.0+cu130")));
+        let b = reg.insert(&with(env("Intel Xeon", "avx2", "2.11.0+cu130"), 2_000)).unwrap();
+        let c = reg.insert(&with(env("AMD EPYC", "avx512", "2.11.0+cu130"), 3_000)).unwrap();
+        let old = reg.insert(&run("backtest", "SOL/USDT", 4_000, 1.0)).unwrap();
+        assert_eq!(old.environment, None);
+
+        let diff = reg.compare(&[a.id.clone(), b.id.clone()]).unwrap();
+        let rows: Vec<(&str, Vec<Option<&str>>)> =
+            diff.environment.iter().map(|r| (r.field.as_str(), r.values.iter().map(Option::as_deref).collect())).collect();
+        assert_eq!(rows, [("cpu", vec![Some("AMD EPYC"), Some("Intel Xeon")]), ("simd", vec![Some("avx512"), Some("avx2")])]);
+        assert!(!diff.same_environment);
+
+        let same = reg.compare(&[a.id.clone(), c.id.clone()]).unwrap();
+        assert!(same.environment.is_empty() && same.same_environment);
+        // A run recorded before environments were: no rows of its own, and not "same".
+        let partial = reg.compare(&[a.id.clone(), c.id.clone(), old.id.clone()]).unwrap();
+        assert!(partial.environment.is_empty() && !partial.same_environment);
+        let j = serde_json::to_value(&diff).unwrap();
+        assert_eq!(j["sameEnvironment"], json!(false));
+        assert_eq!(j["environment"][0]["field"], json!("cpu"));
     }
 
     #[test]
