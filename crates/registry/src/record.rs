@@ -69,8 +69,11 @@ pub struct Comparison {
     pub same_environment: bool,
 }
 
-/// `a.b` paths of an environment's scalar leaves, in document order.
-fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, Option<String>)>) {
+/// `(a.b path, scalar value as text)` of an environment's leaves, in document order.
+type Leaves = Vec<(String, Option<String>)>;
+
+/// The leaves of an environment object.
+fn flatten(prefix: &str, v: &Value, out: &mut Leaves) {
     match v {
         Value::Object(m) => {
             for (k, x) in m {
@@ -110,7 +113,7 @@ impl Comparison {
 
 /// The environment fields whose values differ among the runs that recorded an environment.
 fn environment_rows(runs: &[RunRecord]) -> (Vec<EnvironmentRow>, bool) {
-    let flat: Vec<Option<Vec<(String, Option<String>)>>> = runs
+    let flat: Vec<Option<Leaves>> = runs
         .iter()
         .map(|r| {
             r.environment.as_ref().map(|e| {

@@ -21,6 +21,7 @@
 pub mod actions;
 pub mod cycles;
 pub mod engine;
+pub mod environment;
 pub mod error;
 pub mod inputs;
 pub mod kernel;
@@ -38,6 +39,7 @@ pub use actions::{Actions, Order};
 pub use engine::{
     BarInput, Engine, EngineParams, Fill, InstrumentKind, InstrumentSpec, Orders, State,
 };
+pub use environment::{environment, Environment, Libtorch};
 pub use error::SimError;
 pub use inputs::{check_bars, check_inputs, MAX_PRICE, MIN_PRICE};
 pub use kernel::{
