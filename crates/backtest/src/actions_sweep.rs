@@ -85,16 +85,9 @@ fn strategy_axes_used(g: &SweepGrid) -> Option<&'static str> {
     .map(|(n, _)| n)
 }
 
-pub fn run(req: &ActionsSweepRequest, keyed: KeyedActions<'_>) -> Result<ActionsSweepReport> {
-    let (window, split) = req.window.resolve(&[req.symbol.as_str()], "sweep")?;
-    let (sym, bars) = load::bars(&window, &req.symbol)?;
-    let iv = window.interval()?;
-    let (base, periods) = window_params(
-        &req.base.clone().unwrap_or_default(),
-        Calendar::for_symbol(&sym)?,
-        iv.ms(),
-    )?;
-    let grid = req.grid.clone().unwrap_or_default();
+/// The simulator combinations of `grid` over `base`, for fixed actions: strategy axes are refused
+/// (they do not apply); expansion and validation are the rule sweeps'.
+pub fn sim_axes(base: &SimParams, grid: SweepGrid) -> Result<Vec<SimParams>> {
     if let Some(axis) = strategy_axes_used(&grid) {
         return Err(BacktestError::input(
             "grid",
@@ -103,7 +96,6 @@ pub fn run(req: &ActionsSweepRequest, keyed: KeyedActions<'_>) -> Result<Actions
             ),
         ));
     }
-    // The expansion and validation of simulator axes, shared with rule sweeps.
     let spec = SweepSpec {
         base: base.clone(),
         strategy: Strategy::Band {
@@ -114,7 +106,19 @@ pub fn run(req: &ActionsSweepRequest, keyed: KeyedActions<'_>) -> Result<Actions
         },
         grid,
     };
-    let sims = spec.sim_params()?;
+    Ok(spec.sim_params()?)
+}
+
+pub fn run(req: &ActionsSweepRequest, keyed: KeyedActions<'_>) -> Result<ActionsSweepReport> {
+    let (window, split) = req.window.resolve(&[req.symbol.as_str()], "sweep")?;
+    let (sym, bars) = load::bars(&window, &req.symbol)?;
+    let iv = window.interval()?;
+    let (base, periods) = window_params(
+        &req.base.clone().unwrap_or_default(),
+        Calendar::for_symbol(&sym)?,
+        iv.ms(),
+    )?;
+    let sims = sim_axes(&base, req.grid.clone().unwrap_or_default())?;
     let actions = Actions::from_keyed(
         &bars.ts,
         keyed.ts,

@@ -5,6 +5,7 @@
 //! * [`portfolio`] — one strategy on N symbols with shared cash and `maxPositions` slots.
 //! * [`portfolio_sweep`] — a sweep grid (plus a `maxPositions` axis) of shared-cash portfolios.
 //! * [`harvest`] — funding harvest: long spot + short perpetual, funding from the store.
+//! * [`walk_forward`] — folds that choose parameters in-sample and chain the out-of-sample parts.
 //! * [`types`] — the TypeScript declarations of every type that crosses into TS, generated
 //!   from these structs (`ts/src/generated/engine.ts`, checked by a test).
 pub mod actions_sweep;
@@ -17,5 +18,6 @@ pub mod portfolio_sweep;
 pub mod single;
 pub mod sweep;
 pub mod types;
+pub mod walk_forward;
 
 pub use error::{BacktestError, Result};

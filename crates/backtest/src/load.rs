@@ -92,57 +92,24 @@ impl Window {
                 "give a split or from/to, not both",
             ));
         }
-        let iv = self.interval()?;
-        let store = self.store();
-        let (mut first, mut last) = (i64::MAX, i64::MIN);
-        let mut syms = Vec::new();
-        for s in symbols {
-            let sym = Symbol::parse(s)?;
-            // Only the first and last bar matter here: a plain read, not `info` (which also
-            // scans gaps and parses the sources).
-            let ts = store.read(&sym, iv)?.ts;
-            if let (Some(f), Some(l)) = (ts.first(), ts.last()) {
-                first = first.min(*f);
-                last = last.max(*l);
-            }
-            syms.push(sym);
-        }
-        if first > last {
-            return Err(BacktestError::input("split", "no stored bars to split"));
-        }
-        let cfg = self.splits.clone().unwrap_or_default();
-        let bounds = SplitBounds::compute(&cfg, 0, iv, first, last);
+        let (syms, first, last) = self.extent(symbols)?;
+        let bounds = self.bounds(first, last)?;
         let (from, to) = bounds.of(split);
         if to <= from {
             return Err(BacktestError::input(
                 "split",
                 format!(
-                    "the {} split is empty with these split settings ({cfg:?})",
-                    split.name()
+                    "the {} split is empty with these split settings ({:?})",
+                    split.name(),
+                    self.splits.clone().unwrap_or_default()
                 ),
             ));
         }
-        let mut burned = false;
-        if split == Split::Test {
-            let Some(reg) = &self.registry else {
-                return Err(BacktestError::input(
-                    "split",
-                    "a test split needs the run registry, where the global test lock lives",
-                ));
-            };
-            let look = tradelab_registry::Registry::open(reg)?.claim_test_look(
-                &tradelab_registry::TestLookRequest {
-                    symbols: syms.iter().map(|s| s.to_string()).collect(),
-                    interval: iv.name().to_string(),
-                    start: from,
-                    end: to,
-                    data_hash: Some(data_hash(self, &syms)?),
-                    command: command.to_string(),
-                    acknowledge_burned: self.acknowledge_burned.unwrap_or(false),
-                },
-            )?;
-            burned = look.burned;
-        }
+        let burned = if split == Split::Test {
+            self.claim_test_look(&syms, from, to, command)?
+        } else {
+            false
+        };
         let mut w = self.clone();
         w.split = None;
         w.from = Some(from);
@@ -166,6 +133,64 @@ impl Window {
 }
 
 impl Window {
+    /// These symbols, parsed, and the first and last stored bar open time over all of them.
+    pub fn extent(&self, symbols: &[&str]) -> Result<(Vec<Symbol>, i64, i64)> {
+        let iv = self.interval()?;
+        let store = self.store();
+        let (mut first, mut last) = (i64::MAX, i64::MIN);
+        let mut syms = Vec::new();
+        for s in symbols {
+            let sym = Symbol::parse(s)?;
+            // Only the first and last bar matter here: a plain read, not `info` (which also
+            // scans gaps and parses the sources).
+            let ts = store.read(&sym, iv)?.ts;
+            if let (Some(f), Some(l)) = (ts.first(), ts.last()) {
+                first = first.min(*f);
+                last = last.max(*l);
+            }
+            syms.push(sym);
+        }
+        if first > last {
+            return Err(BacktestError::input("split", "no stored bars to split"));
+        }
+        Ok((syms, first, last))
+    }
+
+    /// The split bounds (this window's `splits`, default 20/20 days) of data in `[first, last]`.
+    pub fn bounds(&self, first: i64, last: i64) -> Result<SplitBounds> {
+        let cfg = self.splits.clone().unwrap_or_default();
+        Ok(SplitBounds::compute(&cfg, 0, self.interval()?, first, last))
+    }
+
+    /// Claims a look at `[from, to)` of the test window in the registry's global lock (refused
+    /// when burned, unless acknowledged); true when an earlier look had burned it.
+    pub fn claim_test_look(
+        &self,
+        syms: &[Symbol],
+        from: i64,
+        to: i64,
+        command: &str,
+    ) -> Result<bool> {
+        let Some(reg) = &self.registry else {
+            return Err(BacktestError::input(
+                "split",
+                "a look at the test split needs the run registry, where the global test lock lives",
+            ));
+        };
+        let look = tradelab_registry::Registry::open(reg)?.claim_test_look(
+            &tradelab_registry::TestLookRequest {
+                symbols: syms.iter().map(|s| s.to_string()).collect(),
+                interval: self.interval()?.name().to_string(),
+                start: from,
+                end: to,
+                data_hash: Some(data_hash(self, syms)?),
+                command: command.to_string(),
+                acknowledge_burned: self.acknowledge_burned.unwrap_or(false),
+            },
+        )?;
+        Ok(look.burned)
+    }
+
     pub fn interval(&self) -> Result<Interval> {
         Ok(self.interval.parse::<Interval>()?)
     }

@@ -43,6 +43,10 @@ pub fn declarations() -> String {
         crate::harvest::HarvestRule::decl(),
         crate::harvest::HarvestRequest::decl(),
         crate::harvest::HarvestReport::decl(),
+        crate::walk_forward::WalkForwardRequest::decl(),
+        crate::walk_forward::Part::decl(),
+        crate::walk_forward::FoldResult::decl(),
+        crate::walk_forward::WalkForwardReport::decl(),
     ];
     let mut out = String::from(
         "// Generated from the Rust structs by crates/backtest/src/types.rs (ts-rs). Do not edit:\n\

@@ -5,6 +5,7 @@
 
 pub mod bars;
 pub mod error;
+pub mod folds;
 pub mod gaps;
 pub mod interval;
 pub mod splits;

@@ -761,3 +761,115 @@ dataHash: string,
  * The named split run on, if any (`test (burned)` when the test lock saw it before).
  */
 split: SplitInfo | null, steps: number, first: number, last: number, };
+
+export type WalkForwardRequest = { symbol: string, folds: { mode: "anchored" | "rolling", oosDays: number, inSampleDays: number, folds?: number | null, purgeBars?: number, embargoBars?: number }, base?: Partial<SimParams>, 
+/**
+ * A rule strategy whose grid axes are searched per fold (absent for fixed actions).
+ */
+strategy?: Strategy, grid?: Record<string, unknown>, 
+/**
+ * Folds whose out-of-sample part starts before this bar open time are dropped: a policy's
+ * first bar after its training data (its validation start).
+ */
+oosNotBefore?: number | null, 
+/**
+ * Store root directory.
+ */
+store: string, 
+/**
+ * Bar interval, e.g. `1h`.
+ */
+interval: string, 
+/**
+ * First bar open time included (epoch ms).
+ */
+from?: number | null, 
+/**
+ * Bars opening at or after this time are excluded (epoch ms).
+ */
+to?: number | null, 
+/**
+ * Run on a named split of the stored data (`tradelab_core::splits`) instead of from/to.
+ */
+split?: "train" | "val" | "test" | null, 
+/**
+ * The split definition (default: val and test 20 days each, no purge).
+ */
+splits?: { valDays?: number, testDays?: number, purgeBars?: number | null, maxTrainDays?: number | null } | null, 
+/**
+ * The run registry whose global test lock a `test` split claims (required for `test`).
+ */
+registry?: string, 
+/**
+ * `--i-know-test-is-burned`: permit a second look at a test window (labelled burned).
+ */
+acknowledgeBurned?: boolean, };
+
+export type Part = { from: number, 
+/**
+ * Exclusive.
+ */
+to: number, bars: number, };
+
+export type FoldResult = { index: number, inSample: Part, oos: Part, 
+/**
+ * The chosen trial: index into strategies × simulator combinations (or candidates × ...).
+ */
+trial: number, 
+/**
+ * The chosen rule strategy, or the chosen candidate's label.
+ */
+strategy: Strategy | null, candidate: string | null, params: SimParams, label: SimLabel, 
+/**
+ * e.g. "best of 36 by Sortino (12 optimistic rows excluded), selected on this fold's in-sample part".
+ */
+selection: string, 
+/**
+ * The chosen trial on the in-sample part (where it was chosen: optimistic by construction).
+ */
+inSampleMetrics: Metrics, 
+/**
+ * The chosen trial on the out-of-sample part (the reference `simulate`, restarted flat).
+ */
+oosMetrics: Metrics, 
+/**
+ * The chosen trial's out-of-sample Sortino rank among the honest trials, in (0, 1):
+ * 1 = best. At or below 0.5 the in-sample choice did no better than the median out of sample.
+ */
+oosRank: number, 
+/**
+ * Deflated Sharpe and PBO of the in-sample choice over its N honest trials.
+ */
+overfit: Overfit | null, };
+
+export type WalkForwardReport = { folds: Array<FoldResult>, 
+/**
+ * Folds left out, and why (e.g. out-of-sample before a policy's first unseen bar).
+ */
+notes: Array<string>, 
+/**
+ * Trials per fold (strategies or candidates × simulator combinations), optimistic ones included.
+ */
+trials: number, 
+/**
+ * The concatenated out-of-sample curve: each fold's curve, chained from the previous end.
+ */
+oos: CurveMetrics, oosTrades: number, oosRoundTrips: number, oosFees: number, 
+/**
+ * Probabilistic Sharpe of the concatenated out-of-sample returns against 0 (no selection on
+ * them, so no deflation): the probability the true per-bar Sharpe is positive.
+ */
+oosPsr: number, 
+/**
+ * Share of folds whose in-sample choice ranked at or below the median out of sample: the
+ * walk-forward estimate of the probability of backtest overfitting.
+ */
+pbo: number | null, curveTs: number[], curveEquity: Array<number>, barEvaluations: number, seconds: number, bars: number, first: number, last: number, 
+/**
+ * What the span is: `before test`, `custom`, a split name, or `... (burned)`.
+ */
+span: string, baseLabel: SimLabel, periods: string, dataHash: string, split: SplitInfo | null, 
+/**
+ * One line for tables: what the out-of-sample numbers are and are not.
+ */
+text: string, };
