@@ -15,14 +15,25 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// Error codes of journal refusals (`RegistryError::Journal`).
+pub const JOURNAL_BAD_INPUT: &str = "JOURNAL_BAD_INPUT";
 pub const JOURNAL_NO_STUDY: &str = "JOURNAL_NO_STUDY";
 pub const JOURNAL_SPLIT_MISMATCH: &str = "JOURNAL_SPLIT_MISMATCH";
 pub const JOURNAL_MISSING_METRIC: &str = "JOURNAL_MISSING_METRIC";
 pub const JOURNAL_TEST_VERDICT_RECORDED: &str = "JOURNAL_TEST_VERDICT_RECORDED";
 pub const JOURNAL_TEST_BURNED: &str = "JOURNAL_TEST_BURNED";
 pub const JOURNAL_STUDY_FROZEN: &str = "JOURNAL_STUDY_FROZEN";
+pub const JOURNAL_METRIC_NOT_MEANINGFUL: &str = "JOURNAL_METRIC_NOT_MEANINGFUL";
+
+/// Metrics that annualise: not meaningful on a window under about 3 months of bars, which the
+/// simulator records as `annualisedMeaningful: false`.
+const ANNUALISED: [&str; 2] = ["annualisedReturn", "calmar"];
 
 const MAX_NAME: usize = 100;
+
+/// Bad journal input, naming the field: `journal: \`thresholds.sharpe\`: ...`.
+fn bad(field: impl fmt::Display, message: impl fmt::Display) -> RegistryError {
+    refused(JOURNAL_BAD_INPUT, format!("journal: `{field}`: {message}"))
+}
 
 fn refused(code: &'static str, message: impl Into<String>) -> RegistryError {
     RegistryError::Journal {
@@ -86,14 +97,14 @@ impl Threshold {
     pub fn parse(metric: &str, text: &str) -> Result<Threshold, RegistryError> {
         let field = format!("thresholds.{metric}");
         if metric.trim().is_empty() {
-            return Err(RegistryError::field("thresholds", "a metric name is empty"));
+            return Err(bad("thresholds", "a metric name is empty"));
         }
         let t = text.trim();
         let (op, rest) = [(">=", Op::Ge), ("<=", Op::Le), (">", Op::Gt), ("<", Op::Lt)]
             .iter()
             .find_map(|(p, op)| t.strip_prefix(p).map(|r| (*op, r.trim())))
             .ok_or_else(|| {
-                RegistryError::field(
+                bad(
                     &field,
                     format!("expected '<op><number>' with op one of >=, >, <=, < (got '{text}')"),
                 )
@@ -103,18 +114,19 @@ impl Threshold {
             .ok()
             .filter(|v: &f64| v.is_finite())
             .ok_or_else(|| {
-                RegistryError::field(
+                bad(
                     &field,
                     format!("'{rest}' is not a finite number (write fractions: 0.10 for 10 %)"),
                 )
             })?;
         if MAGNITUDES.contains(&metric) && value < 0.0 && matches!(op, Op::Ge | Op::Gt) {
-            return Err(RegistryError::field(
+            return Err(bad(
                 &field,
                 format!(
                     "{metric} is stored as a positive fraction (0.305 = a 30.5 % fall), so '{text}' always passes; \
-                     write '<={}' for a drawdown no worse than {}",
-                    -value, value
+                     write '<={}' for a drawdown no worse than -{} %",
+                    -value,
+                    -value * 100.0
                 ),
             ));
         }
@@ -128,9 +140,9 @@ impl Threshold {
     /// `{"sharpe": ">=1", "maxDrawdown": "<=0.2"}` (JSON text), in metric-name order.
     pub fn parse_all(json: &str) -> Result<Vec<Threshold>, RegistryError> {
         let v: Value = serde_json::from_str(json)
-            .map_err(|e| RegistryError::field("thresholds", format!("not valid JSON: {e}")))?;
+            .map_err(|e| bad("thresholds", format!("not valid JSON: {e}")))?;
         let m = v.as_object().ok_or_else(|| {
-            RegistryError::field(
+            bad(
                 "thresholds",
                 format!(
                     "expected an object of metric -> \"<op><number>\", got {}",
@@ -139,12 +151,12 @@ impl Threshold {
             )
         })?;
         if m.is_empty() {
-            return Err(RegistryError::field("thresholds", "no thresholds given"));
+            return Err(bad("thresholds", "no thresholds given"));
         }
         m.iter()
             .map(|(k, v)| match v {
                 Value::String(s) => Threshold::parse(k, s),
-                other => Err(RegistryError::field(
+                other => Err(bad(
                     format!("thresholds.{k}"),
                     format!("expected a string like \">=1\", got {}", type_name(other)),
                 )),
@@ -238,10 +250,10 @@ pub struct StudyJournal {
 fn check_name(field: &str, s: &str) -> Result<String, RegistryError> {
     let t = s.trim();
     if t.is_empty() {
-        return Err(RegistryError::field(field, "empty"));
+        return Err(bad(field, "empty"));
     }
     if t.chars().count() > MAX_NAME || t.chars().any(char::is_control) {
-        return Err(RegistryError::field(
+        return Err(bad(
             field,
             format!("at most {MAX_NAME} characters, no control characters"),
         ));
@@ -256,7 +268,7 @@ fn check_split(s: &str) -> Result<String, RegistryError> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
     {
-        return Err(RegistryError::field(
+        return Err(bad(
             "split",
             format!("'{s}' is not a split name (train, val, test, or a named window)"),
         ));
@@ -334,6 +346,27 @@ const VERDICT_COLUMNS: &str = "id, study, run_id, split, run_split, verdict, che
 /// Measures `thresholds` on a run's stored metrics; every metric that is missing or not a finite
 /// number is named at once.
 pub fn measure(run: &RunRecord, thresholds: &[Threshold]) -> Result<Vec<Check>, RegistryError> {
+    if run.metrics.get("annualisedMeaningful") == Some(&Value::Bool(false)) {
+        if let Some(t) = thresholds
+            .iter()
+            .find(|t| ANNUALISED.contains(&t.metric.as_str()))
+        {
+            let bars = run
+                .metrics
+                .get("bars")
+                .and_then(Value::as_u64)
+                .map(|b| format!(" ({b} bars)"))
+                .unwrap_or_default();
+            return Err(refused(
+                JOURNAL_METRIC_NOT_MEANINGFUL,
+                format!(
+                    "run {}: `{}` is not meaningful on its window{bars}: under about 3 months of bars an annualised figure extrapolates noise. \
+                     Judge this study on a longer split, or drop that threshold",
+                    run.id, t.metric
+                ),
+            ));
+        }
+    }
     let mut missing = Vec::new();
     let mut checks = Vec::new();
     for t in thresholds {
@@ -410,7 +443,7 @@ impl Registry {
         let name = check_name("study", name)?;
         let split = check_split(split)?;
         if thresholds.is_empty() {
-            return Err(RegistryError::field("thresholds", "no thresholds given"));
+            return Err(bad("thresholds", "no thresholds given"));
         }
         let text = serde_json::to_string(thresholds)
             .map_err(|e| RegistryError::BadInput(e.to_string()))?;
@@ -478,19 +511,16 @@ impl Registry {
         let study = check_name("study", &input.study)?;
         let hypothesis = input.hypothesis.trim();
         if hypothesis.is_empty() {
-            return Err(RegistryError::field(
-                "hypothesis",
-                "empty: say what the runs test",
-            ));
+            return Err(bad("hypothesis", "empty: say what the runs test"));
         }
         if input.runs.is_empty() {
-            return Err(RegistryError::field("runs", "no run ids: an entry names the recorded runs that tested the hypothesis (`tradelab runs list`)"));
+            return Err(bad("runs", "no run ids: an entry names the recorded runs that tested the hypothesis (`tradelab runs list`)"));
         }
         let mut runs: Vec<String> = Vec::new();
         for (i, id) in input.runs.iter().enumerate() {
             let full = self.get(id.trim()).map_err(|e| match e {
                 RegistryError::NotFound(_) | RegistryError::Ambiguous { .. } => {
-                    RegistryError::field(format!("runs[{i}]"), e.to_string())
+                    bad(format!("runs[{i}]"), e.to_string())
                 }
                 other => other,
             })?;
@@ -940,6 +970,19 @@ mod tests {
         assert!(
             e.to_string().contains("`annualisedReturn` (not stored)")
                 && e.to_string().contains("`sharpe` (null"),
+            "{e}"
+        );
+        let short = run(
+            &reg,
+            "val",
+            json!({ "sharpe": 3.0, "maxDrawdown": 0.1, "annualisedReturn": 9.0, "annualisedMeaningful": false, "bars": 480 }),
+        );
+        let e = reg.journal_verdict("s", &short.id).unwrap_err();
+        assert_eq!(e.code(), JOURNAL_METRIC_NOT_MEANINGFUL);
+        assert!(
+            e.to_string()
+                .contains("`annualisedReturn` is not meaningful")
+                && e.to_string().contains("480 bars"),
             "{e}"
         );
         assert_eq!(reg.journal_verdicts(Some("s")).unwrap().len(), 2);
