@@ -6,7 +6,9 @@
 //! <dir>/epoch-003.safetensors every epoch's weights (or the top `training.keepEpochs` by
 //!                             validation Sortino), so a chosen epoch can be served
 //! <dir>/checkpoint.json       config, feature schema, normalisers, split bounds, data hash,
-//!                             code version, per-epoch metrics, best epoch, and `sealHash`: a
+//!                             code version, environment (CPU, SIMD, libtorch build and
+//!                             threads, device, deterministic mode), per-epoch metrics, best
+//!                             epoch, and `sealHash`: a
 //!                             SHA-256 over everything that decides what a split means (config,
 //!                             splits, schema, normalisers, symbols, data hash), so an edited
 //!                             file (e.g. splits moved to turn `val` into the test window) is
@@ -78,6 +80,15 @@ pub struct CheckpointMeta {
     /// pinned at training; a different forecaster under that path is refused.
     #[serde(default)]
     pub band_forecaster_hash: Option<String>,
+    /// Where the latest epochs were trained: CPU, SIMD level, libtorch version/build/threads,
+    /// device, deterministic mode (`crate::environment`). Not sealed: it describes, it does not
+    /// define the splits. None for checkpoints written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<tradelab_sim::Environment>,
+    /// Earlier, different environments of a checkpoint resumed elsewhere (oldest first): its
+    /// epochs were then not all trained under one environment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier_environments: Vec<tradelab_sim::Environment>,
 }
 
 /// The band forecaster checkpoint a config decodes with, if any.

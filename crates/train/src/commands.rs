@@ -33,7 +33,8 @@ pub fn eval_checkpoint(
     let weights = meta.weights_for(dir, epoch)?;
     let cfg = &meta.config;
     let mut burned = split == Split::Test && checkpoint::check_local_ledger(dir, allow_burned)?;
-    tch::set_num_threads(cfg.threads);
+    crate::environment::apply_threads(cfg.threads, cfg.training.deterministic)?;
+    let device = crate::environment::device_for(device, cfg.training.deterministic);
     let store = store
         .map(Path::to_path_buf)
         .unwrap_or_else(|| cfg.store.clone().into());
@@ -110,8 +111,9 @@ pub fn eval_checkpoint(
     if !hash_matches {
         eprintln!("tradelab-train: warning: bars inside the checkpoint's splits changed since training (data hash differs)");
     }
+    let env = crate::environment::environment(device, cfg.training.deterministic);
     Ok(
-        json!({ "event": "eval", "split": split.name(), "checkpoint": dir.display().to_string(), "result": result }),
+        json!({ "event": "eval", "split": split.name(), "checkpoint": dir.display().to_string(), "result": result, "environment": env }),
     )
 }
 

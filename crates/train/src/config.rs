@@ -276,6 +276,11 @@ pub struct TrainingConfig {
     /// Epoch weights kept as `epoch-NNN.safetensors`: `None` keeps every epoch, `k` the top k by
     /// the target symbol's validation Sortino (the best epoch is always among them).
     pub keep_epochs: Option<usize>,
+    /// Deterministic mode (also `--deterministic`): libtorch on one intra-op and one inter-op
+    /// thread whatever `threads` says, CPU only (see `crate::environment`). Omitted from the
+    /// written config when false, so checkpoints sealed before it existed still verify.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deterministic: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -298,6 +303,7 @@ impl Default for TrainingConfig {
             window_stride: 1,
             fills: FillGradient::Soft,
             keep_epochs: None,
+            deterministic: false,
         }
     }
 }

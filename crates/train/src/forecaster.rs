@@ -203,7 +203,7 @@ pub fn train_forecaster(
             out.display()
         )));
     }
-    tch::set_num_threads(cfg.threads);
+    crate::environment::apply_threads(cfg.threads, cfg.training.deterministic)?;
     let mut fcfg = cfg.clone();
     fcfg.model.seq_len = fc.seq_len; // splits purge and windows use the forecaster's window
     let ds = Dataset::load(&fcfg, store, None, Normalisers::FitOnTrain)?;

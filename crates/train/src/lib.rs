@@ -11,6 +11,7 @@ pub mod config;
 pub mod data;
 pub mod decode;
 pub mod diffsim;
+pub mod environment;
 pub mod error;
 pub mod eval;
 pub mod events;

@@ -14,10 +14,11 @@ use tradelab_train::trainer::{train, TrainOptions};
 use tradelab_train::{Result, TrainError};
 
 const USAGE: &str = "usage:
-  tradelab-train train --config FILE.json [--out DIR] [--device auto|cpu|cuda] [--resume CKPT_DIR] [--store DIR]
-  tradelab-train eval --checkpoint CKPT_DIR --split val|test [--epoch N] [--i-know-test-is-burned] [--registry FILE] [--store DIR] [--out FILE.json] [--device ...]
-  tradelab-train actions --checkpoint CKPT_DIR (--split train|val|test | --from T --to T) [--epoch N] [--symbol S] [--out FILE.parquet|FILE.csv] [--registry FILE] [--i-know-test-is-burned] [--store DIR] [--device ...]
-  tradelab-train train-forecaster --config FILE.json [--out DIR] [--device ...] [--store DIR]
+  tradelab-train train --config FILE.json [--out DIR] [--device auto|cpu|cuda] [--resume CKPT_DIR] [--store DIR] [--deterministic]
+  tradelab-train eval --checkpoint CKPT_DIR --split val|test [--epoch N] [--i-know-test-is-burned] [--registry FILE] [--store DIR] [--out FILE.json] [--device ...] [--deterministic]
+  tradelab-train actions --checkpoint CKPT_DIR (--split train|val|test | --from T --to T) [--epoch N] [--symbol S] [--out FILE.parquet|FILE.csv] [--registry FILE] [--i-know-test-is-burned] [--store DIR] [--device ...] [--deterministic]
+  tradelab-train train-forecaster --config FILE.json [--out DIR] [--device ...] [--store DIR] [--deterministic]
+  --deterministic: libtorch on one intra-op and one inter-op thread, CPU only (also training.deterministic)
   tradelab-train bench --arch nano|classic --batch 16 --seq 72 --features 32 --d-model 64 --layers 2 --heads 4 --kv-heads 2 --steps 30 --warmup 5 [--threads 2] [--device cpu]";
 
 /// `--name value` options and `--flag` switches of one command.
@@ -88,8 +89,13 @@ fn usage(msg: String) -> TrainError {
     TrainError::Usage(msg)
 }
 
-fn device(arg: Option<&str>) -> Result<Device> {
+/// `--device`; deterministic mode runs on the CPU (tch 0.24 cannot make CUDA deterministic).
+fn device(arg: Option<&str>, deterministic: bool) -> Result<Device> {
     match arg.unwrap_or("auto") {
+        "auto" if deterministic => Ok(Device::Cpu),
+        "cuda" if deterministic => Err(TrainError::Usage(
+            "--deterministic runs on the CPU only: tch 0.24 cannot switch libtorch to deterministic CUDA algorithms; use --device cpu or auto".into(),
+        )),
         "auto" => Ok(if tch::Cuda::is_available() {
             Device::Cuda(0)
         } else {
@@ -116,11 +122,22 @@ fn run(argv: &[String]) -> Result<()> {
         return Err(usage("no command given".into()));
     };
     let rest = &argv[1..];
+    // Before any libtorch work: inter-op threads can be pinned only before they start.
+    let det = rest.iter().any(|a| a == "--deterministic");
+    if det {
+        tradelab_train::environment::enable_deterministic()?;
+    }
     let mut out = Stdout;
     match cmd.as_str() {
         "train" => {
-            let a = Args::parse(rest, &["config", "out", "device", "resume", "store"], &[])?;
-            let cfg = TrainConfig::load(&PathBuf::from(a.required("config")?))?;
+            let a = Args::parse(
+                rest,
+                &["config", "out", "device", "resume", "store"],
+                &["deterministic"],
+            )?;
+            let mut cfg = TrainConfig::load(&PathBuf::from(a.required("config")?))?;
+            // Recorded in the config, so the checkpoint (and its evals) say how it was trained.
+            cfg.training.deterministic |= det;
             let resume = a.get("resume").map(PathBuf::from);
             let out_dir = match (a.get("out"), &resume) {
                 (Some(o), _) => PathBuf::from(o),
@@ -129,7 +146,7 @@ fn run(argv: &[String]) -> Result<()> {
             };
             let opts = TrainOptions {
                 out: out_dir,
-                device: device(a.get("device"))?,
+                device: device(a.get("device"), cfg.training.deterministic)?,
                 resume,
                 store: PathBuf::from(a.get("store").unwrap_or(&cfg.store)),
             };
@@ -147,7 +164,7 @@ fn run(argv: &[String]) -> Result<()> {
                     "registry",
                     "epoch",
                 ],
-                &["i-know-test-is-burned"],
+                &["i-know-test-is-burned", "deterministic"],
             )?;
             let epoch = a.get("epoch").map(|_| a.num("epoch", 0usize)).transpose()?;
             let split = match a.required("split")? {
@@ -167,7 +184,7 @@ fn run(argv: &[String]) -> Result<()> {
                 epoch,
                 a.flag("i-know-test-is-burned"),
                 store.as_deref(),
-                device(a.get("device"))?,
+                device(a.get("device"), det)?,
                 a.get("registry").map(std::path::Path::new),
             )?;
             if let Some(path) = a.get("out") {
@@ -192,7 +209,7 @@ fn run(argv: &[String]) -> Result<()> {
                     "device",
                     "registry",
                 ],
-                &["i-know-test-is-burned"],
+                &["i-know-test-is-burned", "deterministic"],
             )?;
             let window = match (a.get("split"), a.get("from"), a.get("to")) {
                 (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
@@ -212,13 +229,14 @@ fn run(argv: &[String]) -> Result<()> {
             let dir = PathBuf::from(a.required("checkpoint")?);
             let store = a.get("store").map(PathBuf::from);
             let epoch = a.get("epoch").map(|_| a.num("epoch", 0usize)).transpose()?;
+            let dev = device(a.get("device"), det)?;
             let served = serve(&ServeRequest {
                 dir: &dir,
                 epoch,
                 symbol: a.get("symbol"),
                 window,
                 store: store.as_deref(),
-                device: device(a.get("device"))?,
+                device: dev,
                 registry: a.get("registry").map(std::path::Path::new),
                 allow_burned: a.flag("i-know-test-is-burned"),
                 command: "actions",
@@ -228,17 +246,27 @@ fn run(argv: &[String]) -> Result<()> {
                 write_actions(&served, p)?;
             }
             let summary = served.summary(out_path.as_deref());
-            out.emit(serde_json::json!({ "event": "actions", "checkpoint": dir.display().to_string(), "result": summary }));
+            let env = tradelab_train::environment::environment(
+                served.device,
+                served.meta.config.training.deterministic,
+            );
+            out.emit(serde_json::json!({ "event": "actions", "checkpoint": dir.display().to_string(), "result": summary, "environment": env }));
         }
         "train-forecaster" => {
-            let a = Args::parse(rest, &["config", "out", "device", "store"], &[])?;
-            let cfg = TrainConfig::load(&PathBuf::from(a.required("config")?))?;
+            let a = Args::parse(
+                rest,
+                &["config", "out", "device", "store"],
+                &["deterministic"],
+            )?;
+            let mut cfg = TrainConfig::load(&PathBuf::from(a.required("config")?))?;
+            cfg.training.deterministic |= det;
             let out_dir = match a.get("out") {
                 Some(o) => PathBuf::from(o),
                 None => default_out(&cfg, "forecaster"),
             };
             let store = PathBuf::from(a.get("store").unwrap_or(&cfg.store));
-            train_forecaster(&cfg, &store, &out_dir, device(a.get("device"))?, &mut out)?;
+            let dev = device(a.get("device"), cfg.training.deterministic)?;
+            train_forecaster(&cfg, &store, &out_dir, dev, &mut out)?;
         }
         "bench" => {
             let a = Args::parse(
@@ -270,7 +298,7 @@ fn run(argv: &[String]) -> Result<()> {
                 steps: a.num("steps", 30)?,
                 warmup: a.num("warmup", 5)?,
                 threads: a.num("threads", 2)?,
-                device: device(Some(a.get("device").unwrap_or("cpu")))?,
+                device: device(Some(a.get("device").unwrap_or("cpu")), false)?,
             };
             if o.batch == 0
                 || o.seq < 2

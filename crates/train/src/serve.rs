@@ -61,6 +61,8 @@ pub struct Served {
     /// checkpoint's (bars inside its splits unchanged).
     pub data_hash: String,
     pub data_hash_matches: bool,
+    /// Where the policy ran (the CPU in deterministic mode, whatever was asked).
+    pub device: Device,
 }
 
 /// Runs the policy causally over the requested window. A window that overlaps the test split is
@@ -91,7 +93,8 @@ pub fn serve(req: &ServeRequest<'_>) -> Result<Served> {
     }
     let touches_test = from < test.1 && to > test.0;
     let mut burned = touches_test && checkpoint::check_local_ledger(req.dir, req.allow_burned)?;
-    tch::set_num_threads(cfg.threads);
+    crate::environment::apply_threads(cfg.threads, cfg.training.deterministic)?;
+    let device = crate::environment::device_for(req.device, cfg.training.deterministic);
     let store = req
         .store
         .map(Path::to_path_buf)
@@ -129,7 +132,7 @@ pub fn serve(req: &ServeRequest<'_>) -> Result<Served> {
             req.allow_burned,
         )?;
     }
-    let (mut vs, model) = build_model(cfg, ds.n_features, req.device);
+    let (mut vs, model) = build_model(cfg, ds.n_features, device);
     checkpoint::load_weights(&mut vs, req.dir, &weights)?;
     let actions = policy_actions(
         &model,
@@ -138,7 +141,7 @@ pub fn serve(req: &ServeRequest<'_>) -> Result<Served> {
         rows.clone(),
         cfg.model.seq_len as usize,
         cfg.decode.min_gap,
-        req.device,
+        device,
     );
     let bars = s.bars.slice(rows);
     if touches_test {
@@ -163,6 +166,7 @@ pub fn serve(req: &ServeRequest<'_>) -> Result<Served> {
         burned,
         data_hash: ds.data_hash.clone(),
         data_hash_matches,
+        device,
         meta,
     })
 }

@@ -184,7 +184,13 @@ pub fn train_on(
     sink: &mut dyn Sink,
 ) -> Result<TrainOutcome> {
     let t0 = Instant::now();
-    tch::set_num_threads(cfg.threads);
+    if cfg.training.deterministic && opts.device != Device::Cpu {
+        return Err(TrainError::Usage(
+            "deterministic mode runs on the CPU only (tch 0.24 cannot switch libtorch to deterministic CUDA algorithms); use --device cpu".into(),
+        ));
+    }
+    crate::environment::apply_threads(cfg.threads, cfg.training.deterministic)?;
+    let env = crate::environment::environment(opts.device, cfg.training.deterministic);
     let seq = cfg.model.seq_len as usize;
     let interval = ds.interval;
     let sim = cfg.sim.params(interval);
@@ -265,11 +271,18 @@ pub fn train_on(
         "resumedFrom": resumed.as_ref().map(|(d, _)| d.display().to_string()),
         "startEpoch": start_epoch + 1,
         "config": cfg,
+        "environment": env,
     }));
 
     let mut meta = match resumed {
         Some((_, mut m)) => {
             m.config = cfg.clone();
+            // Epochs trained elsewhere keep a record of where.
+            if let Some(old) = m.environment.take().filter(|old| *old != env) {
+                eprintln!("tradelab-train: warning: resuming in another environment than the checkpoint's epochs were trained in; its epochs then do not share one environment (checkpoint.json earlierEnvironments)");
+                m.earlier_environments.push(old);
+            }
+            m.environment = Some(env.clone());
             m
         }
         None => CheckpointMeta {
@@ -296,6 +309,8 @@ pub fn train_on(
             band_forecaster_hash: checkpoint::band_forecaster_dir(cfg)
                 .map(|d| crate::forecaster::weights_hash(Path::new(&d)))
                 .transpose()?,
+            environment: Some(env.clone()),
+            earlier_environments: Vec::new(),
         },
     };
     let primary = ds.symbols[0].symbol.clone();

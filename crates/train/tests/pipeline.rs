@@ -115,6 +115,20 @@ fn checkpoint_round_trips_and_resumes() {
     assert_eq!(meta.data_hash.len(), 64);
     assert!(meta.code_version.starts_with("tradelab-train "));
     assert!(meta.normalisers.contains_key("SOL/USDT"));
+    // Where it was trained: the start event and checkpoint.json carry the same environment.
+    let env = meta
+        .environment
+        .clone()
+        .expect("checkpoint.json records its environment");
+    let lt = env.libtorch.as_ref().expect("with libtorch fields");
+    assert!(lt.version.starts_with("2.") && lt.threads == 1, "{lt:?}");
+    assert!(
+        !env.cpu.is_empty() && !env.simd.is_empty() && env.device == "cpu" && !env.deterministic
+    );
+    assert_eq!(
+        events.0[0]["environment"],
+        serde_json::to_value(&env).unwrap()
+    );
 
     // Reloading the best weights reproduces the validation run exactly.
     let ev = eval_checkpoint(
@@ -128,6 +142,10 @@ fn checkpoint_round_trips_and_resumes() {
     )
     .unwrap();
     let r = &ev["result"];
+    assert_eq!(
+        ev["environment"]["libtorch"]["version"],
+        serde_json::json!(lt.version)
+    );
     // (JSON read back from disk may differ in the last bit: serde_json parses floats fast, not exactly.)
     assert_close(&r["metrics"], &meta.epochs[0].val["metrics"]);
     assert_eq!(
@@ -430,6 +448,64 @@ fn same_numbers_on_rerun() {
     assert_eq!(l1.len(), 4);
     assert_eq!(l1, l2);
     assert_eq!(m1, m2);
+}
+
+/// Deterministic mode pins libtorch to one thread whatever `threads` says and is recorded; a
+/// checkpoint served twice (the `actions` command, two processes) writes identical files.
+#[test]
+fn deterministic_mode_is_recorded_and_served_actions_repeat() {
+    let mut cfg = tiny("nano");
+    cfg.threads = 2;
+    cfg.training.deterministic = true;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ck");
+    train(&cfg, &opts(&out), &mut Quiet).unwrap();
+    let meta = CheckpointMeta::load(&out).unwrap();
+    assert!(meta.config.training.deterministic);
+    let env = meta.environment.unwrap();
+    let lt = env.libtorch.unwrap();
+    assert!(
+        env.deterministic && lt.threads == 1 && lt.interop_threads == 1,
+        "{lt:?}"
+    );
+    // Deterministic mode is CPU-only (tch 0.24 cannot make CUDA deterministic).
+    let cuda = TrainOptions {
+        device: Device::Cuda(0),
+        ..opts(&dir.path().join("ck-cuda"))
+    };
+    assert!(train(&cfg, &cuda, &mut Quiet)
+        .unwrap_err()
+        .to_string()
+        .contains("CPU only"));
+
+    let bin = env!("CARGO_BIN_EXE_tradelab-train");
+    let serve = |file: &str| {
+        let f = dir.path().join(file);
+        let o = std::process::Command::new(bin)
+            .args(["actions", "--checkpoint"])
+            .arg(&out)
+            .args(["--split", "val", "--store"])
+            .arg(store())
+            .arg("--out")
+            .arg(&f)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let ev: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(ev["environment"]["deterministic"], true, "{ev}");
+        std::fs::read(&f).unwrap()
+    };
+    let (a, b) = (serve("a.csv"), serve("b.csv"));
+    assert!(a.len() > 1000);
+    assert!(
+        a == b,
+        "the same checkpoint served twice wrote different actions"
+    );
 }
 
 #[test]
