@@ -7,7 +7,9 @@ import { featureCommands } from "./cli/features.js";
 import { simCommands } from "./cli/sim.js";
 import { trainCommands } from "./cli/train.js";
 import { runsCommands } from "./cli/runs.js";
+import { journalCommands } from "./cli/journal.js";
 import { demoCommands } from "./cli/demo.js";
+import { walkForwardCommand } from "./cli/walk-forward.js";
 import { installProcessGuards } from "./cli/process.js";
 import { addon } from "./native.js";
 
@@ -29,7 +31,7 @@ export function buildProgram(): Command {
     .version(version())
     .showHelpAfterError("(add --help for usage)");
   program.addCommand(dataCommand());
-  for (const c of [...simCommands(), ...featureCommands(), ...trainCommands(), ...runsCommands(), ...demoCommands()]) program.addCommand(c);
+  for (const c of [...simCommands(), walkForwardCommand(), ...featureCommands(), ...trainCommands(), ...runsCommands(), ...journalCommands(), ...demoCommands()]) program.addCommand(c);
   return program;
 }
 

@@ -50,6 +50,8 @@ export type {
 } from "./sim.js";
 export * from "./symbols.js";
 export * from "./download/index.js";
+export { walkForward } from "./walk-forward.js";
+export type { WalkForwardConfig, WalkForwardOptions, WalkForwardResult, WalkForwardStrategy } from "./walk-forward.js";
 export { readActionsFile } from "./actions-file.js";
 export type { ActionArrays } from "./actions-file.js";
 export {
@@ -72,6 +74,8 @@ export {
   RUN_KINDS,
 } from "./registry/index.js";
 export type { RunInput, RunRecord, RunFilter, RunComparison, RunKind, RunWindow, RegistryOption, ProgressLogFormat, RecordExtras } from "./registry/index.js";
+export { RunJournal, openJournal, journalMarkdown, keyMetrics, ruleText, verdictText } from "./registry/journal.js";
+export type { JournalEntry, JournalEntryInput, Study, StudyJournal, Threshold, ThresholdOp, ThresholdSpec, Verdict, VerdictCheck } from "./registry/journal.js";
 export { renderReport, writeReport, backtestReportRun, assumptionsText, MAX_TRADE_ROWS } from "./report/index.js";
 export type { ReportInput, ReportRun, RoundTrip, MonthReturn, Histogram } from "./report/index.js";
 export { buildFeatures, buildFeatureSet, featureSchemaOf, ensureSameSchema, forecastBuild, forecastEval, forecasterNames } from "./features.js";
