@@ -110,6 +110,54 @@ fn cache_reuses_rows_computes_only_new_bars_and_rebuilds_on_change() {
 }
 
 #[test]
+fn cache_written_with_other_params_or_other_code_is_recomputed_not_reused() {
+    // Issue #13 item 6: the file name holds the model name only ("ewma-vol"), which leaves out
+    // the residual window and warm-up; a cache built with other parameters must not be reused.
+    use tradelab_features::forecast::cache::{code_version, read_frame};
+    use tradelab_features::forecast::empirical::ResidualWindow;
+    use tradelab_features::{EwmaVolForecaster, Forecaster};
+    let dir = tempfile::tempdir().unwrap();
+    let cache = ForecastCache::new(dir.path());
+    let sym = Symbol::parse("SOL/USDT").unwrap();
+    let bars = sample_bars("SOL/USDT");
+    let a = EwmaVolForecaster::default();
+    let b = EwmaVolForecaster { residuals: ResidualWindow { window: 240, min_residuals: 100 }, ..Default::default() };
+    assert_eq!(a.name(), b.name(), "same name, same cache file: the params hash is what tells them apart");
+    cache.load_or_build(&sym, Interval::H1, &bars, &a, &[1], &Q).unwrap();
+    let (got, r) = cache.load_or_build(&sym, Interval::H1, &bars, &b, &[1], &Q).unwrap();
+    let why = r[0].rebuilt.as_deref().unwrap_or("reused");
+    assert!(why.starts_with("cache stale: params changed") && why.contains("residual_window=720") && why.contains("residual_window=240"), "{why}");
+    assert_eq!(r[0].computed_rows, bars.len());
+    let fresh = b.forecast(&bars, Interval::H1, &[1], &Q).unwrap();
+    for (k, v) in &fresh.values {
+        assert!(v.iter().zip(&got.values[k]).all(|(x, y)| same(*x, *y)), "{k}: the stale rows were served");
+    }
+    let warm = EwmaVolForecaster { warmup: 48, ..b };
+    let (_, r) = cache.load_or_build(&sym, Interval::H1, &bars, &warm, &[1], &Q).unwrap();
+    assert!(r[0].rebuilt.as_deref().is_some_and(|w| w.starts_with("cache stale: params changed")), "{:?}", r[0].rebuilt);
+    let (_, r) = cache.load_or_build(&sym, Interval::H1, &bars, &warm, &[1], &Q).unwrap();
+    assert_eq!((r[0].rebuilt.as_deref(), r[0].computed_rows), (None, 0), "same params and code: reused");
+    let path = std::path::PathBuf::from(&r[0].path);
+    assert_eq!(read_frame(&path).unwrap().1["tradelab.forecast.code_version"], code_version());
+
+    // A file written by other code (here: the footer of a previous release, without a code
+    // version, and one with another version) is recomputed.
+    for (old, reason) in [(None, "cache stale: written by older code (no code version recorded)"), (Some("tradelab-features 0.0.9 forecasts/0"), "cache stale: code version changed (tradelab-features 0.0.9 forecasts/0 -> ")] {
+        let (schema, batches, mut kv) = tradelab_data::parquet_io::read_batches(&path).unwrap();
+        match old {
+            None => kv.remove("tradelab.forecast.code_version"),
+            Some(v) => kv.insert("tradelab.forecast.code_version".into(), v.to_string()),
+        };
+        let batch = arrow::compute::concat_batches(&schema, &batches).unwrap();
+        tradelab_data::parquet_io::write_batch_atomic(&path, &batch, &kv).unwrap();
+        let (_, r) = cache.load_or_build(&sym, Interval::H1, &bars, &warm, &[1], &Q).unwrap();
+        let why = r[0].rebuilt.as_deref().unwrap_or("reused");
+        assert!(why.starts_with(reason), "{why}");
+        assert_eq!(r[0].computed_rows, bars.len());
+    }
+}
+
+#[test]
 fn concurrent_cache_builds_compute_once_and_leave_a_valid_file() {
     // Issue #11: the cache's read-reuse-write is locked per forecasts directory, so 8 builders at
     // once compute the rows once; the others reuse them, and no temp file is left.

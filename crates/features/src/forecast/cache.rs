@@ -1,9 +1,11 @@
 //! Forecasts cached as Parquet per (symbol, interval, model, horizon):
 //! `<store>/<SYMBOL_KEY>/<interval>/forecasts/<model>_h<H>.parquet`, columns `bar_ts`,
 //! `issued_at` (int64 ms) and one f64 column per (target, quantile). The footer records the model,
-//! quantiles and a fingerprint of the bars the rows were computed from. Because row t depends on
-//! bars 0..=t only, a later run reuses the stored rows and computes only rows for new bars; if
-//! any stored bar changed (a replace import), the file is rebuilt.
+//! quantiles, the code version that wrote it ([`code_version`]), a hash of the forecaster's full
+//! parameters ([`Forecaster::params`]) and a fingerprint of the bars the rows were computed from.
+//! Because row t depends on bars 0..=t only, a later run reuses the stored rows and computes only
+//! rows for new bars. A file written by other code, with other parameters, or from bars that
+//! have since changed (a replace import) is rebuilt, and the report says why.
 use super::{column_name, ForecastFrame, Forecaster, TARGETS};
 use crate::FeatureError;
 use arrow::array::{Array, ArrayRef, Float64Array, Int64Array, RecordBatch};
@@ -22,6 +24,29 @@ const KV_HORIZON: &str = "tradelab.forecast.horizon";
 const KV_QUANTILES: &str = "tradelab.forecast.quantiles";
 const KV_INTERVAL: &str = "tradelab.forecast.interval";
 const KV_FINGERPRINT: &str = "tradelab.forecast.bars_fingerprint";
+const KV_CODE: &str = "tradelab.forecast.code_version";
+const KV_PARAMS_HASH: &str = "tradelab.forecast.params_hash";
+const KV_PARAMS: &str = "tradelab.forecast.params";
+
+/// Revision of the forecasters' arithmetic and of the cached rows' meaning. Bump it with any
+/// change that alters a built-in forecaster's output for the same bars and parameters: every
+/// cache file written before is then recomputed instead of reused.
+pub const FORECAST_ALGO: u32 = 1;
+
+/// The code version a cache file records: this crate's version and [`FORECAST_ALGO`].
+pub fn code_version() -> String {
+    format!("tradelab-features {} forecasts/{FORECAST_ALGO}", env!("CARGO_PKG_VERSION"))
+}
+
+/// `fnv1a64:<hex>` of a forecaster's [`Forecaster::params`] text.
+pub fn params_hash(params: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in params.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("fnv1a64:{h:016x}")
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -80,6 +105,9 @@ impl ForecastCache {
 
     fn one(&self, path: &Path, interval: Interval, bars: &Bars, f: &dyn Forecaster, h: u32, quantiles: &[f64]) -> Result<(ForecastFrame, CacheReport), FeatureError> {
         let model = f.name();
+        let code = code_version();
+        let params = f.params();
+        let want_params = params_hash(&params);
         // One builder at a time per forecasts directory: two runs must not interleave their
         // read-reuse-write of a cache file (the later rename would drop the other's rows).
         let dir = path.parent().ok_or_else(|| FeatureError::Forecast(format!("{} has no parent directory", path.display())))?;
@@ -92,7 +120,15 @@ impl ForecastCache {
             Some((frame, kv)) => {
                 let k = frame.n_rows();
                 let want_q = serde_json::to_string(quantiles).unwrap_or_default();
-                if kv.get(KV_MODEL) != Some(&model) || kv.get(KV_HORIZON) != Some(&h.to_string()) || kv.get(KV_QUANTILES) != Some(&want_q) || kv.get(KV_INTERVAL).map(String::as_str) != Some(interval.name()) {
+                if kv.get(KV_CODE) != Some(&code) {
+                    rebuilt = Some(match kv.get(KV_CODE) {
+                        Some(old) => format!("cache stale: code version changed ({old} -> {code})"),
+                        None => "cache stale: written by older code (no code version recorded)".to_string(),
+                    });
+                } else if kv.get(KV_PARAMS_HASH) != Some(&want_params) {
+                    let old = kv.get(KV_PARAMS).map(String::as_str).unwrap_or("not recorded");
+                    rebuilt = Some(format!("cache stale: params changed ({old} -> {params})"));
+                } else if kv.get(KV_MODEL) != Some(&model) || kv.get(KV_HORIZON) != Some(&h.to_string()) || kv.get(KV_QUANTILES) != Some(&want_q) || kv.get(KV_INTERVAL).map(String::as_str) != Some(interval.name()) {
                     rebuilt = Some("model, horizon, quantiles or interval differ".into());
                 } else if k > bars.len() || frame.bar_ts[..] != bars.ts[..k] {
                     rebuilt = Some("stored rows are not a prefix of the current bars".into());
@@ -118,7 +154,7 @@ impl ForecastCache {
         }
         let computed = bars.len() - reused;
         if computed > 0 || rebuilt.is_some() {
-            write_frame(path, &frame, h, interval, bars)?;
+            write_frame(path, &frame, h, interval, bars, &params)?;
         }
         let report = CacheReport { path: path.display().to_string(), horizon: h, rows: frame.n_rows(), reused_rows: reused, computed_rows: computed, rebuilt };
         Ok((frame, report))
@@ -143,7 +179,7 @@ pub fn fingerprint(bars: &Bars, k: usize) -> String {
     format!("{h:016x}")
 }
 
-fn write_frame(path: &Path, frame: &ForecastFrame, h: u32, interval: Interval, bars: &Bars) -> Result<(), FeatureError> {
+fn write_frame(path: &Path, frame: &ForecastFrame, h: u32, interval: Interval, bars: &Bars, params: &str) -> Result<(), FeatureError> {
     let mut fields = vec![Field::new("bar_ts", DataType::Int64, false), Field::new("issued_at", DataType::Int64, false)];
     let mut arrays: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(frame.bar_ts.clone())), Arc::new(Int64Array::from(frame.issued_at.clone()))];
     for t in TARGETS {
@@ -162,6 +198,9 @@ fn write_frame(path: &Path, frame: &ForecastFrame, h: u32, interval: Interval, b
     kv.insert(KV_QUANTILES.to_string(), serde_json::to_string(&frame.quantiles).unwrap_or_default());
     kv.insert(KV_INTERVAL.to_string(), interval.name().to_string());
     kv.insert(KV_FINGERPRINT.to_string(), fingerprint(bars, frame.n_rows()));
+    kv.insert(KV_CODE.to_string(), code_version());
+    kv.insert(KV_PARAMS_HASH.to_string(), params_hash(params));
+    kv.insert(KV_PARAMS.to_string(), params.to_string());
     Ok(tradelab_data::parquet_io::write_batch_atomic(path, &batch, &kv)?)
 }
 

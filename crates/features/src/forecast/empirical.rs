@@ -34,6 +34,13 @@ impl Default for ResidualWindow {
     }
 }
 
+impl ResidualWindow {
+    /// Canonical text for a forecaster's `params()`.
+    pub fn params(&self) -> String {
+        format!("residual_window={} min_residuals={}", self.window, self.min_residuals)
+    }
+}
+
 /// Realised log target of the forecast issued at row s for horizon h (NaN if bars s..=s+h are
 /// missing or not consecutive). Only called once row s+h exists.
 fn realised(bars: &Bars, rs: &[usize], target: &str, s: usize, h: usize) -> f64 {

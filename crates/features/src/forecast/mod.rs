@@ -23,6 +23,13 @@ pub trait Forecaster: Send + Sync {
     /// Identifies the model and its parameters; the cache file is named after it.
     fn name(&self) -> String;
 
+    /// Every parameter that changes the forecasts, as canonical text (the name alone may leave
+    /// some out, e.g. the residual window). The cache stores its hash and rebuilds a file whose
+    /// hash differs. The default is the name; a learned model should include its weights hash.
+    fn params(&self) -> String {
+        self.name()
+    }
+
     /// One row per bar (row t issued after bar t closed, from bars 0..=t only).
     fn forecast(&self, bars: &Bars, interval: Interval, horizons: &[u32], quantiles: &[f64]) -> Result<ForecastFrame, FeatureError>;
 

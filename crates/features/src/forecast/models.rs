@@ -138,6 +138,9 @@ impl Forecaster for NaiveForecaster {
             t => format!("naive:{}", t.name()),
         }
     }
+    fn params(&self) -> String {
+        format!("naive transform={} {}", self.transform.name(), self.residuals.params())
+    }
     fn forecast(&self, bars: &Bars, interval: Interval, horizons: &[u32], quantiles: &[f64]) -> Result<ForecastFrame, FeatureError> {
         empirical::run(self, &self.name(), self.residuals, bars, interval, horizons, quantiles)
     }
@@ -182,6 +185,9 @@ impl PointModel for SeasonalNaiveForecaster {
 impl Forecaster for SeasonalNaiveForecaster {
     fn name(&self) -> String {
         if self.season == 24 { "seasonal-naive".into() } else { format!("seasonal-naive:{}", self.season) }
+    }
+    fn params(&self) -> String {
+        format!("seasonal-naive season={} {}", self.season, self.residuals.params())
     }
     fn forecast(&self, bars: &Bars, interval: Interval, horizons: &[u32], quantiles: &[f64]) -> Result<ForecastFrame, FeatureError> {
         empirical::run(self, &self.name(), self.residuals, bars, interval, horizons, quantiles)
@@ -240,6 +246,10 @@ impl PointModel for EwmaVolForecaster {
 impl Forecaster for EwmaVolForecaster {
     fn name(&self) -> String {
         if self.lambda == 0.94 { "ewma-vol".into() } else { format!("ewma-vol:{}", self.lambda) }
+    }
+    fn params(&self) -> String {
+        // Bits, not decimal text: two lambdas that print alike must not share a cache.
+        format!("ewma-vol lambda_bits={:016x} warmup={} {}", self.lambda.to_bits(), self.warmup, self.residuals.params())
     }
     fn forecast(&self, bars: &Bars, interval: Interval, horizons: &[u32], quantiles: &[f64]) -> Result<ForecastFrame, FeatureError> {
         empirical::run(self, &self.name(), self.residuals, bars, interval, horizons, quantiles)
