@@ -111,6 +111,29 @@ pub fn sweep_actions(request_json: String, actions: ActionArrays) -> AsyncTask<J
     })
 }
 
+/// A walk-forward: a `WalkForwardRequest` as JSON, and for fixed actions one action set per
+/// candidate (e.g. per served epoch) with its label; none for a rule strategy.
+#[napi(ts_return_type = "Promise<unknown>")]
+pub fn walk_forward(request_json: String, labels: Vec<String>, candidates: Vec<ActionArrays>) -> AsyncTask<JsonTask> {
+    json_task("walkForward", move || {
+        let req: tradelab_backtest::walk_forward::WalkForwardRequest = parse("walk-forward request", &request_json)?;
+        if labels.len() != candidates.len() {
+            return Err(js_err(format!("walkForward: {} labels for {} candidates", labels.len(), candidates.len())));
+        }
+        let ts: Vec<Vec<i64>> = candidates.iter().map(|a| a.ts.iter().map(|t| *t as i64).collect()).collect();
+        let keyed: Vec<tradelab_backtest::walk_forward::Candidate<'_>> = candidates
+            .iter()
+            .zip(&ts)
+            .zip(&labels)
+            .map(|((a, ts), label)| tradelab_backtest::walk_forward::Candidate {
+                label: label.clone(),
+                actions: KeyedActions { ts, buy_price: &a.buy_price, sell_price: &a.sell_price, buy_frac: &a.buy_frac, sell_frac: &a.sell_frac },
+            })
+            .collect();
+        to_json(&tradelab_backtest::walk_forward::run(&req, &keyed).map_err(js_err)?)
+    })
+}
+
 /// A shared-cash portfolio: a `PortfolioRequest` as JSON.
 #[napi]
 pub fn backtest_portfolio(request_json: String) -> AsyncTask<ReportTask> {

@@ -43,6 +43,8 @@ pub struct ActionsSweepRow {
     #[ts(type = "number")]
     pub first: i64,
     pub params: SimParams,
+    /// The row's own assumptions (lag, fill, fees, P), as every table prints them.
+    pub label: SimLabel,
     pub optimistic: bool,
     pub metrics: Metrics,
 }
@@ -165,6 +167,7 @@ pub fn run(req: &ActionsSweepRequest, keyed: KeyedActions<'_>) -> Result<Actions
                 bars: b.len() as u64,
                 first: b.ts[0],
                 params: p.clone(),
+                label: p.describe(),
                 optimistic: p.is_optimistic(),
                 metrics: m,
             });

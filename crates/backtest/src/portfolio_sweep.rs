@@ -77,6 +77,8 @@ pub struct PortfolioSweepReport {
     pub data_hash: String,
     /// The named split run on, if any (`test (burned)` when the test lock saw it before).
     pub split: Option<crate::load::SplitInfo>,
+    /// Deflated Sharpe and PBO of the best row among the N honest runs.
+    pub overfit: Option<crate::sweep::Overfit>,
 }
 
 /// Refuse portfolio grids above this many runs (each is a full engine fold over every symbol).
@@ -158,8 +160,35 @@ pub fn run(
         .collect::<Result<Vec<_>>>()?;
     let seconds = started.elapsed().as_secs_f64();
     let (steps, first, last) = prep.clock_span();
+    let best = best_row(&rows);
+    // What the best row owes to the number of runs tried: each honest run re-run on the engine
+    // for its per-bar returns.
+    let overfit = match &best {
+        None => None,
+        Some(b) => {
+            let honest: Vec<(u64, f64)> = rows
+                .iter()
+                .filter(|r| !r.optimistic && !r.metrics.curve.sortino.is_nan())
+                .map(|r| (r.index, r.metrics.curve.sharpe))
+                .collect();
+            let sim = |i: u64| -> Result<(f64, Vec<f64>)> {
+                let (a, p, m) = jobs[i as usize];
+                let (params, periods) = prep.params(&sims[p])?;
+                let (report, r) = prep.run(
+                    &strategies[a],
+                    params,
+                    periods,
+                    Some(slots[m]),
+                    req.end_of_day_close.unwrap_or(false),
+                )?;
+                Ok((report.metrics.curve.start_equity, r.equity))
+            };
+            crate::sweep::overfit_of(&honest, b.index, base.periods_per_year(), &sim)?
+        }
+    };
     Ok(PortfolioSweepReport {
-        best: best_row(&rows),
+        best,
+        overfit,
         symbols: req.symbols.clone(),
         skipped,
         base_label: base.describe(),

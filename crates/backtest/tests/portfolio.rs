@@ -148,6 +148,13 @@ fn a_portfolio_sweep_row_is_the_portfolio_run_with_its_parameters() {
         .map(|x| x.metrics.curve.sortino)
         .fold(f64::NEG_INFINITY, f64::max);
     assert_eq!(row.metrics.curve.sortino, honest_max);
+    // Deflated Sharpe and PBO over the 4 honest runs, from their re-run per-bar returns.
+    let o = r.overfit.as_ref().expect("overfit statistics");
+    assert_eq!(o.deflated.trials, 4);
+    let p = row.params.periods_per_year.unwrap();
+    assert!((o.deflated.sharpe - row.metrics.curve.sharpe / p.sqrt()).abs() < 1e-15);
+    assert!((0.0..=1.0).contains(&o.deflated.dsr));
+    assert_eq!(o.pbo.as_ref().map(|x| x.trials), Some(4));
 
     let mut bad = req.clone();
     bad.max_positions = Some(vec![]);

@@ -340,7 +340,7 @@ function resultCells(row: { metrics: Metrics; optimistic: boolean }): (string | 
 }
 
 /** A sweep over fixed actions: an actions file, or a checkpoint's served actions (`kind: "policy"`). */
-async function runActionsSweep(config: SweepConfig, o: RecordFlags & SplitFlags & { config: string; store?: string; out?: string; top: string; json?: boolean }): Promise<void> {
+async function runActionsSweep(config: SweepConfig, o: RecordFlags & SplitFlags & { config: string; store?: string; out?: string; top: string; json?: boolean; recordRows?: boolean }): Promise<void> {
   if (o.out) throw new TradelabError("--out (a Parquet row table) is not available for actions sweeps yet; use --json");
   const st = config.strategy as unknown as { kind: string; file?: string; checkpoint?: string; epoch?: number };
   const symbol = config.symbol ?? "";
@@ -387,6 +387,7 @@ async function runActionsSweep(config: SweepConfig, o: RecordFlags & SplitFlags 
         notes: r.best?.selection ?? `no non-optimistic row among ${r.rows.length}`,
       })
     : undefined;
+  const rowRuns = run && o.recordRows ? await recordRows(r, run, source, o.registry) : 0;
   if (o.json) return printJson({ ...r, source, ...(run ? { runId: run.id } : {}) });
   const top = [...r.rows].sort((a, b) => b.metrics.sortino - a.metrics.sortino).slice(0, Number(o.top));
   process.stdout.write(
@@ -400,8 +401,46 @@ async function runActionsSweep(config: SweepConfig, o: RecordFlags & SplitFlags 
       (r.best ? `\nbest: #${r.best.index}, ${r.best.selection}` : "\nno non-optimistic row") +
       (r.overfit ? `\n${r.overfit.text}` : "") +
       "\n" +
-      (run ? recordedLine(run, o.registry) : ""),
+      (run ? recordedLine(run, o.registry) : "") +
+      (rowRuns ? `recorded its ${rowRuns} rows as runs derived from it: tradelab runs log --parent ${run?.id}\n` : ""),
   );
+}
+
+/**
+ * Each row of an actions sweep as a run derived from the sweep's (seed 000's progress log, one
+ * line per override set): ordered by window, then the overrides, with the lag-1 row before its
+ * lag-0 twin so the two read side by side in `runs log --parent`.
+ */
+async function recordRows(r: Awaited<ReturnType<typeof sweepActions>>, parent: RunRecord, source: string, registry: string | undefined): Promise<number> {
+  const reg = openRegistry(registry);
+  const key = (x: G.ActionsSweepRow) => [x.lastDays ?? Infinity, x.params.maxRoundTripsPerBar, x.params.intensity, x.params.priceOffsetPct, x.params.fillRule.kind === "cross" ? x.params.fillRule.buffer : -1, -x.params.decisionLag];
+  const rows = [...r.rows].sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return (ka[i] ?? 0) - (kb[i] ?? 0);
+    return a.index - b.index;
+  });
+  let i = 0;
+  for (const row of rows) {
+    i += 1;
+    const rt = row.params.maxRoundTripsPerBar;
+    await reg.record({
+      kind: "backtest",
+      symbols: parent.symbols,
+      interval: r.interval,
+      split: row.lastDays === null ? r.window.split : `${row.lastDays}d`,
+      window: { first: row.first, last: r.window.last },
+      assumptions: row.label,
+      config: { sweepRun: parent.id, row: row.index, lastDays: row.lastDays, params: row.params, source },
+      dataHash: r.dataHash,
+      metrics: { ...row.metrics },
+      artifacts: {},
+      notes: `${rt > 0 ? `intrabar max=${rt}` : "no intrabar cycles"}, intensity=${row.params.intensity}, offset=${row.params.priceOffsetPct}${row.optimistic ? " · OPTIMISTIC" : ""} · row ${row.index} of sweep ${parent.id}`,
+      parent: parent.id,
+      createdAt: parent.createdAt + i,
+    });
+  }
+  return rows.length;
 }
 
 async function runPortfolioSweep(config: SweepConfig, o: RecordFlags & SplitFlags & { config: string; store?: string; out?: string; top: string; json?: boolean }): Promise<void> {
@@ -431,6 +470,60 @@ async function runPortfolioSweep(config: SweepConfig, o: RecordFlags & SplitFlag
       (r.best ? `\nbest: #${r.best.index}, ${r.best.selection}` : "\nno non-optimistic row") +
       (r.skipped.length ? `; skipped ${r.skipped.length} invalid combination(s)` : "") +
       "\n" +
+      (run ? recordedLine(run, o.registry) : ""),
+  );
+}
+
+/** Flags that set simulator parameters: given on the command line, they replace the checkpoint's. */
+const SIM_FLAG_KEYS = ["lag", "fill", "buffer", "makerFee", "takerFee", "cash", "intensity", "offset", "maxVolumeFraction", "roundTrips", "maxHold", "minGap", "oneSide", "lastDays"];
+
+/**
+ * One-step backtest of a policy: serve the checkpoint on the window (one look, claimed by the
+ * serving when it touches test), then simulate exactly those bars' actions.
+ */
+async function runPolicyBacktest(o: SimFlags & RecordFlags & SplitFlags & { symbol?: string; interval: string; store?: string; from?: string; to?: string; json?: boolean; report?: string; trades?: boolean; checkpoint?: string; epoch?: string }, cmd: Command): Promise<void> {
+  const ckpt = path.resolve(o.checkpoint ?? "");
+  const epoch = whole(o.epoch, "--epoch", 1);
+  if (o.split && (o.from || o.to)) throw new TradelabError("give --split or --from/--to, not both");
+  const served = await policyActions(ckpt, {
+    ...(o.symbol ? { symbol: o.symbol } : {}),
+    ...(epoch !== undefined ? { epoch } : {}),
+    ...(o.split ? { split: o.split } : o.from || o.to ? { ...(o.from ? { from: o.from } : {}), ...(o.to ? { to: o.to } : {}) } : { split: "val" as const }),
+    ...(o.store ? { store: o.store } : {}),
+    ...(o.iKnowTestIsBurned ? { iKnowTestIsBurned: true } : {}),
+    ...(o.registry ? { lockRegistry: o.registry } : {}),
+  });
+  const sm = served.summary;
+  const flagsGiven = SIM_FLAG_KEYS.filter((k) => cmd.getOptionValueSource(k) === "cli");
+  const params = flagsGiven.length > 0 ? simParams(o) : sm.params;
+  const r = await backtest({ symbol: sm.symbol, interval: sm.interval, ...(o.store ? { store: o.store } : {}), actions: served.actions, params, from: sm.first, to: sm.last + (sm.params.intervalMs ?? 3_600_000) });
+  const windowName = o.split ?? (o.from || o.to ? "custom" : "val");
+  r.window.split = sm.burned ? `${windowName} (burned)` : sm.touchesTest && windowName !== "test" ? `${windowName} (overlaps test)` : windowName;
+  const label = `policy ${path.basename(ckpt)} epoch ${sm.epoch ?? `${sm.bestEpoch ?? "-"} (best)`}`;
+  const selection = sm.epoch === null && windowName === "val" ? " · selection window (best epoch chosen on it)" : "";
+  const run = o.record
+    ? await openRegistry(o.registry).record(
+        backtestRunInput(
+          { ...r, strategyLabel: label },
+          { config: { checkpoint: ckpt, epoch: sm.epoch, bestEpoch: sm.bestEpoch, sealHash: sm.sealHash, simFlags: flagsGiven }, artifacts: o.report ? { report: path.resolve(o.report) } : {}, notes: `${label}${selection}` },
+        ),
+      )
+    : undefined;
+  if (o.report) writeReport(o.report, { title: `${sm.symbol} ${sm.interval} · ${label} — backtest`, config: { checkpoint: ckpt, params: r.params }, runs: [backtestReportRun({ ...r, strategyLabel: label })] });
+  if (o.json) {
+    const { curve: _curve, trades, ...rest } = r;
+    printJson({ ...rest, strategyLabel: label, checkpoint: ckpt, epoch: sm.epoch, bestEpoch: sm.bestEpoch, trades: o.trades ? trades : trades.length, ...(run ? { runId: run.id } : {}) });
+    return;
+  }
+  process.stdout.write(
+    `${sm.symbol} ${sm.interval} · ${label} · ${r.window.split}${selection} ${isoMs(r.window.first)} .. ${isoMs(r.window.last)} (${r.window.bars} bars)\n` +
+      assumptionsLine(r.assumptions) +
+      (flagsGiven.length > 0 ? ` (sim flags ${flagsGiven.join(", ")} replace the checkpoint's settings)` : " (the checkpoint's own simulator settings)") +
+      "\n" +
+      kvTable(metricRows(r.metrics)) +
+      "\n" +
+      (r.stress ? stressText(r.stress) : "") +
+      (o.report ? `wrote report ${o.report}\n` : "") +
       (run ? recordedLine(run, o.registry) : ""),
   );
 }
@@ -477,6 +570,8 @@ function backtestCommand(): Command {
     .option("--min-gap <x>", "minimum sell/buy gap fraction")
     .option("--one-side", "at most one side per bar")
     .option("--last-days <d>", "also report the trailing window of d days")
+    .option("--checkpoint <dir>", "backtest a trained policy: serve its actions (saved normalisers) on --split (default val) or --from/--to, then simulate them with the checkpoint's own simulator settings unless sim flags are given")
+    .option("--epoch <n>", "with --checkpoint: serve this epoch's weights (default: the best epoch)")
     .option("--trades", "print the trade list")
     .option("--report <file>", "write a self-contained HTML report (equity, drawdown, monthly returns, trades)")
     .option("--registry <file>", "run registry to record into (default: $TRADELAB_REGISTRY or ./tradelab-runs.sqlite)")
@@ -488,9 +583,15 @@ function backtestCommand(): Command {
 Examples:
   tradelab backtest --symbol BTC/USDT --strategy ema-cross --fast 12 --slow 26
   tradelab backtest --symbols BTC/USDT,ETH/USDT,SOL/USDT --strategy ema-cross --cash 10000 --max-positions 1
-  tradelab backtest --strategy funding-harvest --symbol BTC/USDT --harvest every-8h --from 2024-01-01`,
+  tradelab backtest --strategy funding-harvest --symbol BTC/USDT --harvest every-8h --from 2024-01-01
+  tradelab backtest --checkpoint runs/sol --split val          # a policy: stress table included`,
     )
-    .action(async (o: SimFlags & StrategyFlags & RecordFlags & PortfolioFlags & HarvestFlags & SplitFlags & { symbol?: string; interval: string; store?: string; from?: string; to?: string; trades?: boolean; report?: string; json?: boolean }) => {
+    .action(async (o: SimFlags & StrategyFlags & RecordFlags & PortfolioFlags & HarvestFlags & SplitFlags & { symbol?: string; interval: string; store?: string; from?: string; to?: string; trades?: boolean; report?: string; json?: boolean; checkpoint?: string; epoch?: string }, cmd: Command) => {
+      if (o.epoch !== undefined && !o.checkpoint) throw new TradelabError("--epoch applies with --checkpoint");
+      if (o.checkpoint) {
+        if (cmd.getOptionValueSource("strategy") === "cli" || o.symbols !== undefined) throw new TradelabError("--checkpoint is the strategy: give it without --strategy or --symbols");
+        return runPolicyBacktest(o, cmd);
+      }
       if (o.strategy === HARVEST) return runHarvest(o);
       if (o.symbols !== undefined) {
         if (o.symbol) throw new TradelabError("give --symbol (one asset) or --symbols (a portfolio), not both");
@@ -560,6 +661,7 @@ function sweepCommand(): Command {
     .option("--top <n>", "rows to print, best Sortino first", "20")
     .option("--registry <file>", "run registry to record into (default: $TRADELAB_REGISTRY or ./tradelab-runs.sqlite)")
     .option("--no-record", "do not record this run in the registry")
+    .option("--record-rows", "actions/policy sweeps: also record every row as a run derived from the sweep (tradelab runs log --parent ID prints them, seed 000's table)")
     .option("--json", "print machine-readable JSON (all rows)")
     .addHelpText(
       "after",
@@ -581,7 +683,7 @@ Every sweep prints the deflated Sharpe of its best row over the N honest rows an
 Rows are ranked on the bars they were run on: the best row is tuned on them. Confirm it on a
 later window the sweep never saw.`,
     )
-    .action(async (o: RecordFlags & SplitFlags & { config: string; store?: string; out?: string; top: string; json?: boolean }) => {
+    .action(async (o: RecordFlags & SplitFlags & { config: string; store?: string; out?: string; top: string; json?: boolean; recordRows?: boolean }) => {
       let config: SweepConfig;
       try {
         config = JSON.parse(readFileSync(o.config, "utf8")) as SweepConfig;
@@ -596,6 +698,7 @@ later window the sweep never saw.`,
       const sk = (config.strategy as { kind?: string }).kind;
       if (sk === "actions" || sk === "policy") return runActionsSweep(config, o);
       if (config.maxPositions || config.endOfDayClose) throw new TradelabError(`${o.config}: "maxPositions" and "endOfDayClose" apply to portfolio sweeps ("symbols")`);
+      if (o.recordRows) throw new TradelabError("--record-rows applies to actions and policy sweeps (strategy kind \"actions\" or \"policy\")");
       const bar = progressBar(`sweep ${config.symbol}`, !o.json);
       const r = await sweep(config, { ...(o.store ? { store: o.store } : {}), ...(o.out ? { out: o.out } : {}), ...splitOpts({ ...o, ...(config.from !== undefined ? { from: String(config.from) } : {}), ...(config.to !== undefined ? { to: String(config.to) } : {}) }), onProgress: (p) => bar.update(p.done, p.total) });
       bar.stop();

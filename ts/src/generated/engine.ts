@@ -368,7 +368,11 @@ export type ActionsSweepRow = { index: number,
 /**
  * The trailing window in days, or null for the whole window.
  */
-lastDays: number | null, bars: number, first: number, params: SimParams, optimistic: boolean, metrics: Metrics, };
+lastDays: number | null, bars: number, first: number, params: SimParams, 
+/**
+ * The row's own assumptions (lag, fill, fees, P), as every table prints them.
+ */
+label: SimLabel, optimistic: boolean, metrics: Metrics, };
 
 export type ActionsSweepReport = { rows: Array<ActionsSweepRow>, 
 /**
@@ -662,7 +666,11 @@ barEvaluations: number, seconds: number, threads: number, steps: number, first: 
 /**
  * The named split run on, if any (`test (burned)` when the test lock saw it before).
  */
-split: SplitInfo | null, };
+split: SplitInfo | null, 
+/**
+ * Deflated Sharpe and PBO of the best row among the N honest runs.
+ */
+overfit: Overfit | null, };
 
 export type HarvestRule = { "kind": "always" } | { "kind": "every", hours: number, } | { "kind": "gate", window: number, enter: number, exit: number, };
 
