@@ -4,7 +4,7 @@
  * is in the registry. Second run: caches reused, the locked test split is not evaluated again.
  * The demo's report is opened in headless Chromium and a screenshot saved.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { chromium } from "playwright-core";
 import { describe, expect, it } from "vitest";
@@ -53,6 +53,30 @@ describe("tradelab demo", () => {
     expect(r.stderr).toMatch(/train \.\.\.\n\s+cached/);
     const ledger = JSON.parse(readFileSync(path.join(out, "checkpoint", "test-ledger.json"), "utf8")) as unknown[] | { entries: unknown[] };
     expect(Array.isArray(ledger) ? ledger.length : ledger.entries.length).toBe(1);
+  });
+
+  it("recomputes a cache written with other params or by other code, and says why (issue #13 item 6)", async () => {
+    type Res = { trainedNow: boolean; stale: Record<string, string>; splits: { split: string; reused: boolean; testBurned: boolean }[] };
+    // --steps 5: the train config differs from the cached checkpoint's.
+    const changed = await runCli(["demo", "--out", out, "--registry", registry, "--epochs", "1", "--steps", "5", "--json"]);
+    expect(changed.code).toBe(0);
+    const a = JSON.parse(changed.stdout) as Res;
+    expect(a.trainedNow).toBe(true);
+    expect(a.stale.train).toBe("cache stale: params changed");
+    expect(changed.stderr).toMatch(/train \.\.\.\n[\s\S]*?done in [\d.]+ s: [^\n]*\(cache stale: params changed\)\n\[5\/7\] evaluate/);
+    expect(a.splits.map((s) => [s.split, s.reused])).toEqual([["val", false], ["test", false]]);
+    expect(a.splits.find((s) => s.split === "test")?.testBurned).toBe(true); // the retrain cannot look at the test window afresh
+    // The cached validation evaluation as written by other code.
+    const stateFile = path.join(out, "demo-state.json");
+    const state = JSON.parse(readFileSync(stateFile, "utf8")) as { evals: { val: { code: string } } };
+    state.evals.val.code = "0.0.0+older";
+    writeFileSync(stateFile, JSON.stringify(state));
+    const older = await runCli(["demo", "--out", out, "--registry", registry, "--epochs", "1", "--steps", "5", "--json"]);
+    expect(older.code).toBe(0);
+    const b = JSON.parse(older.stdout) as Res;
+    expect(b.trainedNow).toBe(false);
+    expect(b.stale.evaluate).toMatch(/^val: cache stale: code changed \(0\.0\.0\+older -> /);
+    expect(b.splits.map((s) => [s.split, s.reused])).toEqual([["val", false], ["test", true]]);
   });
 
   it("an identical demo in a new folder finds the test window burned in the global lock and says so", async () => {

@@ -2,6 +2,9 @@
  * The main job end to end, offline: bundled sample -> features -> forecasts -> a small trained
  * policy -> exact-simulator evaluation on validation and the locked test window -> report ->
  * run registry. Every stage caches in the output folder, so a second run only redoes what changed.
+ * Each cache records the code version and a hash of the parameters that produced it
+ * (`demo-state.json`; the forecast cache keeps its own in its Parquet footer, checked in Rust);
+ * a cache written by other code or other parameters is recomputed, and the stage's note says why.
  */
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
@@ -50,6 +53,8 @@ export interface DemoSplitSummary {
 
 export interface DemoResult {
   out: string;
+  /** Stages whose cache was found stale and recomputed, with the reason (`cache stale: params changed`). */
+  stale: Partial<Record<DemoStage, string>>;
   store: string;
   symbol: string;
   interval: string;
@@ -86,15 +91,52 @@ export function demoTrainConfig(store: string, symbol: string, epochs: number, s
   };
 }
 
-interface DemoState {
-  /** sha256 over the train config and the data hash: the key of the cached checkpoint. */
-  trainKey: string;
-  checkpoint: string;
-  trainSeconds: number;
+/** What produced a cached stage: the code version and a hash of its parameters. */
+export interface StageKey {
+  code: string;
+  params: string;
 }
+
+/**
+ * Why a cache recorded with `stored` cannot serve a stage that wants `want`; null when it can.
+ * Code first: a different code version makes the parameters' meaning moot.
+ */
+export function staleReason(stored: StageKey | null | undefined, want: StageKey): string | null {
+  if (!stored || typeof stored.code !== "string" || typeof stored.params !== "string") return "cache stale: no code version or params recorded (written by an older demo)";
+  if (stored.code !== want.code) return `cache stale: code changed (${stored.code} -> ${want.code})`;
+  if (stored.params !== want.params) return "cache stale: params changed";
+  return null;
+}
+
+interface DemoState {
+  version: 2;
+  /** The store copy: the copy rule and the bundled sample's data hash. */
+  data?: StageKey;
+  /** The checkpoint: code version and sha256 over the train config and the data hash. */
+  train?: StageKey & { checkpoint: string; trainSeconds: number };
+  /** Each cached evaluation: code version and the train key, split and data hash. */
+  evals?: Partial<Record<"val" | "test", StageKey>>;
+}
+
+/** A forecast-cache rebuild reason other than a first build: stale code, params or bars. */
+const isStale = (r: string | null): r is string => typeof r === "string" && r !== "no cache file";
+
+/** Bump when the store-copy rule changes. */
+const DATA_COPY_RULE = "copy/1";
 
 function sha(s: string): string {
   return createHash("sha256").update(s).digest("hex").slice(0, 16);
+}
+
+/** The state file, or an empty v2 state (an older demo's `{ trainKey }` file records no code version). */
+function readState(file: string): DemoState {
+  const raw = readJson<Partial<DemoState>>(file);
+  return raw && raw.version === 2 ? (raw as DemoState) : { version: 2 };
+}
+
+/** Renames a stale artefact aside (kept, not deleted) so it can never be read as current. */
+function setAside(file: string): void {
+  if (existsSync(file)) renameSync(file, `${file}.stale-${Date.now()}`);
 }
 
 function readJson<T>(file: string): T | null {
@@ -146,19 +188,32 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     clock = performance.now();
     emit({ kind: "start", stage });
   };
+  const stale: Partial<Record<DemoStage, string>> = {};
   const done = (stage: DemoStage, note: string, cached: boolean) =>
-    emit({ kind: "done", stage, seconds: (performance.now() - clock) / 1000, note, cached });
+    emit({ kind: "done", stage, seconds: (performance.now() - clock) / 1000, note: stale[stage] ? `${note} (${stale[stage]})` : note, cached });
+  const stateFile = path.join(out, "demo-state.json");
+  const state = readState(stateFile);
+  const code = codeVersion();
 
   // 1. Data: a private copy of the bundled sample, so caches never write into the repository.
+  // Keyed by the sample's own data hash: a changed sample is copied again.
   start("data");
   const store = path.join(out, "store");
+  const src = bundledStore();
+  if (!existsSync(src)) throw new TradelabError(`bundled sample store not found at ${src}`);
+  const dataKey: StageKey = { code: DATA_COPY_RULE, params: storeDataHash([{ symbol, interval: INTERVAL }], src) };
+  const dataStale = existsSync(store) ? staleReason(state.data, dataKey) : null;
+  if (dataStale) {
+    stale.data = dataStale;
+    setAside(store);
+  }
   const copied = !existsSync(store);
   if (copied) {
-    const src = bundledStore();
-    if (!existsSync(src)) throw new TradelabError(`bundled sample store not found at ${src}`);
     const tmp = `${store}.tmp-${process.pid}`;
     cpSync(src, tmp, { recursive: true });
     renameSync(tmp, store);
+    state.data = dataKey;
+    writeJsonAtomic(stateFile, state);
   }
   const info = await openStore(store).info(symbol, INTERVAL);
   const dataHash = storeDataHash([{ symbol, interval: INTERVAL }], store);
@@ -167,12 +222,17 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   // 2. Features (causal; the trainer computes the same set from the same spec).
   start("features");
   const fs = await buildFeatureSet(symbol, INTERVAL, { forecast: { model: FORECASTER, horizons: [1, 4, 24] } }, { store });
+  // The feature build reads the forecast cache first (Rust checks its code version and params
+  // hash and rebuilds a stale file), so a stale reason surfaces here, or in the next stage.
+  const forecastStale = (fs.forecastCache ?? []).map((f) => f.rebuilt).find(isStale);
   done("features", `${fs.schema.names.length} features x ${fs.rows} rows (${fs.validRows} complete), schema ${fs.schema.hash.slice(0, 12)}`, false);
 
   // 3. Forecasts keyed by issue time, cached as Parquet in the store; evaluated on a stated window.
   start("forecasts");
   const fb = await forecastBuild(symbol, INTERVAL, { store, model: FORECASTER, horizons: [1, 4, 24] });
-  const forecastCacheReused = fb.files.every((f) => f.computedRows === 0);
+  const forecastCacheReused = fb.files.every((f) => f.computedRows === 0) && !forecastStale && (fs.forecastCache ?? []).every((f) => f.computedRows === 0);
+  const forecastStaleNow = forecastStale ?? fb.files.map((f) => f.rebuilt).find(isStale);
+  if (forecastStaleNow) stale.forecasts = forecastStaleNow;
   const fe = await forecastEval(symbol, INTERVAL, { store, model: FORECASTER, horizons: [1, 4, 24] });
   const h1 = fe.horizons.find((h) => h.horizon === 1);
   done(
@@ -185,22 +245,23 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   start("train");
   const config = demoTrainConfig(store, symbol, o.epochs ?? 4, o.stepsPerEpoch ?? 60);
   const configFile = path.join(out, "train-config.json");
-  const trainKey = sha(JSON.stringify(config) + dataHash);
-  const stateFile = path.join(out, "demo-state.json");
-  const state = readJson<DemoState>(stateFile);
+  const trainKey: StageKey = { code, params: sha(JSON.stringify(config) + dataHash) };
   const ckpt = path.join(out, "checkpoint");
   let trainedNow = false;
-  let trainSeconds: number | null = state?.trainSeconds ?? null;
-  if (!state || state.trainKey !== trainKey || !existsSync(path.join(ckpt, "checkpoint.json"))) {
-    if (existsSync(ckpt)) renameSync(ckpt, path.join(out, `checkpoint.stale-${Date.now()}`)); // kept, not deleted
-    for (const f of ["eval-val.json", "eval-test.json"]) {
-      if (existsSync(path.join(out, f))) renameSync(path.join(out, f), path.join(out, `${f}.stale-${Date.now()}`));
-    }
+  let trainSeconds: number | null = state.train?.trainSeconds ?? null;
+  const hasCheckpoint = existsSync(path.join(ckpt, "checkpoint.json"));
+  const trainStale = hasCheckpoint ? staleReason(state.train, trainKey) : null;
+  if (trainStale) stale.train = trainStale;
+  if (!hasCheckpoint || trainStale) {
+    setAside(ckpt); // kept, not deleted
+    for (const f of ["eval-val.json", "eval-test.json"]) setAside(path.join(out, f));
+    delete state.evals;
     writeJsonAtomic(configFile, config);
     const tt = performance.now();
     await train(configFile, { out: ckpt, device: "cpu", record: rec }, (event) => emit({ kind: "train", event }));
     trainSeconds = (performance.now() - tt) / 1000;
-    writeJsonAtomic(stateFile, { trainKey, checkpoint: ckpt, trainSeconds } satisfies DemoState);
+    state.train = { ...trainKey, checkpoint: ckpt, trainSeconds };
+    writeJsonAtomic(stateFile, state);
     trainedNow = true;
   }
   done("train", `nano policy, checkpoint ${path.relative(process.cwd(), ckpt) || ckpt}`, !trainedNow);
@@ -216,6 +277,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     ["test", "test (locked)"],
   ] as const) {
     const file = path.join(out, `eval-${split}.json`);
+    const evalKey: StageKey = { code, params: sha(`${trainKey.params} ${split} ${dataHash}`) };
+    const evalStale = existsSync(file) ? staleReason(state.evals?.[split], evalKey) : null;
+    if (evalStale) {
+      stale.evaluate = `${split}: ${evalStale}`;
+      setAside(file);
+    }
     let result = readJson<EvalResult>(file);
     const reused = result !== null;
     const lock = o.registry ? { lockRegistry: o.registry } : {};
@@ -227,6 +294,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         result = (await evaluate(ckpt, split, { store, out: file, record: rec, ...lock, iKnowTestIsBurned: true })).result;
       }
       if (!existsSync(file)) writeJsonAtomic(file, result);
+      state.evals = { ...state.evals, [split]: evalKey };
+      writeJsonAtomic(stateFile, state);
     }
     const shown = split === "test" && result.testBurned ? "test (burned: seen before)" : result.selection ? `${name} (${result.selection})` : name;
     splits.push({ name: shown, split, result, buyHoldReturn: buyHold(result), reused });
@@ -269,6 +338,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
   return {
     out,
+    stale,
     store,
     symbol,
     interval: INTERVAL,
