@@ -645,6 +645,26 @@ impl Registry {
                     ),
                 ));
             }
+            // Nor may another study re-judge the same test run under a rule picked after seeing
+            // the first verdict.
+            let earlier: Option<(String, String, i64)> = tx
+                .query_row(
+                    "SELECT study, verdict, created_at FROM journal_verdicts WHERE run_id = ?1 AND split = 'test' ORDER BY id LIMIT 1",
+                    [&run.id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()
+                .map_err(|e| self.sql_error(e))?;
+            if let Some((study, verdict, at)) = earlier {
+                return Err(refused(
+                    JOURNAL_TEST_VERDICT_RECORDED,
+                    format!(
+                        "run {} already has a test verdict: {verdict} in study '{study}' at {} UTC. A test run is judged once; a rule chosen after seeing that verdict is not a test",
+                        run.id,
+                        iso(at)
+                    ),
+                ));
+            }
         }
         let res = tx.execute(
             "INSERT INTO journal_verdicts (study, run_id, split, run_split, verdict, checks, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -1044,6 +1064,20 @@ mod tests {
         assert_eq!(
             reg.journal_verdict("s2", &t2.id).unwrap().verdict,
             "VALIDATED"
+        );
+        // ... but not re-judge a test run another study already judged.
+        reg.journal_set_study(
+            "s3",
+            "test",
+            &Threshold::parse_all(r#"{"sharpe":">=0"}"#).unwrap(),
+        )
+        .unwrap();
+        let e = reg.journal_verdict("s3", &t1.id).unwrap_err();
+        assert_eq!(e.code(), JOURNAL_TEST_VERDICT_RECORDED);
+        assert!(
+            e.to_string()
+                .contains("already has a test verdict: VALIDATED in study 's'"),
+            "{e}"
         );
         // The index itself refuses a second row, whatever code path writes it.
         let raw = reg.conn().execute(
