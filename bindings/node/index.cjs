@@ -843,6 +843,7 @@ module.exports.checkImportFile = nativeBinding.checkImportFile
 module.exports.checkStore = nativeBinding.checkStore
 module.exports.datasetInfo = nativeBinding.datasetInfo
 module.exports.debugPanic = nativeBinding.debugPanic
+module.exports.environment = nativeBinding.environment
 module.exports.forecastBuild = nativeBinding.forecastBuild
 module.exports.forecasterNames = nativeBinding.forecasterNames
 module.exports.forecastEval = nativeBinding.forecastEval

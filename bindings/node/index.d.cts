@@ -78,6 +78,12 @@ export interface DatasetKeyArgs {
 /** Deliberately panics on a worker thread; used by tests to prove panics become JS Errors. */
 export declare function debugPanic(): Promise<unknown>
 
+/**
+ * CPU model, the sim kernel's SIMD level, threads, OS/arch, device, numeric environment
+ * variables (a `tradelab_sim::Environment`, camelCase).
+ */
+export declare function environment(): unknown
+
 export interface FeaturesArgs {
   store: string
   symbol: string

@@ -64,6 +64,8 @@ export {
   progressLog,
   resolveRegistryPath,
   codeVersion,
+  environment,
+  environmentText,
   storeDataHash,
   hashFiles,
   backtestRunInput,
@@ -74,6 +76,7 @@ export {
   RUN_KINDS,
 } from "./registry/index.js";
 export type { RunInput, RunRecord, RunFilter, RunComparison, RunKind, RunWindow, RegistryOption, ProgressLogFormat, RecordExtras } from "./registry/index.js";
+export type { Environment, EnvironmentRow, LibtorchEnvironment } from "./registry/index.js";
 export { RunJournal, openJournal, journalMarkdown, keyMetrics, ruleText, verdictText } from "./registry/journal.js";
 export type { JournalEntry, JournalEntryInput, Study, StudyJournal, Threshold, ThresholdOp, ThresholdSpec, Verdict, VerdictCheck } from "./registry/journal.js";
 export { renderReport, writeReport, backtestReportRun, assumptionsText, MAX_TRADE_ROWS } from "./report/index.js";

@@ -4,6 +4,7 @@
 #![deny(clippy::all)]
 
 mod convert;
+mod environment;
 mod features;
 mod registry;
 mod series;

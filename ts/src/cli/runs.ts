@@ -1,7 +1,7 @@
 /** `tradelab runs list|show|compare|log`: the run registry from the command line. */
 import { Command, Option } from "commander";
 import { TradelabError } from "../errors.js";
-import { labelText, openRegistry, progressLog, RUN_KINDS, type ProgressLogFormat, type RunKind, type RunRecord } from "../registry/index.js";
+import { environmentText, labelText, openRegistry, progressLog, RUN_KINDS, type ProgressLogFormat, type RunKind, type RunRecord } from "../registry/index.js";
 import { isoMs, kvTable, printJson, table } from "./ui.js";
 
 const registryOption = () => new Option("--registry <file>", "run registry file (default: $TRADELAB_REGISTRY or ./tradelab-runs.sqlite)");
@@ -74,6 +74,7 @@ function showCommand(): Command {
         ["assumptions", r.assumptions ? `${labelText(r.assumptions)}${r.assumptions.warnings.length ? ` [${r.assumptions.warnings.join("; ")}]` : ""}` : "-"],
         ["data hash", r.dataHash ?? "-"],
         ["code version", r.codeVersion ?? "-"],
+        ["environment", r.environment ? environmentText(r.environment) : "- (not recorded)"],
         ["parent", r.parent ?? "-"],
         ["notes", r.notes ?? "-"],
       ];
@@ -85,7 +86,7 @@ function showCommand(): Command {
 
 function compareCommand(): Command {
   return new Command("compare")
-    .description("several runs side by side, one row per numeric metric")
+    .description("several runs side by side, one row per numeric metric, then the environment fields where they differ")
     .argument("<ids...>", "run ids or unique prefixes")
     .addOption(registryOption())
     .option("--json", "print machine-readable JSON")
@@ -103,10 +104,22 @@ function compareCommand(): Command {
             meta("window", windowText),
             meta("assumptions", (r) => (r.assumptions ? labelText(r.assumptions) : "-")),
             ...metricOrder(c.metrics.map((m) => m.metric)).map((name) => [name, ...(c.metrics.find((m) => m.metric === name)?.values ?? []).map(fmtMetric)]),
+            ...c.environment.map((row) => [`env ${row.field}`, ...row.values.map((v) => v ?? "-")]),
           ],
-        ) + "\n",
+        ) + "\n" + environmentNote(c.runs, c.sameEnvironment, c.environment.length),
       );
     });
+}
+
+/** Below the comparison: "same environment", or what differs / was not recorded. */
+function environmentNote(runs: RunRecord[], same: boolean, differing: number): string {
+  if (same) return "same environment\n";
+  const missing = runs.filter((r) => !r.environment).map((r) => r.id);
+  let text = differing
+    ? `environments differ in ${differing} field${differing === 1 ? "" : "s"} (env rows above): backtests and sweeps are bit-identical across them, trained policies may not be (README, "Reproducibility")\n`
+    : "";
+  if (missing.length) text += `environment not recorded: ${missing.join(", ")}\n`;
+  return text;
 }
 
 function logCommand(): Command {

@@ -2,7 +2,7 @@
 import { Command, Option } from "commander";
 import cliProgress from "cli-progress";
 import path from "node:path";
-import { openRegistry } from "../registry/index.js";
+import { environmentText, openRegistry } from "../registry/index.js";
 import { TradelabError } from "../errors.js";
 import { writeReport } from "../report/index.js";
 import { evaluate, policyActions, train, trainForecaster, type EpochEvent, type ProgressEvent, type SplitSummary, type TrainDevice, type TrainEvent } from "../train/index.js";
@@ -78,6 +78,7 @@ function trainCommand(): Command {
     .addOption(new Option("--device <device>", "where to train").choices(DEVICES).default("auto"))
     .option("--resume <dir>", "continue from this checkpoint (raise training.epochs; optimiser moments restart)")
     .option("--store <dir>", "bar store directory (overrides the config's store)")
+    .option("--deterministic", "deterministic mode: libtorch on one intra-op and one inter-op thread, CPU only (recorded in the run's environment)")
     .option("--registry <file>", "run registry to record into (default: $TRADELAB_REGISTRY or ./tradelab-runs.sqlite)")
     .option("--no-record", "do not record this run in the registry")
     .option("--json", "print the final result as JSON on stdout")
@@ -88,9 +89,13 @@ The trainer is the tradelab-train binary: build it once with \`npm run build:tra
 (installs pip torch 2.11.0 in ~/.cache/tradelab/torch-venv, then builds crates/train), or point
 TRADELAB_TRAIN_BIN at it. Checkpoint selection uses the target symbol's exact validation Sortino
 (decision lag, fill rule and fees from the config's "sim"); the test split is never touched here:
-look at it once with \`tradelab eval --checkpoint DIR --split test\`.`,
+look at it once with \`tradelab eval --checkpoint DIR --split test\`.
+
+The same config and seed on the same machine train the same weights. Another CPU, SIMD level,
+libtorch build or thread count can train different ones: the run records its environment, and
+\`tradelab runs compare\` shows where two runs' environments differ.`,
     )
-    .action(async (o: RecordFlags & { config: string; out?: string; device: TrainDevice; resume?: string; store?: string; json?: boolean }) => {
+    .action(async (o: RecordFlags & { config: string; out?: string; device: TrainDevice; resume?: string; store?: string; deterministic?: boolean; json?: boolean }) => {
       const bar = new EpochBar(Boolean(process.stderr.isTTY) && !o.json);
       const onEvent = (e: TrainEvent) => {
         if (e.event === "start") {
@@ -108,14 +113,29 @@ look at it once with \`tradelab eval --checkpoint DIR --split test\`.`,
       try {
         done = await train(
           o.config,
-          { ...(o.out ? { out: o.out } : {}), device: o.device, ...(o.resume ? { resume: o.resume } : {}), ...(o.store ? { store: o.store } : {}), record: recordOption(o) },
+          {
+            ...(o.out ? { out: o.out } : {}),
+            device: o.device,
+            ...(o.resume ? { resume: o.resume } : {}),
+            ...(o.store ? { store: o.store } : {}),
+            ...(o.deterministic ? { deterministic: true } : {}),
+            record: recordOption(o),
+          },
           onEvent,
         );
       } finally {
         bar.stop();
       }
       if (o.json) {
-        printJson({ checkpoint: path.resolve(done.checkpoint), bestEpoch: done.bestEpoch, val: done.val, seconds: done.seconds, epochs: done.epochs, ...(done.runId ? { runId: done.runId } : {}) });
+        printJson({
+          checkpoint: path.resolve(done.checkpoint),
+          bestEpoch: done.bestEpoch,
+          val: done.val,
+          seconds: done.seconds,
+          epochs: done.epochs,
+          ...(done.start.environment ? { environment: done.start.environment } : {}),
+          ...(done.runId ? { runId: done.runId } : {}),
+        });
         return;
       }
       let text =
@@ -133,6 +153,7 @@ look at it once with \`tradelab eval --checkpoint DIR --split test\`.`,
           ]),
         ) + "\n";
       text += `checkpoint ${path.resolve(done.checkpoint)} · best epoch ${done.bestEpoch ?? "-"} · ${num(done.seconds, 1)} s\n`;
+      if (done.start.environment) text += `environment: ${environmentText(done.start.environment)}\n`;
       if (done.val) text += `best epoch, ${done.val.symbol} ${done.val.interval} · ${windowText(done.val)}\n${assumptionsLine(done.val.assumptions)}\n${kvTable(metricRows(done.val.metrics))}\n`;
       text += `next: tradelab eval --checkpoint ${path.resolve(done.checkpoint)} --split val\n`;
       if (done.runId) text += recordedLine(done.runId, o.registry);
@@ -149,6 +170,7 @@ function evalCommand(): Command {
     .option("--i-know-test-is-burned", "allow another look at the test split (the result is marked testBurned)")
     .option("--store <dir>", "bar store directory (default: the checkpoint config's store)")
     .addOption(new Option("--device <device>", "where to run the policy").choices(DEVICES))
+    .option("--deterministic", "deterministic mode: libtorch on one intra-op and one inter-op thread, CPU only (recorded in the run's environment)")
     .option("--out <file>", "also write the full result (trades, curve) as JSON")
     .option("--report <file>", "write a self-contained HTML report (equity, drawdown, monthly returns, trades)")
     .option("--trades", "print the trade list")
@@ -172,6 +194,7 @@ Tune on val; look at test once, at the end.`,
           iKnowTestIsBurned?: boolean;
           store?: string;
           device?: TrainDevice;
+          deterministic?: boolean;
           out?: string;
           report?: string;
           trades?: boolean;
@@ -184,6 +207,7 @@ Tune on val; look at test once, at the end.`,
           ...(o.iKnowTestIsBurned ? { iKnowTestIsBurned: true } : {}),
           ...(o.out ? { out: o.out } : {}),
           ...(o.device ? { device: o.device } : {}),
+          ...(o.deterministic ? { deterministic: true } : {}),
           record: recordOption(o),
         });
         const r = e.result;
@@ -216,6 +240,7 @@ Tune on val; look at test once, at the end.`,
             checkpoint: path.resolve(e.checkpoint),
             ...rest,
             trades: o.trades ? trades : trades.length,
+            ...(e.environment ? { environment: e.environment } : {}),
             ...(e.runId ? { runId: e.runId } : {}),
             ...(e.parentRunId ? { parentRunId: e.parentRunId } : {}),
             ...(o.report ? { report: path.resolve(o.report) } : {}),
@@ -270,6 +295,7 @@ function actionsCommand(): Command {
     .requiredOption("--out <file>", "actions file to write (.parquet or .csv): ts, buy_price, sell_price, buy_frac, sell_frac")
     .option("--store <dir>", "bar store directory (default: the checkpoint config's store)")
     .addOption(new Option("--device <device>", "where to run the policy").choices(DEVICES))
+    .option("--deterministic", "deterministic mode: libtorch on one intra-op and one inter-op thread, CPU only (recorded in the run's environment)")
     .option("--i-know-test-is-burned", "allow a window that overlaps a test split seen before")
     .option("--registry <file>", "run registry holding the global test lock (default: $TRADELAB_REGISTRY or ./tradelab-runs.sqlite)")
     .option("--json", "print machine-readable JSON")
@@ -286,7 +312,7 @@ Examples:
   tradelab backtest --symbol SOL/USDT --strategy new.csv --from 2025-01-01   # prints the stress table`,
     )
     .action(
-      async (o: { checkpoint: string; epoch?: string; symbol?: string; split?: "train" | "val" | "test"; from?: string; to?: string; out: string; store?: string; device?: TrainDevice; iKnowTestIsBurned?: boolean; registry?: string; json?: boolean }) => {
+      async (o: { checkpoint: string; epoch?: string; symbol?: string; split?: "train" | "val" | "test"; from?: string; to?: string; out: string; store?: string; device?: TrainDevice; deterministic?: boolean; iKnowTestIsBurned?: boolean; registry?: string; json?: boolean }) => {
         const r = await policyActions(o.checkpoint, {
           ...(o.epoch !== undefined ? { epoch: epochNumber(o.epoch) } : {}),
           ...(o.symbol ? { symbol: o.symbol } : {}),
@@ -296,11 +322,12 @@ Examples:
           out: o.out,
           ...(o.store ? { store: o.store } : {}),
           ...(o.device ? { device: o.device } : {}),
+          ...(o.deterministic ? { deterministic: true } : {}),
           ...(o.iKnowTestIsBurned ? { iKnowTestIsBurned: true } : {}),
           ...(o.registry ? { lockRegistry: o.registry } : {}),
         });
         const s = r.summary;
-        if (o.json) return printJson({ checkpoint: path.resolve(r.checkpoint), ...s });
+        if (o.json) return printJson({ checkpoint: path.resolve(r.checkpoint), ...s, ...(r.environment ? { environment: r.environment } : {}) });
         const p = s.params;
         process.stdout.write(
           `${s.symbol} ${s.interval} · checkpoint ${path.resolve(r.checkpoint)} · epoch ${s.epoch ?? `${s.bestEpoch ?? "-"} (best)`}\n` +

@@ -10,8 +10,10 @@ import { native } from "../errors.js";
 import { addon } from "../native.js";
 import type { SimLabel } from "../sim.js";
 import { codeVersion } from "./provenance.js";
+import { environment, type Environment, type EnvironmentRow } from "./environment.js";
 
 export { codeVersion, hashFiles, storeDataHash } from "./provenance.js";
+export { environment, environmentText, type Environment, type EnvironmentRow, type LibtorchEnvironment } from "./environment.js";
 export { labelText, progressLog, progressRows, type ProgressLogFormat, type ProgressLogRow } from "./progress-log.js";
 export { backtestRunInput, harvestRunInput, portfolioRunInput, portfolioSweepRunInput, sweepRunInput, type RecordExtras } from "./from-sim.js";
 
@@ -24,7 +26,10 @@ export interface RunWindow {
   last: number;
 }
 
-/** What a caller records. Omitted `codeVersion` is filled in from package.json + git. */
+/**
+ * What a caller records. Omitted `codeVersion` is filled in from package.json + git, an omitted
+ * `environment` with this process's (train/eval runs carry the trainer's, with libtorch).
+ */
 export interface RunInput {
   kind: RunKind;
   symbols: string[];
@@ -39,6 +44,8 @@ export interface RunInput {
   /** e.g. `sha256:…` of the bars files (see `storeDataHash`). */
   dataHash?: string;
   codeVersion?: string;
+  /** What the numbers depend on beyond config, seed and data (CPU, SIMD, threads, libtorch, device). */
+  environment?: Environment;
   /** Metric name -> value; numeric top-level values are what `compareRuns` lines up. */
   metrics?: Record<string, unknown>;
   /** Artefact name -> path (e.g. `{ out: "sweep.parquet", report: "report.html" }`). */
@@ -64,6 +71,8 @@ export interface RunRecord {
   config: unknown;
   dataHash: string | null;
   codeVersion: string | null;
+  /** null for runs recorded before environments were. */
+  environment: Environment | null;
   metrics: Record<string, unknown>;
   artifacts: Record<string, string>;
   notes: string | null;
@@ -81,6 +90,10 @@ export interface RunFilter {
 export interface RunComparison {
   runs: RunRecord[];
   metrics: { metric: string; values: (number | null)[] }[];
+  /** Environment fields that differ between the runs that recorded one. */
+  environment: EnvironmentRow[];
+  /** Every run recorded an environment and they are all the same. */
+  sameEnvironment: boolean;
 }
 
 export { resolveRegistryPath };
@@ -99,6 +112,7 @@ function ordered(r: RunRecord): RunRecord {
     config: r.config,
     dataHash: r.dataHash,
     codeVersion: r.codeVersion,
+    environment: r.environment ?? null,
     metrics: r.metrics,
     artifacts: r.artifacts,
     notes: r.notes,
@@ -119,6 +133,7 @@ export class RunRegistry {
     const body = redactDeep({
       ...rest,
       codeVersion: input.codeVersion ?? codeVersion(),
+      environment: input.environment ?? environment(),
       ...(window ? { window: { first: window.first, last: window.last } } : {}),
     });
     return ordered((await native(() => addon.registryRecord(this.path, JSON.stringify(body)))) as RunRecord);
@@ -135,7 +150,7 @@ export class RunRegistry {
 
   async compare(ids: string[]): Promise<RunComparison> {
     const c = (await native(() => addon.registryCompare(this.path, ids))) as RunComparison;
-    return { runs: c.runs.map(ordered), metrics: c.metrics };
+    return { runs: c.runs.map(ordered), metrics: c.metrics, environment: c.environment, sameEnvironment: c.sameEnvironment };
   }
 }
 

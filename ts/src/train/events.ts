@@ -3,6 +3,7 @@
  * as a discriminated union on `event`, and the line parser.
  */
 import { TradelabError } from "../errors.js";
+import type { Environment } from "../registry/environment.js";
 import type { Metrics, RobustScore, RoundTrip, SimLabel, SimParams, StressRow, Trade } from "../sim.js";
 
 export type TrainSplit = "train" | "val" | "test";
@@ -50,6 +51,8 @@ export interface StartEvent {
   config: Record<string, unknown>;
   /** `"forecaster"` for train-forecaster. */
   kind?: string;
+  /** Where it trains: CPU, SIMD, libtorch build and threads, device, deterministic mode (absent from train-forecaster). */
+  environment?: Environment;
 }
 
 export interface ProgressEvent {
@@ -137,6 +140,8 @@ export interface ActionsEvent {
   event: "actions";
   checkpoint: string;
   result: ActionsSummary;
+  /** Where the policy ran. */
+  environment?: Environment;
 }
 
 export interface EvalEvent {
@@ -144,6 +149,8 @@ export interface EvalEvent {
   split: "val" | "test";
   checkpoint: string;
   result: EvalResult;
+  /** Where the evaluation ran (libtorch for the policy, the exact simulator for the numbers). */
+  environment?: Environment;
 }
 
 export interface BenchEvent {

@@ -6,7 +6,7 @@
  */
 import path from "node:path";
 import { TradelabError } from "../errors.js";
-import { openRegistry, resolveRegistryPath, type RunInput, type RunRecord } from "../registry/index.js";
+import { openRegistry, resolveRegistryPath, type Environment, type RunInput, type RunRecord } from "../registry/index.js";
 import { runTrainBinary } from "./binary.js";
 import type { ActionsEvent, ActionsSummary, EpochEvent, EvalEvent, EvalResult, SplitSummary, StartEvent, TrainEvent } from "./events.js";
 import { readActionsFile, type ActionArrays } from "../actions-file.js";
@@ -31,6 +31,11 @@ export interface TrainOptions {
   /** Bar store; overrides the config's `store`. */
   store?: string;
   record?: RecordOption;
+  /**
+   * Deterministic mode (`--deterministic`): libtorch on one intra-op and one inter-op thread,
+   * CPU only; recorded in the config, the checkpoint and the run's environment.
+   */
+  deterministic?: boolean;
   /** The binary's stderr text (for people), as it arrives. */
   onStderr?: (text: string) => void;
 }
@@ -57,6 +62,8 @@ export interface EvaluateOptions {
   out?: string;
   device?: TrainDevice;
   record?: RecordOption;
+  /** One libtorch thread, CPU only (a checkpoint trained deterministically is always evaluated so). */
+  deterministic?: boolean;
   /**
    * Registry holding the global test lock (default: the record registry, else
    * `$TRADELAB_REGISTRY` or ./tradelab-runs.sqlite). Consulted for `test` even when not recording.
@@ -68,6 +75,8 @@ export interface EvalDone {
   split: "val" | "test";
   checkpoint: string;
   result: EvalResult;
+  /** Where the evaluation ran (from the trainer binary). */
+  environment?: Environment;
   runId?: string;
   /** The train run this checkpoint came from, when the registry knows it. */
   parentRunId?: string;
@@ -95,6 +104,7 @@ export function trainRunInput(done: Omit<TrainDone, "runId">, configFile?: strin
     ...(done.val ? { window: done.val.window, assumptions: done.val.assumptions } : {}),
     config: { ...cfg, ...(configFile ? { configFile: path.resolve(configFile) } : {}), splits: done.start.splits, resumedFrom: done.start.resumedFrom },
     dataHash: done.start.dataHash,
+    ...(done.start.environment ? { environment: done.start.environment } : {}),
     metrics: {
       ...(done.val ? done.val.metrics : {}),
       bestEpoch: done.bestEpoch,
@@ -119,6 +129,7 @@ export function evalRunInput(e: Omit<EvalDone, "runId" | "parentRunId">, parent?
     assumptions: r.assumptions,
     config: { checkpoint: path.resolve(e.checkpoint), bestEpoch: r.bestEpoch, selection: r.selection ?? null, testBurned: r.testBurned, dataHashMatches: r.dataHashMatches },
     dataHash: r.dataHash,
+    ...(e.environment ? { environment: e.environment } : {}),
     metrics: { ...r.metrics, finalCash: r.finalCash, finalInventory: r.finalInventory },
     artifacts: { checkpoint: path.resolve(e.checkpoint) },
     ...(parent ? { parent } : {}),
@@ -132,6 +143,7 @@ export async function train(configPath: string, opts: TrainOptions = {}, onEvent
   if (opts.device) args.push("--device", opts.device);
   if (opts.resume) args.push("--resume", opts.resume);
   if (opts.store) args.push("--store", opts.store);
+  if (opts.deterministic) args.push("--deterministic");
   const events = await runTrainBinary(args, { ...(onEvent ? { onEvent } : {}), ...(opts.onStderr ? { onStderr: opts.onStderr } : {}) });
   const start = only(events, "start");
   const done = only(events, "done");
@@ -165,11 +177,12 @@ export async function evaluate(checkpoint: string, split: "val" | "test", opts: 
   if (opts.store) args.push("--store", opts.store);
   if (opts.out) args.push("--out", opts.out);
   if (opts.device) args.push("--device", opts.device);
+  if (opts.deterministic) args.push("--deterministic");
   if (split === "test") args.push("--registry", resolveRegistryPath(opts.lockRegistry ?? registryOf(opts.record)?.registry));
   const events = await runTrainBinary(args);
   const ev: EvalEvent | undefined = only(events, "eval");
   if (!ev) throw new TradelabError("tradelab-train eval finished without an eval event");
-  const out: EvalDone = { split: ev.split, checkpoint: ev.checkpoint, result: ev.result };
+  const out: EvalDone = { split: ev.split, checkpoint: ev.checkpoint, result: ev.result, ...(ev.environment ? { environment: ev.environment } : {}) };
   const reg = registryOf(opts.record);
   if (reg) {
     const parent = await trainRunFor(ev.checkpoint, reg.registry);
@@ -196,11 +209,15 @@ export interface PolicyActionsOptions {
   iKnowTestIsBurned?: boolean;
   /** Registry holding the global test lock (default: `$TRADELAB_REGISTRY` or ./tradelab-runs.sqlite). */
   lockRegistry?: string;
+  /** One libtorch thread, CPU only. */
+  deterministic?: boolean;
 }
 
 export interface PolicyActions {
   checkpoint: string;
   summary: ActionsSummary;
+  /** Where the policy ran (from the trainer binary). */
+  environment?: Environment;
   /** One row per bar of the window, keyed by bar open time: what `backtest` takes. */
   actions: ActionArrays;
 }
@@ -221,6 +238,7 @@ export async function policyActions(checkpoint: string, opts: PolicyActionsOptio
   if (opts.store) args.push("--store", opts.store);
   if (opts.device) args.push("--device", opts.device);
   if (opts.iKnowTestIsBurned) args.push("--i-know-test-is-burned");
+  if (opts.deterministic) args.push("--deterministic");
   args.push("--registry", resolveRegistryPath(opts.lockRegistry));
   // Without `out`, the actions go through a temporary CSV (exact: Rust writes shortest round-trip floats).
   const tmp = opts.out ? undefined : mkdtempSync(path.join(os.tmpdir(), "tradelab-actions-"));
@@ -229,7 +247,12 @@ export async function policyActions(checkpoint: string, opts: PolicyActionsOptio
     const events = await runTrainBinary([...args, "--out", file]);
     const ev: ActionsEvent | undefined = only(events, "actions");
     if (!ev) throw new TradelabError("tradelab-train actions finished without an actions event");
-    return { checkpoint: ev.checkpoint, summary: { ...ev.result, out: opts.out ? ev.result.out : null }, actions: readActionsFile(file) };
+    return {
+      checkpoint: ev.checkpoint,
+      summary: { ...ev.result, out: opts.out ? ev.result.out : null },
+      ...(ev.environment ? { environment: ev.environment } : {}),
+      actions: readActionsFile(file),
+    };
   } finally {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   }
