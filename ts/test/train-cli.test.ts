@@ -8,6 +8,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../src/testing/cli.js";
 import { readActionsFile } from "../src/actions-file.js";
+import type { Environment } from "../src/registry/environment.js";
 import { backtest } from "../src/sim.js";
 import { repoRoot, tempDir } from "../src/testing/paths.js";
 
@@ -32,7 +33,7 @@ describe("tradelab train / eval", () => {
       }),
     );
 
-    const tr = await runCli(["train", "--config", cfg, "--out", ckpt, "--device", "cpu", "--registry", registry]);
+    const tr = await runCli(["train", "--config", cfg, "--out", ckpt, "--device", "cpu", "--deterministic", "--registry", registry]);
     expect(tr.stderr + tr.stdout).not.toMatch(/^error:/m);
     expect(tr.code).toBe(0);
     expect(existsSync(path.join(ckpt, "weights.safetensors"))).toBe(true);
@@ -41,6 +42,7 @@ describe("tradelab train / eval", () => {
     expect(tr.stdout).toContain("assumptions: lag 1 · touch (assumes queue priority) · maker 0.1% / taker 0.1% · P 8760");
     expect(tr.stdout).toContain(`checkpoint ${ckpt}`);
     expect(tr.stdout).toMatch(/recorded run r-\d{8}-\d{6}-[0-9a-f]{4}/);
+    expect(tr.stdout).toMatch(/environment: .* · sim (avx512|avx2|scalar) · .* · cpu · libtorch 2\.\S+ \(\w+ kernels, 1 thread, 1 inter-op\) · deterministic/);
 
     const val = await runCli(["eval", "--checkpoint", ckpt, "--split", "val", "--json", "--registry", registry]);
     expect(val.code).toBe(0);
@@ -82,8 +84,16 @@ describe("tradelab train / eval", () => {
 
     const list = await runCli(["runs", "list", "--json", "--registry", registry]);
     expect(list.code).toBe(0);
-    const runs = JSON.parse(list.stdout) as { id: string; kind: string; split: string | null; parent: string | null }[];
+    const runs = JSON.parse(list.stdout) as { id: string; kind: string; split: string | null; parent: string | null; environment: Environment | null }[];
     const trainRun = runs.find((r) => r.kind === "train");
+    // Train and eval runs carry the trainer's environment, libtorch included.
+    expect(trainRun?.environment?.deterministic).toBe(true);
+    expect(trainRun?.environment?.libtorch?.threads).toBe(1);
+    expect(trainRun?.environment?.libtorch?.version).toMatch(/^2\./);
+    expect(runs.filter((r) => r.kind === "eval").every((r) => r.environment?.libtorch?.interopThreads === 1)).toBe(true);
+    const meta = JSON.parse(readFileSync(path.join(ckpt, "checkpoint.json"), "utf8")) as { environment: Environment; config: { training: { deterministic?: boolean } } };
+    expect(meta.environment).toEqual(trainRun?.environment);
+    expect(meta.config.training.deterministic).toBe(true);
     expect(trainRun?.split).toBe("val");
     const evals = runs.filter((r) => r.kind === "eval");
     // The validation eval is labelled as the window that chose the epoch.
@@ -145,6 +155,10 @@ describe("tradelab train / eval", () => {
     expect(a2.code).toBe(0);
     expect(a2.stdout).toMatch(/\d+ rows .* with orders/);
     expect(readActionsFile(pq)).toEqual(readActionsFile(csv));
+    // The same checkpoint served again writes the same file, byte for byte.
+    const csv2 = path.join(dir, "val2.csv");
+    expect((await runCli(["actions", "--checkpoint", ckpt, "--split", "val", "--epoch", "1", "--out", csv2, "--registry", registry])).code).toBe(0);
+    expect(readFileSync(csv2).equals(readFileSync(csv))).toBe(true);
 
     // A backtest of the served actions on the same bars and assumptions is eval, exactly.
     const bt = await backtest({
