@@ -348,6 +348,8 @@ async function runActionsSweep(config: SweepConfig, o: RecordFlags & SplitFlags 
   let source: string;
   let window: { from?: number | string; to?: number | string } = { ...(config.from !== undefined ? { from: config.from } : {}), ...(config.to !== undefined ? { to: config.to } : {}) };
   let split: SplitOptions = splitOpts({ ...o, ...(config.from !== undefined ? { from: String(config.from) } : {}), ...(config.to !== undefined ? { to: String(config.to) } : {}) });
+  // The served window's name (the sweep itself then runs on exactly those bars, as from/to).
+  let servedLabel: string | undefined;
   if (st.kind === "actions") {
     if (!st.file) throw new TradelabError(`${o.config}: strategy {"kind": "actions"} needs "file" (.csv, .json or .parquet)`);
     actions = readActionsFile(path.resolve(path.dirname(o.config), st.file));
@@ -368,9 +370,12 @@ async function runActionsSweep(config: SweepConfig, o: RecordFlags & SplitFlags 
     actions = served.actions;
     source = `policy ${ckpt} epoch ${served.summary.epoch ?? `${served.summary.bestEpoch ?? "-"} (best)`} on ${split.split ?? (window.from !== undefined || window.to !== undefined ? "custom" : "val")}`;
     window = { from: served.summary.first, to: served.summary.last + (served.summary.params.intervalMs ?? 3_600_000) }; // `to` is exclusive
+    const name = split.split ?? (window.from !== undefined && (config.from !== undefined || config.to !== undefined) ? "custom" : "val");
+    servedLabel = served.summary.burned ? `${name} (burned)` : name;
     split = {};
   }
   const r = await sweepActions({ symbol, ...(config.interval ? { interval: config.interval } : {}), ...window, ...(config.store ? { store: config.store } : {}), ...(config.base ? { base: config.base } : {}), ...(config.grid ? { grid: config.grid as Record<string, unknown> } : {}) }, actions, { ...(o.store ? { store: o.store } : {}), ...split });
+  if (servedLabel) r.window.split = servedLabel;
   const best = r.best ? r.rows.find((row) => row.index === r.best?.index) : undefined;
   const run = o.record
     ? await openRegistry(o.registry).record({
