@@ -181,6 +181,21 @@ export declare function importBars(args: ImportArgs, progress?: ProgressHandle |
 /** Imports a funding-rate file (freqtrade feather, Parquet, CSV) into the store. */
 export declare function importFunding(args: FundingImportArgs): Promise<unknown>
 
+/** Records a journal entry (JSON text of `{ study, hypothesis, runs, saw?, next?, createdAt? }`). */
+export declare function journalAdd(path: string, inputJson: string): Promise<unknown>
+
+/** Journal entries, newest first (one study's when given). */
+export declare function journalEntries(path: string, study?: string | undefined | null): Promise<unknown>
+
+/** Configures a study's verdict thresholds (`{"sharpe": ">=1", ...}` as JSON text) and split. */
+export declare function journalSetStudy(path: string, name: string, split: string, thresholdsJson: string): Promise<unknown>
+
+/** Every study's journal (or one study's): rule, entries, verdicts and the runs they name. */
+export declare function journalShow(path: string, study?: string | undefined | null): Promise<unknown>
+
+/** Measures a run against its study's thresholds and records the verdict. */
+export declare function journalVerdict(path: string, study: string, run: string): Promise<unknown>
+
 /** Datasets present in a store. */
 export declare function listDatasets(store: string): Promise<unknown>
 
@@ -286,3 +301,9 @@ export interface SweepOutput {
  * the event loop; poll `progress` for done/total. Resolves to the `PortfolioSweepReport`.
  */
 export declare function sweepPortfolio(requestJson: string, progress?: ProgressHandle | undefined | null): Promise<unknown>
+
+/**
+ * A walk-forward: a `WalkForwardRequest` as JSON, and for fixed actions one action set per
+ * candidate (e.g. per served epoch) with its label; none for a rule strategy.
+ */
+export declare function walkForward(requestJson: string, labels: Array<string>, candidates: Array<ActionArrays>): Promise<unknown>

@@ -289,12 +289,10 @@ pub fn run(req: &WalkForwardRequest, candidates: &[Candidate<'_>]) -> Result<Wal
         .map_err(|e| BacktestError::input("folds", e))?;
     let mut notes = Vec::new();
     let mut folds = Vec::new();
+    let mut unseen_dropped = 0usize;
     for (k, f) in bounds.iter().enumerate() {
         if req.oos_not_before.is_some_and(|t| f.oos_start < t) {
-            notes.push(format!(
-                "fold {k} dropped: its out-of-sample part starts {} before the policy's first unseen bar",
-                tradelab_core::time::format_ms(f.oos_start)
-            ));
+            unseen_dropped += 1;
             continue;
         }
         let is = idx(&bars.ts, f.in_sample_start, f.in_sample_end);
@@ -311,6 +309,15 @@ pub fn run(req: &WalkForwardRequest, candidates: &[Candidate<'_>]) -> Result<Wal
             tradelab_sim::params::check_lag(p, is.len().min(oos.len()))?;
         }
         folds.push((*f, is, oos));
+    }
+    if let (Some(t), true) = (req.oos_not_before, unseen_dropped > 0) {
+        notes.insert(
+            0,
+            format!(
+                "{unseen_dropped} earlier folds dropped: their out-of-sample parts start before the policy's first unseen bar ({})",
+                tradelab_core::time::format_ms(t)
+            ),
+        );
     }
     if folds.is_empty() {
         return Err(BacktestError::input(

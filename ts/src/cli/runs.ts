@@ -128,9 +128,15 @@ function logCommand(): Command {
     .addOption(new Option("--format <format>", "output format").choices(["markdown", "json"]).default("markdown"))
     .addOption(new Option("--kind <kind>", "only runs of this kind").choices([...RUN_KINDS]))
     .option("--symbol <symbol>", "only runs on this symbol")
+    .option("--parent <id>", "only this run and the runs derived from it (e.g. a sweep recorded with --record-rows: one row per parameter set)")
     .addOption(registryOption())
-    .action(async (o: { format: ProgressLogFormat; kind?: RunKind; symbol?: string; registry?: string }) => {
-      const runs = await openRegistry(o.registry).list({ ...(o.kind ? { kind: o.kind } : {}), ...(o.symbol ? { symbol: o.symbol } : {}) });
+    .action(async (o: { format: ProgressLogFormat; kind?: RunKind; symbol?: string; parent?: string; registry?: string }) => {
+      const reg = openRegistry(o.registry);
+      let runs = await reg.list({ ...(o.kind ? { kind: o.kind } : {}), ...(o.symbol ? { symbol: o.symbol } : {}) });
+      if (o.parent) {
+        const parent = await reg.get(o.parent);
+        runs = runs.filter((r) => r.id === parent.id || r.parent === parent.id);
+      }
       process.stdout.write(progressLog(runs, o.format));
     });
 }
