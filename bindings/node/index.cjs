@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.ProgressHandle = nativeBinding.ProgressHandle
+module.exports.SelectorSession = nativeBinding.SelectorSession
 module.exports.backtest = nativeBinding.backtest
 module.exports.backtestPortfolio = nativeBinding.backtestPortfolio
 module.exports.buildFeaturesTable = nativeBinding.buildFeaturesTable

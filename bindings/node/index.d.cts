@@ -16,6 +16,26 @@ export declare class ProgressHandle {
   get total(): number
 }
 
+export declare class SelectorSession {
+  /**
+   * Opens a session: a `SelectRequest` as JSON, and one action set per symbol (in the
+   * request's symbol order) unless the request names a rule strategy.
+   */
+  static open(requestJson: string, actions: Array<ActionArrays>): SelectorSession
+  get symbols(): Array<string>
+  /** Fields per symbol: candidates, state (after 3 account fields), orders. */
+  get layout(): Array<number>
+  /**
+   * Fills `candidates` and `state` for the next timestamp; returns its bar open time (ms), or
+   * -1 when the clock is done.
+   */
+  next(candidates: Float64Array, state: Float64Array): number
+  /** Fills `orders` on the prepared timestamp. */
+  apply(orders: Float64Array): void
+  /** The `SelectReport` (the session is done after this). */
+  finish(selector: string, optimistic?: string | undefined | null): unknown
+}
+
 /** Action rows keyed by the open time (epoch ms) of the bar after whose close each was decided. */
 export interface ActionArrays {
   ts: Float64Array

@@ -8,5 +8,6 @@ mod environment;
 mod features;
 mod registry;
 mod series;
+mod select;
 mod sim;
 mod store;

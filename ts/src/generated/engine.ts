@@ -770,6 +770,74 @@ dataHash: string,
  */
 split: SplitInfo | null, steps: number, first: number, last: number, };
 
+export type EdgeMode = "high_low" | "high" | "close";
+
+export type SelectRequest = { symbols: Array<string>, 
+/**
+ * Every symbol's actions from this rule strategy; absent: fixed actions are given per symbol.
+ */
+strategy?: Strategy, params?: Partial<SimParams>, 
+/**
+ * The forecaster (`tradelab forecast build`'s names) and the horizon whose p50 high, low
+ * and close score the edge; computed causally on all stored bars, keyed by issue time.
+ */
+forecastModel: string, horizon?: number, edgeMode: EdgeMode, 
+/**
+ * rw in `high_low` (default 0.5).
+ */
+riskWeight?: number, 
+/**
+ * OPTIMISTIC (seed §12.6): also tell the selector whether each buy limit is reached on the
+ * bar it would rest on — a look at that bar's low before it happens.
+ */
+fillableLookahead?: boolean, 
+/**
+ * Store root directory.
+ */
+store: string, 
+/**
+ * Bar interval, e.g. `1h`.
+ */
+interval: string, 
+/**
+ * First bar open time included (epoch ms).
+ */
+from?: number | null, 
+/**
+ * Bars opening at or after this time are excluded (epoch ms).
+ */
+to?: number | null, 
+/**
+ * Run on a named split of the stored data (`tradelab_core::splits`) instead of from/to.
+ */
+split?: "train" | "val" | "test" | null, 
+/**
+ * The split definition (default: val and test 20 days each, no purge).
+ */
+splits?: { valDays?: number, testDays?: number, purgeBars?: number | null, maxTrainDays?: number | null } | null, 
+/**
+ * The run registry whose global test lock a `test` split claims (required for `test`).
+ */
+registry?: string, 
+/**
+ * `--i-know-test-is-burned`: permit a second look at a test window (labelled burned).
+ */
+acknowledgeBurned?: boolean, };
+
+export type SelectReport = { symbols: Array<string>, 
+/**
+ * The simulator's assumptions (lag, fill, fees, P), with the selector's OPTIMISTIC modes.
+ */
+label: SimLabel, 
+/**
+ * The selector's own description (from TS), e.g. "edge high_low rw 0.5, min edge 0.001, 1 slot".
+ */
+selector: string, params: SimParams, periods: string, metrics: Metrics, 
+/**
+ * Per symbol: trades, round trips, PnL contribution, share of time held (`exposure`).
+ */
+instruments: Array<InstrumentResult>, finalCash: number, liquidationValue: number, steps: number, first: number, last: number, curveTs: number[], curveEquity: Array<number>, dataHash: string, split: SplitInfo | null, };
+
 export type WalkForwardRequest = { symbol: string, folds: { mode: "anchored" | "rolling", oosDays: number, inSampleDays: number, folds?: number | null, purgeBars?: number, embargoBars?: number }, base?: Partial<SimParams>, 
 /**
  * A rule strategy whose grid axes are searched per fold (absent for fixed actions).

@@ -26,7 +26,7 @@ pub use instrument::{InstrumentKind, InstrumentSpec};
 pub use orders::{orders_from_row, Limit, OrderTransform, Orders, Size};
 pub use portfolio::{
     run_portfolio, ActionOrders, Decision, InstrumentData, InstrumentResult, OrderSource,
-    PortfolioResult,
+    PortfolioResult, Stepper,
 };
 pub use state::{Position, State};
 pub use step::{BarInput, Engine, EngineParams, Fill};

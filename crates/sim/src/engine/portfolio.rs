@@ -233,47 +233,93 @@ pub fn funding_per_bar(
     Ok(out)
 }
 
-/// Runs a portfolio: folds `engine.step` over the union clock, orders from `source`.
-pub fn run_portfolio(
-    engine: &Engine,
-    data: &[InstrumentData<'_>],
-    source: &mut dyn OrderSource,
-) -> Result<PortfolioResult, SimError> {
-    let clk = clock(engine, data)?;
-    let n = data.len();
-    let mut funding: Vec<Option<Vec<Option<f64>>>> = Vec::with_capacity(n);
-    for (d, spec) in data.iter().zip(&engine.instruments) {
-        funding.push(match d.funding {
-            Some((ts, rate)) => Some(funding_per_bar(
-                &spec.symbol,
-                d.bars,
-                d.interval_ms,
-                ts,
-                rate,
-            )?),
-            None if spec.kind == super::InstrumentKind::Perpetual => {
-                return Err(SimError::Instrument {
-                    symbol: spec.symbol.clone(),
-                    reason: "a perpetual needs its funding series".into(),
-                });
-            }
-            None => None,
-        });
+/// A portfolio run advanced one timestamp at a time: [`Stepper::decision`] says what the next
+/// bar's orders may see, [`Stepper::apply`] fills them with [`Engine::step`]. `run_portfolio`
+/// drives it with an [`OrderSource`]; a selector written in TypeScript drives it from outside,
+/// through the same two calls. The data is passed to each call (the stepper keeps no borrow).
+pub struct Stepper {
+    clk: Clock,
+    funding: Vec<Option<Vec<Option<f64>>>>,
+    st: State,
+    equity: Vec<f64>,
+    cash: Vec<f64>,
+    fills: Vec<Fill>,
+    bars_now: Vec<Option<BarInput>>,
+    bar_index: Vec<Option<usize>>,
+    exposed: f64,
+    step: usize,
+}
+
+impl Stepper {
+    /// Builds the union clock and each perpetual's funding per bar.
+    pub fn new(engine: &Engine, data: &[InstrumentData<'_>]) -> Result<Stepper, SimError> {
+        let clk = clock(engine, data)?;
+        let n = data.len();
+        let mut funding: Vec<Option<Vec<Option<f64>>>> = Vec::with_capacity(n);
+        for (d, spec) in data.iter().zip(&engine.instruments) {
+            funding.push(match d.funding {
+                Some((ts, rate)) => Some(funding_per_bar(
+                    &spec.symbol,
+                    d.bars,
+                    d.interval_ms,
+                    ts,
+                    rate,
+                )?),
+                None if spec.kind == super::InstrumentKind::Perpetual => {
+                    return Err(SimError::Instrument {
+                        symbol: spec.symbol.clone(),
+                        reason: "a perpetual needs its funding series".into(),
+                    });
+                }
+                None => None,
+            });
+        }
+        let steps = clk.ts.len();
+        Ok(Stepper {
+            clk,
+            funding,
+            st: engine.initial_state(),
+            equity: Vec::with_capacity(steps),
+            cash: Vec::with_capacity(steps),
+            fills: Vec::new(),
+            bars_now: vec![None; n],
+            bar_index: vec![None; n],
+            exposed: 0.0,
+            step: 0,
+        })
     }
-    let mut st = engine.initial_state();
-    let steps = clk.ts.len();
-    let mut equity = Vec::with_capacity(steps);
-    let mut cash = Vec::with_capacity(steps);
-    let mut fills = Vec::new();
-    let mut bars_now: Vec<Option<BarInput>> = vec![None; n];
-    let mut orders = vec![Orders::default(); n];
-    let mut bar_index = vec![None; n];
-    let mut exposed = 0.0;
-    for s in 0..steps {
-        for k in 0..n {
-            bar_index[k] = clk.index[k][s];
-            bars_now[k] = bar_index[k].map(|i| {
-                let b = data[k].bars;
+
+    /// Steps on the clock.
+    pub fn steps(&self) -> usize {
+        self.clk.ts.len()
+    }
+
+    /// The clock timestamps (bar open times).
+    pub fn clock_ts(&self) -> &[i64] {
+        &self.clk.ts
+    }
+
+    /// The state after the last applied step (before any: the starting state).
+    pub fn state(&self) -> &State {
+        &self.st
+    }
+
+    /// The fills so far.
+    pub fn fills(&self) -> &[Fill] {
+        &self.fills
+    }
+
+    /// Prepares the next timestamp and returns what its orders may be decided from (None when
+    /// the clock is done). Call [`Stepper::apply`] before the next `decision`.
+    pub fn decision(&mut self, data: &[InstrumentData<'_>]) -> Option<Decision<'_>> {
+        let s = self.step;
+        if s >= self.clk.ts.len() {
+            return None;
+        }
+        for (k, d) in data.iter().enumerate() {
+            self.bar_index[k] = self.clk.index[k][s];
+            self.bars_now[k] = self.bar_index[k].map(|i| {
+                let b = d.bars;
                 let mut x = BarInput::new(
                     b.ts[i],
                     b.open[i],
@@ -282,88 +328,123 @@ pub fn run_portfolio(
                     b.close[i],
                     b.volume[i],
                 );
-                x.tradable = data[k].session.is_none_or(|m| m[i]);
-                x.session_end = data[k].session_end.is_some_and(|m| m[i]);
-                x.funding_rate = funding[k].as_ref().and_then(|f| f[i]);
-                x.mark = data[k].mark_close.map(|m| m[i]);
+                x.tradable = d.session.is_none_or(|m| m[i]);
+                x.session_end = d.session_end.is_some_and(|m| m[i]);
+                x.funding_rate = self.funding[k].as_ref().and_then(|f| f[i]);
+                x.mark = d.mark_close.map(|m| m[i]);
                 x
             });
         }
-        orders.iter_mut().for_each(|o| *o = Orders::default());
-        source.orders(
-            &Decision {
-                step: s,
-                ts: clk.ts[s],
-                bar_index: &bar_index,
-                state: &st,
-            },
-            &mut orders,
-        );
-        engine.check_step(&bars_now, &orders)?;
-        engine.step(&mut st, &bars_now, &orders, &mut fills);
-        equity.push(st.equity());
-        cash.push(st.cash);
-        if st.positions.iter().any(|p| p.qty != 0.0) {
-            exposed += 1.0;
+        Some(Decision {
+            step: s,
+            ts: self.clk.ts[s],
+            bar_index: &self.bar_index,
+            state: &self.st,
+        })
+    }
+
+    /// Fills `orders` on the timestamp prepared by the last [`Stepper::decision`].
+    pub fn apply(&mut self, engine: &Engine, orders: &[Orders]) -> Result<(), SimError> {
+        engine.check_step(&self.bars_now, orders)?;
+        engine.step(&mut self.st, &self.bars_now, orders, &mut self.fills);
+        self.equity.push(self.st.equity());
+        self.cash.push(self.st.cash);
+        if self.st.positions.iter().any(|p| p.qty != 0.0) {
+            self.exposed += 1.0;
+        }
+        self.step += 1;
+        Ok(())
+    }
+
+    /// The result of the steps applied so far.
+    pub fn finish(self, engine: &Engine) -> PortfolioResult {
+        let Stepper {
+            clk,
+            st,
+            equity,
+            cash,
+            fills,
+            exposed,
+            step,
+            ..
+        } = self;
+        let steps = step;
+        let curve = curve_stats(engine.params.starting_cash, &equity);
+        let mut total = TradeStats::default();
+        for t in &st.stats {
+            total.trades += t.trades;
+            total.round_trips += t.round_trips;
+            total.wins += t.wins;
+            total.notional += t.notional;
+            total.fees += t.fees;
+        }
+        // Exposure of the portfolio: bars that closed holding anything.
+        total.exposure_bars = exposed;
+        let ppy = engine
+            .params
+            .periods_per_year
+            .unwrap_or(crate::model::financing::MS_PER_YEAR / engine.params.interval_ms as f64);
+        let metrics = Metrics::from_stats(&curve, &total, None, ppy);
+        let steps_f = steps as f64;
+        let instruments = engine
+            .instruments
+            .iter()
+            .enumerate()
+            .map(|(k, spec)| {
+                let pos = &st.positions[k];
+                let t = &st.stats[k];
+                InstrumentResult {
+                    symbol: spec.symbol.clone(),
+                    trades: t.trades as u64,
+                    round_trips: t.round_trips as u64,
+                    win_rate: t.win_rate(),
+                    exposure: if steps > 0 {
+                        t.exposure_bars / steps_f
+                    } else {
+                        0.0
+                    },
+                    pnl: pos.cash_flow + pos.qty * pos.mark,
+                    fees: pos.fees,
+                    funding: pos.funding,
+                    final_qty: pos.qty,
+                }
+            })
+            .collect();
+        let mut liquidation_value = st.cash;
+        for (k, pos) in st.positions.iter().enumerate() {
+            let taker = engine.instruments[k].fees.taker;
+            liquidation_value += pos.qty * pos.mark - (pos.qty * pos.mark).abs() * taker;
+        }
+        let mut ts = clk.ts;
+        ts.truncate(steps);
+        PortfolioResult {
+            ts,
+            equity,
+            cash,
+            fills,
+            metrics,
+            instruments,
+            funding: st.funding,
+            financing: st.financing,
+            liquidations: st.liquidations,
+            liquidation_value,
+            final_state: st,
         }
     }
-    let curve = curve_stats(engine.params.starting_cash, &equity);
-    let mut total = TradeStats::default();
-    for t in &st.stats {
-        total.trades += t.trades;
-        total.round_trips += t.round_trips;
-        total.wins += t.wins;
-        total.notional += t.notional;
-        total.fees += t.fees;
+}
+
+/// Runs a portfolio: folds `engine.step` over the union clock, orders from `source`.
+pub fn run_portfolio(
+    engine: &Engine,
+    data: &[InstrumentData<'_>],
+    source: &mut dyn OrderSource,
+) -> Result<PortfolioResult, SimError> {
+    let mut stepper = Stepper::new(engine, data)?;
+    let mut orders = vec![Orders::default(); data.len()];
+    while let Some(d) = stepper.decision(data) {
+        orders.iter_mut().for_each(|o| *o = Orders::default());
+        source.orders(&d, &mut orders);
+        stepper.apply(engine, &orders)?;
     }
-    // Exposure of the portfolio: bars that closed holding anything.
-    total.exposure_bars = exposed;
-    let ppy = engine
-        .params
-        .periods_per_year
-        .unwrap_or(crate::model::financing::MS_PER_YEAR / engine.params.interval_ms as f64);
-    let metrics = Metrics::from_stats(&curve, &total, None, ppy);
-    let steps_f = steps as f64;
-    let instruments = engine
-        .instruments
-        .iter()
-        .enumerate()
-        .map(|(k, spec)| {
-            let pos = &st.positions[k];
-            let t = &st.stats[k];
-            InstrumentResult {
-                symbol: spec.symbol.clone(),
-                trades: t.trades as u64,
-                round_trips: t.round_trips as u64,
-                win_rate: t.win_rate(),
-                exposure: if steps > 0 {
-                    t.exposure_bars / steps_f
-                } else {
-                    0.0
-                },
-                pnl: pos.cash_flow + pos.qty * pos.mark,
-                fees: pos.fees,
-                funding: pos.funding,
-                final_qty: pos.qty,
-            }
-        })
-        .collect();
-    let mut liquidation_value = st.cash;
-    for (k, pos) in st.positions.iter().enumerate() {
-        let taker = engine.instruments[k].fees.taker;
-        liquidation_value += pos.qty * pos.mark - (pos.qty * pos.mark).abs() * taker;
-    }
-    Ok(PortfolioResult {
-        ts: clk.ts,
-        equity,
-        cash,
-        fills,
-        metrics,
-        instruments,
-        funding: st.funding,
-        financing: st.financing,
-        liquidations: st.liquidations,
-        liquidation_value,
-        final_state: st,
-    })
+    Ok(stepper.finish(engine))
 }

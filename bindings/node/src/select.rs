@@ -1,0 +1,80 @@
+//! The selector session: the Rust engine stepped by a TypeScript `Selector`. Calls are
+//! synchronous by design (one per timestamp, driven by the JS loop); opening a session is
+//! the only heavy call (bars, actions, forecasts). Buffers are the caller's Float64Arrays,
+//! written in place: no copies per step.
+use crate::convert::{guarded, js_err, Json};
+use crate::sim::ActionArrays;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use tradelab_backtest::select::{SelectRequest, SelectSession, CAND_FIELDS, ORDER_FIELDS, STATE_FIELDS};
+use tradelab_backtest::single::KeyedActions;
+
+#[napi]
+pub struct SelectorSession {
+    inner: Option<SelectSession>,
+    symbols: Vec<String>,
+}
+
+fn open_err() -> Error {
+    js_err("selector session: already finished")
+}
+
+#[napi]
+impl SelectorSession {
+    /// Opens a session: a `SelectRequest` as JSON, and one action set per symbol (in the
+    /// request's symbol order) unless the request names a rule strategy.
+    #[napi(factory)]
+    pub fn open(request_json: String, actions: Vec<ActionArrays>) -> Result<SelectorSession> {
+        guarded("selectorOpen", move || {
+            let req: SelectRequest = serde_json::from_str(&request_json).map_err(js_err)?;
+            let ts: Vec<Vec<i64>> = actions.iter().map(|a| a.ts.iter().map(|t| *t as i64).collect()).collect();
+            let keyed: Vec<KeyedActions<'_>> = actions
+                .iter()
+                .zip(&ts)
+                .map(|(a, ts)| KeyedActions { ts, buy_price: &a.buy_price, sell_price: &a.sell_price, buy_frac: &a.buy_frac, sell_frac: &a.sell_frac })
+                .collect();
+            let s = SelectSession::open(&req, &keyed).map_err(js_err)?;
+            Ok(SelectorSession { symbols: s.symbols(), inner: Some(s) })
+        })
+    }
+
+    #[napi(getter)]
+    pub fn symbols(&self) -> Vec<String> {
+        self.symbols.clone()
+    }
+
+    /// Fields per symbol: candidates, state (after 3 account fields), orders.
+    #[napi(getter)]
+    pub fn layout(&self) -> Vec<u32> {
+        vec![CAND_FIELDS as u32, STATE_FIELDS as u32, ORDER_FIELDS as u32]
+    }
+
+    /// Fills `candidates` and `state` for the next timestamp; returns its bar open time (ms), or
+    /// -1 when the clock is done.
+    #[napi]
+    pub fn next(&mut self, mut candidates: Float64Array, mut state: Float64Array) -> Result<f64> {
+        let s = self.inner.as_mut().ok_or_else(open_err)?;
+        guarded("selectorNext", move || {
+            // SAFETY: a synchronous call on the JS thread; no JS runs while Rust writes.
+            let (c, st) = unsafe { (candidates.as_mut(), state.as_mut()) };
+            Ok(s.next(c, st).map_err(js_err)?.map_or(-1.0, |t| t as f64))
+        })
+    }
+
+    /// Fills `orders` on the prepared timestamp.
+    #[napi]
+    pub fn apply(&mut self, orders: Float64Array) -> Result<()> {
+        let s = self.inner.as_mut().ok_or_else(open_err)?;
+        guarded("selectorApply", move || s.apply(&orders).map_err(js_err))
+    }
+
+    /// The `SelectReport` (the session is done after this).
+    #[napi(ts_return_type = "unknown")]
+    pub fn finish(&mut self, selector: String, optimistic: Option<String>) -> Result<Json> {
+        let s = self.inner.take().ok_or_else(open_err)?;
+        guarded("selectorFinish", move || {
+            let r = s.finish(&selector, optimistic.as_deref());
+            Ok(Json(serde_json::to_value(&r).map_err(js_err)?))
+        })
+    }
+}

@@ -1,0 +1,470 @@
+//! The multi-asset selector's engine side (seed-system §7): one shared-cash portfolio on the
+//! engine's `step` ([`tradelab_sim::engine::Stepper`]), advanced one timestamp at a time by a
+//! selector written in TypeScript. Per timestamp this module hands the selector every symbol's
+//! candidate (its action row and forecasts, `lag` bars old, and the edge computed here in bulk)
+//! and the portfolio state, then fills the orders it returns. Selection rules live in TS; the
+//! fill, fee, volume and hold rules live in the engine, once.
+use crate::error::{BacktestError, Result};
+use crate::load::{self, SplitInfo, Window};
+use crate::single::{window_params, KeyedActions};
+use serde::{Deserialize, Serialize};
+use tradelab_calendar::Calendar;
+use tradelab_core::{Bars, Symbol};
+use tradelab_sim::engine::{
+    orders_from_row, Engine, InstrumentData, InstrumentResult, Limit, OrderTransform, Orders, Size,
+    Stepper,
+};
+use tradelab_sim::{Actions, Metrics, SimLabel, SimParams, Strategy};
+
+/// How a long candidate's edge is scored (f = per-side maker fee, β = buy fraction, B = buy
+/// limit, pH/pL/pC = the forecast p50 high/low/close at the decision's horizon).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum EdgeMode {
+    /// ((pH − B)/B − rw·max(0, (B − pL)/B) − 2f)·β
+    HighLow,
+    /// ((pH − B)/B − 2f)·β
+    High,
+    /// ((pC − B)/B − 2f)·β
+    Close,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SelectRequest {
+    #[serde(flatten)]
+    pub window: Window,
+    pub symbols: Vec<String>,
+    /// Every symbol's actions from this rule strategy; absent: fixed actions are given per symbol.
+    #[serde(default)]
+    #[ts(optional)]
+    pub strategy: Option<Strategy>,
+    #[serde(default)]
+    #[ts(type = "Partial<SimParams>", optional)]
+    pub params: Option<SimParams>,
+    /// The forecaster (`tradelab forecast build`'s names) and the horizon whose p50 high, low
+    /// and close score the edge; computed causally on all stored bars, keyed by issue time.
+    pub forecast_model: String,
+    #[serde(default = "one")]
+    #[ts(as = "Option<u32>", optional)]
+    pub horizon: u32,
+    pub edge_mode: EdgeMode,
+    /// rw in `high_low` (default 0.5).
+    #[serde(default = "half")]
+    #[ts(as = "Option<f64>", optional)]
+    pub risk_weight: f64,
+    /// OPTIMISTIC (seed §12.6): also tell the selector whether each buy limit is reached on the
+    /// bar it would rest on — a look at that bar's low before it happens.
+    #[serde(default)]
+    #[ts(as = "Option<bool>", optional)]
+    pub fillable_lookahead: bool,
+}
+
+fn one() -> u32 {
+    1
+}
+fn half() -> f64 {
+    0.5
+}
+
+/// Candidate fields per symbol in the buffer [`SelectSession::next`] fills.
+pub const CAND_FIELDS: usize = 11;
+/// State fields per symbol (after the 3 account fields: cash, equity, step).
+pub const STATE_FIELDS: usize = 3;
+/// Order fields per symbol in the buffer [`SelectSession::apply`] reads.
+pub const ORDER_FIELDS: usize = 4;
+
+#[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SelectReport {
+    pub symbols: Vec<String>,
+    /// The simulator's assumptions (lag, fill, fees, P), with the selector's OPTIMISTIC modes.
+    pub label: SimLabel,
+    /// The selector's own description (from TS), e.g. "edge high_low rw 0.5, min edge 0.001, 1 slot".
+    pub selector: String,
+    pub params: SimParams,
+    pub periods: String,
+    pub metrics: Metrics,
+    /// Per symbol: trades, round trips, PnL contribution, share of time held (`exposure`).
+    pub instruments: Vec<InstrumentResult>,
+    pub final_cash: f64,
+    pub liquidation_value: f64,
+    #[ts(type = "number")]
+    pub steps: u64,
+    #[ts(type = "number")]
+    pub first: i64,
+    #[ts(type = "number")]
+    pub last: i64,
+    #[ts(type = "number[]")]
+    pub curve_ts: Vec<i64>,
+    pub curve_equity: Vec<f64>,
+    pub data_hash: String,
+    pub split: Option<SplitInfo>,
+}
+
+/// A selector backtest in progress.
+pub struct SelectSession {
+    symbols: Vec<Symbol>,
+    bars: Vec<Bars>,
+    actions: Vec<Actions>,
+    /// p50 high, low, close at the horizon, per symbol, aligned to its window bars.
+    forecast: Vec<[Vec<f64>; 3]>,
+    engine: Engine,
+    stepper: Stepper,
+    params: SimParams,
+    periods: String,
+    transform: OrderTransform,
+    edge_mode: EdgeMode,
+    risk_weight: f64,
+    fillable: bool,
+    interval_ms: i64,
+    data_hash: String,
+    split: Option<SplitInfo>,
+}
+
+fn bad(field: impl Into<String>, reason: impl Into<String>) -> BacktestError {
+    BacktestError::input(field, reason)
+}
+
+impl SelectSession {
+    /// Loads the bars, actions (the rule strategy's, or `fixed` in symbol order) and forecasts.
+    pub fn open(req: &SelectRequest, fixed: &[KeyedActions<'_>]) -> Result<SelectSession> {
+        if req.symbols.is_empty() {
+            return Err(bad("symbols", "give at least one symbol"));
+        }
+        if !(req.risk_weight.is_finite() && req.risk_weight >= 0.0) {
+            return Err(bad(
+                "riskWeight",
+                format!("{} must be finite and >= 0", req.risk_weight),
+            ));
+        }
+        let names: Vec<&str> = req.symbols.iter().map(String::as_str).collect();
+        let (window, split) = req.window.resolve(&names, "select")?;
+        let iv = window.interval()?;
+        let forecaster = tradelab_features::forecast::forecaster_by_name(&req.forecast_model)
+            .map_err(|e| bad("forecastModel", e.to_string()))?;
+        let cache = tradelab_features::forecast::ForecastCache::new(&window.store);
+        let quantiles = tradelab_features::spec::default_quantiles();
+        if !quantiles.iter().any(|q| (q - 0.5).abs() < 1e-12) {
+            return Err(bad("forecast", "the default quantiles have no p50"));
+        }
+        let mut symbols = Vec::new();
+        let mut bars_all = Vec::new();
+        let mut forecast = Vec::new();
+        let mut calendar = Calendar::Always;
+        for (k, s) in req.symbols.iter().enumerate() {
+            if req.symbols[..k].contains(s) {
+                return Err(bad("symbols", format!("{s} is listed twice")));
+            }
+            let (sym, bars) = load::bars(&window, s)?;
+            let cal = Calendar::for_symbol(&sym)?;
+            if cal != Calendar::Always {
+                return Err(bad(
+                    "symbols",
+                    format!(
+                        "{sym}: stock sessions and end-of-day closes are not in the selector yet"
+                    ),
+                ));
+            }
+            calendar = cal;
+            // Forecasts are computed on every stored bar (causal), then cut to the window.
+            let stored = window.store().read(&sym, iv)?;
+            let (frame, _) = cache
+                .load_or_build(
+                    &sym,
+                    iv,
+                    &stored,
+                    forecaster.as_ref(),
+                    &[req.horizon],
+                    &quantiles,
+                )
+                .map_err(|e| bad(format!("forecast {sym}"), e.to_string()))?;
+            let col = |t: &str| -> Result<Vec<f64>> {
+                let name = tradelab_features::forecast::column_name(t, 0.5, req.horizon);
+                let v = frame
+                    .values
+                    .get(&name)
+                    .ok_or_else(|| bad(format!("forecast {sym}"), format!("no column {name}")))?;
+                let from = stored.ts.partition_point(|&x| x < bars.ts[0]);
+                Ok(v[from..from + bars.len()].to_vec())
+            };
+            let f = [col("high")?, col("low")?, col("close")?];
+            if f[0].iter().all(|x| !x.is_finite()) {
+                return Err(bad(
+                    format!("forecast {sym}"),
+                    format!("{} issued no forecast over the window", req.forecast_model),
+                ));
+            }
+            symbols.push(sym);
+            bars_all.push(bars);
+            forecast.push(f);
+        }
+        let actions: Vec<Actions> = match (&req.strategy, fixed.is_empty()) {
+            (Some(s), true) => bars_all
+                .iter()
+                .zip(&symbols)
+                .map(|(b, sym)| {
+                    s.actions(b)
+                        .map_err(|e| bad(format!("strategy on {sym}"), e.to_string()))
+                })
+                .collect::<Result<_>>()?,
+            (None, false) if fixed.len() == symbols.len() => fixed
+                .iter()
+                .zip(&bars_all)
+                .zip(&symbols)
+                .map(|((a, b), sym)| {
+                    let (lo, hi) = (b.ts[0], b.ts[b.len() - 1]);
+                    let r = a.ts.partition_point(|&t| t < lo)..a.ts.partition_point(|&t| t <= hi);
+                    if r.is_empty() {
+                        return Err(bad(
+                            format!("actions {sym}"),
+                            "no action rows over the window",
+                        ));
+                    }
+                    Actions::from_keyed(
+                        &b.ts,
+                        &a.ts[r.clone()],
+                        &a.buy_price[r.clone()],
+                        &a.sell_price[r.clone()],
+                        &a.buy_frac[r.clone()],
+                        &a.sell_frac[r],
+                    )
+                    .map_err(|e| bad(format!("actions {sym}"), e.to_string()))
+                })
+                .collect::<Result<_>>()?,
+            (None, false) => {
+                return Err(bad(
+                    "actions",
+                    format!("{} action sets for {} symbols", fixed.len(), symbols.len()),
+                ))
+            }
+            (Some(_), false) => {
+                return Err(bad("strategy", "give a rule strategy or actions, not both"))
+            }
+            (None, true) => {
+                return Err(bad(
+                    "strategy",
+                    "needs a rule strategy or actions per symbol",
+                ))
+            }
+        };
+        let (params, periods) =
+            window_params(&req.params.clone().unwrap_or_default(), calendar, iv.ms())?;
+        params.validate()?;
+        let engine = Engine::new(
+            params.engine_params(),
+            symbols
+                .iter()
+                .map(|s| params.instrument(s.as_str()))
+                .collect(),
+        )?;
+        let inputs: Vec<InstrumentData<'_>> = bars_all
+            .iter()
+            .map(|b| InstrumentData::new(b, iv.ms()))
+            .collect();
+        let stepper = Stepper::new(&engine, &inputs)?;
+        let data_hash = load::data_hash(&window, &symbols)?;
+        Ok(SelectSession {
+            symbols,
+            bars: bars_all,
+            actions,
+            forecast,
+            engine,
+            stepper,
+            transform: params.order_transform(),
+            params,
+            periods,
+            edge_mode: req.edge_mode,
+            risk_weight: req.risk_weight,
+            fillable: req.fillable_lookahead,
+            interval_ms: iv.ms(),
+            data_hash,
+            split,
+        })
+    }
+
+    pub fn symbols(&self) -> Vec<String> {
+        self.symbols.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// The edge of a long at `b` with forecasts (pH, pL, pC) and buy fraction `beta`, per-side
+    /// fee `f` and risk weight `rw`.
+    #[allow(clippy::too_many_arguments)]
+    fn edge(mode: EdgeMode, rw: f64, f: f64, b: f64, ph: f64, pl: f64, pc: f64, beta: f64) -> f64 {
+        let core = match mode {
+            EdgeMode::HighLow => (ph - b) / b - rw * ((b - pl) / b).max(0.0),
+            EdgeMode::High => (ph - b) / b,
+            EdgeMode::Close => (pc - b) / b,
+        };
+        (core - 2.0 * f) * beta
+    }
+
+    /// Prepares the next timestamp: fills `cand` (`CAND_FIELDS` per symbol) and `state` (cash,
+    /// equity, step, then `STATE_FIELDS` per symbol) and returns its bar open time, or None when
+    /// the clock is done. Candidate fields: available, buy price, buy frac, sell price, sell frac,
+    /// edge, p50 high, p50 low, p50 close, close of the decision bar, buy reached on the resting
+    /// bar (NaN unless `fillableLookahead`). Every field but the last is `lag` bars old.
+    pub fn next(&mut self, cand: &mut [f64], state: &mut [f64]) -> Result<Option<i64>> {
+        let n = self.symbols.len();
+        if cand.len() < n * CAND_FIELDS || state.len() < 3 + n * STATE_FIELDS {
+            return Err(bad(
+                "buffers",
+                format!(
+                    "need {} candidate and {} state slots",
+                    n * CAND_FIELDS,
+                    3 + n * STATE_FIELDS
+                ),
+            ));
+        }
+        let inputs: Vec<InstrumentData<'_>> = self
+            .bars
+            .iter()
+            .map(|b| InstrumentData::new(b, self.interval_ms))
+            .collect();
+        let lag = self.params.decision_lag;
+        let th = self.params.fill_rule.thresholds();
+        let (mode, rw, fee) = (self.edge_mode, self.risk_weight, self.params.maker_fee);
+        let Some(d) = self.stepper.decision(&inputs) else {
+            return Ok(None);
+        };
+        let st = d.state;
+        state[0] = st.cash;
+        state[1] = st.equity();
+        state[2] = d.step as f64;
+        for k in 0..n {
+            let p = &st.positions[k];
+            let s = &mut state[3 + k * STATE_FIELDS..3 + (k + 1) * STATE_FIELDS];
+            s[0] = p.qty;
+            s[1] = p.avg_entry;
+            s[2] = if p.qty != 0.0 {
+                (d.step - p.opened_at) as f64
+            } else {
+                f64::NAN
+            };
+            let c = &mut cand[k * CAND_FIELDS..(k + 1) * CAND_FIELDS];
+            c.fill(f64::NAN);
+            c[0] = 0.0;
+            let Some(i) = d.bar_index[k] else { continue };
+            let Some(row) = i.checked_sub(lag) else {
+                continue;
+            };
+            let o = orders_from_row(&self.actions[k], row, &self.transform);
+            let [fh, fl, fcl] = &self.forecast[k];
+            c[6] = fh[row];
+            c[7] = fl[row];
+            c[8] = fcl[row];
+            c[9] = self.bars[k].close[row];
+            if let Some(Limit {
+                price,
+                size: Size::Frac(f),
+            }) = o.buy
+            {
+                c[1] = price;
+                c[2] = f;
+                c[5] = Self::edge(mode, rw, fee, price, fh[row], fl[row], fcl[row], f);
+                if self.fillable {
+                    c[10] = if th.buy_reached(self.bars[k].low[i], price) {
+                        1.0
+                    } else {
+                        0.0
+                    };
+                }
+            }
+            if let Some(Limit {
+                price,
+                size: Size::Frac(f),
+            }) = o.sell
+            {
+                c[3] = price;
+                c[4] = f;
+            }
+            c[0] = 1.0;
+        }
+        Ok(Some(d.ts))
+    }
+
+    /// Fills the orders for the timestamp [`SelectSession::next`] prepared: `ORDER_FIELDS` per
+    /// symbol (buy price, buy fraction of cash, sell price, sell fraction of the position; a
+    /// non-finite price is no order).
+    pub fn apply(&mut self, orders: &[f64]) -> Result<()> {
+        let n = self.symbols.len();
+        if orders.len() < n * ORDER_FIELDS {
+            return Err(bad("orders", format!("need {} slots", n * ORDER_FIELDS)));
+        }
+        let mut out = vec![Orders::default(); n];
+        for (k, o) in out.iter_mut().enumerate() {
+            let x = &orders[k * ORDER_FIELDS..(k + 1) * ORDER_FIELDS];
+            let frac = |v: f64, what: &str| -> Result<f64> {
+                if v.is_finite() && (0.0..=1.0).contains(&v) {
+                    Ok(v)
+                } else {
+                    Err(bad(
+                        format!("orders {}", self.symbols[k]),
+                        format!("{what} fraction {v} is not in [0, 1]"),
+                    ))
+                }
+            };
+            if x[0].is_finite() {
+                o.buy = Some(Limit {
+                    price: x[0],
+                    size: Size::Frac(frac(x[1], "buy")?),
+                });
+            }
+            if x[2].is_finite() {
+                o.sell = Some(Limit {
+                    price: x[2],
+                    size: Size::Frac(frac(x[3], "sell")?),
+                });
+            }
+        }
+        Ok(self.stepper.apply(&self.engine, &out)?)
+    }
+
+    /// The result so far (normally after the last step). `selector` describes the selection
+    /// rules; `optimistic` adds the selector's own OPTIMISTIC reason to the label.
+    pub fn finish(self, selector: &str, optimistic: Option<&str>) -> SelectReport {
+        let SelectSession {
+            engine,
+            stepper,
+            params,
+            periods,
+            symbols,
+            data_hash,
+            split,
+            fillable,
+            ..
+        } = self;
+        let r = stepper.finish(&engine);
+        let mut label = params.describe();
+        let mut reasons: Vec<String> = Vec::new();
+        if fillable {
+            reasons.push("fillable lookahead: candidates filtered by the bar they rest on".into());
+        }
+        if let Some(o) = optimistic {
+            reasons.push(o.to_string());
+        }
+        for w in reasons {
+            label.optimistic = true;
+            label.text.push_str(&format!(" · OPTIMISTIC ({w})"));
+            label.warnings.push(w);
+        }
+        SelectReport {
+            symbols: symbols.iter().map(|s| s.to_string()).collect(),
+            label,
+            selector: selector.to_string(),
+            params,
+            periods,
+            metrics: r.metrics,
+            instruments: r.instruments,
+            final_cash: r.final_state.cash,
+            liquidation_value: r.liquidation_value,
+            steps: r.ts.len() as u64,
+            first: r.ts.first().copied().unwrap_or(0),
+            last: r.ts.last().copied().unwrap_or(0),
+            curve_ts: r.ts,
+            curve_equity: r.equity,
+            data_hash,
+            split,
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! The selector session is the engine stepped from outside: a selector that passes every action
+//! row through unchanged reproduces the single-asset `simulate` bit for bit, and the candidates
+//! it sees are the action rows and forecasts `lag` bars old.
+mod common;
+use tradelab_backtest::load::{self, Window};
+use tradelab_backtest::select::{
+    SelectRequest, SelectSession, CAND_FIELDS, ORDER_FIELDS, STATE_FIELDS,
+};
+use tradelab_sim::{simulate, SimParams, Strategy};
+
+/// A private copy of the bundled store: opening a session writes forecast caches into it.
+fn store() -> String {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let d = DIR.get_or_init(|| {
+        let d = tempfile::tempdir().unwrap();
+        copy_dir(std::path::Path::new(&common::bundled_store()), d.path());
+        d
+    });
+    d.path().display().to_string()
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dst = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dst);
+        } else {
+            std::fs::copy(e.path(), dst).unwrap();
+        }
+    }
+}
+
+fn request(symbols: &[&str], lag: usize) -> SelectRequest {
+    serde_json::from_value(serde_json::json!({
+        "store": store(), "interval": "1h",
+        "from": 1_719_792_000_000i64, "to": 1_722_470_400_000i64,
+        "symbols": symbols,
+        "strategy": {"kind": "band", "buyOffset": 0.004, "sellOffset": 0.006, "buyFrac": 0.7, "sellFrac": 1.0},
+        "params": {"decisionLag": lag, "makerFee": 0.001, "takerFee": 0.001},
+        "forecastModel": "ewma-vol", "horizon": 1, "edgeMode": "high_low"
+    }))
+    .unwrap()
+}
+
+/// Copies each candidate's orders into the order buffer unchanged.
+fn pass_through(s: &mut SelectSession, n: usize) -> Vec<Vec<f64>> {
+    let mut cand = vec![0.0; n * CAND_FIELDS];
+    let mut state = vec![0.0; 3 + n * STATE_FIELDS];
+    let mut orders = vec![f64::NAN; n * ORDER_FIELDS];
+    let mut seen = Vec::new();
+    while s.next(&mut cand, &mut state).unwrap().is_some() {
+        orders.fill(f64::NAN);
+        for k in 0..n {
+            let c = &cand[k * CAND_FIELDS..(k + 1) * CAND_FIELDS];
+            if c[0] == 1.0 {
+                orders[k * ORDER_FIELDS..(k + 1) * ORDER_FIELDS]
+                    .copy_from_slice(&[c[1], c[2], c[3], c[4]]);
+            }
+        }
+        seen.push(cand.clone());
+        s.apply(&orders).unwrap();
+    }
+    seen
+}
+
+#[test]
+fn a_pass_through_selector_on_one_symbol_is_simulate() {
+    for lag in [1usize, 2] {
+        let req = request(&["SOL/USDT"], lag);
+        let mut s = SelectSession::open(&req, &[]).unwrap();
+        let seen = pass_through(&mut s, 1);
+        let r = s.finish("pass-through", None);
+        let w = Window::range(
+            common::bundled_store(),
+            "1h",
+            req.window.from,
+            req.window.to,
+        );
+        let (_, bars) = load::bars(&w, "SOL/USDT").unwrap();
+        let acts = req.strategy.clone().unwrap().actions(&bars).unwrap();
+        let want = simulate(&bars, &acts, &r.params).unwrap();
+        assert_eq!(r.curve_equity, want.equity, "lag {lag}: equity bit for bit");
+        assert_eq!(r.metrics.trade_count, want.metrics.trade_count);
+        assert!(want.metrics.trade_count > 20);
+        // The candidate at step i carries action row i - lag and the close of that bar.
+        for (i, c) in seen.iter().enumerate() {
+            if i < lag {
+                assert_eq!(c[0], 0.0, "no decision row yet at step {i}");
+                continue;
+            }
+            assert_eq!(c[9], bars.close[i - lag]);
+            assert_eq!(c[1], acts.buy_price[i - lag]);
+        }
+    }
+}
+
+#[test]
+fn candidates_carry_the_edge_and_errors_name_the_field() {
+    let req = request(&["BTC/USDT", "SOL/USDT"], 1);
+    let mut s = SelectSession::open(&req, &[]).unwrap();
+    let n = 2;
+    let mut cand = vec![0.0; n * CAND_FIELDS];
+    let mut state = vec![0.0; 3 + n * STATE_FIELDS];
+    let mut finite = 0;
+    while s.next(&mut cand, &mut state).unwrap().is_some() {
+        for k in 0..n {
+            let c = &cand[k * CAND_FIELDS..(k + 1) * CAND_FIELDS];
+            if c[0] == 1.0 && c[5].is_finite() {
+                finite += 1;
+                let (b, ph, pl, beta) = (c[1], c[6], c[7], c[2]);
+                let want = ((ph - b) / b - 0.5 * ((b - pl) / b).max(0.0) - 2.0 * 0.001) * beta;
+                assert!((c[5] - want).abs() < 1e-15);
+                assert!(c[10].is_nan(), "no lookahead unless asked");
+            }
+        }
+        s.apply(&vec![f64::NAN; n * ORDER_FIELDS]).unwrap();
+    }
+    assert!(finite > 1000);
+    // A bad order fraction names the symbol; an unknown edge mode and forecaster are refused.
+    let mut s = SelectSession::open(&req, &[]).unwrap();
+    s.next(&mut cand, &mut state).unwrap();
+    let e = s
+        .apply(&[
+            100.0,
+            2.0,
+            f64::NAN,
+            f64::NAN,
+            f64::NAN,
+            f64::NAN,
+            f64::NAN,
+            f64::NAN,
+        ])
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("BTC/USDT") && e.to_string().contains("fraction 2"),
+        "{e}"
+    );
+    let mut v = serde_json::to_value(&req).unwrap();
+    v["edgeMode"] = serde_json::json!("sideways");
+    assert!(serde_json::from_value::<SelectRequest>(v)
+        .unwrap_err()
+        .to_string()
+        .contains("sideways"));
+    let mut bad = req.clone();
+    bad.forecast_model = "crystal-ball".into();
+    let e = SelectSession::open(&bad, &[]).err().unwrap().to_string();
+    assert!(e.contains("forecastModel"), "{e}");
+    let _ = Strategy::Band {
+        buy_offset: 0.0,
+        sell_offset: 0.0,
+        buy_frac: 0.0,
+        sell_frac: 0.0,
+    };
+    let _ = SimParams::default();
+}

@@ -1,0 +1,221 @@
+/**
+ * Selector backtests: the Rust engine (a `SelectorSession`) stepped once per timestamp by a
+ * `Selector`. The loop is the one place that connects them; backtests, sweeps and (later)
+ * paper/live trading drive the same `Selector` object.
+ */
+import path from "node:path";
+import { readActionsFile, type ActionArrays } from "../actions-file.js";
+import { resolveStoreDir } from "../config.js";
+import { fromNative, TradelabError } from "../errors.js";
+import type * as G from "../generated/engine.js";
+import { addon } from "../native.js";
+import { splitFields, type SplitOptions } from "../sim.js";
+import { policyActions } from "../train/index.js";
+import { EdgeSelector, type Candidate, type PositionView, type SelectContext, type Selector } from "./selector.js";
+
+export { EdgeSelector, type Candidate, type EdgeSelectorOptions, type PositionView, type SelectContext, type Selector } from "./selector.js";
+
+/** Where each symbol's actions come from. */
+export type ActionSource =
+  | G.Strategy
+  | { kind: "actions"; files: Record<string, string> }
+  /** One checkpoint per symbol, or `{ "*": DIR }` for one global checkpoint served on each symbol. */
+  | { kind: "policy"; checkpoints: Record<string, string>; epoch?: number };
+
+export interface SelectConfig {
+  symbols: string[];
+  interval?: string;
+  store?: string;
+  from?: number | string;
+  to?: number | string;
+  /** Simulator settings: lag, fill rule, fees, cash, intensity, offset, maxHoldBars, maxVolumeFraction. */
+  params?: Partial<G.SimParams>;
+  actions: ActionSource;
+  forecast: { model: string; horizon?: number };
+  edge: { mode: G.EdgeMode; riskWeight?: number; minEdge?: number };
+  maxPositions?: number;
+  cooldownBars?: number;
+  /** OPTIMISTIC (labelled): enter only candidates whose buy limit fills on the bar it rests on. */
+  selectFillableOnly?: boolean;
+}
+
+export interface SelectOptions extends SplitOptions {
+  store?: string;
+  /** Resolve relative action files and checkpoints against this folder (a config file's). */
+  baseDir?: string;
+  /** A selector of your own instead of the built-in `EdgeSelector` built from the config. */
+  selector?: Selector;
+  /** Registry of the global test lock (a policy served on a window touching test claims it). */
+  lockRegistry?: string;
+}
+
+export interface SelectResult extends G.SelectReport {
+  interval: string;
+  source: string;
+  seconds: number;
+}
+
+function toMs(v: number | string | undefined, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === "number") return v;
+  const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(v) || !v.includes("T") ? v : `${v}Z`);
+  if (Number.isNaN(ms)) throw new TradelabError(`${what}: cannot parse date '${v}' (use YYYY-MM-DD or ISO-8601)`);
+  return ms;
+}
+
+async function actionSets(config: SelectConfig, opts: SelectOptions): Promise<{ strategy?: G.Strategy; sets: ActionArrays[]; source: string }> {
+  const a = config.actions;
+  const base = opts.baseDir ?? process.cwd();
+  if (a.kind === "actions") {
+    const sets = config.symbols.map((s) => {
+      const f = a.files[s];
+      if (!f) throw new TradelabError(`actions.files: no actions file for ${s}`);
+      return readActionsFile(path.resolve(base, f));
+    });
+    return { sets, source: "actions files" };
+  }
+  if (a.kind === "policy") {
+    const sets: ActionArrays[] = [];
+    const from = toMs(config.from, "from");
+    const to = toMs(config.to, "to");
+    for (const s of config.symbols) {
+      const dir = a.checkpoints[s] ?? a.checkpoints["*"];
+      if (!dir) throw new TradelabError(`actions.checkpoints: no checkpoint for ${s} (give one per symbol or "*" for a global policy)`);
+      const served = await policyActions(path.resolve(base, dir), {
+        symbol: s,
+        ...(a.epoch !== undefined ? { epoch: a.epoch } : {}),
+        ...(opts.split ? { split: opts.split } : { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) }),
+        ...(opts.store ? { store: opts.store } : config.store ? { store: config.store } : {}),
+        ...(opts.acknowledgeBurned ? { iKnowTestIsBurned: true } : {}),
+        ...(opts.lockRegistry ? { lockRegistry: opts.lockRegistry } : {}),
+      });
+      sets.push(served.actions);
+    }
+    return { sets, source: a.checkpoints["*"] ? `global policy ${a.checkpoints["*"]}` : "per-symbol policies" };
+  }
+  return { strategy: a, sets: [], source: `rule strategy ${a.kind}` };
+}
+
+/** Reads a session's Float64Array buffers as the `SelectContext` a selector sees. */
+class Context implements SelectContext {
+  ts = 0;
+  step = 0;
+  constructor(
+    readonly symbols: readonly string[],
+    private readonly cand: Float64Array,
+    private readonly state: Float64Array,
+    private readonly orders: Float64Array,
+    private readonly cf: number,
+    private readonly sf: number,
+    private readonly of: number,
+  ) {}
+  get cash(): number {
+    return this.state[0] ?? NaN;
+  }
+  get equity(): number {
+    return this.state[1] ?? NaN;
+  }
+  candidate(k: number): Candidate {
+    const c = this.cand;
+    const o = k * this.cf;
+    const fillable = c[o + 10] ?? NaN;
+    return {
+      index: k,
+      symbol: this.symbols[k] ?? "",
+      available: c[o] === 1,
+      buyPrice: c[o + 1] ?? NaN,
+      buyFrac: c[o + 2] ?? NaN,
+      sellPrice: c[o + 3] ?? NaN,
+      sellFrac: c[o + 4] ?? NaN,
+      edge: c[o + 5] ?? NaN,
+      predHigh: c[o + 6] ?? NaN,
+      predLow: c[o + 7] ?? NaN,
+      predClose: c[o + 8] ?? NaN,
+      close: c[o + 9] ?? NaN,
+      fillable: Number.isNaN(fillable) ? null : fillable === 1,
+    };
+  }
+  position(k: number): PositionView {
+    const o = 3 + k * this.sf;
+    return { qty: this.state[o] ?? 0, avgEntry: this.state[o + 1] ?? NaN, heldBars: this.state[o + 2] ?? NaN };
+  }
+  private check(k: number, price: number, frac: number, side: string): void {
+    if (!Number.isInteger(k) || k < 0 || k >= this.symbols.length) throw new TradelabError(`selector ${side}: no symbol index ${k}`);
+    if (!(price > 0) || !Number.isFinite(price)) throw new TradelabError(`selector ${side} ${this.symbols[k]}: price ${price} is not a positive number`);
+    if (!(frac >= 0 && frac <= 1)) throw new TradelabError(`selector ${side} ${this.symbols[k]}: fraction ${frac} is not in [0, 1]`);
+  }
+  buy(k: number, price: number, frac: number): void {
+    this.check(k, price, frac, "buy");
+    this.orders[k * this.of] = price;
+    this.orders[k * this.of + 1] = frac;
+  }
+  sell(k: number, price: number, frac: number): void {
+    this.check(k, price, frac, "sell");
+    this.orders[k * this.of + 2] = price;
+    this.orders[k * this.of + 3] = frac;
+  }
+}
+
+/**
+ * A selector backtest over `config.symbols` with shared cash: per timestamp, the selector (the
+ * built-in `EdgeSelector` from the config, or `opts.selector`) sees every candidate and the
+ * portfolio state, and the Rust engine fills its orders on the next bar.
+ */
+export async function selectBacktest(config: SelectConfig, opts: SelectOptions = {}): Promise<SelectResult> {
+  const started = performance.now();
+  const interval = config.interval ?? "1h";
+  const { strategy, sets, source } = await actionSets(config, opts);
+  const from = toMs(config.from, "from");
+  const to = toMs(config.to, "to");
+  const fillable = config.selectFillableOnly ?? false;
+  const req = {
+    store: resolveStoreDir(opts.store ?? config.store),
+    interval,
+    ...(config.actions.kind === "policy" && opts.split ? {} : splitFields(opts)),
+    ...(from !== undefined ? { from } : {}),
+    ...(to !== undefined ? { to } : {}),
+    symbols: config.symbols,
+    ...(strategy ? { strategy } : {}),
+    params: (config.params ?? {}) as G.SimParams,
+    forecastModel: config.forecast.model,
+    ...(config.forecast.horizon !== undefined ? { horizon: config.forecast.horizon } : {}),
+    edgeMode: config.edge.mode,
+    ...(config.edge.riskWeight !== undefined ? { riskWeight: config.edge.riskWeight } : {}),
+    ...(fillable ? { fillableLookahead: true } : {}),
+  };
+  const selector =
+    opts.selector ??
+    new EdgeSelector({
+      ...(config.edge.minEdge !== undefined ? { minEdge: config.edge.minEdge } : {}),
+      ...(config.maxPositions !== undefined ? { maxPositions: config.maxPositions } : {}),
+      ...(config.cooldownBars !== undefined ? { cooldownBars: config.cooldownBars } : {}),
+      selectFillableOnly: fillable,
+    });
+  let session: InstanceType<typeof addon.SelectorSession>;
+  try {
+    session = addon.SelectorSession.open(JSON.stringify(req), sets);
+  } catch (e) {
+    throw fromNative(e);
+  }
+  const n = session.symbols.length;
+  const [cf = 11, sf = 3, of = 4] = session.layout;
+  const cand = new Float64Array(n * cf);
+  const state = new Float64Array(3 + n * sf);
+  const orders = new Float64Array(n * of);
+  const ctx = new Context(session.symbols, cand, state, orders, cf, sf, of);
+  try {
+    for (;;) {
+      const ts = session.next(cand, state);
+      if (ts < 0) break;
+      ctx.ts = ts;
+      ctx.step = state[2] ?? 0;
+      orders.fill(NaN);
+      selector.select(ctx);
+      session.apply(orders);
+    }
+    const r = session.finish(`${selector.describe()} · edge ${config.edge.mode}${config.edge.mode === "high_low" ? ` rw ${config.edge.riskWeight ?? 0.5}` : ""}`, selector.optimistic()) as G.SelectReport;
+    return { ...r, interval, source, seconds: (performance.now() - started) / 1000 };
+  } catch (e) {
+    throw fromNative(e);
+  }
+}

@@ -1,0 +1,92 @@
+/** The built-in EdgeSelector on hand-built candidates: the selection sequence is known in advance. */
+import { describe, expect, it } from "vitest";
+import { EdgeSelector, type Candidate, type PositionView, type SelectContext } from "./selector.js";
+
+interface Orders {
+  buys: [string, number, number][];
+  sells: [string, number, number][];
+}
+
+/** A context over plain objects: edges per symbol, positions held. */
+function ctx(step: number, symbols: string[], edges: number[], held: number[], extra: Partial<Candidate>[] = []): { c: SelectContext; o: Orders } {
+  const o: Orders = { buys: [], sells: [] };
+  const c: SelectContext = {
+    ts: step * 3_600_000,
+    step,
+    symbols,
+    cash: 1000,
+    equity: 1000,
+    candidate: (k: number): Candidate => ({
+      index: k,
+      symbol: symbols[k] ?? "",
+      available: true,
+      buyPrice: 100,
+      buyFrac: 1,
+      sellPrice: 101,
+      sellFrac: 1,
+      edge: edges[k] ?? NaN,
+      predHigh: NaN,
+      predLow: NaN,
+      predClose: NaN,
+      close: 100,
+      fillable: null,
+      ...extra[k],
+    }),
+    position: (k: number): PositionView => ({ qty: held[k] ?? 0, avgEntry: 100, heldBars: held[k] ? 1 : NaN }),
+    buy: (k, price, frac) => o.buys.push([symbols[k] ?? "", price, frac]),
+    sell: (k, price, frac) => o.sells.push([symbols[k] ?? "", price, frac]),
+  };
+  return { c, o };
+}
+
+describe("EdgeSelector", () => {
+  const syms = ["SOL/USDT", "BTC/USDT", "ETH/USDT"];
+
+  it("enters the best edge above minEdge, ties broken by symbol name", () => {
+    const s = new EdgeSelector({ minEdge: 0.001 });
+    const a = ctx(0, syms, [0.002, 0.003, 0.003], [0, 0, 0]);
+    s.select(a.c);
+    expect(a.o.buys).toEqual([["BTC/USDT", 100, 1]]);
+    const b = ctx(1, syms, [0.0005, 0.0009, NaN], [0, 0, 0]);
+    s.select(b.c);
+    expect(b.o.buys).toEqual([]);
+  });
+
+  it("exits what it holds, enters only into free slots, and splits cash across them", () => {
+    const s = new EdgeSelector({ maxPositions: 2 });
+    const a = ctx(0, syms, [0.01, 0.02, 0.03], [1, 0, 0]);
+    s.select(a.c);
+    expect(a.o.sells).toEqual([["SOL/USDT", 101, 1]]);
+    expect(a.o.buys).toEqual([["ETH/USDT", 100, 1]]);
+    const full = ctx(1, syms, [0.01, 0.02, 0.03], [1, 0, 2]);
+    s.select(full.c);
+    expect(full.o.buys).toEqual([]);
+    const two = ctx(2, syms, [0.01, 0.02, 0.03], [0, 0, 0]);
+    s.select(two.c);
+    expect(two.o.buys).toEqual([
+      ["ETH/USDT", 100, 0.5],
+      ["BTC/USDT", 100, 0.5],
+    ]);
+  });
+
+  it("waits cooldownBars after an exit before re-entering that symbol", () => {
+    const s = new EdgeSelector({ cooldownBars: 2 });
+    const seq: string[] = [];
+    const held = [[1, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]];
+    held.forEach((h, step) => {
+      const x = ctx(step, syms, [0.05, 0.01, NaN], h);
+      s.select(x.c);
+      seq.push(x.o.buys.map((b) => b[0]).join(",") || "-");
+    });
+    // Step 1 sees SOL closed: SOL waits steps 1 and 2, BTC is entered meanwhile.
+    expect(seq).toEqual(["-", "BTC/USDT", "BTC/USDT", "SOL/USDT"]);
+  });
+
+  it("selectFillableOnly keeps only candidates the lookahead says fill", () => {
+    const s = new EdgeSelector({ selectFillableOnly: true });
+    const x = ctx(0, syms, [0.05, 0.01, 0.02], [0, 0, 0], [{ fillable: false }, { fillable: true }, { fillable: null }]);
+    s.select(x.c);
+    expect(x.o.buys).toEqual([["BTC/USDT", 100, 1]]);
+    expect(() => new EdgeSelector({ maxPositions: 0 })).toThrow(/maxPositions/);
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * The `Selector` interface (called once per timestamp for all symbols) and the built-in edge
+ * selector of seed-system §7. Selection rules live here; fills, fees, volume caps and max-hold
+ * closes are the Rust engine's (`crates/backtest/src/select.rs` over `Engine::step`).
+ *
+ * Everything a selector sees at a timestamp is at least `decisionLag` bars old: candidates are
+ * built from the action row and the forecasts issued at the close of the decision bar, and the
+ * state is the portfolio after the last closed bar.
+ */
+
+/** One symbol's candidate at a decision time. */
+export interface Candidate {
+  /** Index into `symbols` (and the order slots). */
+  index: number;
+  symbol: string;
+  /** The symbol has a bar to trade on and a decision row `lag` bars back. */
+  available: boolean;
+  /** Buy limit (after the price offset) and fraction of cash (after intensity); NaN: none. */
+  buyPrice: number;
+  buyFrac: number;
+  sellPrice: number;
+  sellFrac: number;
+  /** The long edge for the session's edge mode (computed in Rust); NaN without a buy or forecast. */
+  edge: number;
+  predHigh: number;
+  predLow: number;
+  predClose: number;
+  /** Close of the decision bar. */
+  close: number;
+  /** OPTIMISTIC `fillableLookahead` only: the buy limit is reached on the bar it rests on. */
+  fillable: boolean | null;
+}
+
+export interface PositionView {
+  /** Signed units (0 flat). */
+  qty: number;
+  avgEntry: number;
+  /** Bars since the position was opened; NaN when flat. */
+  heldBars: number;
+}
+
+/** What a selector sees and writes at one timestamp. Views are valid during the call only. */
+export interface SelectContext {
+  /** Open time of the bar the orders will rest on, and its clock step. */
+  ts: number;
+  step: number;
+  symbols: readonly string[];
+  cash: number;
+  equity: number;
+  candidate(k: number): Candidate;
+  position(k: number): PositionView;
+  /** Rest a buy limit on symbol k for this bar: `frac` of the cash held at the open. */
+  buy(k: number, price: number, frac: number): void;
+  /** Rest a sell limit on symbol k for this bar: `frac` of the position held at the open. */
+  sell(k: number, price: number, frac: number): void;
+}
+
+/** Selection logic, called once per timestamp with every symbol's candidate. */
+export interface Selector {
+  /** One line for tables and the registry, e.g. `edge high_low, min edge 0.001, 1 slot`. */
+  describe(): string;
+  /** Non-null when the selector itself uses an optimistic assumption (the label says it). */
+  optimistic(): string | null;
+  select(ctx: SelectContext): void;
+}
+
+export interface EdgeSelectorOptions {
+  /** Minimum edge to enter (default 0). */
+  minEdge?: number;
+  /** Open positions at most (default 1; entries take cash / free slots). */
+  maxPositions?: number;
+  /** Bars a symbol waits after an exit before it may be entered again (default 0). */
+  cooldownBars?: number;
+  /** OPTIMISTIC: enter only candidates whose buy limit is reached on the bar it rests on (seed §12.6 `select_fillable_only`; needs `fillableLookahead`). */
+  selectFillableOnly?: boolean;
+}
+
+/**
+ * The seed's selector: exit every open position at its sell limit; while a slot is free, enter
+ * the best candidates by edge (at least `minEdge`, ties by symbol name), skipping symbols held
+ * or cooling down. Max-hold closes are the engine's (`maxHoldBars`).
+ */
+export class EdgeSelector implements Selector {
+  readonly minEdge: number;
+  readonly maxPositions: number;
+  readonly cooldownBars: number;
+  readonly selectFillableOnly: boolean;
+  /** Per symbol: the step at which its last position was seen closed. */
+  private readonly exitedAt = new Map<number, number>();
+  private readonly wasOpen = new Set<number>();
+
+  constructor(o: EdgeSelectorOptions = {}) {
+    this.minEdge = o.minEdge ?? 0;
+    this.maxPositions = o.maxPositions ?? 1;
+    this.cooldownBars = o.cooldownBars ?? 0;
+    this.selectFillableOnly = o.selectFillableOnly ?? false;
+    if (!Number.isInteger(this.maxPositions) || this.maxPositions < 1) throw new Error(`maxPositions must be a whole number >= 1 (got ${this.maxPositions})`);
+    if (!Number.isInteger(this.cooldownBars) || this.cooldownBars < 0) throw new Error(`cooldownBars must be a whole number >= 0 (got ${this.cooldownBars})`);
+    if (!Number.isFinite(this.minEdge)) throw new Error(`minEdge must be a number (got ${this.minEdge})`);
+  }
+
+  describe(): string {
+    return `best edge >= ${this.minEdge}, ${this.maxPositions} slot${this.maxPositions === 1 ? "" : "s"}${this.cooldownBars ? `, cooldown ${this.cooldownBars} bars` : ""}${this.selectFillableOnly ? ", fillable only" : ""}`;
+  }
+
+  /** None of its own: `selectFillableOnly` reads the session's fillable lookahead, which the engine labels OPTIMISTIC. */
+  optimistic(): string | null {
+    return null;
+  }
+
+  select(ctx: SelectContext): void {
+    const n = ctx.symbols.length;
+    let held = 0;
+    for (let k = 0; k < n; k++) {
+      const open = ctx.position(k).qty !== 0;
+      if (open) {
+        held++;
+        this.wasOpen.add(k);
+        const c = ctx.candidate(k);
+        if (c.available && Number.isFinite(c.sellPrice) && c.sellFrac > 0) ctx.sell(k, c.sellPrice, c.sellFrac);
+      } else if (this.wasOpen.has(k)) {
+        this.wasOpen.delete(k);
+        this.exitedAt.set(k, ctx.step);
+      }
+    }
+    const free = this.maxPositions - held;
+    if (free <= 0) return;
+    const picks: Candidate[] = [];
+    for (let k = 0; k < n; k++) {
+      if (ctx.position(k).qty !== 0) continue;
+      const left = this.exitedAt.get(k);
+      if (left !== undefined && ctx.step - left < this.cooldownBars) continue;
+      const c = ctx.candidate(k);
+      if (!c.available || !(c.buyFrac > 0) || !Number.isFinite(c.edge) || c.edge < this.minEdge) continue;
+      if (this.selectFillableOnly && c.fillable !== true) continue;
+      picks.push(c);
+    }
+    picks.sort((a, b) => b.edge - a.edge || (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
+    for (const c of picks.slice(0, free)) ctx.buy(c.index, c.buyPrice, c.buyFrac / free);
+  }
+}

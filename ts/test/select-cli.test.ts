@@ -1,0 +1,67 @@
+/**
+ * `tradelab select` end to end on the bundled sample: a one-symbol selector with the same entry
+ * and exit rules equals the single-asset backtest; the seed's fillable-only mode is labelled
+ * OPTIMISTIC and differs from the honest default; bad input names the field.
+ */
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { runCli } from "../src/testing/cli.js";
+import { repoRoot, tempDir } from "../src/testing/paths.js";
+
+// A private copy: a selector run writes forecast caches into its store.
+const store = path.join(tempDir(), "store");
+cpSync(path.join(repoRoot, "data/store"), store, { recursive: true });
+const example = JSON.parse(readFileSync(path.join(repoRoot, "examples/select-crypto.json"), "utf8")) as Record<string, unknown>;
+
+interface Out {
+  label: { optimistic: boolean; text: string };
+  metrics: { totalReturn: number; tradeCount: number; sortino: number };
+  instruments: { symbol: string; trades: number; exposure: number }[];
+  curveEquity: number[];
+}
+
+async function select(cfg: Record<string, unknown>): Promise<{ code: number; out: Out | null; stderr: string }> {
+  const file = path.join(tempDir(), "select.json");
+  writeFileSync(file, JSON.stringify(cfg));
+  const r = await runCli(["select", "--config", file, "--store", store, "--no-record", "--json"]);
+  return { code: r.code, out: r.code === 0 ? (JSON.parse(r.stdout) as Out) : null, stderr: r.stderr };
+}
+
+describe("tradelab select", () => {
+  it("one symbol, enter whenever flat, exit at the sell limit = the single-asset backtest", async () => {
+    const cfg = { ...example, symbols: ["SOL/USDT"], from: "2024-03-01", to: "2024-06-01", params: { decisionLag: 1, makerFee: 0.001, takerFee: 0.001 }, edge: { mode: "high_low", minEdge: -1e9 } };
+    const s = await select(cfg);
+    expect(s.stderr).toBe("");
+    const b = await runCli(["backtest", "--symbol", "SOL/USDT", "--store", store, "--strategy", "band", "--buy-offset", "0.004", "--sell-offset", "0.006", "--buy-frac", "1", "--sell-frac", "1", "--from", "2024-03-01", "--to", "2024-06-01", "--no-record", "--json"]);
+    const bt = JSON.parse(b.stdout) as { metrics: Out["metrics"] };
+    expect(s.out?.metrics.tradeCount).toBe(bt.metrics.tradeCount);
+    expect(s.out?.metrics.totalReturn).toBe(bt.metrics.totalReturn);
+    expect(bt.metrics.tradeCount).toBeGreaterThan(50);
+  });
+
+  it("the seed's fillable-only mode is OPTIMISTIC and differs from the honest default", async () => {
+    const honest = await select(example);
+    const opt = await select({ ...example, selectFillableOnly: true });
+    expect(honest.out?.label.optimistic).toBe(false);
+    expect(opt.out?.label.optimistic).toBe(true);
+    expect(opt.out?.label.text).toContain("OPTIMISTIC (fillable lookahead");
+    expect(opt.out?.metrics.totalReturn).not.toBe(honest.out?.metrics.totalReturn);
+    // Per-symbol breakdown: every symbol is listed with its share of time held.
+    expect(honest.out?.instruments.map((x) => x.symbol)).toEqual(["BTC/USDT", "ETH/USDT", "LINK/USDT", "SOL/USDT"]);
+    const held = (honest.out?.instruments ?? []).reduce((a, x) => a + x.exposure, 0);
+    expect(held).toBeLessThanOrEqual(1 + 1e-12);
+  });
+
+  it("bad input names the field or symbol", async () => {
+    const mode = await select({ ...example, edge: { mode: "sideways" } });
+    expect(mode.code).toBe(1);
+    expect(mode.stderr).toMatch(/sideways/);
+    const sym = await select({ ...example, symbols: ["BTC/USDT", "NOPE/USDT"] });
+    expect(sym.code).toBe(1);
+    expect(sym.stderr).toContain("NOPE/USDT");
+    const model = await select({ ...example, forecast: { model: "crystal-ball" } });
+    expect(model.code).toBe(1);
+    expect(model.stderr).toContain("forecastModel");
+  });
+});
