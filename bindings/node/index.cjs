@@ -871,6 +871,7 @@ module.exports.registryGet = nativeBinding.registryGet
 module.exports.registryList = nativeBinding.registryList
 module.exports.registryRecord = nativeBinding.registryRecord
 module.exports.removeInFlightTemps = nativeBinding.removeInFlightTemps
+module.exports.selectSweepSummary = nativeBinding.selectSweepSummary
 module.exports.storeDataHash = nativeBinding.storeDataHash
 module.exports.sweep = nativeBinding.sweep
 module.exports.sweepActions = nativeBinding.sweepActions

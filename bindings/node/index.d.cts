@@ -289,6 +289,12 @@ export interface ReportOutput {
 }
 
 /**
+ * The best honest row of a selector sweep and its deflated Sharpe / PBO: the rows as JSON
+ * (`SweptRow[]`), each row's start equity and equity curve, and P.
+ */
+export declare function selectSweepSummary(rowsJson: string, starts: Float64Array, curves: Array<Float64Array>, periodsPerYear: number): Promise<unknown>
+
+/**
  * `sha256:…` over these datasets' stored bars (`Store::data_hash`, the one rule). Synchronous:
  * it reads the files once, milliseconds for the sample store.
  */

@@ -53,6 +53,41 @@ describe("tradelab select", () => {
     expect(held).toBeLessThanOrEqual(1 + 1e-12);
   });
 
+  it("a selector sweep runs every grid point on worker threads; the best row is honest and deflated", async () => {
+    const file = path.join(tempDir(), "sweep.json");
+    writeFileSync(file, JSON.stringify({ ...example, grid: { minEdge: [0.004, 0.012], decisionLag: [1, 0] } }));
+    const r = await runCli(["select", "--config", file, "--store", store, "--no-record", "--json"]);
+    expect(r.stderr).toBe("");
+    const j = JSON.parse(r.stdout) as { rows: { index: number; values: Record<string, number>; optimistic: boolean; metrics: Out["metrics"] }[]; best: { index: number; selection: string }; overfit: { deflated: { trials: number } }; threads: number; rowsPerSecond: number };
+    expect(j.rows.length).toBe(4);
+    expect(j.rows.map((x) => x.optimistic)).toEqual([false, true, false, true]);
+    const best = j.rows[j.best.index];
+    expect(best?.optimistic).toBe(false);
+    expect(best?.metrics.sortino).toBe(Math.max(...j.rows.filter((x) => !x.optimistic).map((x) => x.metrics.sortino)));
+    expect(j.best.selection).toContain("2 optimistic rows excluded");
+    expect(j.overfit.deflated.trials).toBe(2);
+    expect(j.threads).toBeGreaterThanOrEqual(1);
+    // Each row is the same run as a plain select with that grid point.
+    const one = await select({ ...example, edge: { ...(example.edge as object), minEdge: 0.012 }, params: { ...(example.params as object), decisionLag: 1 } });
+    expect(j.rows[2]?.metrics.totalReturn).toBe(one.out?.metrics.totalReturn);
+    const typo = path.join(tempDir(), "typo.json");
+    writeFileSync(typo, JSON.stringify({ ...example, grid: { minEgde: [0.1] } }));
+    const bad = await runCli(["select", "--config", typo, "--store", store, "--no-record"]);
+    expect(bad.stderr).toContain('unknown selector axis "minEgde"');
+  });
+
+  it("writes a report with the allocation over time and PnL by symbol", async () => {
+    const file = path.join(tempDir(), "select.json");
+    writeFileSync(file, JSON.stringify(example));
+    const out = path.join(tempDir(), "select.html");
+    const r = await runCli(["select", "--config", file, "--store", store, "--no-record", "--report", out]);
+    expect(r.code).toBe(0);
+    const html = readFileSync(out, "utf8");
+    expect(html).toContain("Allocation over time");
+    expect(html).toContain("PnL by symbol");
+    expect(html).toContain('"allocation":{"symbols":["BTC/USDT","ETH/USDT","LINK/USDT","SOL/USDT"]');
+  });
+
   it("bad input names the field or symbol", async () => {
     const mode = await select({ ...example, edge: { mode: "sideways" } });
     expect(mode.code).toBe(1);

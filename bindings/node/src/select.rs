@@ -2,7 +2,7 @@
 //! synchronous by design (one per timestamp, driven by the JS loop); opening a session is
 //! the only heavy call (bars, actions, forecasts). Buffers are the caller's Float64Arrays,
 //! written in place: no copies per step.
-use crate::convert::{guarded, js_err, Json};
+use crate::convert::{guarded, js_err, json_task, Json, JsonTask};
 use crate::sim::ActionArrays;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -77,4 +77,16 @@ impl SelectorSession {
             Ok(Json(serde_json::to_value(&r).map_err(js_err)?))
         })
     }
+}
+
+/// The best honest row of a selector sweep and its deflated Sharpe / PBO: the rows as JSON
+/// (`SweptRow[]`), each row's start equity and equity curve, and P.
+#[napi(ts_return_type = "Promise<unknown>")]
+pub fn select_sweep_summary(rows_json: String, starts: Float64Array, curves: Vec<Float64Array>, periods_per_year: f64) -> AsyncTask<JsonTask> {
+    json_task("selectSweepSummary", move || {
+        let rows: Vec<tradelab_backtest::select::SweptRow> = serde_json::from_str(&rows_json).map_err(js_err)?;
+        let curves: Vec<(f64, Vec<f64>)> = starts.iter().zip(&curves).map(|(s, c)| (*s, c.to_vec())).collect();
+        let (best, overfit) = tradelab_backtest::select::sweep_summary(&rows, &curves, periods_per_year).map_err(js_err)?;
+        Ok(serde_json::json!({ "best": best, "overfit": overfit }))
+    })
 }

@@ -98,6 +98,12 @@ pub struct SelectReport {
     #[ts(type = "number[]")]
     pub curve_ts: Vec<i64>,
     pub curve_equity: Vec<f64>,
+    /// Per step and symbol: the position's value at the close as a fraction of equity
+    /// (`allocation[step][k]`), for the report's allocation chart.
+    pub allocation: Vec<Vec<f64>>,
+    /// Equal-weight buy and hold of the symbols from the first step (each symbol's close over its
+    /// first close, averaged; a symbol without a bar keeps its last close), same start equity.
+    pub benchmark: Vec<f64>,
     pub data_hash: String,
     pub split: Option<SplitInfo>,
 }
@@ -120,6 +126,11 @@ pub struct SelectSession {
     interval_ms: i64,
     data_hash: String,
     split: Option<SplitInfo>,
+    allocation: Vec<Vec<f64>>,
+    benchmark: Vec<f64>,
+    /// Per symbol: its first close and its last close seen (for the benchmark).
+    first_close: Vec<f64>,
+    last_close: Vec<f64>,
 }
 
 fn bad(field: impl Into<String>, reason: impl Into<String>) -> BacktestError {
@@ -280,6 +291,10 @@ impl SelectSession {
             interval_ms: iv.ms(),
             data_hash,
             split,
+            allocation: Vec::new(),
+            benchmark: Vec::new(),
+            first_close: vec![f64::NAN; req.symbols.len()],
+            last_close: vec![f64::NAN; req.symbols.len()],
         })
     }
 
@@ -417,7 +432,36 @@ impl SelectSession {
                 });
             }
         }
-        Ok(self.stepper.apply(&self.engine, &out)?)
+        self.stepper.apply(&self.engine, &out)?;
+        // What the step left: each position's share of equity, and the benchmark's mark.
+        let st = self.stepper.state();
+        let eq = st.equity();
+        self.allocation.push(
+            st.positions
+                .iter()
+                .map(|p| if eq != 0.0 { p.qty * p.mark / eq } else { 0.0 })
+                .collect(),
+        );
+        let step = st.bar - 1;
+        let ts = self.stepper.clock_ts()[step];
+        let (mut sum, mut m) = (0.0, 0usize);
+        for k in 0..n {
+            let b = &self.bars[k];
+            if let Ok(i) = b.ts.binary_search(&ts) {
+                if self.first_close[k].is_nan() {
+                    self.first_close[k] = b.close[i];
+                }
+                self.last_close[k] = b.close[i];
+            }
+            if self.first_close[k].is_finite() {
+                sum += self.last_close[k] / self.first_close[k];
+                m += 1;
+            }
+        }
+        let start = self.params.starting_cash;
+        self.benchmark
+            .push(if m > 0 { start * sum / m as f64 } else { start });
+        Ok(())
     }
 
     /// The result so far (normally after the last step). `selector` describes the selection
@@ -432,6 +476,8 @@ impl SelectSession {
             data_hash,
             split,
             fillable,
+            allocation,
+            benchmark,
             ..
         } = self;
         let r = stepper.finish(&engine);
@@ -463,8 +509,67 @@ impl SelectSession {
             last: r.ts.last().copied().unwrap_or(0),
             curve_ts: r.ts,
             curve_equity: r.equity,
+            allocation,
+            benchmark,
             data_hash,
             split,
         }
     }
+}
+
+/// One row of a selector sweep, as the TS sweep reports it (its run's own numbers).
+#[derive(Clone, Debug, PartialEq, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SweptRow {
+    #[ts(type = "number")]
+    pub index: u64,
+    /// The run's label says OPTIMISTIC (lag 0, intrabar cycles, fillable lookahead).
+    pub optimistic: bool,
+    pub sortino: f64,
+    pub sharpe: f64,
+    pub params: SimParams,
+}
+
+/// The best honest row of a selector sweep (the same rule as every sweep: highest Sortino among
+/// non-optimistic rows) and its deflated Sharpe / PBO over the honest rows, from each row's
+/// equity curve (`curves[i]` = (start equity, equity per bar) of `rows[i]`).
+pub fn sweep_summary(
+    rows: &[SweptRow],
+    curves: &[(f64, Vec<f64>)],
+    periods_per_year: f64,
+) -> Result<(Option<crate::sweep::BestRow>, Option<crate::sweep::Overfit>)> {
+    if rows.len() != curves.len() {
+        return Err(bad(
+            "curves",
+            format!("{} curves for {} rows", curves.len(), rows.len()),
+        ));
+    }
+    let ranked: Vec<crate::sweep::Ranked<'_>> = rows
+        .iter()
+        .map(|r| crate::sweep::Ranked {
+            index: r.index,
+            optimistic: r.optimistic,
+            sortino: r.sortino,
+            params: &r.params,
+        })
+        .collect();
+    let best = crate::sweep::best_of(&ranked);
+    let Some(b) = &best else {
+        return Ok((None, None));
+    };
+    let honest: Vec<(u64, f64)> = rows
+        .iter()
+        .filter(|r| !r.optimistic && !r.sortino.is_nan())
+        .map(|r| (r.index, r.sharpe))
+        .collect();
+    let pos: std::collections::HashMap<u64, usize> =
+        rows.iter().enumerate().map(|(i, r)| (r.index, i)).collect();
+    let sim = |i: u64| -> Result<(f64, Vec<f64>)> {
+        let p = *pos
+            .get(&i)
+            .ok_or_else(|| bad("rows", format!("no row {i}")))?;
+        Ok(curves[p].clone())
+    };
+    let overfit = crate::sweep::overfit_of(&honest, b.index, periods_per_year, &sim)?;
+    Ok((best, overfit))
 }

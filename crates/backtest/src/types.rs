@@ -46,6 +46,7 @@ pub fn declarations() -> String {
         crate::select::EdgeMode::decl(),
         crate::select::SelectRequest::decl(),
         crate::select::SelectReport::decl(),
+        crate::select::SweptRow::decl(),
         crate::walk_forward::WalkForwardRequest::decl(),
         crate::walk_forward::Part::decl(),
         crate::walk_forward::FoldResult::decl(),

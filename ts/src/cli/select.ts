@@ -4,11 +4,12 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { TradelabError } from "../errors.js";
 import { openRegistry } from "../registry/index.js";
-import { selectBacktest, type SelectConfig, type SelectResult } from "../select/index.js";
+import { writeReport, type ReportRun } from "../report/index.js";
+import { selectBacktest, selectSweep, type SelectConfig, type SelectGrid, type SelectResult, type SelectSweepResult } from "../select/index.js";
 import { assumptionsLine, metricRows } from "./sim.js";
-import { isoMs, kvTable, printJson, table } from "./ui.js";
+import { isoMs, kvTable, printJson, progressBar, table } from "./ui.js";
 
-const KEYS = ["symbols", "interval", "store", "from", "to", "params", "actions", "forecast", "edge", "maxPositions", "cooldownBars", "selectFillableOnly"];
+const KEYS = ["grid", "symbols", "interval", "store", "from", "to", "params", "actions", "forecast", "edge", "maxPositions", "cooldownBars", "selectFillableOnly"];
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
 function readConfig(file: string): SelectConfig {
@@ -40,6 +41,39 @@ export function selectText(r: SelectResult, window: string): string {
   );
 }
 
+/** A selector run as a report section: the benchmark is the symbols' equal-weight buy and hold. */
+export function selectReportRun(r: SelectResult): ReportRun {
+  return {
+    name: `selector (${r.selector})`,
+    symbol: r.symbols.join(", "),
+    interval: r.interval,
+    split: r.window,
+    assumptions: r.label,
+    window: { first: r.first, last: r.last, bars: r.steps },
+    metrics: r.metrics,
+    trades: [],
+    roundTrips: [],
+    curve: { ts: r.curveTs, equity: r.curveEquity, close: r.benchmark },
+    allocation: { symbols: r.symbols, share: r.allocation, pnl: r.instruments.map((x) => x.pnl) },
+  };
+}
+
+export function selectSweepText(r: SelectSweepResult, top: number): string {
+  const axes = [...new Set(r.rows.flatMap((x) => Object.keys(x.values)))];
+  const rows = [...r.rows].sort((a, b) => b.metrics.sortino - a.metrics.sortino).slice(0, top);
+  return (
+    `${r.symbols.join(", ")} ${r.interval} · ${r.source} · ${r.window} ${isoMs(r.first)} .. ${isoMs(r.last)} (${r.steps} steps)\n` +
+    table(
+      ["#", ...axes, "return", "sortino", "max dd", "trades", "flags"],
+      rows.map((x) => [x.index, ...axes.map((a) => String(x.values[a as keyof typeof x.values] ?? "")), pct(x.metrics.totalReturn), x.metrics.sortino.toFixed(2), pct(x.metrics.maxDrawdown), x.metrics.tradeCount, x.optimistic ? "OPTIMISTIC" : ""]),
+    ) +
+    `\n${r.rows.length} selector runs in ${r.seconds.toFixed(2)} s on ${r.threads} worker threads (${r.rowsPerSecond.toFixed(1)} rows/s)` +
+    (r.best ? `\nbest: #${r.best.index}, ${r.best.selection} (${r.best.label.text})` : "\nno non-optimistic row") +
+    (r.overfit ? `\n${r.overfit.text}` : "") +
+    "\n"
+  );
+}
+
 export function selectCommand(): Command {
   return new Command("select")
     .description("multi-asset selector: one shared cash balance goes into the best-edge trade across symbols each bar (seed 001's selector on the engine)")
@@ -49,6 +83,8 @@ export function selectCommand(): Command {
     .option("--i-know-test-is-burned", "permit a second look at a test window; the result is labelled burned")
     .option("--registry <file>", "run registry to record into and holding the test lock (default: $TRADELAB_REGISTRY or ./tradelab-runs.sqlite)")
     .option("--no-record", "do not record this run in the registry")
+    .option("--top <n>", "sweeps: rows to print, best Sortino first", "15")
+    .option("--report <file>", "write a self-contained HTML report (equity vs equal-weight buy & hold, drawdown, allocation over time, PnL by symbol)")
     .option("--json", "print machine-readable JSON (with the equity curve)")
     .addHelpText(
       "after",
@@ -65,11 +101,47 @@ highest edge >= minEdge (ties by symbol name) gets a buy limit. Candidates and f
 decisionLag bars old. actions: a rule strategy, {"kind": "actions", "files": {SYM: FILE}}, or
 {"kind": "policy", "checkpoints": {SYM: DIR} | {"*": DIR}}. edge.mode: high_low, high or close.
 "selectFillableOnly": true is the seed's OPTIMISTIC default (entries filtered by the bar they
-fill on), labelled as such.`,
+fill on), labelled as such.
+With "grid": { "minEdge": [...], "riskWeight": [...], "edgeMode": [...], "maxPositions": [...],
+"cooldownBars", "intensity", "priceOffsetPct", "maxVolumeFraction", "maxHoldBars", "decisionLag",
+"fillBuffer" } it is a selector sweep: one backtest per combination across worker threads, the best
+honest row, its deflated Sharpe and PBO.`,
     )
-    .action(async (o: { config: string; store?: string; split?: "train" | "val" | "test"; iKnowTestIsBurned?: boolean; registry?: string; record: boolean; json?: boolean }) => {
-      const config = readConfig(o.config);
+    .action(async (o: { config: string; store?: string; split?: "train" | "val" | "test"; iKnowTestIsBurned?: boolean; registry?: string; record: boolean; json?: boolean; top: string; report?: string }) => {
+      const { grid, ...config } = readConfig(o.config) as SelectConfig & { grid?: SelectGrid };
       const registry = openRegistry(o.registry).path;
+      if (grid) {
+        if (o.report) throw new TradelabError("--report applies to one selector run, not a sweep");
+        const bar = progressBar("selector sweep", !o.json);
+        const r = await selectSweep(config, grid, {
+          baseDir: path.dirname(path.resolve(o.config)),
+          ...(o.store ? { store: o.store } : {}),
+          ...(o.split ? { split: o.split, registry } : {}),
+          lockRegistry: registry,
+          ...(o.iKnowTestIsBurned ? { acknowledgeBurned: true } : {}),
+          onProgress: (d, t) => bar.update(d, t),
+        });
+        bar.stop();
+        const best = r.best ? r.rows[r.best.index] : undefined;
+        const run = o.record
+          ? await openRegistry(o.registry).record({
+              kind: "sweep",
+              symbols: r.symbols,
+              interval: r.interval,
+              split: r.window,
+              window: { first: r.first, last: r.last },
+              assumptions: best?.label ?? null,
+              config: { select: config, grid, configFile: path.resolve(o.config), best: best ? { index: best.index, values: best.values } : null, overfit: r.overfit },
+              dataHash: r.dataHash,
+              metrics: { ...(best?.metrics ?? {}), parameterSets: r.rows.length, bestIndex: best?.index ?? null, deflatedSharpe: r.overfit?.deflated.dsr ?? null, pbo: r.overfit?.pbo?.pbo ?? null, rowsPerSecond: r.rowsPerSecond },
+              artifacts: {},
+              notes: r.best?.selection ?? `no non-optimistic row among ${r.rows.length}`,
+            })
+          : undefined;
+        if (o.json) return printJson({ ...r, ...(run ? { runId: run.id } : {}) });
+        process.stdout.write(selectSweepText(r, Number(o.top)) + (run ? `recorded run ${run.id} in ${registry} (tradelab runs show ${run.id})\n` : ""));
+        return;
+      }
       const r = await selectBacktest(config, {
         baseDir: path.dirname(path.resolve(o.config)),
         ...(o.store ? { store: o.store } : {}),
@@ -77,7 +149,7 @@ fill on), labelled as such.`,
         lockRegistry: registry,
         ...(o.iKnowTestIsBurned ? { acknowledgeBurned: true } : {}),
       });
-      const window = r.split?.label ?? (config.from !== undefined || config.to !== undefined ? "custom" : "full");
+      const window = r.window;
       const run = o.record
         ? await openRegistry(o.registry).record({
             kind: "backtest",
@@ -93,7 +165,8 @@ fill on), labelled as such.`,
             notes: `selector: ${r.selector}`,
           })
         : undefined;
-      if (o.json) return printJson({ ...r, ...(run ? { runId: run.id } : {}) });
-      process.stdout.write(selectText(r, window) + (run ? `recorded run ${run.id} in ${registry} (tradelab runs show ${run.id})\n` : ""));
+      if (o.report) writeReport(o.report, { title: `${r.symbols.join(", ")} ${r.interval} · selector — backtest`, config, runs: [selectReportRun(r)] });
+      if (o.json) return printJson({ ...r, ...(run ? { runId: run.id } : {}), ...(o.report ? { report: path.resolve(o.report) } : {}) });
+      process.stdout.write(selectText(r, window) + (o.report ? `wrote report ${o.report}\n` : "") + (run ? `recorded run ${run.id} in ${registry} (tradelab runs show ${run.id})\n` : ""));
     });
 }

@@ -836,7 +836,23 @@ selector: string, params: SimParams, periods: string, metrics: Metrics,
 /**
  * Per symbol: trades, round trips, PnL contribution, share of time held (`exposure`).
  */
-instruments: Array<InstrumentResult>, finalCash: number, liquidationValue: number, steps: number, first: number, last: number, curveTs: number[], curveEquity: Array<number>, dataHash: string, split: SplitInfo | null, };
+instruments: Array<InstrumentResult>, finalCash: number, liquidationValue: number, steps: number, first: number, last: number, curveTs: number[], curveEquity: Array<number>, 
+/**
+ * Per step and symbol: the position's value at the close as a fraction of equity
+ * (`allocation[step][k]`), for the report's allocation chart.
+ */
+allocation: Array<Array<number>>, 
+/**
+ * Equal-weight buy and hold of the symbols from the first step (each symbol's close over its
+ * first close, averaged; a symbol without a bar keeps its last close), same start equity.
+ */
+benchmark: Array<number>, dataHash: string, split: SplitInfo | null, };
+
+export type SweptRow = { index: number, 
+/**
+ * The run's label says OPTIMISTIC (lag 0, intrabar cycles, fillable lookahead).
+ */
+optimistic: boolean, sortino: number, sharpe: number, params: SimParams, };
 
 export type WalkForwardRequest = { symbol: string, folds: { mode: "anchored" | "rolling", oosDays: number, inSampleDays: number, folds?: number | null, purgeBars?: number, embargoBars?: number }, base?: Partial<SimParams>, 
 /**

@@ -78,6 +78,28 @@ export const CLIENT_SCRIPT = String.raw`
         }) }]
       });
     }
+    if (r.allocation) {
+      var al = r.allocation;
+      init("allocation-" + k).setOption({
+        useUTC: true, animation: false, textStyle: FONT,
+        legend: { top: 4, type: "scroll" },
+        tooltip: { trigger: "axis", valueFormatter: function (v) { return pct(v, 0); } },
+        grid: { left: 56, right: 24, top: 40, bottom: 56 },
+        xAxis: timeAxis,
+        yAxis: { type: "value", min: 0, max: function (v) { return Math.max(1, v.max); }, axisLabel: { formatter: function (v) { return pct(v, 0); } } },
+        series: al.symbols.map(function (s, j) {
+          return { name: s, type: "line", stack: "held", showSymbol: false, step: "end", lineStyle: { width: 0 }, areaStyle: { opacity: 0.8 }, data: pairs(al.ts, al.share[j]) };
+        })
+      });
+      init("pnl-" + k).setOption({
+        animation: false, textStyle: FONT,
+        tooltip: { trigger: "axis", valueFormatter: function (v) { return money(v); } },
+        grid: { left: 70, right: 24, top: 20, bottom: 56 },
+        xAxis: { type: "category", data: al.symbols },
+        yAxis: { type: "value", name: "PnL", axisLabel: { formatter: function (v) { return money(v); } } },
+        series: [{ type: "bar", data: al.pnl.map(function (v) { return { value: v, itemStyle: { color: v < 0 ? "#dc2626" : "#16a34a" } }; }) }]
+      });
+    }
   });
   window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
   document.body.setAttribute("data-rendered", String(charts.length));

@@ -32,6 +32,8 @@ export interface ReportRun {
   roundTrips: RoundTrip[];
   /** Bar open times (epoch ms), equity at each bar close, close price. */
   curve: { ts: ArrayLike<number>; equity: ArrayLike<number>; close: ArrayLike<number> };
+  /** Multi-asset runs: each symbol's share of equity at every bar close (`share[bar][k]`), and its PnL. */
+  allocation?: { symbols: string[]; share: ArrayLike<number>[]; pnl: number[] };
 }
 
 export interface ReportInput {
@@ -141,8 +143,16 @@ function runSection(r: ReportRun, k: number): string {
     <div><h3>Monthly returns</h3><div class="chart mid" id="monthly-${k}"></div></div>
     <div><h3>Round-trip returns <span class="muted">(${closed} closed)</span></h3><div class="chart mid" id="histogram-${k}"></div></div>
   </div>
+  ${
+    r.allocation
+      ? `<div class="pair">
+    <div><h3>Allocation over time <span class="muted">(share of equity held in each symbol)</span></h3><div class="chart mid" id="allocation-${k}"></div></div>
+    <div><h3>PnL by symbol</h3><div class="chart mid" id="pnl-${k}"></div></div>
+  </div>`
+      : ""
+  }
   <h3>Round trips</h3>
-  ${tradeTable(trips)}
+  ${r.allocation && trips.length === 0 ? `<p class="note">Per-symbol trade counts and PnL are in the table above; round trips are listed for single-asset runs.</p>` : tradeTable(trips)}
 </section>`;
 }
 
@@ -159,6 +169,21 @@ function chartData(r: ReportRun) {
     drawdown: drawdown(equity, start).map((x) => Math.round(x * 1e6) / 1e6),
     months: monthlyReturns(r.curve.ts, equity, start),
     histogram: histogram(trips.flatMap((t) => (t.ret === null ? [] : [t.ret]))),
+    allocation: r.allocation ? allocationData(r.curve.ts, r.allocation) : null,
+  };
+}
+
+/** At most ~1,500 plotted points per symbol: every k-th bar's share (the chart shows the shape, not each bar). */
+function allocationData(ts: ArrayLike<number>, a: NonNullable<ReportRun["allocation"]>) {
+  const n = ts.length;
+  const step = Math.max(1, Math.ceil(n / 1500));
+  const at: number[] = [];
+  for (let i = 0; i < n; i += step) at.push(i);
+  return {
+    symbols: a.symbols,
+    ts: at.map((i) => ts[i] ?? 0),
+    share: a.symbols.map((_, k) => at.map((i) => Math.round((a.share[i]?.[k] ?? 0) * 1e4) / 1e4)),
+    pnl: a.pnl,
   };
 }
 

@@ -52,6 +52,8 @@ export interface SelectOptions extends SplitOptions {
 export interface SelectResult extends G.SelectReport {
   interval: string;
   source: string;
+  /** `full`, `custom`, a split name, or `test (burned)`. */
+  window: string;
   seconds: number;
 }
 
@@ -63,7 +65,7 @@ function toMs(v: number | string | undefined, what: string): number | undefined 
   return ms;
 }
 
-async function actionSets(config: SelectConfig, opts: SelectOptions): Promise<{ strategy?: G.Strategy; sets: ActionArrays[]; source: string }> {
+async function actionSets(config: SelectConfig, opts: SelectOptions): Promise<ResolvedActions> {
   const a = config.actions;
   const base = opts.baseDir ?? process.cwd();
   if (a.kind === "actions") {
@@ -78,6 +80,7 @@ async function actionSets(config: SelectConfig, opts: SelectOptions): Promise<{ 
     const sets: ActionArrays[] = [];
     const from = toMs(config.from, "from");
     const to = toMs(config.to, "to");
+    let window: ResolvedActions["window"];
     for (const s of config.symbols) {
       const dir = a.checkpoints[s] ?? a.checkpoints["*"];
       if (!dir) throw new TradelabError(`actions.checkpoints: no checkpoint for ${s} (give one per symbol or "*" for a global policy)`);
@@ -90,8 +93,12 @@ async function actionSets(config: SelectConfig, opts: SelectOptions): Promise<{ 
         ...(opts.lockRegistry ? { lockRegistry: opts.lockRegistry } : {}),
       });
       sets.push(served.actions);
+      // The selector runs on exactly the served bars (a test window is claimed once, by the serving).
+      const sm = served.summary;
+      const end = sm.last + (sm.params.intervalMs ?? 3_600_000);
+      window = { from: Math.min(window?.from ?? sm.first, sm.first), to: Math.max(window?.to ?? end, end), label: `${opts.split ?? (from !== undefined || to !== undefined ? "custom" : "full")}${sm.burned ? " (burned)" : ""}` };
     }
-    return { sets, source: a.checkpoints["*"] ? `global policy ${a.checkpoints["*"]}` : "per-symbol policies" };
+    return { sets, source: a.checkpoints["*"] ? `global policy ${a.checkpoints["*"]}` : "per-symbol policies", ...(window ? { window } : {}) };
   }
   return { strategy: a, sets: [], source: `rule strategy ${a.kind}` };
 }
@@ -156,22 +163,41 @@ class Context implements SelectContext {
   }
 }
 
+/** The action sets a selector run uses, resolved once (a sweep's workers share them). */
+export interface ResolvedActions {
+  strategy?: G.Strategy;
+  sets: ActionArrays[];
+  source: string;
+  /** Served policies: the bars they were served on (the run uses exactly these). */
+  window?: { from: number; to: number; label: string };
+}
+
+/** Resolves `config.actions`: reads action files, serves policies (once, on the run's window). */
+export async function resolveActions(config: SelectConfig, opts: SelectOptions = {}): Promise<ResolvedActions> {
+  return actionSets(config, opts);
+}
+
 /**
  * A selector backtest over `config.symbols` with shared cash: per timestamp, the selector (the
  * built-in `EdgeSelector` from the config, or `opts.selector`) sees every candidate and the
  * portfolio state, and the Rust engine fills its orders on the next bar.
  */
 export async function selectBacktest(config: SelectConfig, opts: SelectOptions = {}): Promise<SelectResult> {
+  return runSelect(config, await actionSets(config, opts), opts);
+}
+
+/** `selectBacktest` with the actions already resolved. */
+export function runSelect(config: SelectConfig, resolved: ResolvedActions, opts: SelectOptions = {}): SelectResult {
   const started = performance.now();
   const interval = config.interval ?? "1h";
-  const { strategy, sets, source } = await actionSets(config, opts);
-  const from = toMs(config.from, "from");
-  const to = toMs(config.to, "to");
+  const { strategy, sets, source } = resolved;
+  const from = resolved.window?.from ?? toMs(config.from, "from");
+  const to = resolved.window?.to ?? toMs(config.to, "to");
   const fillable = config.selectFillableOnly ?? false;
   const req = {
     store: resolveStoreDir(opts.store ?? config.store),
     interval,
-    ...(config.actions.kind === "policy" && opts.split ? {} : splitFields(opts)),
+    ...(resolved.window ? {} : splitFields(opts)),
     ...(from !== undefined ? { from } : {}),
     ...(to !== undefined ? { to } : {}),
     symbols: config.symbols,
@@ -214,8 +240,10 @@ export async function selectBacktest(config: SelectConfig, opts: SelectOptions =
       session.apply(orders);
     }
     const r = session.finish(`${selector.describe()} · edge ${config.edge.mode}${config.edge.mode === "high_low" ? ` rw ${config.edge.riskWeight ?? 0.5}` : ""}`, selector.optimistic()) as G.SelectReport;
-    return { ...r, interval, source, seconds: (performance.now() - started) / 1000 };
+    return { ...r, interval, source, window: resolved.window?.label ?? r.split?.label ?? (from !== undefined || to !== undefined ? "custom" : "full"), seconds: (performance.now() - started) / 1000 };
   } catch (e) {
     throw fromNative(e);
   }
 }
+
+export { expandGrid, selectSweep, SELECT_AXES, type SelectAxis, type SelectGrid, type SelectSweepResult, type SelectSweepRow } from "./sweep.js";
