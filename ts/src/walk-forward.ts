@@ -99,6 +99,7 @@ export async function walkForward(config: WalkForwardConfig, opts: WalkForwardOp
     if (opts.split) throw new TradelabError("a policy walk-forward runs up to its checkpoint's test split; give from/to, not --split");
     to ??= info.testStart;
     oosNotBefore = info.valStart;
+    let transfer: string | undefined;
     for (const epoch of epochs) {
       const served = await policyActions(ckpt, {
         symbol: config.symbol,
@@ -112,8 +113,9 @@ export async function walkForward(config: WalkForwardConfig, opts: WalkForwardOp
       });
       labels.push(`epoch ${epoch}`);
       candidates.push(served.actions);
+      if (served.summary.transfer) transfer = served.summary.transferLabel ?? "transfer";
     }
-    source = `policy ${ckpt}, epochs ${epochs.join(", ")} (weights trained before ${new Date(info.valStart).toISOString().slice(0, 16)}Z)`;
+    source = `policy ${ckpt}, epochs ${epochs.join(", ")} (weights trained before ${new Date(info.valStart).toISOString().slice(0, 16)}Z)${transfer ? ` · ${transfer}` : ""}`;
   } else {
     strategy = st;
     source = `rule strategy ${st.kind}`;

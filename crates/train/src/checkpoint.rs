@@ -294,6 +294,11 @@ pub struct LedgerEntry {
     pub data_hash: String,
     pub window: Value,
     pub acknowledged_burned: bool,
+    /// The symbols whose test window this look saw: the checkpoint's trained symbols, or one
+    /// symbol it never trained on (transfer). Absent in ledgers written before transfer looks
+    /// existed: those were looks at the trained symbols.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symbols: Option<Vec<String>>,
 }
 
 pub fn read_ledger(dir: &Path) -> Result<Vec<LedgerEntry>> {
@@ -314,20 +319,38 @@ pub fn append_ledger(dir: &Path, entry: LedgerEntry) -> Result<()> {
     write_atomic(&dir.join(TEST_LEDGER), &json)
 }
 
-/// The checkpoint's own record of test looks: true when the test split was seen before; a second
-/// look is refused unless `allow_burned`.
-pub fn check_local_ledger(dir: &Path, allow_burned: bool) -> Result<bool> {
+/// The checkpoint's own record of test looks at `symbols` (its trained symbols, or one transfer
+/// symbol): true when one of them had its test split seen before through this checkpoint; a
+/// second look is refused unless `allow_burned`. Entries without `symbols` were looks at the
+/// trained symbols (`trained`).
+pub fn check_local_ledger(
+    dir: &Path,
+    symbols: &[String],
+    trained: &[String],
+    allow_burned: bool,
+) -> Result<bool> {
     let ledger = read_ledger(dir)?;
-    let Some(first) = ledger.first() else {
+    let seen: Vec<&LedgerEntry> = ledger
+        .iter()
+        .filter(|e| {
+            e.symbols
+                .as_deref()
+                .unwrap_or(trained)
+                .iter()
+                .any(|s| symbols.contains(s))
+        })
+        .collect();
+    let Some(first) = seen.first() else {
         return Ok(false);
     };
     if !allow_burned {
         return Err(TrainError::TestBurned(format!(
-            "the test split of {} was already evaluated ({} time(s), first at {} on data {}); a second look is refused because \
+            "the test split of {} ({}) was already evaluated ({} time(s), first at {} on data {}); a second look is refused because \
              results read after seeing the test split are no longer out-of-sample. Pass --i-know-test-is-burned to see it anyway \
              (the result is then marked testBurned)",
             dir.display(),
-            ledger.len(),
+            symbols.join(", "),
+            seen.len(),
             first.at,
             first.data_hash
         )));
@@ -335,14 +358,17 @@ pub fn check_local_ledger(dir: &Path, allow_burned: bool) -> Result<bool> {
     Ok(true)
 }
 
-/// Claims a look at `meta`'s test window in the run registry's global lock (keyed by symbols,
-/// interval and window, so a new directory or an identical retrain cannot reset it). Returns
+/// Claims a look at `meta`'s test window for `symbols` (the symbols actually looked at: the
+/// checkpoint's trained symbols, or the one transfer symbol) in the run registry's global lock
+/// (keyed by symbol, interval and window, so a new directory or an identical retrain cannot
+/// reset it). Returns
 /// whether the window was seen before (acknowledged). A refused second look keeps its
 /// TEST_BURNED meaning; any other registry failure (an unreadable file, a newer schema) is
 /// reported as what it is.
 pub fn claim_global_test_look(
     registry: &Path,
     meta: &CheckpointMeta,
+    symbols: &[String],
     interval: &str,
     data_hash: &str,
     command: String,
@@ -355,7 +381,7 @@ pub fn claim_global_test_look(
     let look = tradelab_registry::Registry::open(registry)
         .map_err(lock)?
         .claim_test_look(&tradelab_registry::TestLookRequest {
-            symbols: meta.config.symbols.clone(),
+            symbols: symbols.to_vec(),
             interval: interval.to_string(),
             start: meta.splits.test_start,
             end: meta.splits.test_end,

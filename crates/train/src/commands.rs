@@ -3,7 +3,7 @@ use crate::checkpoint::{self, CheckpointMeta, LedgerEntry};
 use crate::config::{Arch, ModelConfig, OptimConfig, TrainConfig};
 use crate::data::{Batch, Dataset, Normalisers, Split};
 use crate::error::{Result, TrainError};
-use crate::eval::evaluate_split;
+use crate::eval::{evaluate_split_as, Embedding};
 use crate::optim::Optimizer;
 use crate::trainer::{batch_loss, build_model, device_name};
 use serde_json::{json, Value};
@@ -26,30 +26,74 @@ pub fn eval_checkpoint(
     device: Device,
     registry: Option<&Path>,
 ) -> Result<Value> {
+    eval_symbol(
+        dir,
+        split,
+        epoch,
+        None,
+        allow_burned,
+        store,
+        device,
+        registry,
+    )
+}
+
+/// As `eval_checkpoint`, on `symbol` (None = the target). A trained symbol is evaluated with the
+/// others as `otherSymbols`, and its test look is claimed for all trained symbols, as for the
+/// target. A symbol the checkpoint never trained on is a **transfer**: its normaliser is fitted
+/// on its own rows in the checkpoint's training window (`Dataset::load_transfer`), a global
+/// policy decides with the mean symbol embedding, the result says `transfer: true` and
+/// `transferLabel`, and its test look is claimed for that symbol alone (once, like any other).
+#[allow(clippy::too_many_arguments)]
+pub fn eval_symbol(
+    dir: &Path,
+    split: Split,
+    epoch: Option<usize>,
+    symbol: Option<&str>,
+    allow_burned: bool,
+    store: Option<&Path>,
+    device: Device,
+    registry: Option<&Path>,
+) -> Result<Value> {
     if split == Split::Train {
         return Err(TrainError::Usage("--split must be val or test".into()));
     }
     let meta = CheckpointMeta::load(dir)?;
     let weights = meta.weights_for(dir, epoch)?;
     let cfg = &meta.config;
-    let mut burned = split == Split::Test && checkpoint::check_local_ledger(dir, allow_burned)?;
+    let symbol = symbol.unwrap_or(&cfg.symbols[0]).to_string();
+    let trained = cfg.symbols.iter().position(|x| *x == symbol);
+    let transfer = trained.is_none();
+    let looked: Vec<String> = if transfer {
+        vec![symbol.clone()]
+    } else {
+        cfg.symbols.clone()
+    };
+    let mut burned = split == Split::Test
+        && checkpoint::check_local_ledger(dir, &looked, &cfg.symbols, allow_burned)?;
     crate::environment::apply_threads(cfg.threads, cfg.training.deterministic)?;
     let device = crate::environment::device_for(device, cfg.training.deterministic);
     let store = store
         .map(Path::to_path_buf)
         .unwrap_or_else(|| cfg.store.clone().into());
-    let ds = Dataset::load(
-        cfg,
-        &store,
-        Some(&meta.splits),
-        Normalisers::Saved(&meta.normalisers),
-    )?;
+    let ds = if transfer {
+        Dataset::load_transfer(cfg, &store, &meta.splits, &symbol, false)?
+    } else {
+        Dataset::load(
+            cfg,
+            &store,
+            Some(&meta.splits),
+            Normalisers::Saved(&meta.normalisers),
+        )?
+    };
     meta.check_schema(dir, &ds.schema)?;
-    let hash_matches = ds.data_hash == meta.data_hash;
+    // The checkpoint's data hash covers its trained symbols only.
+    let hash_matches = (!transfer).then(|| ds.data_hash == meta.data_hash);
     if let (Split::Test, Some(reg)) = (split, registry) {
         burned |= checkpoint::claim_global_test_look(
             reg,
             &meta,
+            &looked,
             ds.interval.name(),
             &ds.data_hash,
             format!("eval {}", dir.display()),
@@ -61,14 +105,24 @@ pub fn eval_checkpoint(
     let mut main = None;
     let mut others = Vec::new();
     for si in 0..ds.symbols.len() {
-        let ev = evaluate_split(&model, &ds, si, split, cfg, device)?;
-        if si == 0 {
+        let emb = if transfer {
+            Embedding::Mean
+        } else {
+            Embedding::Trained(si)
+        };
+        let ev = evaluate_split_as(&model, &ds, si, emb, split, cfg, device)?;
+        if ds.symbols[si].symbol == symbol {
             main = Some(ev);
         } else {
             others.push(ev.summary(ds.interval.name()));
         }
     }
-    let main = main.ok_or_else(|| TrainError::checkpoint(dir, "has no symbols"))?;
+    let main = main.ok_or_else(|| TrainError::Data(format!("{symbol} is not in the dataset")))?;
+    let fitted_rows = ds
+        .symbols
+        .iter()
+        .find(|s| s.symbol == symbol)
+        .map(|s| s.normaliser.fitted_rows);
     if split == Split::Test {
         checkpoint::append_ledger(
             dir,
@@ -77,6 +131,7 @@ pub fn eval_checkpoint(
                 data_hash: ds.data_hash.clone(),
                 window: main.window(),
                 acknowledged_burned: burned,
+                symbols: Some(looked),
             },
         )?;
     }
@@ -95,6 +150,13 @@ pub fn eval_checkpoint(
         });
         m.insert("selection".into(), json!(selection));
         m.insert("otherSymbols".into(), json!(others));
+        m.insert("transfer".into(), json!(transfer));
+        m.insert(
+            "transferLabel".into(),
+            json!(transfer.then(|| crate::serve::transfer_label(&symbol))),
+        );
+        m.insert("trainedSymbols".into(), json!(cfg.symbols));
+        m.insert("normaliserFittedRows".into(), json!(fitted_rows));
         m.insert("epoch".into(), json!(epoch.or(meta.best_epoch)));
         // The same actions under harsher and softer assumptions, and the seed's robust score.
         let params = cfg.sim.params(ds.interval);
@@ -108,7 +170,7 @@ pub fn eval_checkpoint(
         m.insert("stress".into(), json!(stress));
         m.insert("robust".into(), json!(robust));
     }
-    if !hash_matches {
+    if hash_matches == Some(false) {
         eprintln!("tradelab-train: warning: bars inside the checkpoint's splits changed since training (data hash differs)");
     }
     let env = crate::environment::environment(device, cfg.training.deterministic);

@@ -137,6 +137,57 @@ impl Dataset {
         Dataset::from_bars_extent(cfg, all, bounds, norms, serving)
     }
 
+    /// One symbol a checkpoint never trained on (transfer), with the checkpoint's split bounds:
+    /// its normaliser is fitted on its own rows inside the checkpoint's TRAINING window
+    /// (`bounds.train_start .. bounds.train_end`), the rule training applies to every trained
+    /// symbol, so validation and test rows never shape it; it is fitted once per load from the
+    /// same rows, so it does not move when bars are appended. The caller checks the schema.
+    pub fn load_transfer(
+        cfg: &TrainConfig,
+        store: &Path,
+        bounds: &SplitBounds,
+        symbol: &str,
+        serving: bool,
+    ) -> Result<Dataset> {
+        let sym = Symbol::parse(symbol)
+            .map_err(|e| TrainError::Usage(format!("--symbol {symbol}: {e}")))?;
+        let interval = cfg.interval()?;
+        let bars = tradelab_data::Store::open(store).read(&sym, interval)?;
+        Dataset::transfer_from_bars(cfg, symbol, bars, bounds, serving).map_err(|e| match e {
+            TrainError::Data(m) => {
+                TrainError::Data(format!("transfer to {symbol} (not trained on it): {m}"))
+            }
+            other => other,
+        })
+    }
+
+    /// `load_transfer` on bars already read.
+    pub fn transfer_from_bars(
+        cfg: &TrainConfig,
+        symbol: &str,
+        bars: Bars,
+        bounds: &SplitBounds,
+        serving: bool,
+    ) -> Result<Dataset> {
+        let in_train = bars.ts.partition_point(|&x| x < bounds.train_end)
+            - bars.ts.partition_point(|&x| x < bounds.train_start);
+        if in_train <= cfg.model.seq_len as usize {
+            return Err(TrainError::Data(format!(
+                "{symbol} has {in_train} bars inside the checkpoint's training window {} .. {} ms (needs > seqLen {}): its normaliser is fitted on those rows only",
+                bounds.train_start, bounds.train_end, cfg.model.seq_len
+            )));
+        }
+        let mut one = cfg.clone();
+        one.symbols = vec![symbol.to_string()];
+        Dataset::from_bars_extent(
+            &one,
+            vec![(symbol.to_string(), bars)],
+            Some(bounds),
+            Normalisers::FitOnTrain,
+            serving,
+        )
+    }
+
     pub fn from_bars(
         cfg: &TrainConfig,
         bars: Vec<(String, Bars)>,

@@ -9,7 +9,7 @@ use crate::config::TrainConfig;
 use crate::data::{windows_ending_at, Dataset, Split, SymbolData};
 use crate::decode::decode;
 use crate::error::Result;
-use crate::model::Policy;
+use crate::model::{Policy, SymbolInput};
 use serde_json::{json, Value};
 use tch::{Device, Kind, Tensor};
 use tradelab_core::Bars;
@@ -18,11 +18,46 @@ use tradelab_sim::{simulate, Actions, SimParams, SimResult};
 /// Windows per forward pass during evaluation.
 const EVAL_CHUNK: usize = 256;
 
-/// Actions for rows `rows` of `s` (one per row, in order), decided causally.
+/// Which symbol embedding decisions use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Embedding {
+    /// The trained symbol with this index in the checkpoint's `symbols`.
+    Trained(usize),
+    /// The mean of the trained symbols' embeddings: a symbol the policy never trained on
+    /// (transfer). A one-symbol policy has no embedding, so this adds nothing.
+    Mean,
+}
+
+/// Actions for rows `rows` of `s` (one per row, in order), decided causally; symbol `si` of the
+/// dataset is symbol `si` of the checkpoint.
 pub fn policy_actions(
     model: &Policy,
     ds: &Dataset,
     si: usize,
+    rows: std::ops::Range<usize>,
+    seq_len: usize,
+    min_gap: f64,
+    device: Device,
+) -> Actions {
+    policy_actions_as(
+        model,
+        ds,
+        si,
+        Embedding::Trained(si),
+        rows,
+        seq_len,
+        min_gap,
+        device,
+    )
+}
+
+/// As `policy_actions`, for dataset symbol `si` decided with embedding `emb`.
+#[allow(clippy::too_many_arguments)]
+pub fn policy_actions_as(
+    model: &Policy,
+    ds: &Dataset,
+    si: usize,
+    emb: Embedding,
     rows: std::ops::Range<usize>,
     seq_len: usize,
     min_gap: f64,
@@ -37,8 +72,13 @@ pub fn policy_actions(
     tch::no_grad(|| {
         for chunk in decidable.chunks(EVAL_CHUNK) {
             let x = windows_ending_at(s, ds.n_features, chunk, seq_len, device);
-            let sym = Tensor::full([chunk.len() as i64], si as i64, (Kind::Int64, device));
-            let logits = model.forward(&x, Some(&sym), false);
+            let logits = match emb {
+                Embedding::Trained(id) => {
+                    let sym = Tensor::full([chunk.len() as i64], id as i64, (Kind::Int64, device));
+                    model.forward(&x, Some(&sym), false)
+                }
+                Embedding::Mean => model.forward_with(&x, SymbolInput::Mean, false),
+            };
             let last = logits
                 .select(1, seq_len as i64 - 1)
                 .to_device(Device::Cpu)
@@ -91,13 +131,26 @@ pub fn evaluate_split(
     cfg: &TrainConfig,
     device: Device,
 ) -> Result<SplitEval> {
+    evaluate_split_as(model, ds, si, Embedding::Trained(si), split, cfg, device)
+}
+
+/// As `evaluate_split`, for dataset symbol `si` decided with embedding `emb`.
+pub fn evaluate_split_as(
+    model: &Policy,
+    ds: &Dataset,
+    si: usize,
+    emb: Embedding,
+    split: Split,
+    cfg: &TrainConfig,
+    device: Device,
+) -> Result<SplitEval> {
     let (seq_len, min_gap) = (cfg.model.seq_len as usize, cfg.decode.min_gap);
     let params: SimParams = cfg.sim.params(ds.interval);
     let s: &SymbolData = &ds.symbols[si];
     let (a, b) = ds.bounds.of(split);
     let rows = s.rows_between(a, b);
     let bars = slice_bars(&s.bars, rows.clone());
-    let actions = policy_actions(model, ds, si, rows, seq_len, min_gap, device);
+    let actions = policy_actions_as(model, ds, si, emb, rows, seq_len, min_gap, device);
     let result = simulate(&bars, &actions, &params)?;
     Ok(SplitEval {
         symbol: s.symbol.clone(),

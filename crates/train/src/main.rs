@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use tch::Device;
-use tradelab_train::commands::{bench, eval_checkpoint, BenchOptions};
+use tradelab_train::commands::{bench, eval_symbol, BenchOptions};
 use tradelab_train::config::{Arch, TrainConfig};
 use tradelab_train::data::Split;
 use tradelab_train::events::{error_event, Sink, Stdout};
@@ -15,9 +15,10 @@ use tradelab_train::{Result, TrainError};
 
 const USAGE: &str = "usage:
   tradelab-train train --config FILE.json [--out DIR] [--device auto|cpu|cuda] [--resume CKPT_DIR] [--store DIR] [--deterministic]
-  tradelab-train eval --checkpoint CKPT_DIR --split val|test [--epoch N] [--i-know-test-is-burned] [--registry FILE] [--store DIR] [--out FILE.json] [--device ...] [--deterministic]
+  tradelab-train eval --checkpoint CKPT_DIR --split val|test [--epoch N] [--symbol S] [--i-know-test-is-burned] [--registry FILE] [--store DIR] [--out FILE.json] [--device ...] [--deterministic]
   tradelab-train actions --checkpoint CKPT_DIR (--split train|val|test | --from T --to T) [--epoch N] [--symbol S] [--out FILE.parquet|FILE.csv] [--registry FILE] [--i-know-test-is-burned] [--store DIR] [--device ...] [--deterministic]
   tradelab-train train-forecaster --config FILE.json [--out DIR] [--device ...] [--store DIR] [--deterministic]
+  --symbol S: a trained symbol, or one the checkpoint never trained on (a labelled transfer: its normaliser is fitted on its own training-window rows)
   --deterministic: libtorch on one intra-op and one inter-op thread, CPU only (also training.deterministic)
   tradelab-train bench --arch nano|classic --batch 16 --seq 72 --features 32 --d-model 64 --layers 2 --heads 4 --kv-heads 2 --steps 30 --warmup 5 [--threads 2] [--device cpu]";
 
@@ -163,6 +164,7 @@ fn run(argv: &[String]) -> Result<()> {
                     "device",
                     "registry",
                     "epoch",
+                    "symbol",
                 ],
                 &["i-know-test-is-burned", "deterministic"],
             )?;
@@ -178,10 +180,11 @@ fn run(argv: &[String]) -> Result<()> {
             };
             let dir = PathBuf::from(a.required("checkpoint")?);
             let store = a.get("store").map(PathBuf::from);
-            let ev = eval_checkpoint(
+            let ev = eval_symbol(
                 &dir,
                 split,
                 epoch,
+                a.get("symbol"),
                 a.flag("i-know-test-is-burned"),
                 store.as_deref(),
                 device(a.get("device"), det)?,

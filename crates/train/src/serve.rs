@@ -4,11 +4,13 @@
 //! (`eval::policy_actions`) and the test lock (`checkpoint::claim_global_test_look`), but `eval`
 //! still loads its own dataset cut at the test end; ts/test/train-cli.test.ts checks that the
 //! exported actions backtest to exactly what `eval` simulates. Paper and live trading later
-//! decide through this path too.
+//! decide through this path too. A symbol the checkpoint never trained on is a labelled
+//! transfer: its normaliser is fitted on its own rows in the checkpoint's training window
+//! (`Dataset::load_transfer`), and its test looks are claimed for that symbol.
 use crate::checkpoint::{self, CheckpointMeta, LedgerEntry};
 use crate::data::{Dataset, Normalisers, Split};
 use crate::error::{Result, TrainError};
-use crate::eval::policy_actions;
+use crate::eval::{policy_actions_as, Embedding};
 use crate::trainer::build_model;
 use serde::Serialize;
 use std::path::Path;
@@ -30,7 +32,8 @@ pub struct ServeRequest<'a> {
     pub dir: &'a Path,
     /// None = the best epoch (`weights.safetensors`).
     pub epoch: Option<usize>,
-    /// None = the checkpoint's first (target) symbol.
+    /// None = the checkpoint's first (target) symbol; a symbol it never trained on is served as
+    /// a transfer.
     pub symbol: Option<&'a str>,
     pub window: ServeWindow,
     pub store: Option<&'a Path>,
@@ -58,27 +61,43 @@ pub struct Served {
     /// A look at the test split that the lock had seen before (acknowledged).
     pub burned: bool,
     /// The store's bars in the dataset (`Dataset::data_hash`) and whether they still match the
-    /// checkpoint's (bars inside its splits unchanged).
+    /// checkpoint's (bars inside its splits unchanged); None for a transfer symbol, which the
+    /// checkpoint's hash does not cover.
     pub data_hash: String,
-    pub data_hash_matches: bool,
+    pub data_hash_matches: Option<bool>,
+    /// The symbol is not one the checkpoint trained on (see [`serve`]).
+    pub transfer: bool,
+    /// The normaliser used: the saved one, or for a transfer symbol the one fitted on its rows in
+    /// the checkpoint's training window.
+    pub normaliser: tradelab_features::Normaliser,
     /// Where the policy ran (the CPU in deterministic mode, whatever was asked).
     pub device: Device,
+}
+
+/// The label of every output about a symbol the checkpoint never trained on.
+pub fn transfer_label(symbol: &str) -> String {
+    format!("transfer (not trained on {symbol})")
 }
 
 /// Runs the policy causally over the requested window. A window that overlaps the test split is
 /// a look at the test split: it is claimed in the checkpoint's ledger and the registry's global
 /// lock, and refused the second time unless `allow_burned`.
+///
+/// A symbol the checkpoint never trained on is served as a **transfer**: its normaliser is
+/// fitted on its own rows inside the checkpoint's training window (never validation or test
+/// rows, as in training), the feature schema must be the checkpoint's, a global policy uses the
+/// mean of its trained symbols' embeddings, and the result says `transfer`. Its test looks are
+/// claimed for that symbol.
 pub fn serve(req: &ServeRequest<'_>) -> Result<Served> {
     let meta = CheckpointMeta::load(req.dir)?;
     let cfg = &meta.config;
-    let symbol = match req.symbol {
-        None => cfg.symbols[0].clone(),
-        Some(s) => cfg.symbols.iter().find(|x| x.as_str() == s).cloned().ok_or_else(|| {
-            TrainError::Usage(format!(
-                "--symbol {s}: the checkpoint was trained on {} (a policy serves only symbols it has normalisers and an embedding for)",
-                cfg.symbols.join(", ")
-            ))
-        })?,
+    let symbol = req.symbol.unwrap_or(&cfg.symbols[0]).to_string();
+    let trained = cfg.symbols.iter().position(|x| *x == symbol);
+    let transfer = trained.is_none();
+    let looked: Vec<String> = if transfer {
+        vec![symbol.clone()]
+    } else {
+        cfg.symbols.clone()
     };
     let weights = meta.weights_for(req.dir, req.epoch)?;
     let test = (meta.splits.test_start, meta.splits.test_end);
@@ -92,22 +111,34 @@ pub fn serve(req: &ServeRequest<'_>) -> Result<Served> {
         )));
     }
     let touches_test = from < test.1 && to > test.0;
-    let mut burned = touches_test && checkpoint::check_local_ledger(req.dir, req.allow_burned)?;
+    let mut burned = touches_test
+        && checkpoint::check_local_ledger(req.dir, &looked, &cfg.symbols, req.allow_burned)?;
     crate::environment::apply_threads(cfg.threads, cfg.training.deterministic)?;
     let device = crate::environment::device_for(req.device, cfg.training.deterministic);
     let store = req
         .store
         .map(Path::to_path_buf)
         .unwrap_or_else(|| cfg.store.clone().into());
-    let ds = Dataset::load_extent(
-        cfg,
-        &store,
-        Some(&meta.splits),
-        Normalisers::Saved(&meta.normalisers),
-        true,
-    )?;
+    let ds = if transfer {
+        Dataset::load_transfer(cfg, &store, &meta.splits, &symbol, true)?
+    } else {
+        Dataset::load_extent(
+            cfg,
+            &store,
+            Some(&meta.splits),
+            Normalisers::Saved(&meta.normalisers),
+            true,
+        )?
+    };
     meta.check_schema(req.dir, &ds.schema)?;
-    let data_hash_matches = ds.data_hash_to(meta.splits.test_end) == meta.data_hash;
+    // The checkpoint's data hash covers its trained symbols only.
+    let data_hash_matches =
+        (!transfer).then(|| ds.data_hash_to(meta.splits.test_end) == meta.data_hash);
+    let look_hash = if transfer {
+        ds.data_hash_to(meta.splits.test_end)
+    } else {
+        meta.data_hash.clone()
+    };
     let si = ds
         .symbols
         .iter()
@@ -126,18 +157,21 @@ pub fn serve(req: &ServeRequest<'_>) -> Result<Served> {
         burned |= checkpoint::claim_global_test_look(
             reg,
             &meta,
+            &looked,
             ds.interval.name(),
-            &meta.data_hash,
+            &look_hash,
             format!("{} {}", req.command, req.dir.display()),
             req.allow_burned,
         )?;
     }
     let (mut vs, model) = build_model(cfg, ds.n_features, device);
     checkpoint::load_weights(&mut vs, req.dir, &weights)?;
-    let actions = policy_actions(
+    let emb = trained.map_or(Embedding::Mean, Embedding::Trained);
+    let actions = policy_actions_as(
         &model,
         &ds,
         si,
+        emb,
         rows.clone(),
         cfg.model.seq_len as usize,
         cfg.decode.min_gap,
@@ -149,15 +183,18 @@ pub fn serve(req: &ServeRequest<'_>) -> Result<Served> {
             req.dir,
             LedgerEntry {
                 at: checkpoint::now_iso(),
-                data_hash: meta.data_hash.clone(),
+                data_hash: look_hash,
                 window: serde_json::json!({"start": from.max(test.0), "end": to.min(test.1), "command": req.command}),
                 acknowledged_burned: burned,
+                symbols: Some(looked),
             },
         )?;
     }
     Ok(Served {
         params: cfg.sim.params(ds.interval),
         interval: ds.interval,
+        normaliser: s.normaliser.clone(),
+        transfer,
         symbol,
         epoch: req.epoch,
         bars,
@@ -188,7 +225,16 @@ pub struct ActionsSummary {
     pub touches_test: bool,
     pub burned: bool,
     pub seal_hash: String,
-    pub data_hash_matches: bool,
+    /// None for a transfer symbol (the checkpoint's data hash covers its trained symbols only).
+    pub data_hash_matches: Option<bool>,
+    /// The checkpoint never trained on this symbol: a transfer result.
+    pub transfer: bool,
+    /// `transfer (not trained on SYM)` for a transfer symbol, else None.
+    pub transfer_label: Option<String>,
+    /// The symbols the checkpoint trained on (the first is its target).
+    pub trained_symbols: Vec<String>,
+    /// First and last bar open time (epoch ms) of the rows the normaliser was fitted on.
+    pub normaliser_fitted_rows: (i64, i64),
     /// The parameters to simulate these actions with to reproduce `eval`.
     pub params: SimParams,
     pub out: Option<String>,
@@ -213,6 +259,10 @@ impl Served {
             burned: self.burned,
             seal_hash: self.meta.seal_hash.clone(),
             data_hash_matches: self.data_hash_matches,
+            transfer: self.transfer,
+            transfer_label: self.transfer.then(|| transfer_label(&self.symbol)),
+            trained_symbols: self.meta.config.symbols.clone(),
+            normaliser_fitted_rows: self.normaliser.fitted_rows,
             params: self.params.clone(),
             out: out.map(|p| p.display().to_string()),
         }
@@ -257,6 +307,10 @@ pub fn write_actions(served: &Served, path: &Path) -> Result<()> {
                 s.epoch.map_or("best".into(), |e| e.to_string()),
             ),
             ("tradelab.seal_hash", s.seal_hash.clone()),
+            (
+                "tradelab.transfer",
+                s.transfer_label.clone().unwrap_or_else(|| "false".into()),
+            ),
             (
                 "tradelab.params",
                 serde_json::to_string(&s.params).unwrap_or_default(),

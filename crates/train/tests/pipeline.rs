@@ -528,6 +528,230 @@ fn global_policy_trains_across_symbols() {
     assert!(vs.variables().contains_key("embed_symbol"));
 }
 
+fn bars_of(sym: &str) -> Bars {
+    tradelab_data::Store::open(store())
+        .read(&Symbol::parse(sym).unwrap(), Interval::H1)
+        .unwrap()
+}
+
+/// A global policy over two symbols serves each of them with its saved normaliser and embedding,
+/// and a third symbol it never trained on as a labelled transfer: that symbol's normaliser is
+/// fitted on its own rows inside the checkpoint's training window only (its mean is the mean over
+/// exactly those rows; val/test bars do not move it), and its test split is locked per symbol.
+#[test]
+fn global_policy_serves_each_symbol_and_transfers_to_an_unseen_one() {
+    use tradelab_train::commands::eval_symbol;
+    use tradelab_train::serve::{serve, ServeRequest, ServeWindow};
+    let mut cfg = tiny("nano");
+    cfg.symbols = vec!["SOL/USDT".into(), "ETH/USDT".into()];
+    cfg.training.steps_per_epoch = Some(2);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ck");
+    let reg = dir.path().join("runs.sqlite");
+    train(&cfg, &opts(&out), &mut Quiet).unwrap();
+    let meta = CheckpointMeta::load(&out).unwrap();
+    let sp = meta.splits.clone();
+    let st = store();
+    let req = |symbol: &'static str, window: ServeWindow| ServeRequest {
+        dir: &out,
+        epoch: None,
+        symbol: Some(symbol),
+        window,
+        store: Some(&st),
+        device: Device::Cpu,
+        registry: Some(&reg),
+        allow_burned: false,
+        command: "actions",
+    };
+    let val = ServeWindow::Split(Split::Val);
+    let mut decided = Vec::new();
+    for sym in ["SOL/USDT", "ETH/USDT"] {
+        let s = serve(&req(sym, val)).unwrap();
+        let sum = s.summary(None);
+        assert!(!sum.transfer && sum.transfer_label.is_none(), "{sym}");
+        assert_eq!(sum.data_hash_matches, Some(true));
+        assert_eq!(
+            s.normaliser, meta.normalisers[sym],
+            "{sym}: the saved normaliser"
+        );
+        assert!(sum.decided > 0);
+        decided.push(s.actions.buy_price.clone());
+    }
+    // Each trained symbol decides with its own embedding and normaliser.
+    assert_ne!(decided[0], decided[1]);
+
+    let link = serve(&req("LINK/USDT", val)).unwrap();
+    let sum = link.summary(None);
+    assert!(sum.transfer);
+    assert_eq!(
+        sum.transfer_label.as_deref(),
+        Some("transfer (not trained on LINK/USDT)")
+    );
+    assert_eq!(sum.data_hash_matches, None);
+    assert_eq!(sum.trained_symbols, cfg.symbols);
+    assert!(sum.decided > 0 && sum.rows == link.bars.len());
+    assert!(!meta.normalisers.contains_key("LINK/USDT"));
+
+    // The transfer normaliser: fitted on LINK's rows in [trainStart, trainEnd) and nothing else.
+    let bars = bars_of("LINK/USDT");
+    let rows = bars.ts.partition_point(|&t| t < sp.train_start)
+        ..bars.ts.partition_point(|&t| t < sp.train_end);
+    let n = &link.normaliser;
+    assert_eq!(n.fitted_rows, (bars.ts[rows.start], bars.ts[rows.end - 1]));
+    assert!(n.fitted_rows.1 < sp.train_end && sp.train_end < sp.val_start);
+    let spec = tradelab_train::data::feature_spec(&cfg).unwrap();
+    let frame = tradelab_features::build_features(&bars, Interval::H1, &spec, None).unwrap();
+    assert_eq!(n.names, frame.names);
+    for (j, col) in frame.columns.iter().enumerate() {
+        let v: Vec<f64> = col[rows.clone()]
+            .iter()
+            .copied()
+            .filter(|x| x.is_finite())
+            .collect();
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        assert!(
+            (n.mean[j] - mean).abs() <= 1e-9 * mean.abs().max(1.0),
+            "{}: normaliser mean {} vs training-window mean {mean}",
+            frame.names[j],
+            n.mean[j]
+        );
+    }
+    // Validation and test bars never shape it: wreck them and fit again.
+    let mut wrecked = bars.clone();
+    for i in rows.end..wrecked.len() {
+        wrecked.close[i] *= 3.0;
+        wrecked.high[i] *= 3.5;
+        wrecked.volume[i] *= 10.0;
+    }
+    let again = Dataset::transfer_from_bars(&cfg, "LINK/USDT", wrecked, &sp, true).unwrap();
+    assert_eq!(&again.symbols[0].normaliser, n);
+    // A symbol without bars in the training window is refused, naming it.
+    let late = bars.slice(bars.ts.partition_point(|&t| t < sp.val_start)..bars.len());
+    let e = Dataset::transfer_from_bars(&cfg, "LINK/USDT", late, &sp, true).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("LINK/USDT has 0 bars inside the checkpoint's training window"),
+        "{e}"
+    );
+
+    // eval --symbol: the transfer's validation equals simulating the served actions.
+    let ev = eval_symbol(
+        &out,
+        Split::Val,
+        None,
+        Some("LINK/USDT"),
+        false,
+        Some(&st),
+        Device::Cpu,
+        Some(&reg),
+    )
+    .unwrap();
+    let r = &ev["result"];
+    assert_eq!(r["symbol"], "LINK/USDT");
+    assert_eq!(r["transfer"], true);
+    assert_eq!(r["transferLabel"], "transfer (not trained on LINK/USDT)");
+    assert_eq!(r["otherSymbols"].as_array().unwrap().len(), 0);
+    assert!(r["dataHashMatches"].is_null());
+    let sim = tradelab_sim::simulate(&link.bars, &link.actions, &link.params).unwrap();
+    assert_eq!(
+        r["metrics"]["endEquity"].as_f64(),
+        Some(sim.metrics.curve.end_equity)
+    );
+    // A trained non-target symbol: the others are reported beside it, no transfer label.
+    let ev = eval_symbol(
+        &out,
+        Split::Val,
+        None,
+        Some("ETH/USDT"),
+        false,
+        Some(&st),
+        Device::Cpu,
+        Some(&reg),
+    )
+    .unwrap();
+    assert_eq!(ev["result"]["symbol"], "ETH/USDT");
+    assert_eq!(ev["result"]["transfer"], false);
+    assert_eq!(ev["result"]["otherSymbols"][0]["symbol"], "SOL/USDT");
+
+    // The test lock, per symbol: the transfer's test split once, then refused (checkpoint ledger
+    // and registry alike); the target's own test split is a different look.
+    let t1 = eval_symbol(
+        &out,
+        Split::Test,
+        None,
+        Some("LINK/USDT"),
+        false,
+        Some(&st),
+        Device::Cpu,
+        Some(&reg),
+    )
+    .unwrap();
+    assert_eq!(t1["result"]["testBurned"], false);
+    assert_eq!(t1["result"]["transfer"], true);
+    let e = eval_symbol(
+        &out,
+        Split::Test,
+        None,
+        Some("LINK/USDT"),
+        false,
+        Some(&st),
+        Device::Cpu,
+        Some(&reg),
+    )
+    .unwrap_err();
+    assert!(matches!(e, TrainError::TestBurned(_)), "{e}");
+    let ledger = checkpoint::read_ledger(&out).unwrap();
+    assert_eq!(ledger.len(), 1);
+    assert_eq!(ledger[0].symbols, Some(vec!["LINK/USDT".to_string()]));
+    // Serving LINK's test window is the same look, refused too.
+    let e = serve(&req("LINK/USDT", ServeWindow::Split(Split::Test))).unwrap_err();
+    assert!(matches!(e, TrainError::TestBurned(_)), "{e}");
+    // Another checkpoint's look at LINK's test window goes through the registry's lock.
+    let out2 = dir.path().join("ck2");
+    train(&cfg, &opts(&out2), &mut Quiet).unwrap();
+    let e = eval_symbol(
+        &out2,
+        Split::Test,
+        None,
+        Some("LINK/USDT"),
+        false,
+        Some(&st),
+        Device::Cpu,
+        Some(&reg),
+    )
+    .unwrap_err();
+    assert!(matches!(e, TrainError::TestBurned(_)), "{e}");
+    assert!(e.to_string().contains("LINK/USDT"), "{e}");
+    let t = eval_symbol(
+        &out,
+        Split::Test,
+        None,
+        None,
+        false,
+        Some(&st),
+        Device::Cpu,
+        Some(&reg),
+    )
+    .unwrap();
+    assert_eq!(t["result"]["symbol"], "SOL/USDT");
+    assert_eq!(t["result"]["testBurned"], false);
+    let e = eval_symbol(
+        &out,
+        Split::Test,
+        None,
+        Some("ETH/USDT"),
+        false,
+        Some(&st),
+        Device::Cpu,
+        Some(&reg),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, TrainError::TestBurned(_)),
+        "a trained symbol's test look is the checkpoint's: {e}"
+    );
+}
+
 #[test]
 fn binary_reports_errors_as_json() {
     let bin = env!("CARGO_BIN_EXE_tradelab-train");

@@ -368,7 +368,7 @@ async function runActionsSweep(config: SweepConfig, o: RecordFlags & SplitFlags 
       ...(o.registry ? { lockRegistry: o.registry } : {}),
     });
     actions = served.actions;
-    source = `policy ${ckpt} epoch ${served.summary.epoch ?? `${served.summary.bestEpoch ?? "-"} (best)`} on ${split.split ?? (window.from !== undefined || window.to !== undefined ? "custom" : "val")}`;
+    source = `policy ${ckpt} epoch ${served.summary.epoch ?? `${served.summary.bestEpoch ?? "-"} (best)`} on ${split.split ?? (window.from !== undefined || window.to !== undefined ? "custom" : "val")}${served.summary.transfer ? ` · ${served.summary.transferLabel ?? "transfer"}` : ""}`;
     window = { from: served.summary.first, to: served.summary.last + (served.summary.params.intervalMs ?? 3_600_000) }; // `to` is exclusive
     const name = split.split ?? (window.from !== undefined && (config.from !== undefined || config.to !== undefined) ? "custom" : "val");
     servedLabel = served.summary.burned ? `${name} (burned)` : name;
@@ -504,7 +504,7 @@ async function runPolicyBacktest(o: SimFlags & RecordFlags & SplitFlags & { symb
   const r = await backtest({ symbol: sm.symbol, interval: sm.interval, ...(o.store ? { store: o.store } : {}), actions: served.actions, params, from: sm.first, to: sm.last + (sm.params.intervalMs ?? 3_600_000) });
   const windowName = o.split ?? (o.from || o.to ? "custom" : "val");
   r.window.split = sm.burned ? `${windowName} (burned)` : sm.touchesTest && windowName !== "test" ? `${windowName} (overlaps test)` : windowName;
-  const label = `policy ${path.basename(ckpt)} epoch ${sm.epoch ?? `${sm.bestEpoch ?? "-"} (best)`}`;
+  const label = `policy ${path.basename(ckpt)} epoch ${sm.epoch ?? `${sm.bestEpoch ?? "-"} (best)`}${sm.transfer ? ` · ${sm.transferLabel ?? `transfer (not trained on ${sm.symbol})`}` : ""}`;
   const selection = sm.epoch === null && windowName === "val" ? " · selection window (best epoch chosen on it)" : "";
   const run = o.record
     ? await openRegistry(o.registry).record(

@@ -167,6 +167,7 @@ function evalCommand(): Command {
     .requiredOption("--checkpoint <dir>", "checkpoint directory written by tradelab train")
     .addOption(new Option("--split <split>", "which split").choices(["val", "test"]).makeOptionMandatory())
     .option("--epoch <n>", "evaluate this epoch's weights (kept per training.keepEpochs) instead of the best")
+    .option("--symbol <sym>", "evaluate this symbol (default: the target); one the checkpoint never trained on is a labelled transfer")
     .option("--i-know-test-is-burned", "allow another look at the test split (the result is marked testBurned)")
     .option("--store <dir>", "bar store directory (default: the checkpoint config's store)")
     .addOption(new Option("--device <device>", "where to run the policy").choices(DEVICES))
@@ -183,7 +184,13 @@ function evalCommand(): Command {
 The splits and feature normalisers are the checkpoint's own: bars appended after training change
 nothing. The test split is locked: every --split test is logged in <checkpoint>/test-ledger.json
 and a second one is refused unless --i-know-test-is-burned (then the result says testBurned).
-Tune on val; look at test once, at the end.`,
+Tune on val; look at test once, at the end.
+
+--symbol S evaluates another trained symbol of a global policy, or a symbol it never trained on:
+a TRANSFER result, labelled so everywhere (table, JSON, registry notes). Its normaliser is fitted
+on its own rows inside the checkpoint's training window only (never val/test rows), the feature
+schema must match, a global policy uses the mean of its symbol embeddings, and its test split is
+locked per symbol like the target's.`,
     )
     .action(
       async (
@@ -191,6 +198,7 @@ Tune on val; look at test once, at the end.`,
           checkpoint: string;
           split: "val" | "test";
           epoch?: string;
+          symbol?: string;
           iKnowTestIsBurned?: boolean;
           store?: string;
           device?: TrainDevice;
@@ -203,6 +211,7 @@ Tune on val; look at test once, at the end.`,
       ) => {
         const e = await evaluate(o.checkpoint, o.split, {
           ...(o.epoch !== undefined ? { epoch: epochNumber(o.epoch) } : {}),
+          ...(o.symbol ? { symbol: o.symbol } : {}),
           ...(o.store ? { store: o.store } : {}),
           ...(o.iKnowTestIsBurned ? { iKnowTestIsBurned: true } : {}),
           ...(o.out ? { out: o.out } : {}),
@@ -211,13 +220,14 @@ Tune on val; look at test once, at the end.`,
           record: recordOption(o),
         });
         const r = e.result;
+        const transfer = r.transfer ? ` · ${r.transferLabel ?? `transfer (not trained on ${r.symbol})`}` : "";
         if (o.report) {
           writeReport(o.report, {
-            title: `${r.symbol} ${r.interval} · trained policy — ${e.split === "test" ? (r.testBurned ? "test (burned)" : "test (locked)") : `validation, ${r.selection ?? "selection window"}`}`,
-            config: { checkpoint: path.resolve(e.checkpoint), split: e.split, bestEpoch: r.bestEpoch, dataHash: r.dataHash, testBurned: r.testBurned },
+            title: `${r.symbol} ${r.interval} · trained policy${transfer} — ${e.split === "test" ? (r.testBurned ? "test (burned)" : "test (locked)") : `validation, ${r.selection ?? "selection window"}`}`,
+            config: { checkpoint: path.resolve(e.checkpoint), split: e.split, bestEpoch: r.bestEpoch, dataHash: r.dataHash, testBurned: r.testBurned, transfer: r.transfer, trainedSymbols: r.trainedSymbols },
             runs: [
               {
-                name: e.split === "test" ? (r.testBurned ? "test (burned)" : "test (locked)") : `validation (${r.selection ?? "selection window"})`,
+                name: (e.split === "test" ? (r.testBurned ? "test (burned)" : "test (locked)") : `validation (${r.selection ?? "selection window"})`) + transfer,
                 symbol: r.symbol,
                 interval: r.interval,
                 split: e.split,
@@ -232,7 +242,7 @@ Tune on val; look at test once, at the end.`,
             ...(e.runId ? { subtitle: `run ${e.runId}` } : {}),
           });
         }
-        if (!r.dataHashMatches) process.stderr.write("warning: bars inside the checkpoint's splits changed since training (data hash differs)\n");
+        if (r.dataHashMatches === false) process.stderr.write("warning: bars inside the checkpoint's splits changed since training (data hash differs)\n");
         if (o.json) {
           const { curve: _curve, trades, ...rest } = r;
           printJson({
@@ -248,9 +258,10 @@ Tune on val; look at test once, at the end.`,
           return;
         }
         let text =
-          `${r.symbol} ${r.interval} · checkpoint ${path.resolve(e.checkpoint)} (best epoch ${r.bestEpoch ?? "-"}) · ${windowText(r)}\n` +
+          `${r.symbol} ${r.interval}${transfer} · checkpoint ${path.resolve(e.checkpoint)} (best epoch ${r.bestEpoch ?? "-"}) · ${windowText(r)}\n` +
           assumptionsLine(r.assumptions) +
           "\n" +
+          (r.transfer ? transferText(r.symbol, r.trainedSymbols, r.normaliserFittedRows) : "") +
           (r.testBurned ? "TEST SPLIT BURNED: it was looked at before; this number is no longer an unbiased estimate\n" : "") +
           (r.selection ? `validation is the ${r.selection}: it chose the epoch, so these numbers are in-sample for that choice\n` : "") +
           kvTable(metricRows(r.metrics)) +
@@ -277,6 +288,15 @@ Tune on val; look at test once, at the end.`,
     );
 }
 
+/** The transfer caveat printed under an eval or actions header. */
+function transferText(symbol: string, trained: string[], fitted: [number, number] | null): string {
+  return (
+    `TRANSFER: the policy never trained on ${symbol} (trained on ${trained.join(", ")}); ` +
+    `its normaliser is fitted on ${symbol}'s own rows ${fitted ? `${isoMs(fitted[0])} .. ${isoMs(fitted[1])}` : ""} inside the checkpoint's training window` +
+    (trained.length > 1 ? ", with the mean symbol embedding\n" : "\n")
+  );
+}
+
 function epochNumber(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new TradelabError(`--epoch: '${v}' is not an epoch number (1, 2, ...)`);
@@ -288,7 +308,7 @@ function actionsCommand(): Command {
     .description("serve a checkpoint: its policy's actions on any stored bars, as Parquet or CSV for backtest, sweep or inspection")
     .requiredOption("--checkpoint <dir>", "checkpoint directory written by tradelab train")
     .option("--epoch <n>", "serve this epoch's weights (kept per training.keepEpochs; default: the best epoch)")
-    .option("--symbol <sym>", "one of the checkpoint's symbols (default: its first)")
+    .option("--symbol <sym>", "one of the checkpoint's symbols (default: its first), or one it never trained on (a labelled transfer)")
     .addOption(new Option("--split <split>", "one of the checkpoint's own splits").choices(["train", "val", "test"]))
     .option("--from <time>", "first bar (epoch ms, YYYY-MM-DD or ISO-8601); with --to instead of --split")
     .option("--to <time>", "end of the window, exclusive")
@@ -304,7 +324,9 @@ function actionsCommand(): Command {
       `
 The checkpoint's saved normalisers and feature schema are used as they are (never refitted), so
 bars appended after training can be served. A window that overlaps the checkpoint's test split is
-a look at it: claimed once in the global test lock, refused the second time.
+a look at it: claimed once in the global test lock, refused the second time. A --symbol the
+checkpoint never trained on is served as a TRANSFER (labelled): its normaliser is fitted on its own
+rows inside the checkpoint's training window only, and its test looks are locked for that symbol.
 
 Examples:
   tradelab actions --checkpoint runs/train/SOL --split val --out val-actions.parquet
@@ -330,11 +352,12 @@ Examples:
         if (o.json) return printJson({ checkpoint: path.resolve(r.checkpoint), ...s, ...(r.environment ? { environment: r.environment } : {}) });
         const p = s.params;
         process.stdout.write(
-          `${s.symbol} ${s.interval} · checkpoint ${path.resolve(r.checkpoint)} · epoch ${s.epoch ?? `${s.bestEpoch ?? "-"} (best)`}\n` +
+          `${s.symbol} ${s.interval}${s.transfer ? ` · ${s.transferLabel ?? "transfer"}` : ""} · checkpoint ${path.resolve(r.checkpoint)} · epoch ${s.epoch ?? `${s.bestEpoch ?? "-"} (best)`}\n` +
+            (s.transfer ? transferText(s.symbol, s.trainedSymbols, s.normaliserFittedRows) : "") +
             `${s.rows} rows ${isoMs(s.first)} .. ${isoMs(s.last)}, ${s.decided} with orders` +
             (s.touchesTest ? (s.burned ? " · overlaps the test split (burned: seen before)" : " · overlaps the test split: this look is recorded in the test lock") : "") +
             "\n" +
-            (s.dataHashMatches ? "" : "warning: bars inside the checkpoint's splits changed since training (data hash differs)\n") +
+            (s.dataHashMatches === false ? "warning: bars inside the checkpoint's splits changed since training (data hash differs)\n" : "") +
             `trained with: lag ${p.decisionLag} · fill ${JSON.stringify(p.fillRule)} · maker ${p.makerFee} / taker ${p.takerFee} (pass these to backtest to reproduce eval)\n` +
             `wrote ${o.out}\n`,
         );

@@ -102,13 +102,24 @@ export interface EvalResult extends SplitSummary {
   /** Validation: `selection window, best of N epochs`, the window that chose the best epoch. */
   selection?: string | null;
   dataHash: string;
-  /** False when bars inside the checkpoint's splits changed since training. */
-  dataHashMatches: boolean;
+  /**
+   * False when bars inside the checkpoint's splits changed since training; null for a transfer
+   * symbol (the checkpoint's data hash covers its trained symbols only).
+   */
+  dataHashMatches: boolean | null;
   bestEpoch: number | null;
   /** The epoch evaluated (`--epoch`, else the best). */
   epoch: number | null;
-  /** Summaries of the other symbols of a global policy. */
+  /** Summaries of the other symbols of a global policy (empty for a transfer symbol). */
   otherSymbols: SplitSummary[];
+  /** The checkpoint never trained on `symbol`: a transfer result. */
+  transfer: boolean;
+  /** `transfer (not trained on SYM)` for a transfer symbol, else null. */
+  transferLabel: string | null;
+  /** The symbols the checkpoint trained on (the first is its target). */
+  trainedSymbols: string[];
+  /** First and last bar open time of the rows `symbol`'s normaliser was fitted on (its training window). */
+  normaliserFittedRows: [number, number] | null;
   /** The same actions under touch, lag+1, 15 bps, fees x2 and lag 0 (OPTIMISTIC), from Rust. */
   stress: StressRow[];
   /** The seed's robust score over lags 0/1/2 × buffers 0–15 bps × trailing windows. */
@@ -130,7 +141,19 @@ export interface ActionsSummary {
   touchesTest: boolean;
   burned: boolean;
   sealHash: string;
-  dataHashMatches: boolean;
+  /** Null for a transfer symbol (the checkpoint's data hash covers its trained symbols only). */
+  dataHashMatches: boolean | null;
+  /**
+   * The checkpoint never trained on `symbol`: served as a transfer, with a normaliser fitted on
+   * its own rows inside the checkpoint's training window and the mean symbol embedding.
+   */
+  transfer: boolean;
+  /** `transfer (not trained on SYM)` for a transfer symbol, else null. */
+  transferLabel: string | null;
+  /** The symbols the checkpoint trained on (the first is its target). */
+  trainedSymbols: string[];
+  /** First and last bar open time of the rows the normaliser was fitted on. */
+  normaliserFittedRows: [number, number];
   /** Simulate the actions with these to reproduce `eval`. */
   params: SimParams;
   out: string | null;

@@ -55,6 +55,11 @@ export interface TrainDone {
 export interface EvaluateOptions {
   /** Evaluate this epoch's weights (kept per `training.keepEpochs`) instead of the best. */
   epoch?: number;
+  /**
+   * Evaluate this symbol (default: the target). One the checkpoint never trained on is a
+   * labelled transfer: normaliser fitted on its own training-window rows, its own test lock.
+   */
+  symbol?: string;
   store?: string;
   /** Required for a second look at the test split. */
   iKnowTestIsBurned?: boolean;
@@ -127,7 +132,15 @@ export function evalRunInput(e: Omit<EvalDone, "runId" | "parentRunId">, parent?
     split: r.selection ? `${e.split} (${r.selection})` : r.testBurned ? `${e.split} (burned)` : e.split,
     window: r.window,
     assumptions: r.assumptions,
-    config: { checkpoint: path.resolve(e.checkpoint), bestEpoch: r.bestEpoch, selection: r.selection ?? null, testBurned: r.testBurned, dataHashMatches: r.dataHashMatches },
+    config: {
+      checkpoint: path.resolve(e.checkpoint),
+      bestEpoch: r.bestEpoch,
+      selection: r.selection ?? null,
+      testBurned: r.testBurned,
+      dataHashMatches: r.dataHashMatches,
+      ...(r.transfer ? { transfer: true, trainedSymbols: r.trainedSymbols, normaliserFittedRows: r.normaliserFittedRows } : {}),
+    },
+    ...(r.transfer ? { notes: `${r.transferLabel ?? `transfer (not trained on ${r.symbol})`}; trained on ${r.trainedSymbols.join(", ")}` } : {}),
     dataHash: r.dataHash,
     ...(e.environment ? { environment: e.environment } : {}),
     metrics: { ...r.metrics, finalCash: r.finalCash, finalInventory: r.finalInventory },
@@ -173,6 +186,7 @@ export async function evaluate(checkpoint: string, split: "val" | "test", opts: 
   if (split !== "val" && split !== "test") throw new TradelabError(`split must be val or test, got '${String(split)}'`);
   const args = ["eval", "--checkpoint", checkpoint, "--split", split];
   if (opts.epoch !== undefined) args.push("--epoch", String(opts.epoch));
+  if (opts.symbol) args.push("--symbol", opts.symbol);
   if (opts.iKnowTestIsBurned) args.push("--i-know-test-is-burned");
   if (opts.store) args.push("--store", opts.store);
   if (opts.out) args.push("--out", opts.out);
@@ -195,7 +209,10 @@ export async function evaluate(checkpoint: string, split: "val" | "test", opts: 
 export interface PolicyActionsOptions {
   /** Serve this epoch's weights (default: the best epoch). */
   epoch?: number;
-  /** One of the checkpoint's symbols (default: its first, the target). */
+  /**
+   * One of the checkpoint's symbols (default: its first, the target), or one it never trained
+   * on: served as a labelled transfer (`summary.transfer`).
+   */
   symbol?: string;
   /** One of the checkpoint's own splits, or a window `from`/`to` (epoch ms or ISO-8601; `to` exclusive). */
   split?: "train" | "val" | "test";

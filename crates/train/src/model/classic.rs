@@ -3,6 +3,7 @@
 //! pre- or post-LayerNorm), final LayerNorm and a linear head. The seed's version had no mask,
 //! so position t trained on t+1.. (§12.3); here every position sees only its past.
 use super::layers::{causal_window_mask, masked_attention, sinusoidal_positions, Linear};
+use super::SymbolInput;
 use crate::config::ModelConfig;
 use tch::nn::{Init, Path};
 use tch::Tensor;
@@ -90,7 +91,7 @@ impl Classic {
         }
     }
 
-    pub fn forward(&self, x: &Tensor, symbol: Option<&Tensor>, train: bool) -> Tensor {
+    pub fn forward(&self, x: &Tensor, symbol: SymbolInput<'_>, train: bool) -> Tensor {
         let c = &self.cfg;
         let size = x.size();
         let (b, t) = (size[0], size[1]);
@@ -98,8 +99,8 @@ impl Classic {
         let hd = d / h;
         let dev = x.device();
         let mut x = self.embed.forward(x) + sinusoidal_positions(t, d, dev).unsqueeze(0);
-        if let (Some(e), Some(s)) = (&self.symbol_embed, symbol) {
-            x += e.index_select(0, s).unsqueeze(1);
+        if let Some(term) = symbol.term(self.symbol_embed.as_ref()) {
+            x += term;
         }
         let mut x = x.dropout(c.dropout, train);
         // Full causal attention (window = T).

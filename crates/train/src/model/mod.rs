@@ -11,6 +11,33 @@ use tch::Tensor;
 /// The four policy heads.
 pub const N_OUTPUTS: i64 = 4;
 
+/// The symbol embedding a forward pass adds (global policies only; a one-symbol policy has none).
+#[derive(Clone, Copy, Debug)]
+pub enum SymbolInput<'a> {
+    /// No embedding term.
+    None,
+    /// [B] int64 ids of the trained symbols.
+    Ids(&'a Tensor),
+    /// The mean of the trained symbols' embeddings, for every window: a symbol the policy never
+    /// trained on (transfer) has no embedding of its own.
+    Mean,
+}
+
+impl SymbolInput<'_> {
+    /// The term added to the embedded input [B, T, d] (None when there is nothing to add).
+    pub(crate) fn term(self, embed: Option<&Tensor>) -> Option<Tensor> {
+        let e = embed?;
+        match self {
+            SymbolInput::None => None,
+            SymbolInput::Ids(s) => Some(e.index_select(0, s).unsqueeze(1)),
+            SymbolInput::Mean => Some(
+                e.mean_dim([0i64].as_slice(), true, None::<tch::Kind>)
+                    .unsqueeze(0),
+            ),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub enum Policy {
     Nano(nano::Nano),
@@ -29,6 +56,11 @@ impl Policy {
 
     /// Logits for every position; position t depends only on rows 0..=t of the window.
     pub fn forward(&self, x: &Tensor, symbol: Option<&Tensor>, train: bool) -> Tensor {
+        self.forward_with(x, symbol.map_or(SymbolInput::None, SymbolInput::Ids), train)
+    }
+
+    /// As `forward`, with the symbol embedding spelled out (`SymbolInput::Mean` for transfer).
+    pub fn forward_with(&self, x: &Tensor, symbol: SymbolInput<'_>, train: bool) -> Tensor {
         match self {
             Policy::Nano(m) => m.forward(x, symbol, train),
             Policy::Classic(m) => m.forward(x, symbol, train),

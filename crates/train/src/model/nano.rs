@@ -7,6 +7,7 @@
 use super::layers::{
     apply_rope, causal_window_mask, masked_attention, rms_norm, rope_tables, Linear,
 };
+use super::SymbolInput;
 use crate::config::ModelConfig;
 use tch::nn::{Init, Path};
 use tch::Tensor;
@@ -88,8 +89,8 @@ impl Nano {
         }
     }
 
-    /// x: [B, T, F] → logits [B, T, K]. `symbol`: [B] int64 ids (global variant).
-    pub fn forward(&self, x: &Tensor, symbol: Option<&Tensor>, train: bool) -> Tensor {
+    /// x: [B, T, F] → logits [B, T, K]. `symbol`: the embedding term (global variant).
+    pub fn forward(&self, x: &Tensor, symbol: SymbolInput<'_>, train: bool) -> Tensor {
         let c = &self.cfg;
         let size = x.size();
         let (b, t) = (size[0], size[1]);
@@ -102,8 +103,8 @@ impl Nano {
         let (h, kvh) = (c.heads, c.kv_heads);
         let hd = c.d_model / h;
         let mut x = self.embed.forward(x);
-        if let (Some(e), Some(s)) = (&self.symbol_embed, symbol) {
-            x += e.index_select(0, s).unsqueeze(1);
+        if let Some(term) = symbol.term(self.symbol_embed.as_ref()) {
+            x += term;
         }
         let x0 = rms_norm(&x);
         let mut x = x0.shallow_clone();
