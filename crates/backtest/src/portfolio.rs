@@ -138,7 +138,7 @@ fn load_all(w: &Window, symbols: &[String]) -> Result<Loaded> {
 /// Keeps only the bars inside the instrument's session. A store may hold extended-hours bars of
 /// a stock whose calendar is regular hours: they are neither traded nor marked, so the clock (and
 /// with it P, the periods per year) counts session bars only, as the calendar's P does.
-fn session_bars(cal: Calendar, bars: Bars, iv: i64) -> Bars {
+pub(crate) fn session_bars(cal: Calendar, bars: Bars, iv: i64) -> Bars {
     let mask = cal.session_mask(&bars.ts, iv);
     if mask.iter().all(|m| *m) {
         return bars;

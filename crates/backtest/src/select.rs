@@ -58,6 +58,10 @@ pub struct SelectRequest {
     #[serde(default)]
     #[ts(as = "Option<bool>", optional)]
     pub fillable_lookahead: bool,
+    /// Stocks: close every position at its session's last bar (taker fee).
+    #[serde(default)]
+    #[ts(as = "Option<bool>", optional)]
+    pub end_of_day_close: bool,
 }
 
 fn one() -> u32 {
@@ -124,6 +128,8 @@ pub struct SelectSession {
     risk_weight: f64,
     fillable: bool,
     interval_ms: i64,
+    /// Per symbol: whether each bar is its session's last (stocks), for end-of-day closes.
+    session_ends: Vec<Option<Vec<bool>>>,
     data_hash: String,
     split: Option<SplitInfo>,
     allocation: Vec<Vec<f64>>,
@@ -163,21 +169,30 @@ impl SelectSession {
         let mut bars_all = Vec::new();
         let mut forecast = Vec::new();
         let mut calendar = Calendar::Always;
+        let mut calendars = Vec::new();
         for (k, s) in req.symbols.iter().enumerate() {
             if req.symbols[..k].contains(s) {
                 return Err(bad("symbols", format!("{s} is listed twice")));
             }
             let (sym, bars) = load::bars(&window, s)?;
             let cal = Calendar::for_symbol(&sym)?;
-            if cal != Calendar::Always {
-                return Err(bad(
-                    "symbols",
-                    format!(
-                        "{sym}: stock sessions and end-of-day closes are not in the selector yet"
-                    ),
-                ));
+            // Stocks: only session bars are traded and marked (the clock and P count them).
+            let bars = if cal == Calendar::Always {
+                bars
+            } else {
+                let b = crate::portfolio::session_bars(cal, bars, iv.ms());
+                if b.is_empty() {
+                    return Err(bad(
+                        "window",
+                        format!("no {sym} bars inside its session ({})", cal.label()),
+                    ));
+                }
+                b
+            };
+            if k == 0 || cal.periods_per_year(iv.ms()) > calendar.periods_per_year(iv.ms()) {
+                calendar = cal;
             }
-            calendar = cal;
+            calendars.push(cal);
             // Forecasts are computed on every stored bar (causal), then cut to the window.
             let stored = window.store().read(&sym, iv)?;
             let (frame, _) = cache
@@ -190,14 +205,26 @@ impl SelectSession {
                     &quantiles,
                 )
                 .map_err(|e| bad(format!("forecast {sym}"), e.to_string()))?;
+            // Row of each window bar in the stored bars (a stock's window keeps session bars only).
+            let rows: Vec<usize> = bars
+                .ts
+                .iter()
+                .map(|t| {
+                    stored.ts.binary_search(t).map_err(|_| {
+                        bad(
+                            format!("forecast {sym}"),
+                            format!("bar {t} is not in the store"),
+                        )
+                    })
+                })
+                .collect::<Result<_>>()?;
             let col = |t: &str| -> Result<Vec<f64>> {
                 let name = tradelab_features::forecast::column_name(t, 0.5, req.horizon);
                 let v = frame
                     .values
                     .get(&name)
                     .ok_or_else(|| bad(format!("forecast {sym}"), format!("no column {name}")))?;
-                let from = stored.ts.partition_point(|&x| x < bars.ts[0]);
-                Ok(v[from..from + bars.len()].to_vec())
+                Ok(rows.iter().map(|&r| v[r]).collect())
             };
             let f = [col("high")?, col("low")?, col("close")?];
             if f[0].iter().all(|x| !x.is_finite()) {
@@ -266,12 +293,29 @@ impl SelectSession {
             params.engine_params(),
             symbols
                 .iter()
-                .map(|s| params.instrument(s.as_str()))
+                .zip(&calendars)
+                .map(|(s, cal)| {
+                    let mut spec = params.instrument(s.as_str());
+                    spec.end_of_day_close = *cal != Calendar::Always && req.end_of_day_close;
+                    spec
+                })
                 .collect(),
         )?;
+        let session_ends: Vec<Option<Vec<bool>>> = calendars
+            .iter()
+            .zip(&bars_all)
+            .map(|(cal, b)| {
+                (*cal != Calendar::Always).then(|| cal.session_last_mask(&b.ts, iv.ms()))
+            })
+            .collect();
         let inputs: Vec<InstrumentData<'_>> = bars_all
             .iter()
-            .map(|b| InstrumentData::new(b, iv.ms()))
+            .zip(&session_ends)
+            .map(|(b, last)| {
+                let mut d = InstrumentData::new(b, iv.ms());
+                d.session_end = last.as_deref();
+                d
+            })
             .collect();
         let stepper = Stepper::new(&engine, &inputs)?;
         let data_hash = load::data_hash(&window, &symbols)?;
@@ -289,6 +333,7 @@ impl SelectSession {
             risk_weight: req.risk_weight,
             fillable: req.fillable_lookahead,
             interval_ms: iv.ms(),
+            session_ends,
             data_hash,
             split,
             allocation: Vec::new(),
@@ -334,7 +379,12 @@ impl SelectSession {
         let inputs: Vec<InstrumentData<'_>> = self
             .bars
             .iter()
-            .map(|b| InstrumentData::new(b, self.interval_ms))
+            .zip(&self.session_ends)
+            .map(|(b, last)| {
+                let mut d = InstrumentData::new(b, self.interval_ms);
+                d.session_end = last.as_deref();
+                d
+            })
             .collect();
         let lag = self.params.decision_lag;
         let th = self.params.fill_rule.thresholds();

@@ -199,3 +199,75 @@ fn spy_fills_only_in_session_closes_each_day_and_annualises_with_the_datas_p() {
     );
     assert!(rel < 0.003, "bars/year {per_year} vs P {p}");
 }
+
+/// The selector session on the same SPY store: session bars only, end-of-day closes, and with a
+/// selector that rests each action row's orders (no buys while holding) it is the portfolio
+/// backtest of the same strategy, bit for bit.
+#[test]
+fn the_selector_on_spy_trades_sessions_only_and_equals_the_portfolio_run() {
+    use tradelab_backtest::select::{
+        SelectRequest, SelectSession, CAND_FIELDS, ORDER_FIELDS, STATE_FIELDS,
+    };
+    let Some(zip) = common::shared("quantconnect_lean/equity/usa/hour/spy.zip") else {
+        return;
+    };
+    let (spy, dates) = load_spy(&zip);
+    let stored = with_extended_hours(&spy, &dates);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path());
+    let sym = Symbol::parse("SPY").unwrap();
+    store
+        .merge(&sym, Interval::H1, &stored, OnConflict::Error, "test", &zip)
+        .unwrap();
+    let band = Strategy::Band {
+        buy_offset: 0.002,
+        sell_offset: 0.002,
+        buy_frac: 1.0,
+        sell_frac: 1.0,
+    };
+    let root = dir.path().display().to_string();
+    let req: SelectRequest = serde_json::from_value(serde_json::json!({
+        "store": root, "interval": "1h", "from": 1_262_304_000_000i64, "to": 1_293_840_000_000i64,
+        "symbols": ["SPY"], "strategy": band, "forecastModel": "naive",
+        "edgeMode": "high", "endOfDayClose": true
+    }))
+    .unwrap();
+    let mut s = SelectSession::open(&req, &[]).unwrap();
+    let mut cand = vec![0.0; CAND_FIELDS];
+    let mut state = vec![0.0; 3 + STATE_FIELDS];
+    let mut orders = vec![f64::NAN; ORDER_FIELDS];
+    while s.next(&mut cand, &mut state).unwrap().is_some() {
+        orders.fill(f64::NAN);
+        if cand[0] == 1.0 {
+            if state[3] == 0.0 {
+                orders[0] = cand[1];
+                orders[1] = cand[2];
+            }
+            orders[2] = cand[3];
+            orders[3] = cand[4];
+        }
+        s.apply(&orders).unwrap();
+    }
+    let r = s.finish("rest each action row", None);
+    let (p, pr) = portfolio::simulate(&PortfolioRequest {
+        window: Window::range(root, "1h", req.window.from, req.window.to),
+        symbols: vec!["SPY".into()],
+        strategy: band,
+        params: None,
+        max_positions: None,
+        end_of_day_close: Some(true),
+    })
+    .unwrap();
+    assert_eq!(r.curve_ts, pr.ts, "the session clock");
+    assert_eq!(r.curve_equity, pr.equity, "equity bit for bit");
+    assert_eq!(r.metrics, p.metrics);
+    assert!(r.label.text.contains(" · P 17"), "{}", r.label.text);
+    // Nothing held at any session's last bar.
+    let last = Calendar::NYSE.session_last_mask(&r.curve_ts, H);
+    for (i, a) in r.allocation.iter().enumerate() {
+        if last[i] {
+            assert_eq!(a[0], 0.0, "held at the close of {}", r.curve_ts[i]);
+        }
+    }
+    assert!(p.metrics.trade_count > 500);
+}

@@ -792,6 +792,10 @@ riskWeight?: number,
  */
 fillableLookahead?: boolean, 
 /**
+ * Stocks: close every position at its session's last bar (taker fee).
+ */
+endOfDayClose?: boolean, 
+/**
  * Store root directory.
  */
 store: string, 

@@ -37,6 +37,8 @@ export interface SelectConfig {
   cooldownBars?: number;
   /** OPTIMISTIC (labelled): enter only candidates whose buy limit fills on the bar it rests on. */
   selectFillableOnly?: boolean;
+  /** Stocks: close every position at its session's last bar (the engine's calendars). */
+  endOfDayClose?: boolean;
 }
 
 export interface SelectOptions extends SplitOptions {
@@ -208,6 +210,7 @@ export function runSelect(config: SelectConfig, resolved: ResolvedActions, opts:
     edgeMode: config.edge.mode,
     ...(config.edge.riskWeight !== undefined ? { riskWeight: config.edge.riskWeight } : {}),
     ...(fillable ? { fillableLookahead: true } : {}),
+    ...(config.endOfDayClose ? { endOfDayClose: true } : {}),
   };
   const selector =
     opts.selector ??
