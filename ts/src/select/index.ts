@@ -3,6 +3,7 @@
  * `Selector`. The loop is the one place that connects them; backtests, sweeps and (later)
  * paper/live trading drive the same `Selector` object.
  */
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { readActionsFile, type ActionArrays } from "../actions-file.js";
 import { resolveStoreDir } from "../config.js";
@@ -39,6 +40,8 @@ export interface SelectConfig {
   selectFillableOnly?: boolean;
   /** Stocks: close every position at its session's last bar (the engine's calendars). */
   endOfDayClose?: boolean;
+  /** Policies: permit a window that includes a checkpoint's training rows (labelled in-sample). */
+  allowInSample?: boolean;
 }
 
 export interface SelectOptions extends SplitOptions {
@@ -83,26 +86,48 @@ async function actionSets(config: SelectConfig, opts: SelectOptions): Promise<Re
     const from = toMs(config.from, "from");
     const to = toMs(config.to, "to");
     let window: ResolvedActions["window"];
+    let inSample = false;
     for (const s of config.symbols) {
       const dir = a.checkpoints[s] ?? a.checkpoints["*"];
       if (!dir) throw new TradelabError(`actions.checkpoints: no checkpoint for ${s} (give one per symbol or "*" for a global policy)`);
       const served = await policyActions(path.resolve(base, dir), {
         symbol: s,
         ...(a.epoch !== undefined ? { epoch: a.epoch } : {}),
-        ...(opts.split ? { split: opts.split } : { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) }),
+        // Policies default to their validation split (never a window with training rows unless asked).
+        ...(opts.split ? { split: opts.split } : from !== undefined || to !== undefined ? { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) } : { split: "val" as const }),
         ...(opts.store ? { store: opts.store } : config.store ? { store: config.store } : {}),
         ...(opts.acknowledgeBurned ? { iKnowTestIsBurned: true } : {}),
         ...(opts.lockRegistry ? { lockRegistry: opts.lockRegistry } : {}),
       });
       sets.push(served.actions);
+      // A window reaching into the checkpoint's training rows is in-sample: refused unless asked.
+      const trainEnd = checkpointTrainEnd(path.resolve(base, dir));
+      if (served.summary.first < trainEnd) {
+        if (!config.allowInSample) throw new TradelabError(`${s}: the window starts ${new Date(served.summary.first).toISOString()}, inside ${dir}'s training rows (they end ${new Date(trainEnd).toISOString()}); use --split val or a later from, or set "allowInSample": true for a labelled in-sample evaluation`);
+        inSample = true;
+      }
       // The selector runs on exactly the served bars (a test window is claimed once, by the serving).
       const sm = served.summary;
       const end = sm.last + (sm.params.intervalMs ?? 3_600_000);
-      window = { from: Math.min(window?.from ?? sm.first, sm.first), to: Math.max(window?.to ?? end, end), label: `${opts.split ?? (from !== undefined || to !== undefined ? "custom" : "full")}${sm.burned ? " (burned)" : ""}` };
+      window = { from: Math.min(window?.from ?? sm.first, sm.first), to: Math.max(window?.to ?? end, end), label: `${opts.split ?? (from !== undefined || to !== undefined ? "custom" : "val")}${sm.burned ? " (burned)" : ""}${inSample ? " (in-sample: includes training rows)" : ""}` };
     }
     return { sets, source: a.checkpoints["*"] ? `global policy ${a.checkpoints["*"]}` : "per-symbol policies", ...(window ? { window } : {}) };
   }
   return { strategy: a, sets: [], source: `rule strategy ${a.kind}` };
+}
+
+/** The first bar a checkpoint never trained on (its stored `splits.valStart`; read, not derived). */
+function checkpointTrainEnd(dir: string): number {
+  const file = path.join(dir, "checkpoint.json");
+  let meta: { splits?: { valStart?: unknown } };
+  try {
+    meta = JSON.parse(readFileSync(file, "utf8")) as typeof meta;
+  } catch (e) {
+    throw new TradelabError(`${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const v = meta.splits?.valStart;
+  if (typeof v !== "number") throw new TradelabError(`${file}: no splits.valStart`);
+  return v;
 }
 
 /** Reads a session's Float64Array buffers as the `SelectContext` a selector sees. */
