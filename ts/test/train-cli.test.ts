@@ -224,6 +224,51 @@ describe("tradelab train / eval", () => {
     expect(edited.stderr).toMatch(/sealHash .* does not match its content/);
   });
 
+  it("serves a global policy on each trained symbol and on an unseen one as a labelled transfer", async () => {
+    const dir = tempDir();
+    const registry = path.join(dir, "runs.sqlite");
+    const ckpt = path.join(dir, "ckpt");
+    const cfg = path.join(dir, "train.json");
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        store,
+        symbols: ["SOL/USDT", "ETH/USDT"],
+        interval: "1h",
+        splits: { valDays: 10, testDays: 5 },
+        model: { arch: "nano", dModel: 16, layers: 1, heads: 2, kvHeads: 1, window: 16, seqLen: 24 },
+        training: { epochs: 1, batchSize: 8, stepsPerEpoch: 2, seed: 5 },
+        threads: 1,
+      }),
+    );
+    expect((await runCli(["train", "--config", cfg, "--out", ckpt, "--device", "cpu", "--registry", registry])).code).toBe(0);
+
+    const eth = await runCli(["actions", "--checkpoint", ckpt, "--symbol", "ETH/USDT", "--split", "val", "--out", path.join(dir, "eth.csv"), "--json", "--registry", registry]);
+    expect(eth.code).toBe(0);
+    expect(JSON.parse(eth.stdout)).toMatchObject({ symbol: "ETH/USDT", transfer: false, transferLabel: null, dataHashMatches: true });
+    const link = await runCli(["actions", "--checkpoint", ckpt, "--symbol", "LINK/USDT", "--split", "val", "--out", path.join(dir, "link.csv"), "--registry", registry]);
+    expect(link.code).toBe(0);
+    expect(link.stdout).toContain("LINK/USDT 1h · transfer (not trained on LINK/USDT)");
+    expect(link.stdout).toMatch(/TRANSFER: the policy never trained on LINK\/USDT \(trained on SOL\/USDT, ETH\/USDT\)/);
+
+    const val = await runCli(["eval", "--checkpoint", ckpt, "--symbol", "LINK/USDT", "--split", "val", "--json", "--registry", registry]);
+    expect(val.code).toBe(0);
+    const vj = JSON.parse(val.stdout) as { symbol: string; transfer: boolean; transferLabel: string; trainedSymbols: string[]; runId: string; normaliserFittedRows: [number, number] };
+    expect(vj).toMatchObject({ symbol: "LINK/USDT", transfer: true, transferLabel: "transfer (not trained on LINK/USDT)", trainedSymbols: ["SOL/USDT", "ETH/USDT"] });
+    const meta = JSON.parse(readFileSync(path.join(ckpt, "checkpoint.json"), "utf8")) as { splits: { trainEnd: number } };
+    expect(vj.normaliserFittedRows[1]).toBeLessThan(meta.splits.trainEnd);
+    const shown = await runCli(["runs", "show", vj.runId, "--json", "--registry", registry]);
+    expect((JSON.parse(shown.stdout) as { notes: string }).notes).toBe("transfer (not trained on LINK/USDT); trained on SOL/USDT, ETH/USDT");
+
+    // The transfer symbol's test split is locked for that symbol: once, then refused.
+    const t1 = await runCli(["eval", "--checkpoint", ckpt, "--symbol", "LINK/USDT", "--split", "test", "--registry", registry]);
+    expect(t1.code).toBe(0);
+    expect(t1.stdout).toContain("transfer (not trained on LINK/USDT)");
+    const t2 = await runCli(["eval", "--checkpoint", ckpt, "--symbol", "LINK/USDT", "--split", "test", "--registry", registry]);
+    expect(t2.code).toBe(1);
+    expect(t2.stderr).toMatch(/already/);
+  });
+
   it("says how to build the trainer when the binary is missing", async () => {
     const r = await runCli(["train", "--config", "x.json"], { TRADELAB_TRAIN_BIN: "/nonexistent/tradelab-train" });
     expect(r.code).toBe(1);
