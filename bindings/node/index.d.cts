@@ -32,8 +32,8 @@ export declare class SelectorSession {
   next(candidates: Float64Array, state: Float64Array): number
   /** Fills `orders` on the prepared timestamp. */
   apply(orders: Float64Array): void
-  /** The `SelectReport` (the session is done after this). */
-  finish(selector: string, optimistic?: string | undefined | null): unknown
+  /** The `SelectReport` and its per-step series (the session is done after this). */
+  finish(selector: string, optimistic?: string | undefined | null): SelectFinished
 }
 
 /** Action rows keyed by the open time (epoch ms) of the bar after whose close each was decided. */
@@ -286,6 +286,17 @@ export interface ReportOutput {
   equity: Float64Array
   /** The traded symbol's close (single-asset runs; empty otherwise). */
   close: Float64Array
+}
+
+/** A finished selector run: the report as JSON, the per-step series as typed arrays (no copies). */
+export interface SelectFinished {
+  /** `SelectReport`. */
+  report: unknown
+  ts: Float64Array
+  equity: Float64Array
+  benchmark: Float64Array
+  /** Step-major, one value per symbol: position value / equity at each close. */
+  allocation: Float64Array
 }
 
 /**

@@ -9,6 +9,19 @@ use napi_derive::napi;
 use tradelab_backtest::select::{SelectRequest, SelectSession, CAND_FIELDS, ORDER_FIELDS, STATE_FIELDS};
 use tradelab_backtest::single::KeyedActions;
 
+/// A finished selector run: the report as JSON, the per-step series as typed arrays (no copies).
+#[napi(object, object_from_js = false)]
+pub struct SelectFinished {
+    /// `SelectReport`.
+    #[napi(ts_type = "unknown")]
+    pub report: Json,
+    pub ts: Float64Array,
+    pub equity: Float64Array,
+    pub benchmark: Float64Array,
+    /// Step-major, one value per symbol: position value / equity at each close.
+    pub allocation: Float64Array,
+}
+
 #[napi]
 pub struct SelectorSession {
     inner: Option<SelectSession>,
@@ -68,13 +81,20 @@ impl SelectorSession {
         guarded("selectorApply", move || s.apply(&orders).map_err(js_err))
     }
 
-    /// The `SelectReport` (the session is done after this).
-    #[napi(ts_return_type = "unknown")]
-    pub fn finish(&mut self, selector: String, optimistic: Option<String>) -> Result<Json> {
+    /// The `SelectReport` and its per-step series (the session is done after this).
+    #[napi]
+    pub fn finish(&mut self, selector: String, optimistic: Option<String>) -> Result<SelectFinished> {
         let s = self.inner.take().ok_or_else(open_err)?;
         guarded("selectorFinish", move || {
-            let r = s.finish(&selector, optimistic.as_deref());
-            Ok(Json(serde_json::to_value(&r).map_err(js_err)?))
+            let mut r = s.finish(&selector, optimistic.as_deref());
+            let c = std::mem::take(&mut r.curves);
+            Ok(SelectFinished {
+                report: Json(serde_json::to_value(&r).map_err(js_err)?),
+                ts: Float64Array::new(c.ts.iter().map(|t| *t as f64).collect()),
+                equity: Float64Array::new(c.equity),
+                benchmark: Float64Array::new(c.benchmark),
+                allocation: Float64Array::new(c.allocation),
+            })
         })
     }
 }

@@ -99,17 +99,27 @@ pub struct SelectReport {
     pub first: i64,
     #[ts(type = "number")]
     pub last: i64,
-    #[ts(type = "number[]")]
-    pub curve_ts: Vec<i64>,
-    pub curve_equity: Vec<f64>,
-    /// Per step and symbol: the position's value at the close as a fraction of equity
-    /// (`allocation[step][k]`), for the report's allocation chart.
-    pub allocation: Vec<Vec<f64>>,
+    /// The per-step series, handed to JS as typed arrays (not JSON: 14 symbols × 70k steps is
+    /// past what a JSON value may hold).
+    #[serde(skip)]
+    #[ts(skip)]
+    pub curves: SelectCurves,
+    pub data_hash: String,
+    pub split: Option<SplitInfo>,
+}
+
+/// A selector run's per-step series.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SelectCurves {
+    /// Bar open times and equity at each close.
+    pub ts: Vec<i64>,
+    pub equity: Vec<f64>,
     /// Equal-weight buy and hold of the symbols from the first step (each symbol's close over its
     /// first close, averaged; a symbol without a bar keeps its last close), same start equity.
     pub benchmark: Vec<f64>,
-    pub data_hash: String,
-    pub split: Option<SplitInfo>,
+    /// Step-major, one value per symbol: the position's value at the close as a fraction of
+    /// equity (`allocation[step * symbols + k]`), for the report's allocation chart.
+    pub allocation: Vec<f64>,
 }
 
 /// A selector backtest in progress.
@@ -132,7 +142,7 @@ pub struct SelectSession {
     session_ends: Vec<Option<Vec<bool>>>,
     data_hash: String,
     split: Option<SplitInfo>,
-    allocation: Vec<Vec<f64>>,
+    allocation: Vec<f64>,
     benchmark: Vec<f64>,
     /// Per symbol: its first close and its last close seen (for the benchmark).
     first_close: Vec<f64>,
@@ -486,12 +496,13 @@ impl SelectSession {
         // What the step left: each position's share of equity, and the benchmark's mark.
         let st = self.stepper.state();
         let eq = st.equity();
-        self.allocation.push(
-            st.positions
-                .iter()
-                .map(|p| if eq != 0.0 { p.qty * p.mark / eq } else { 0.0 })
-                .collect(),
-        );
+        self.allocation.extend(st.positions.iter().map(|p| {
+            if eq != 0.0 {
+                p.qty * p.mark / eq
+            } else {
+                0.0
+            }
+        }));
         let step = st.bar - 1;
         let ts = self.stepper.clock_ts()[step];
         let (mut sum, mut m) = (0.0, 0usize);
@@ -557,10 +568,12 @@ impl SelectSession {
             steps: r.ts.len() as u64,
             first: r.ts.first().copied().unwrap_or(0),
             last: r.ts.last().copied().unwrap_or(0),
-            curve_ts: r.ts,
-            curve_equity: r.equity,
-            allocation,
-            benchmark,
+            curves: SelectCurves {
+                ts: r.ts,
+                equity: r.equity,
+                benchmark,
+                allocation,
+            },
             data_hash,
             split,
         }

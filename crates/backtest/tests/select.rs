@@ -81,7 +81,10 @@ fn a_pass_through_selector_on_one_symbol_is_simulate() {
         let (_, bars) = load::bars(&w, "SOL/USDT").unwrap();
         let acts = req.strategy.clone().unwrap().actions(&bars).unwrap();
         let want = simulate(&bars, &acts, &r.params).unwrap();
-        assert_eq!(r.curve_equity, want.equity, "lag {lag}: equity bit for bit");
+        assert_eq!(
+            r.curves.equity, want.equity,
+            "lag {lag}: equity bit for bit"
+        );
         assert_eq!(r.metrics.trade_count, want.metrics.trade_count);
         assert!(want.metrics.trade_count > 20);
         // The candidate at step i carries action row i - lag and the close of that bar.

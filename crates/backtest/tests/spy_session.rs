@@ -258,15 +258,15 @@ fn the_selector_on_spy_trades_sessions_only_and_equals_the_portfolio_run() {
         end_of_day_close: Some(true),
     })
     .unwrap();
-    assert_eq!(r.curve_ts, pr.ts, "the session clock");
-    assert_eq!(r.curve_equity, pr.equity, "equity bit for bit");
+    assert_eq!(r.curves.ts, pr.ts, "the session clock");
+    assert_eq!(r.curves.equity, pr.equity, "equity bit for bit");
     assert_eq!(r.metrics, p.metrics);
     assert!(r.label.text.contains(" · P 17"), "{}", r.label.text);
     // Nothing held at any session's last bar.
-    let last = Calendar::NYSE.session_last_mask(&r.curve_ts, H);
-    for (i, a) in r.allocation.iter().enumerate() {
+    let last = Calendar::NYSE.session_last_mask(&r.curves.ts, H);
+    for (i, a) in r.curves.allocation.iter().enumerate() {
         if last[i] {
-            assert_eq!(a[0], 0.0, "held at the close of {}", r.curve_ts[i]);
+            assert_eq!(*a, 0.0, "held at the close of {}", r.curves.ts[i]);
         }
     }
     assert!(p.metrics.trade_count > 500);

@@ -166,7 +166,11 @@ honest row, its deflated Sharpe and PBO.`,
           })
         : undefined;
       if (o.report) writeReport(o.report, { title: `${r.symbols.join(", ")} ${r.interval} · selector — backtest`, config, runs: [selectReportRun(r)] });
-      if (o.json) return printJson({ ...r, ...(run ? { runId: run.id } : {}), ...(o.report ? { report: path.resolve(o.report) } : {}) });
+      if (o.json) {
+        // Typed arrays as JSON lists; the allocation matrix (steps × symbols) is in --report only.
+        const { allocation: _a, ...rest } = r;
+        return printJson({ ...rest, curveTs: Array.from(r.curveTs), curveEquity: Array.from(r.curveEquity), benchmark: Array.from(r.benchmark), ...(run ? { runId: run.id } : {}), ...(o.report ? { report: path.resolve(o.report) } : {}) });
+      }
       process.stdout.write(selectText(r, window) + (o.report ? `wrote report ${o.report}\n` : "") + (run ? `recorded run ${run.id} in ${registry} (tradelab runs show ${run.id})\n` : ""));
     });
 }

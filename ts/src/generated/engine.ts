@@ -840,17 +840,7 @@ selector: string, params: SimParams, periods: string, metrics: Metrics,
 /**
  * Per symbol: trades, round trips, PnL contribution, share of time held (`exposure`).
  */
-instruments: Array<InstrumentResult>, finalCash: number, liquidationValue: number, steps: number, first: number, last: number, curveTs: number[], curveEquity: Array<number>, 
-/**
- * Per step and symbol: the position's value at the close as a fraction of equity
- * (`allocation[step][k]`), for the report's allocation chart.
- */
-allocation: Array<Array<number>>, 
-/**
- * Equal-weight buy and hold of the symbols from the first step (each symbol's close over its
- * first close, averaged; a symbol without a bar keeps its last close), same start equity.
- */
-benchmark: Array<number>, dataHash: string, split: SplitInfo | null, };
+instruments: Array<InstrumentResult>, finalCash: number, liquidationValue: number, steps: number, first: number, last: number, dataHash: string, split: SplitInfo | null, };
 
 export type SweptRow = { index: number, 
 /**

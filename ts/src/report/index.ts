@@ -32,8 +32,8 @@ export interface ReportRun {
   roundTrips: RoundTrip[];
   /** Bar open times (epoch ms), equity at each bar close, close price. */
   curve: { ts: ArrayLike<number>; equity: ArrayLike<number>; close: ArrayLike<number> };
-  /** Multi-asset runs: each symbol's share of equity at every bar close (`share[bar][k]`), and its PnL. */
-  allocation?: { symbols: string[]; share: ArrayLike<number>[]; pnl: number[] };
+  /** Multi-asset runs: each symbol's share of equity at every bar close (step-major: `share[bar * symbols + k]`), and its PnL. */
+  allocation?: { symbols: string[]; share: ArrayLike<number>; pnl: number[] };
 }
 
 export interface ReportInput {
@@ -182,7 +182,7 @@ function allocationData(ts: ArrayLike<number>, a: NonNullable<ReportRun["allocat
   return {
     symbols: a.symbols,
     ts: at.map((i) => ts[i] ?? 0),
-    share: a.symbols.map((_, k) => at.map((i) => Math.round((a.share[i]?.[k] ?? 0) * 1e4) / 1e4)),
+    share: a.symbols.map((_, k) => at.map((i) => Math.round((a.share[i * a.symbols.length + k] ?? 0) * 1e4) / 1e4)),
     pnl: a.pnl,
   };
 }

@@ -55,6 +55,13 @@ export interface SelectOptions extends SplitOptions {
 }
 
 export interface SelectResult extends G.SelectReport {
+  /** Bar open times (ms) and equity at each close. */
+  curveTs: Float64Array;
+  curveEquity: Float64Array;
+  /** The symbols' equal-weight buy and hold, same start equity. */
+  benchmark: Float64Array;
+  /** Step-major, one value per symbol: each position's value / equity at the close. */
+  allocation: Float64Array;
   interval: string;
   source: string;
   /** `full`, `custom`, a split name, or `test (burned)`. */
@@ -267,8 +274,9 @@ export function runSelect(config: SelectConfig, resolved: ResolvedActions, opts:
       selector.select(ctx);
       session.apply(orders);
     }
-    const r = session.finish(`${selector.describe()} · edge ${config.edge.mode}${config.edge.mode === "high_low" ? ` rw ${config.edge.riskWeight ?? 0.5}` : ""}`, selector.optimistic()) as G.SelectReport;
-    return { ...r, interval, source, window: resolved.window?.label ?? r.split?.label ?? (from !== undefined || to !== undefined ? "custom" : "full"), seconds: (performance.now() - started) / 1000 };
+    const f = session.finish(`${selector.describe()} · edge ${config.edge.mode}${config.edge.mode === "high_low" ? ` rw ${config.edge.riskWeight ?? 0.5}` : ""}`, selector.optimistic());
+    const r = f.report as G.SelectReport;
+    return { ...r, curveTs: f.ts, curveEquity: f.equity, benchmark: f.benchmark, allocation: f.allocation, interval, source, window: resolved.window?.label ?? r.split?.label ?? (from !== undefined || to !== undefined ? "custom" : "full"), seconds: (performance.now() - started) / 1000 };
   } catch (e) {
     throw fromNative(e);
   }
