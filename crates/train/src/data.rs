@@ -152,11 +152,16 @@ impl Dataset {
         let sym = Symbol::parse(symbol)
             .map_err(|e| TrainError::Usage(format!("--symbol {symbol}: {e}")))?;
         let interval = cfg.interval()?;
-        let bars = tradelab_data::Store::open(store).read(&sym, interval)?;
-        Dataset::transfer_from_bars(cfg, symbol, bars, bounds, serving).map_err(|e| match e {
-            TrainError::Data(m) => {
-                TrainError::Data(format!("transfer to {symbol} (not trained on it): {m}"))
-            }
+        let load = || -> Result<Dataset> {
+            let bars = tradelab_data::Store::open(store).read(&sym, interval)?;
+            Dataset::transfer_from_bars(cfg, symbol, bars, bounds, serving)
+        };
+        // A mistyped symbol is read as a transfer too: say which symbols the checkpoint has.
+        load().map_err(|e| match e {
+            TrainError::Data(m) => TrainError::Data(format!(
+                "{symbol} is not one of the checkpoint's symbols ({}), so it is served as a transfer, but: {m}",
+                cfg.symbols.join(", ")
+            )),
             other => other,
         })
     }

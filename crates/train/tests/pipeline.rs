@@ -634,6 +634,13 @@ fn global_policy_serves_each_symbol_and_transfers_to_an_unseen_one() {
         "{e}"
     );
 
+    // A mistyped symbol is read as a transfer: the error says which symbols the checkpoint has.
+    let e = serve(&req("LNK/USDT", val)).unwrap_err().to_string();
+    assert!(
+        e.contains("LNK/USDT is not one of the checkpoint's symbols (SOL/USDT, ETH/USDT)"),
+        "{e}"
+    );
+
     // eval --symbol: the transfer's validation equals simulating the served actions.
     let ev = eval_symbol(
         &out,
