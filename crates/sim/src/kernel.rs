@@ -10,9 +10,12 @@
 //!
 //! Speed comes from doing less per lane and bar: features a block does not use are compiled out
 //! (profiles below), fills are applied with masked arithmetic (no per-lane branches, so one SIMD
-//! pass covers 8 lanes), and the period-return division is skipped when no lane's equity moved.
-//! What remains is about 110 instructions per bar per 8 lanes, two of them `vdivpd` (buy
-//! quantity, period return); that instruction count bounds the dense case.
+//! pass covers 8 lanes), columns are cut to each segment so the bar loop has no bounds checks,
+//! and the loop body is one straight line (the period return is always divided: a branch that
+//! skipped it when no lane moved cost more in register shuffles than the division).
+//! On Zen 4 every 512-bit FP op costs half a cycle of the two vector pipe pairs; the dense band
+//! case runs about 70 such ops (two of them `vdivpd`) per bar per 8 lanes, and that op count,
+//! not latency, bounds it (see README, Benchmarks).
 use crate::cycles::intrabar_cycles;
 use crate::inputs::check_bars;
 use crate::metrics::{window_start, CurveStats, Metrics, TradeStats};
@@ -667,7 +670,7 @@ struct Bar {
 }
 
 /// The bar loop of one segment: one branch-free pass over the lanes (orders, sell, buy, mark to
-/// market), then the curve statistics, skipping the return division when no lane's equity moved.
+/// market), then the curve statistics. No branch depends on the data.
 /// (Splitting the first pass further, to skip idle sells/buys, made LLVM stop vectorising it.)
 // Lane loops index several structure-of-arrays fields by lane on purpose.
 #[allow(clippy::needless_range_loop)]
@@ -690,22 +693,46 @@ fn segment<const P: u8, const ACT: bool, const WIN: bool, const SHARED: bool>(
         buy: [0.0; LANES],
     };
     let mut equity: L = [0.0; LANES];
-    for i in sh.a..sh.b {
-        let r = i.saturating_sub(sh.lag);
+    // Cut every column to this segment so the loop indexes without bounds checks.
+    let (a, len) = (sh.a, sh.b - sh.a);
+    let (open, high, low, close, volume) = (
+        &cols.open[a..a + len],
+        &cols.high[a..a + len],
+        &cols.low[a..a + len],
+        &cols.close[a..a + len],
+        &cols.volume[a..a + len],
+    );
+    // Action row of bar `a + j` is `a + j - lag` (segments with ACT start at or after the lag).
+    let ra = if ACT { a - sh.lag } else { 0 };
+    let alen = if ACT { len } else { 0 };
+    fn cut<'c, const SHARED: bool>(
+        c: &[&'c [f64]; LANES],
+        ra: usize,
+        n: usize,
+    ) -> [&'c [f64]; LANES] {
+        std::array::from_fn(|l| &c[if SHARED { 0 } else { l }][ra..ra + n])
+    }
+    let (abp, asp, abf, asf) = (
+        cut::<SHARED>(&cols.buy_price, ra, alen),
+        cut::<SHARED>(&cols.sell_price, ra, alen),
+        cut::<SHARED>(&cols.buy_frac, ra, alen),
+        cut::<SHARED>(&cols.sell_frac, ra, alen),
+    );
+    for j in 0..len {
         // Gather this bar's action row for every lane first, so the lane loop stays vectorised.
         let (bps, sps, bfrs, sfrs): (L, L, L, L) = if ACT && SHARED {
             (
-                [cols.buy_price[0][r]; LANES],
-                [cols.sell_price[0][r]; LANES],
-                [cols.buy_frac[0][r]; LANES],
-                [cols.sell_frac[0][r]; LANES],
+                [abp[0][j]; LANES],
+                [asp[0][j]; LANES],
+                [abf[0][j]; LANES],
+                [asf[0][j]; LANES],
             )
         } else if ACT {
             (
-                std::array::from_fn(|l| cols.buy_price[l][r]),
-                std::array::from_fn(|l| cols.sell_price[l][r]),
-                std::array::from_fn(|l| cols.buy_frac[l][r]),
-                std::array::from_fn(|l| cols.sell_frac[l][r]),
+                std::array::from_fn(|l| abp[l][j]),
+                std::array::from_fn(|l| asp[l][j]),
+                std::array::from_fn(|l| abf[l][j]),
+                std::array::from_fn(|l| asf[l][j]),
             )
         } else {
             (
@@ -716,12 +743,12 @@ fn segment<const P: u8, const ACT: bool, const WIN: bool, const SHARED: bool>(
             )
         };
         let bar = Bar {
-            i: i as f64,
-            o: cols.open[i],
-            h: cols.high[i],
-            l: cols.low[i],
-            c: cols.close[i],
-            v: cols.volume[i],
+            i: (a + j) as f64,
+            o: open[j],
+            h: high[j],
+            l: low[j],
+            c: close[j],
+            v: volume[j],
         };
         for l in 0..LANES {
             lane_orders::<P>(
@@ -734,18 +761,9 @@ fn segment<const P: u8, const ACT: bool, const WIN: bool, const SHARED: bool>(
             s.trades.set(l, t);
             equity[l] = s.cash[l] + s.inv[l] * bar.c;
         }
-        let moved = (0..LANES).any(|l| equity[l] != s.curve.prev[l]);
-        // An unchanged equity has period return exactly 0.0 (x / x − 1 = +0), so skipping the
-        // division is bit-identical to `CurveStats::push`.
-        if moved {
-            for l in 0..LANES {
-                let r = crate::metrics::period_return(s.curve.prev[l], equity[l]);
-                push_lane::<WIN>(&mut s, l, equity[l], r);
-            }
-        } else {
-            for l in 0..LANES {
-                push_lane::<WIN>(&mut s, l, equity[l], 0.0);
-            }
+        for l in 0..LANES {
+            let r = crate::metrics::period_return(s.curve.prev[l], equity[l]);
+            push_lane::<WIN>(&mut s, l, equity[l], r);
         }
     }
     *st = s;
@@ -881,14 +899,17 @@ fn lane_orders<const P: u8>(
     } else {
         fmin(sell_frac * inv, vol_left)
     };
-    pend.sell[l] = if sell_reached && sell_frac > 0.0 && sell_qty > 0.0 {
+    // FAST lanes are long-only with fractions in [0, 1], so inventory and cash stay >= 0 and
+    // `sell_qty > 0` implies `sell_frac > 0` (`budget >= DUST_BUDGET` implies `buy_frac > 0`):
+    // the fraction checks are then redundant and skipped.
+    pend.sell[l] = if sell_reached && (fast || sell_frac > 0.0) && sell_qty > 0.0 {
         1.0
     } else {
         0.0
     };
     pend.sell_price[l] = fmax(bar.o, sell_limit);
     pend.sell_qty[l] = sell_qty;
-    pend.buy[l] = if buy_reached && buy_frac > 0.0 && budget >= DUST_BUDGET {
+    pend.buy[l] = if buy_reached && (fast || buy_frac > 0.0) && budget >= DUST_BUDGET {
         1.0
     } else {
         0.0

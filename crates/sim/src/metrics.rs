@@ -15,7 +15,7 @@
 //!
 //! Everything is accumulated by [`CurveStats::push`] and [`TradeStats`], which both the reference
 //! simulator and the batched kernel call, so the two produce bit-identical numbers.
-use crate::num::{fmax, fmin};
+use crate::num::fmax;
 use serde::{Deserialize, Serialize};
 
 /// Cap on the annualised log growth, ln(1 + annualised_return). Annualising a few days of +10 %
@@ -78,11 +78,15 @@ impl CurveStats {
     /// the division when equity did not move, where the return is exactly 0).
     #[inline(always)]
     pub fn push_return(&mut self, equity: f64, r: f64) {
-        let down = fmin(r, 0.0);
+        // min(r, 0)^2 is r^2 when r < 0 and +0 otherwise, and adding +0 leaves the (never
+        // negative) sum unchanged: one masked add of the r^2 already needed for sum_r2.
+        let r2 = r * r;
         self.bars += 1.0;
         self.sum_r += r;
-        self.sum_r2 += r * r;
-        self.sum_down2 += down * down;
+        self.sum_r2 += r2;
+        if r < 0.0 {
+            self.sum_down2 += r2;
+        }
         self.sum_equity += equity;
         if equity >= self.peak {
             self.peak = equity;
