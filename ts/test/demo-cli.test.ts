@@ -4,7 +4,7 @@
  * is in the registry. Second run: caches reused, the locked test split is not evaluated again.
  * The demo's report is opened in headless Chromium and a screenshot saved.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { chromium } from "playwright-core";
 import { describe, expect, it } from "vitest";
@@ -12,6 +12,17 @@ import { runCli } from "../src/testing/cli.js";
 import { repoRoot, tempDir } from "../src/testing/paths.js";
 
 const chromiumPath = [process.env["TRADELAB_CHROMIUM"], "/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p): p is string => !!p && existsSync(p));
+
+/** An evaluation file without what legitimately differs between two identical runs (paths, times). */
+function stripVolatile(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(stripVolatile);
+  if (v && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (!/(^|[a-z])(checkpoint|path|dir|at|seconds|createdAt|updatedAt|environment|code)$/i.test(k)) out[k] = stripVolatile(x);
+    return out;
+  }
+  return v;
+}
 
 describe("tradelab demo", () => {
   const dir = tempDir("tradelab-demo-");
@@ -30,6 +41,9 @@ describe("tradelab demo", () => {
     for (const stage of ["data", "features", "forecasts", "train", "evaluate", "report", "registry"]) expect(r.stderr).toContain(`${stage} ...`);
     expect(existsSync(path.join(out, "report.html"))).toBe(true);
     expect(existsSync(path.join(out, "checkpoint", "checkpoint.json"))).toBe(true);
+    // Kept for the determinism check below (a later case retrains this folder with other params).
+    copyFileSync(path.join(out, "checkpoint", "weights.safetensors"), path.join(dir, "first-weights.safetensors"));
+    copyFileSync(path.join(out, "eval-val.json"), path.join(dir, "first-eval-val.json"));
 
     const list = await runCli(["runs", "list", "--json", "--registry", registry]);
     expect(list.code).toBe(0);
@@ -88,6 +102,12 @@ describe("tradelab demo", () => {
     expect(test?.reused).toBe(false);
     expect(test?.testBurned).toBe(true);
     expect(test?.name).toBe("test (burned: seen before)");
+    // Same config and seed on the same machine: the retrained checkpoint is byte for byte the
+    // first one, and its validation numbers are identical (issue #13 item 7).
+    expect(readFileSync(path.join(again, "checkpoint", "weights.safetensors")).equals(readFileSync(path.join(dir, "first-weights.safetensors")))).toBe(true);
+    const first = JSON.parse(readFileSync(path.join(dir, "first-eval-val.json"), "utf8")) as unknown;
+    const second = JSON.parse(readFileSync(path.join(again, "eval-val.json"), "utf8")) as unknown;
+    expect(JSON.stringify(stripVolatile(second))).toBe(JSON.stringify(stripVolatile(first)));
   });
 
   it.skipIf(!chromiumPath)("writes a report that renders in headless Chromium", async () => {

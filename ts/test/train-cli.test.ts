@@ -3,7 +3,7 @@
  * checkpoint, `tradelab eval` reads it on val and on the locked test split, both are recorded.
  * Run by `npm run test:train` (excluded from test:ts, which must pass without libtorch).
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../src/testing/cli.js";
@@ -198,6 +198,29 @@ describe("tradelab train / eval", () => {
     expect(sj.source).toMatch(/epoch 1 on val/);
     expect(sj.rows.find((r) => r.index === sj.best?.index)?.optimistic).toBe(false);
     expect(sj.overfit?.deflated.trials).toBe(2);
+
+    // The same checkpoint as a selector's action source (served on its val split by default) and
+    // as walk-forward candidates (one per kept epoch; folds start after its training rows).
+    const selStore = path.join(dir, "store");
+    cpSync(store, selStore, { recursive: true });
+    const selCfg = path.join(dir, "select.json");
+    writeFileSync(selCfg, JSON.stringify({ symbols: ["SOL/USDT"], actions: { kind: "policy", checkpoints: { "SOL/USDT": ckpt } }, forecast: { model: "ewma-vol" }, edge: { mode: "high_low", minEdge: -1 }, params: { decisionLag: 1, makerFee: 0.001, takerFee: 0.001 } }));
+    const sel = await runCli(["select", "--config", selCfg, "--store", selStore, "--json", "--no-record"]);
+    expect(sel.stderr).toBe("");
+    const selJ = JSON.parse(sel.stdout) as { window: string; steps: number; first: number };
+    expect(selJ.window).toBe("val");
+    expect(selJ.first).toBe(ev.window.first);
+    writeFileSync(selCfg, JSON.stringify({ ...JSON.parse(readFileSync(selCfg, "utf8")), from: "2024-03-01", to: "2024-04-01" }));
+    const inSample = await runCli(["select", "--config", selCfg, "--store", selStore, "--no-record"]);
+    expect(inSample.stderr).toMatch(/inside .* training rows/);
+    const wfCfg = path.join(dir, "wf.json");
+    writeFileSync(wfCfg, JSON.stringify({ symbol: "SOL/USDT", folds: { mode: "rolling", inSampleDays: 10, oosDays: 5 }, strategy: { kind: "policy", checkpoint: ckpt }, grid: { intensity: [0.8, 1.2] } }));
+    const wf = await runCli(["walk-forward", "--config", wfCfg, "--store", selStore, "--json", "--no-record", "--registry", registry]);
+    expect(wf.stderr).toBe("");
+    const wj = JSON.parse(wf.stdout) as { trials: number; folds: { oos: { from: number }; candidate: string }[] };
+    expect(wj.trials).toBe(4);
+    expect(wj.folds.length).toBeGreaterThanOrEqual(3);
+    expect(wj.folds.every((f) => f.oos.from >= ev.window.first && /^epoch [12]$/.test(f.candidate))).toBe(true);
 
     // Serving the test window is a look at it: once, then refused for eval and actions alike.
     const t1 = await runCli(["actions", "--checkpoint", ckpt, "--split", "test", "--out", path.join(dir, "test.csv"), "--registry", registry]);
