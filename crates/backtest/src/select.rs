@@ -184,7 +184,19 @@ impl SelectSession {
             if req.symbols[..k].contains(s) {
                 return Err(bad("symbols", format!("{s} is listed twice")));
             }
-            let (sym, bars) = load::bars(&window, s)?;
+            // One read per symbol: the window's bars and, for the forecasts, every stored bar.
+            let sym = Symbol::parse(s)?;
+            let stored = window.store().read(&sym, iv)?;
+            let bars = stored.between(window.from, window.to);
+            if bars.is_empty() {
+                return Err(bad(
+                    "window",
+                    format!(
+                        "no {sym} {iv} bars in the requested window ({} bars stored)",
+                        stored.len()
+                    ),
+                ));
+            }
             let cal = Calendar::for_symbol(&sym)?;
             // Stocks: only session bars are traded and marked (the clock and P count them).
             let bars = if cal == Calendar::Always {
@@ -204,7 +216,6 @@ impl SelectSession {
             }
             calendars.push(cal);
             // Forecasts are computed on every stored bar (causal), then cut to the window.
-            let stored = window.store().read(&sym, iv)?;
             let (frame, _) = cache
                 .load_or_build(
                     &sym,

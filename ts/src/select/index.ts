@@ -176,6 +176,31 @@ class Context implements SelectContext {
       fillable: Number.isNaN(fillable) ? null : fillable === 1,
     };
   }
+  available(k: number): boolean {
+    return this.cand[k * this.cf] === 1;
+  }
+  edge(k: number): number {
+    return this.cand[k * this.cf + 5] ?? NaN;
+  }
+  buyPrice(k: number): number {
+    return this.cand[k * this.cf + 1] ?? NaN;
+  }
+  buyFrac(k: number): number {
+    return this.cand[k * this.cf + 2] ?? NaN;
+  }
+  sellPrice(k: number): number {
+    return this.cand[k * this.cf + 3] ?? NaN;
+  }
+  sellFrac(k: number): number {
+    return this.cand[k * this.cf + 4] ?? NaN;
+  }
+  fillable(k: number): boolean | null {
+    const v = this.cand[k * this.cf + 10] ?? NaN;
+    return Number.isNaN(v) ? null : v === 1;
+  }
+  qty(k: number): number {
+    return this.state[3 + k * this.sf] ?? 0;
+  }
   position(k: number): PositionView {
     const o = 3 + k * this.sf;
     return { qty: this.state[o] ?? 0, avgEntry: this.state[o + 1] ?? NaN, heldBars: this.state[o + 2] ?? NaN };

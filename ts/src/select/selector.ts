@@ -47,8 +47,20 @@ export interface SelectContext {
   symbols: readonly string[];
   cash: number;
   equity: number;
+  /** Everything about symbol k's candidate, as one object (convenient; allocates). */
   candidate(k: number): Candidate;
   position(k: number): PositionView;
+  /** The same fields without allocating (a selector called 70k times × 14 symbols wants these). */
+  available(k: number): boolean;
+  edge(k: number): number;
+  buyPrice(k: number): number;
+  buyFrac(k: number): number;
+  sellPrice(k: number): number;
+  sellFrac(k: number): number;
+  /** The buy limit is reached on the resting bar (OPTIMISTIC lookahead), null without it. */
+  fillable(k: number): boolean | null;
+  /** Signed units held (0 flat). */
+  qty(k: number): number;
   /** Rest a buy limit on symbol k for this bar: `frac` of the cash held at the open. */
   buy(k: number, price: number, frac: number): void;
   /** Rest a sell limit on symbol k for this bar: `frac` of the position held at the open. */
@@ -112,12 +124,12 @@ export class EdgeSelector implements Selector {
     const n = ctx.symbols.length;
     let held = 0;
     for (let k = 0; k < n; k++) {
-      const open = ctx.position(k).qty !== 0;
-      if (open) {
+      if (ctx.qty(k) !== 0) {
         held++;
         this.wasOpen.add(k);
-        const c = ctx.candidate(k);
-        if (c.available && Number.isFinite(c.sellPrice) && c.sellFrac > 0) ctx.sell(k, c.sellPrice, c.sellFrac);
+        const sp = ctx.sellPrice(k);
+        const sf = ctx.sellFrac(k);
+        if (ctx.available(k) && Number.isFinite(sp) && sf > 0) ctx.sell(k, sp, sf);
       } else if (this.wasOpen.has(k)) {
         this.wasOpen.delete(k);
         this.exitedAt.set(k, ctx.step);
@@ -125,17 +137,19 @@ export class EdgeSelector implements Selector {
     }
     const free = this.maxPositions - held;
     if (free <= 0) return;
-    const picks: Candidate[] = [];
+    const picks: number[] = [];
     for (let k = 0; k < n; k++) {
-      if (ctx.position(k).qty !== 0) continue;
+      if (ctx.qty(k) !== 0 || !ctx.available(k)) continue;
+      const e = ctx.edge(k);
+      if (!(ctx.buyFrac(k) > 0) || !Number.isFinite(e) || e < this.minEdge) continue;
       const left = this.exitedAt.get(k);
       if (left !== undefined && ctx.step - left < this.cooldownBars) continue;
-      const c = ctx.candidate(k);
-      if (!c.available || !(c.buyFrac > 0) || !Number.isFinite(c.edge) || c.edge < this.minEdge) continue;
-      if (this.selectFillableOnly && c.fillable !== true) continue;
-      picks.push(c);
+      if (this.selectFillableOnly && ctx.fillable(k) !== true) continue;
+      picks.push(k);
     }
-    picks.sort((a, b) => b.edge - a.edge || (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
-    for (const c of picks.slice(0, free)) ctx.buy(c.index, c.buyPrice, c.buyFrac / free);
+    if (picks.length === 0) return;
+    const sym = ctx.symbols;
+    picks.sort((a, b) => ctx.edge(b) - ctx.edge(a) || ((sym[a] ?? "") < (sym[b] ?? "") ? -1 : (sym[a] ?? "") > (sym[b] ?? "") ? 1 : 0));
+    for (const k of picks.slice(0, free)) ctx.buy(k, ctx.buyPrice(k), ctx.buyFrac(k) / free);
   }
 }
