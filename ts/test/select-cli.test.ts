@@ -47,6 +47,9 @@ describe("tradelab select", () => {
     expect(opt.out?.label.optimistic).toBe(true);
     expect(opt.out?.label.text).toContain("OPTIMISTIC (fillable lookahead");
     expect(opt.out?.metrics.totalReturn).not.toBe(honest.out?.metrics.totalReturn);
+    const dip = await select({ ...example, dipThresholdPct: 0.01 });
+    expect(dip.out?.label.text).toContain("OPTIMISTIC (dip filter 0.01");
+    expect(dip.out?.metrics.tradeCount).toBeLessThan(honest.out?.metrics.tradeCount ?? 0);
     // Per-symbol breakdown: every symbol is listed with its share of time held.
     expect(honest.out?.instruments.map((x) => x.symbol)).toEqual(["BTC/USDT", "ETH/USDT", "LINK/USDT", "SOL/USDT"]);
     const held = (honest.out?.instruments ?? []).reduce((a, x) => a + x.exposure, 0);

@@ -58,6 +58,11 @@ pub struct SelectRequest {
     #[serde(default)]
     #[ts(as = "Option<bool>", optional)]
     pub fillable_lookahead: bool,
+    /// OPTIMISTIC (seed §12.6, `--dip-threshold-pct`): also tell the selector whether the bar
+    /// the order rests on dips to close × (1 − x) — its own low and close, before they happen.
+    #[serde(default)]
+    #[ts(optional)]
+    pub dip_threshold_pct: Option<f64>,
     /// Stocks: close every position at its session's last bar (taker fee).
     #[serde(default)]
     #[ts(as = "Option<bool>", optional)]
@@ -72,7 +77,7 @@ fn half() -> f64 {
 }
 
 /// Candidate fields per symbol in the buffer [`SelectSession::next`] fills.
-pub const CAND_FIELDS: usize = 11;
+pub const CAND_FIELDS: usize = 12;
 /// State fields per symbol (after the 3 account fields: cash, equity, step).
 pub const STATE_FIELDS: usize = 3;
 /// Order fields per symbol in the buffer [`SelectSession::apply`] reads.
@@ -137,6 +142,7 @@ pub struct SelectSession {
     edge_mode: EdgeMode,
     risk_weight: f64,
     fillable: bool,
+    dip: Option<f64>,
     interval_ms: i64,
     /// Per symbol: whether each bar is its session's last (stocks), for end-of-day closes.
     session_ends: Vec<Option<Vec<bool>>>,
@@ -158,6 +164,11 @@ impl SelectSession {
     pub fn open(req: &SelectRequest, fixed: &[KeyedActions<'_>]) -> Result<SelectSession> {
         if req.symbols.is_empty() {
             return Err(bad("symbols", "give at least one symbol"));
+        }
+        if let Some(x) = req.dip_threshold_pct {
+            if !(x.is_finite() && (0.0..1.0).contains(&x)) {
+                return Err(bad("dipThresholdPct", format!("{x} must be in [0, 1)")));
+            }
         }
         if !(req.risk_weight.is_finite() && req.risk_weight >= 0.0) {
             return Err(bad(
@@ -353,6 +364,7 @@ impl SelectSession {
             edge_mode: req.edge_mode,
             risk_weight: req.risk_weight,
             fillable: req.fillable_lookahead,
+            dip: req.dip_threshold_pct,
             interval_ms: iv.ms(),
             session_ends,
             data_hash,
@@ -384,7 +396,8 @@ impl SelectSession {
     /// equity, step, then `STATE_FIELDS` per symbol) and returns its bar open time, or None when
     /// the clock is done. Candidate fields: available, buy price, buy frac, sell price, sell frac,
     /// edge, p50 high, p50 low, p50 close, close of the decision bar, buy reached on the resting
-    /// bar (NaN unless `fillableLookahead`). Every field but the last is `lag` bars old.
+    /// bar (NaN unless `fillableLookahead`), the resting bar dips (NaN unless `dipThresholdPct`).
+    /// Every field but the last two is `lag` bars old.
     pub fn next(&mut self, cand: &mut [f64], state: &mut [f64]) -> Result<Option<i64>> {
         let n = self.symbols.len();
         if cand.len() < n * CAND_FIELDS || state.len() < 3 + n * STATE_FIELDS {
@@ -455,6 +468,14 @@ impl SelectSession {
                         0.0
                     };
                 }
+            }
+            if let Some(x) = self.dip {
+                let b = &self.bars[k];
+                c[11] = if b.low[i] <= b.close[i] * (1.0 - x) {
+                    1.0
+                } else {
+                    0.0
+                };
             }
             if let Some(Limit {
                 price,
@@ -548,6 +569,7 @@ impl SelectSession {
             data_hash,
             split,
             fillable,
+            dip,
             allocation,
             benchmark,
             ..
@@ -557,6 +579,11 @@ impl SelectSession {
         let mut reasons: Vec<String> = Vec::new();
         if fillable {
             reasons.push("fillable lookahead: candidates filtered by the bar they rest on".into());
+        }
+        if let Some(x) = dip {
+            reasons.push(format!(
+                "dip filter {x}: looks at the low and close of the bar it trades"
+            ));
         }
         if let Some(o) = optimistic {
             reasons.push(o.to_string());

@@ -115,7 +115,7 @@ fn candidates_carry_the_edge_and_errors_name_the_field() {
                 let (b, ph, pl, beta) = (c[1], c[6], c[7], c[2]);
                 let want = ((ph - b) / b - 0.5 * ((b - pl) / b).max(0.0) - 2.0 * 0.001) * beta;
                 assert!((c[5] - want).abs() < 1e-15);
-                assert!(c[10].is_nan(), "no lookahead unless asked");
+                assert!(c[10].is_nan() && c[11].is_nan(), "no lookahead unless asked");
             }
         }
         s.apply(&vec![f64::NAN; n * ORDER_FIELDS]).unwrap();

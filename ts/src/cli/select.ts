@@ -9,7 +9,7 @@ import { selectBacktest, selectSweep, type SelectConfig, type SelectGrid, type S
 import { assumptionsLine, metricRows } from "./sim.js";
 import { isoMs, kvTable, printJson, progressBar, table } from "./ui.js";
 
-const KEYS = ["grid", "symbols", "interval", "store", "from", "to", "params", "actions", "forecast", "edge", "maxPositions", "cooldownBars", "selectFillableOnly", "endOfDayClose", "allowInSample"];
+const KEYS = ["grid", "symbols", "interval", "store", "from", "to", "params", "actions", "forecast", "edge", "maxPositions", "cooldownBars", "selectFillableOnly", "endOfDayClose", "allowInSample", "dipThresholdPct"];
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
 function readConfig(file: string): SelectConfig {
@@ -101,7 +101,8 @@ highest edge >= minEdge (ties by symbol name) gets a buy limit. Candidates and f
 decisionLag bars old. actions: a rule strategy, {"kind": "actions", "files": {SYM: FILE}}, or
 {"kind": "policy", "checkpoints": {SYM: DIR} | {"*": DIR}}. edge.mode: high_low, high or close.
 "selectFillableOnly": true is the seed's OPTIMISTIC default (entries filtered by the bar they
-fill on), labelled as such.
+fill on), labelled as such; so is "dipThresholdPct": x (the seed's dip filter: entries only where the
+traded bar's low dips below its close × (1 − x)).
 With "grid": { "minEdge": [...], "riskWeight": [...], "edgeMode": [...], "maxPositions": [...],
 "cooldownBars", "intensity", "priceOffsetPct", "maxVolumeFraction", "maxHoldBars", "decisionLag",
 "fillBuffer" } it is a selector sweep: one backtest per combination across worker threads, the best

@@ -792,6 +792,11 @@ riskWeight?: number,
  */
 fillableLookahead?: boolean, 
 /**
+ * OPTIMISTIC (seed §12.6, `--dip-threshold-pct`): also tell the selector whether the bar
+ * the order rests on dips to close × (1 − x) — its own low and close, before they happen.
+ */
+dipThresholdPct?: number, 
+/**
  * Stocks: close every position at its session's last bar (taker fee).
  */
 endOfDayClose?: boolean, 

@@ -40,6 +40,8 @@ export interface SelectConfig {
   selectFillableOnly?: boolean;
   /** Stocks: close every position at its session's last bar (the engine's calendars). */
   endOfDayClose?: boolean;
+  /** OPTIMISTIC (labelled, seed `--dip-threshold-pct`): enter only where the traded bar's low dips below its close × (1 − x). */
+  dipThresholdPct?: number;
   /** Policies: permit a window that includes a checkpoint's training rows (labelled in-sample). */
   allowInSample?: boolean;
 }
@@ -160,6 +162,7 @@ class Context implements SelectContext {
     const c = this.cand;
     const o = k * this.cf;
     const fillable = c[o + 10] ?? NaN;
+    const dip = c[o + 11] ?? NaN;
     return {
       index: k,
       symbol: this.symbols[k] ?? "",
@@ -174,6 +177,7 @@ class Context implements SelectContext {
       predClose: c[o + 8] ?? NaN,
       close: c[o + 9] ?? NaN,
       fillable: Number.isNaN(fillable) ? null : fillable === 1,
+      dip: Number.isNaN(dip) ? null : dip === 1,
     };
   }
   available(k: number): boolean {
@@ -196,6 +200,10 @@ class Context implements SelectContext {
   }
   fillable(k: number): boolean | null {
     const v = this.cand[k * this.cf + 10] ?? NaN;
+    return Number.isNaN(v) ? null : v === 1;
+  }
+  dip(k: number): boolean | null {
+    const v = this.cand[k * this.cf + 11] ?? NaN;
     return Number.isNaN(v) ? null : v === 1;
   }
   qty(k: number): number {
@@ -268,6 +276,7 @@ export function runSelect(config: SelectConfig, resolved: ResolvedActions, opts:
     ...(config.edge.riskWeight !== undefined ? { riskWeight: config.edge.riskWeight } : {}),
     ...(fillable ? { fillableLookahead: true } : {}),
     ...(config.endOfDayClose ? { endOfDayClose: true } : {}),
+    ...(config.dipThresholdPct !== undefined ? { dipThresholdPct: config.dipThresholdPct } : {}),
   };
   const selector =
     opts.selector ??
@@ -276,6 +285,7 @@ export function runSelect(config: SelectConfig, resolved: ResolvedActions, opts:
       ...(config.maxPositions !== undefined ? { maxPositions: config.maxPositions } : {}),
       ...(config.cooldownBars !== undefined ? { cooldownBars: config.cooldownBars } : {}),
       selectFillableOnly: fillable,
+      dipFilter: config.dipThresholdPct !== undefined,
     });
   let session: InstanceType<typeof addon.SelectorSession>;
   try {
@@ -284,7 +294,7 @@ export function runSelect(config: SelectConfig, resolved: ResolvedActions, opts:
     throw fromNative(e);
   }
   const n = session.symbols.length;
-  const [cf = 11, sf = 3, of = 4] = session.layout;
+  const [cf = 12, sf = 3, of = 4] = session.layout;
   const cand = new Float64Array(n * cf);
   const state = new Float64Array(3 + n * sf);
   const orders = new Float64Array(n * of);

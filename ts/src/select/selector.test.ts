@@ -30,6 +30,7 @@ function ctx(step: number, symbols: string[], edges: number[], held: number[], e
       predClose: NaN,
       close: 100,
       fillable: null,
+      dip: null,
       ...extra[k],
     }),
     position: (k: number): PositionView => ({ qty: held[k] ?? 0, avgEntry: 100, heldBars: held[k] ? 1 : NaN }),
@@ -40,6 +41,7 @@ function ctx(step: number, symbols: string[], edges: number[], held: number[], e
     sellPrice: (k) => c.candidate(k).sellPrice,
     sellFrac: (k) => c.candidate(k).sellFrac,
     fillable: (k) => c.candidate(k).fillable,
+    dip: (k) => c.candidate(k).dip,
     qty: (k) => held[k] ?? 0,
     buy: (k, price, frac) => o.buys.push([symbols[k] ?? "", price, frac]),
     sell: (k, price, frac) => o.sells.push([symbols[k] ?? "", price, frac]),
@@ -96,5 +98,9 @@ describe("EdgeSelector", () => {
     s.select(x.c);
     expect(x.o.buys).toEqual([["BTC/USDT", 100, 1]]);
     expect(() => new EdgeSelector({ maxPositions: 0 })).toThrow(/maxPositions/);
+    const d = new EdgeSelector({ dipFilter: true });
+    const y = ctx(0, syms, [0.05, 0.01, 0.02], [0, 0, 0], [{ dip: false }, { dip: null }, { dip: true }]);
+    d.select(y.c);
+    expect(y.o.buys).toEqual([["ETH/USDT", 100, 1]]);
   });
 });

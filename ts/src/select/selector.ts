@@ -29,6 +29,8 @@ export interface Candidate {
   close: number;
   /** OPTIMISTIC `fillableLookahead` only: the buy limit is reached on the bar it rests on. */
   fillable: boolean | null;
+  /** OPTIMISTIC `dipThresholdPct` only: the bar the order rests on dips below close × (1 − x). */
+  dip: boolean | null;
 }
 
 export interface PositionView {
@@ -59,6 +61,8 @@ export interface SelectContext {
   sellFrac(k: number): number;
   /** The buy limit is reached on the resting bar (OPTIMISTIC lookahead), null without it. */
   fillable(k: number): boolean | null;
+  /** The resting bar dips (OPTIMISTIC `dipThresholdPct`), null without it. */
+  dip(k: number): boolean | null;
   /** Signed units held (0 flat). */
   qty(k: number): number;
   /** Rest a buy limit on symbol k for this bar: `frac` of the cash held at the open. */
@@ -85,6 +89,8 @@ export interface EdgeSelectorOptions {
   cooldownBars?: number;
   /** OPTIMISTIC: enter only candidates whose buy limit is reached on the bar it rests on (seed §12.6 `select_fillable_only`; needs `fillableLookahead`). */
   selectFillableOnly?: boolean;
+  /** OPTIMISTIC: enter only where the resting bar dips (seed `--dip-threshold-pct`; needs `dipThresholdPct`). */
+  dipFilter?: boolean;
 }
 
 /**
@@ -97,6 +103,7 @@ export class EdgeSelector implements Selector {
   readonly maxPositions: number;
   readonly cooldownBars: number;
   readonly selectFillableOnly: boolean;
+  readonly dipFilter: boolean;
   /** Per symbol: the step at which its last position was seen closed. */
   private readonly exitedAt = new Map<number, number>();
   private readonly wasOpen = new Set<number>();
@@ -106,13 +113,14 @@ export class EdgeSelector implements Selector {
     this.maxPositions = o.maxPositions ?? 1;
     this.cooldownBars = o.cooldownBars ?? 0;
     this.selectFillableOnly = o.selectFillableOnly ?? false;
+    this.dipFilter = o.dipFilter ?? false;
     if (!Number.isInteger(this.maxPositions) || this.maxPositions < 1) throw new Error(`maxPositions must be a whole number >= 1 (got ${this.maxPositions})`);
     if (!Number.isInteger(this.cooldownBars) || this.cooldownBars < 0) throw new Error(`cooldownBars must be a whole number >= 0 (got ${this.cooldownBars})`);
     if (!Number.isFinite(this.minEdge)) throw new Error(`minEdge must be a number (got ${this.minEdge})`);
   }
 
   describe(): string {
-    return `best edge >= ${this.minEdge}, ${this.maxPositions} slot${this.maxPositions === 1 ? "" : "s"}${this.cooldownBars ? `, cooldown ${this.cooldownBars} bars` : ""}${this.selectFillableOnly ? ", fillable only" : ""}`;
+    return `best edge >= ${this.minEdge}, ${this.maxPositions} slot${this.maxPositions === 1 ? "" : "s"}${this.cooldownBars ? `, cooldown ${this.cooldownBars} bars` : ""}${this.selectFillableOnly ? ", fillable only" : ""}${this.dipFilter ? ", dip filter" : ""}`;
   }
 
   /** None of its own: `selectFillableOnly` reads the session's fillable lookahead, which the engine labels OPTIMISTIC. */
@@ -145,6 +153,7 @@ export class EdgeSelector implements Selector {
       const left = this.exitedAt.get(k);
       if (left !== undefined && ctx.step - left < this.cooldownBars) continue;
       if (this.selectFillableOnly && ctx.fillable(k) !== true) continue;
+      if (this.dipFilter && ctx.dip(k) !== true) continue;
       picks.push(k);
     }
     if (picks.length === 0) return;
