@@ -47,6 +47,9 @@ describe("tradelab select", () => {
     expect(opt.out?.label.optimistic).toBe(true);
     expect(opt.out?.label.text).toContain("OPTIMISTIC (fillable lookahead");
     expect(opt.out?.metrics.totalReturn).not.toBe(honest.out?.metrics.totalReturn);
+    const steal = await select({ ...example, edge: { mode: "high_low", minEdge: 0.008 }, workStealing: { minProfit: 0.001, minEdge: 0.01 } });
+    expect(steal.out?.label.optimistic).toBe(false);
+    expect(steal.stderr).toBe("");
     const dip = await select({ ...example, dipThresholdPct: 0.01 });
     expect(dip.out?.label.text).toContain("OPTIMISTIC (dip filter 0.01");
     expect(dip.out?.metrics.tradeCount).toBeLessThan(honest.out?.metrics.tradeCount ?? 0);

@@ -40,6 +40,8 @@ export interface SelectConfig {
   selectFillableOnly?: boolean;
   /** Stocks: close every position at its session's last bar (the engine's calendars). */
   endOfDayClose?: boolean;
+  /** Seed §7's optional work stealing (see `EdgeSelectorOptions.workStealing`). */
+  workStealing?: { minProfit?: number; minEdge?: number; margin?: number; slack?: number };
   /** OPTIMISTIC (labelled, seed `--dip-threshold-pct`): enter only where the traded bar's low dips below its close × (1 − x). */
   dipThresholdPct?: number;
   /** Policies: permit a window that includes a checkpoint's training rows (labelled in-sample). */
@@ -286,6 +288,7 @@ export function runSelect(config: SelectConfig, resolved: ResolvedActions, opts:
       ...(config.cooldownBars !== undefined ? { cooldownBars: config.cooldownBars } : {}),
       selectFillableOnly: fillable,
       dipFilter: config.dipThresholdPct !== undefined,
+      ...(config.workStealing ? { workStealing: config.workStealing } : {}),
     });
   let session: InstanceType<typeof addon.SelectorSession>;
   try {

@@ -92,6 +92,22 @@ describe("EdgeSelector", () => {
     expect(seq).toEqual(["-", "BTC/USDT", "BTC/USDT", "SOL/USDT"]);
   });
 
+  it("work stealing exits a winner when another symbol's edge beats its unrealised return", () => {
+    const s = new EdgeSelector({ workStealing: { minProfit: 0.001, minEdge: 0.005 } });
+    // SOL held, entered at 100, decision close 101 (+1 %): BTC's edge 0.02 beats it -> exit at 101 x 0.998.
+    const a = ctx(0, syms, [NaN, 0.02, 0.001], [1, 0, 0], [{ close: 101 }]);
+    s.select(a.c);
+    expect(a.o.sells).toEqual([["SOL/USDT", 101 * 0.998, 1]]);
+    // An edge below the winner's return keeps the normal exit at its sell limit.
+    const b = ctx(1, syms, [NaN, 0.008, 0.001], [1, 0, 0], [{ close: 101 }]);
+    s.select(b.c);
+    expect(b.o.sells).toEqual([["SOL/USDT", 101, 1]]);
+    // A loser is never stolen from.
+    const c = ctx(2, syms, [NaN, 0.05, 0.001], [1, 0, 0], [{ close: 99 }]);
+    s.select(c.c);
+    expect(c.o.sells).toEqual([["SOL/USDT", 101, 1]]);
+  });
+
   it("selectFillableOnly keeps only candidates the lookahead says fill", () => {
     const s = new EdgeSelector({ selectFillableOnly: true });
     const x = ctx(0, syms, [0.05, 0.01, 0.02], [0, 0, 0], [{ fillable: false }, { fillable: true }, { fillable: null }]);

@@ -91,6 +91,12 @@ export interface EdgeSelectorOptions {
   selectFillableOnly?: boolean;
   /** OPTIMISTIC: enter only where the resting bar dips (seed `--dip-threshold-pct`; needs `dipThresholdPct`). */
   dipFilter?: boolean;
+  /**
+   * Work stealing (seed §7 step 3): exit a held winner whose unrealised return (decision close vs
+   * average entry) is at least `minProfit` when another symbol's edge is at least `minEdge` and
+   * beats that return by `margin`; the exit rests at the decision close × (1 − `slack`).
+   */
+  workStealing?: { minProfit?: number; minEdge?: number; margin?: number; slack?: number };
 }
 
 /**
@@ -104,6 +110,7 @@ export class EdgeSelector implements Selector {
   readonly cooldownBars: number;
   readonly selectFillableOnly: boolean;
   readonly dipFilter: boolean;
+  readonly steal: { minProfit: number; minEdge: number; margin: number; slack: number } | null;
   /** Per symbol: the step at which its last position was seen closed. */
   private readonly exitedAt = new Map<number, number>();
   private readonly wasOpen = new Set<number>();
@@ -114,18 +121,36 @@ export class EdgeSelector implements Selector {
     this.cooldownBars = o.cooldownBars ?? 0;
     this.selectFillableOnly = o.selectFillableOnly ?? false;
     this.dipFilter = o.dipFilter ?? false;
+    const w = o.workStealing;
+    this.steal = w ? { minProfit: w.minProfit ?? 0.001, minEdge: w.minEdge ?? 0.005, margin: w.margin ?? 0, slack: w.slack ?? 0.002 } : null;
     if (!Number.isInteger(this.maxPositions) || this.maxPositions < 1) throw new Error(`maxPositions must be a whole number >= 1 (got ${this.maxPositions})`);
     if (!Number.isInteger(this.cooldownBars) || this.cooldownBars < 0) throw new Error(`cooldownBars must be a whole number >= 0 (got ${this.cooldownBars})`);
     if (!Number.isFinite(this.minEdge)) throw new Error(`minEdge must be a number (got ${this.minEdge})`);
   }
 
   describe(): string {
-    return `best edge >= ${this.minEdge}, ${this.maxPositions} slot${this.maxPositions === 1 ? "" : "s"}${this.cooldownBars ? `, cooldown ${this.cooldownBars} bars` : ""}${this.selectFillableOnly ? ", fillable only" : ""}${this.dipFilter ? ", dip filter" : ""}`;
+    return `best edge >= ${this.minEdge}, ${this.maxPositions} slot${this.maxPositions === 1 ? "" : "s"}${this.cooldownBars ? `, cooldown ${this.cooldownBars} bars` : ""}${this.selectFillableOnly ? ", fillable only" : ""}${this.dipFilter ? ", dip filter" : ""}${this.steal ? `, work stealing (profit >= ${this.steal.minProfit}, edge >= ${this.steal.minEdge})` : ""}`;
   }
 
   /** None of its own: `selectFillableOnly` reads the session's fillable lookahead, which the engine labels OPTIMISTIC. */
   optimistic(): string | null {
     return null;
+  }
+
+  /** A held winner k that a better candidate elsewhere should replace. */
+  private stolen(ctx: SelectContext, k: number): boolean {
+    const w = this.steal;
+    if (!w || ctx.qty(k) <= 0) return false;
+    const close = ctx.candidate(k).close;
+    const entry = ctx.position(k).avgEntry;
+    const ret = (close - entry) / entry;
+    if (!(ret >= w.minProfit)) return false;
+    for (let j = 0; j < ctx.symbols.length; j++) {
+      if (j === k || ctx.qty(j) !== 0 || !ctx.available(j)) continue;
+      const e = ctx.edge(j);
+      if (e >= w.minEdge && e >= ret + w.margin) return true;
+    }
+    return false;
   }
 
   select(ctx: SelectContext): void {
@@ -137,7 +162,8 @@ export class EdgeSelector implements Selector {
         this.wasOpen.add(k);
         const sp = ctx.sellPrice(k);
         const sf = ctx.sellFrac(k);
-        if (ctx.available(k) && Number.isFinite(sp) && sf > 0) ctx.sell(k, sp, sf);
+        if (this.steal && ctx.available(k) && this.stolen(ctx, k)) ctx.sell(k, ctx.candidate(k).close * (1 - this.steal.slack), 1);
+        else if (ctx.available(k) && Number.isFinite(sp) && sf > 0) ctx.sell(k, sp, sf);
       } else if (this.wasOpen.has(k)) {
         this.wasOpen.delete(k);
         this.exitedAt.set(k, ctx.step);
