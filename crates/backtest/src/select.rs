@@ -63,6 +63,11 @@ pub struct SelectRequest {
     #[serde(default)]
     #[ts(optional)]
     pub dip_threshold_pct: Option<f64>,
+    /// Per-symbol fees replacing `params`' maker/taker for that symbol (e.g. a venue's zero-fee
+    /// pairs); the label lists them.
+    #[serde(default)]
+    #[ts(type = "Record<string, { maker: number, taker: number }>", optional)]
+    pub fees: Option<std::collections::BTreeMap<String, tradelab_sim::model::Fees>>,
     /// Stocks: close every position at its session's last bar (taker fee).
     #[serde(default)]
     #[ts(as = "Option<bool>", optional)]
@@ -329,10 +334,30 @@ impl SelectSession {
                 .map(|(s, cal)| {
                     let mut spec = params.instrument(s.as_str());
                     spec.end_of_day_close = *cal != Calendar::Always && req.end_of_day_close;
+                    if let Some(f) = req.fees.as_ref().and_then(|m| m.get(&s.to_string())) {
+                        spec.fees = *f;
+                    }
                     spec
                 })
                 .collect(),
         )?;
+        if let Some(m) = &req.fees {
+            if let Some(unknown) = m
+                .keys()
+                .find(|k| !symbols.iter().any(|s| s.to_string() == **k))
+            {
+                return Err(bad("fees", format!("{unknown} is not one of the symbols")));
+            }
+            for (k, f) in m {
+                if !(f.maker.is_finite() && f.taker.is_finite() && f.maker >= 0.0 && f.taker >= 0.0)
+                {
+                    return Err(bad(
+                        format!("fees {k}"),
+                        "maker and taker must be finite and >= 0",
+                    ));
+                }
+            }
+        }
         let session_ends: Vec<Option<Vec<bool>>> = calendars
             .iter()
             .zip(&bars_all)
@@ -422,7 +447,7 @@ impl SelectSession {
             .collect();
         let lag = self.params.decision_lag;
         let th = self.params.fill_rule.thresholds();
-        let (mode, rw, fee) = (self.edge_mode, self.risk_weight, self.params.maker_fee);
+        let (mode, rw) = (self.edge_mode, self.risk_weight);
         let Some(d) = self.stepper.decision(&inputs) else {
             return Ok(None);
         };
@@ -460,6 +485,7 @@ impl SelectSession {
             {
                 c[1] = price;
                 c[2] = f;
+                let fee = self.engine.instruments[k].fees.maker;
                 c[5] = Self::edge(mode, rw, fee, price, fh[row], fl[row], fcl[row], f);
                 if self.fillable {
                     c[10] = if th.buy_reached(self.bars[k].low[i], price) {
@@ -576,6 +602,33 @@ impl SelectSession {
         } = self;
         let r = stepper.finish(&engine);
         let mut label = params.describe();
+        // Per-symbol fees (a venue's zero-fee pairs) are stated, zero ones as a caution.
+        let own: Vec<String> = engine
+            .instruments
+            .iter()
+            .filter(|i| i.fees.maker != params.maker_fee || i.fees.taker != params.taker_fee)
+            .map(|i| {
+                format!(
+                    "{} maker {}% / taker {}%",
+                    i.symbol,
+                    i.fees.maker * 100.0,
+                    i.fees.taker * 100.0
+                )
+            })
+            .collect();
+        if !own.is_empty() {
+            label
+                .text
+                .push_str(&format!(" · fees per symbol: {}", own.join(", ")));
+        }
+        for i in &engine.instruments {
+            if i.fees.maker == 0.0 && params.maker_fee != 0.0 {
+                label.cautions.push(format!(
+                    "zero maker fee on {} (configured per symbol)",
+                    i.symbol
+                ));
+            }
+        }
         let mut reasons: Vec<String> = Vec::new();
         if fillable {
             reasons.push("fillable lookahead: candidates filtered by the bar they rest on".into());

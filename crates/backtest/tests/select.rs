@@ -115,7 +115,10 @@ fn candidates_carry_the_edge_and_errors_name_the_field() {
                 let (b, ph, pl, beta) = (c[1], c[6], c[7], c[2]);
                 let want = ((ph - b) / b - 0.5 * ((b - pl) / b).max(0.0) - 2.0 * 0.001) * beta;
                 assert!((c[5] - want).abs() < 1e-15);
-                assert!(c[10].is_nan() && c[11].is_nan(), "no lookahead unless asked");
+                assert!(
+                    c[10].is_nan() && c[11].is_nan(),
+                    "no lookahead unless asked"
+                );
             }
         }
         s.apply(&vec![f64::NAN; n * ORDER_FIELDS]).unwrap();
@@ -157,4 +160,77 @@ fn candidates_carry_the_edge_and_errors_name_the_field() {
         sell_frac: 0.0,
     };
     let _ = SimParams::default();
+}
+
+#[test]
+fn per_symbol_fees_reach_the_engine_the_edge_and_the_label() {
+    let mut req = request(&["BTC/USDT", "SOL/USDT"], 1);
+    req.fees = Some(
+        [(
+            "SOL/USDT".to_string(),
+            tradelab_sim::model::Fees {
+                maker: 0.0,
+                taker: 0.001,
+            },
+        )]
+        .into_iter()
+        .collect(),
+    );
+    let mut s = SelectSession::open(&req, &[]).unwrap();
+    let n = 2;
+    let mut cand = vec![0.0; n * CAND_FIELDS];
+    let mut state = vec![0.0; 3 + n * STATE_FIELDS];
+    let mut checked = 0;
+    while s.next(&mut cand, &mut state).unwrap().is_some() {
+        for (k, fee) in [(0usize, 0.001), (1, 0.0)] {
+            let c = &cand[k * CAND_FIELDS..(k + 1) * CAND_FIELDS];
+            if c[0] == 1.0 && c[5].is_finite() {
+                let (b, ph, pl, beta) = (c[1], c[6], c[7], c[2]);
+                let want = ((ph - b) / b - 0.5 * ((b - pl) / b).max(0.0) - 2.0 * fee) * beta;
+                assert!((c[5] - want).abs() < 1e-15);
+                checked += 1;
+            }
+        }
+        // Buy SOL whenever flat: its fills pay no maker fee.
+        let mut orders = vec![f64::NAN; n * ORDER_FIELDS];
+        if state[3 + STATE_FIELDS] == 0.0 && cand[CAND_FIELDS] == 1.0 {
+            orders[ORDER_FIELDS] = cand[CAND_FIELDS + 1];
+            orders[ORDER_FIELDS + 1] = 1.0;
+        } else if cand[CAND_FIELDS] == 1.0 {
+            orders[ORDER_FIELDS + 2] = cand[CAND_FIELDS + 3];
+            orders[ORDER_FIELDS + 3] = 1.0;
+        }
+        s.apply(&orders).unwrap();
+    }
+    assert!(checked > 1000);
+    let r = s.finish("test", None);
+    assert!(
+        r.label
+            .text
+            .contains("fees per symbol: SOL/USDT maker 0% / taker 0.1%"),
+        "{}",
+        r.label.text
+    );
+    assert!(r
+        .label
+        .cautions
+        .iter()
+        .any(|c| c.contains("zero maker fee on SOL/USDT")));
+    let sol = &r.instruments[1];
+    assert!(sol.trades > 10);
+    assert_eq!(sol.fees, 0.0, "limit fills on SOL pay no maker fee");
+    let mut bad = request(&["BTC/USDT"], 1);
+    bad.fees = Some(
+        [(
+            "ETH/USDT".to_string(),
+            tradelab_sim::model::Fees {
+                maker: 0.0,
+                taker: 0.0,
+            },
+        )]
+        .into_iter()
+        .collect(),
+    );
+    let e = SelectSession::open(&bad, &[]).err().unwrap().to_string();
+    assert!(e.contains("ETH/USDT is not one of the symbols"), "{e}");
 }

@@ -797,6 +797,11 @@ fillableLookahead?: boolean,
  */
 dipThresholdPct?: number, 
 /**
+ * Per-symbol fees replacing `params`' maker/taker for that symbol (e.g. a venue's zero-fee
+ * pairs); the label lists them.
+ */
+fees?: Record<string, { maker: number, taker: number }>, 
+/**
  * Stocks: close every position at its session's last bar (taker fee).
  */
 endOfDayClose?: boolean, 

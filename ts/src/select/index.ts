@@ -40,6 +40,8 @@ export interface SelectConfig {
   selectFillableOnly?: boolean;
   /** Stocks: close every position at its session's last bar (the engine's calendars). */
   endOfDayClose?: boolean;
+  /** Per-symbol fees replacing `params`' (e.g. a venue's zero-fee pairs); the label lists them. */
+  fees?: Record<string, { maker: number; taker: number }>;
   /** Seed §7's optional work stealing (see `EdgeSelectorOptions.workStealing`). */
   workStealing?: { minProfit?: number; minEdge?: number; margin?: number; slack?: number };
   /** OPTIMISTIC (labelled, seed `--dip-threshold-pct`): enter only where the traded bar's low dips below its close × (1 − x). */
@@ -278,6 +280,7 @@ export function runSelect(config: SelectConfig, resolved: ResolvedActions, opts:
     ...(config.edge.riskWeight !== undefined ? { riskWeight: config.edge.riskWeight } : {}),
     ...(fillable ? { fillableLookahead: true } : {}),
     ...(config.endOfDayClose ? { endOfDayClose: true } : {}),
+    ...(config.fees ? { fees: config.fees } : {}),
     ...(config.dipThresholdPct !== undefined ? { dipThresholdPct: config.dipThresholdPct } : {}),
   };
   const selector =
