@@ -4,15 +4,15 @@
  * file, or a checkpoint's served epochs, each chosen per fold on its in-sample part and applied
  * to its out-of-sample part.
  */
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { readActionsFile, type ActionArrays } from "./actions-file.js";
 import { resolveRegistryPath, resolveStoreDir } from "./config.js";
 import { native, TradelabError } from "./errors.js";
+import { toMs } from "./features.js";
 import type * as G from "./generated/engine.js";
 import { addon } from "./native.js";
 import { splitFields, type SplitOptions } from "./sim.js";
-import { policyActions, type TrainDevice } from "./train/index.js";
+import { checkpointSplits, policyActions, type TrainDevice } from "./train/index.js";
 
 export type WalkForwardStrategy =
   | G.Strategy
@@ -49,27 +49,7 @@ export interface WalkForwardResult extends G.WalkForwardReport {
   source: string;
 }
 
-function toMs(v: number | string | undefined, what: string): number | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v === "number") return v;
-  const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(v) || !v.includes("T") ? v : `${v}Z`);
-  if (Number.isNaN(ms)) throw new TradelabError(`${what}: cannot parse date '${v}' (use YYYY-MM-DD or ISO-8601)`);
-  return ms;
-}
 
-/** checkpoint.json's stored split bounds and epochs (read, not re-derived). */
-function checkpointInfo(dir: string): { valStart: number; testStart: number; epochs: number[] } {
-  let meta: { splits?: { valStart?: number; testStart?: number }; epochs?: { epoch?: number }[] };
-  try {
-    meta = JSON.parse(readFileSync(path.join(dir, "checkpoint.json"), "utf8")) as typeof meta;
-  } catch (e) {
-    throw new TradelabError(`${path.join(dir, "checkpoint.json")}: cannot read the checkpoint (${e instanceof Error ? e.message : String(e)})`);
-  }
-  const { valStart, testStart } = meta.splits ?? {};
-  if (typeof valStart !== "number" || typeof testStart !== "number") throw new TradelabError(`${dir}/checkpoint.json: no splits.valStart/testStart`);
-  const epochs = (meta.epochs ?? []).map((e) => e.epoch).filter((e): e is number => typeof e === "number");
-  return { valStart, testStart, epochs };
-}
 
 /**
  * Walks `config.strategy` forward over the span. A policy's folds must start out of sample
@@ -93,7 +73,7 @@ export async function walkForward(config: WalkForwardConfig, opts: WalkForwardOp
     source = `actions file ${st.file}`;
   } else if (st.kind === "policy") {
     const ckpt = path.resolve(base, st.checkpoint);
-    const info = checkpointInfo(ckpt);
+    const info = checkpointSplits(ckpt);
     const epochs = st.epochs ?? info.epochs;
     if (epochs.length === 0) throw new TradelabError(`${ckpt}: no epochs to walk (give strategy.epochs)`);
     if (opts.split) throw new TradelabError("a policy walk-forward runs up to its checkpoint's test split; give from/to, not --split");

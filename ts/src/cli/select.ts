@@ -1,29 +1,19 @@
 /** `tradelab select`: the multi-asset selector with shared cash, one trade at a time (seed §7). */
 import { Command, Option } from "commander";
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { TradelabError } from "../errors.js";
 import { openRegistry } from "../registry/index.js";
 import { writeReport, type ReportRun } from "../report/index.js";
 import { selectBacktest, selectSweep, type SelectConfig, type SelectGrid, type SelectResult, type SelectSweepResult } from "../select/index.js";
 import { assumptionsLine, metricRows } from "./sim.js";
-import { isoMs, kvTable, printJson, progressBar, table } from "./ui.js";
+import { isoMs, kvTable, printJson, progressBar, readConfigFile, table } from "./ui.js";
 
 const KEYS = ["grid", "symbols", "interval", "store", "from", "to", "params", "actions", "forecast", "edge", "maxPositions", "cooldownBars", "selectFillableOnly", "endOfDayClose", "allowInSample", "dipThresholdPct", "workStealing", "fees"];
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
+
 function readConfig(file: string): SelectConfig {
-  let v: unknown;
-  try {
-    v = JSON.parse(readFileSync(file, "utf8"));
-  } catch (e) {
-    throw new TradelabError(`${file}: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  if (v === null || typeof v !== "object" || Array.isArray(v)) throw new TradelabError(`${file}: expected a JSON object`);
-  const c = v as Record<string, unknown>;
-  const unknown = Object.keys(c).filter((k) => !KEYS.includes(k));
-  if (unknown.length) throw new TradelabError(`${file}: unknown key(s) ${unknown.map((k) => `"${k}"`).join(", ")} (allowed: ${KEYS.join(", ")})`);
-  for (const k of ["symbols", "actions", "forecast", "edge"]) if (c[k] === undefined) throw new TradelabError(`${file}: needs "${k}"`);
+  const c = readConfigFile(file, KEYS, ["symbols", "actions", "forecast", "edge"]);
   if (!Array.isArray(c.symbols) || c.symbols.length === 0) throw new TradelabError(`${file}: "symbols" must be a non-empty list`);
   return c as unknown as SelectConfig;
 }

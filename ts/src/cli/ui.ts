@@ -1,6 +1,8 @@
-/** Terminal output helpers: tables, progress bars, JSON mode. Progress goes to stderr only. */
+/** Terminal helpers: tables, progress bars, JSON mode, config files. Progress goes to stderr only. */
 import cliProgress from "cli-progress";
 import Table from "cli-table3";
+import { readFileSync } from "node:fs";
+import { TradelabError } from "../errors.js";
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + "\n");
@@ -60,4 +62,23 @@ export function progressBar(label: string, enabled: boolean): Bar {
       if (started) bar.stop();
     },
   };
+}
+
+/**
+ * A JSON config file as an object: a parse error, a non-object, a key outside `allowed` (a typo
+ * such as "gird") or a missing `required` key is an error naming the file.
+ */
+export function readConfigFile(file: string, allowed: readonly string[], required: readonly string[]): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new TradelabError(`${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (v === null || typeof v !== "object" || Array.isArray(v)) throw new TradelabError(`${file}: expected a JSON object`);
+  const c = v as Record<string, unknown>;
+  const unknown = Object.keys(c).filter((k) => !allowed.includes(k));
+  if (unknown.length > 0) throw new TradelabError(`${file}: unknown key(s) ${unknown.map((k) => `"${k}"`).join(", ")} (allowed: ${allowed.join(", ")})`);
+  for (const k of required) if (c[k] === undefined) throw new TradelabError(`${file}: needs "${k}"`);
+  return c;
 }

@@ -1,32 +1,20 @@
 /** `tradelab walk-forward`: choose per fold in-sample, apply out of sample, chain the results. */
 import { Command, Option } from "commander";
-import { readFileSync } from "node:fs";
 import path from "node:path";
-import { TradelabError } from "../errors.js";
 import { openRegistry } from "../registry/index.js";
 import { strategyLabel } from "../sim.js";
 import { walkForward, type WalkForwardConfig, type WalkForwardResult } from "../walk-forward.js";
 import { assumptionsLine } from "./sim.js";
-import { isoMs, printJson, table } from "./ui.js";
+import { isoMs, printJson, readConfigFile, table } from "./ui.js";
 
 const CONFIG_KEYS = ["symbol", "interval", "store", "from", "to", "folds", "base", "strategy", "grid"];
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const num = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 const day = (ms: number) => isoMs(ms).slice(0, 16);
 
+
 function readConfig(file: string): WalkForwardConfig {
-  let v: unknown;
-  try {
-    v = JSON.parse(readFileSync(file, "utf8"));
-  } catch (e) {
-    throw new TradelabError(`${file}: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  if (v === null || typeof v !== "object" || Array.isArray(v)) throw new TradelabError(`${file}: expected a JSON object`);
-  const c = v as Record<string, unknown>;
-  const unknown = Object.keys(c).filter((k) => !CONFIG_KEYS.includes(k));
-  if (unknown.length > 0) throw new TradelabError(`${file}: unknown key(s) ${unknown.map((k) => `"${k}"`).join(", ")} (allowed: ${CONFIG_KEYS.join(", ")})`);
-  for (const k of ["symbol", "folds", "strategy"]) if (c[k] === undefined) throw new TradelabError(`${file}: needs "${k}"`);
-  return c as unknown as WalkForwardConfig;
+  return readConfigFile(file, CONFIG_KEYS, ["symbol", "folds", "strategy"]) as unknown as WalkForwardConfig;
 }
 
 /** The table a person reads: one row per fold, then the chained out-of-sample line. */

@@ -3,15 +3,15 @@
  * `Selector`. The loop is the one place that connects them; backtests, sweeps and (later)
  * paper/live trading drive the same `Selector` object.
  */
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { readActionsFile, type ActionArrays } from "../actions-file.js";
 import { resolveStoreDir } from "../config.js";
 import { fromNative, TradelabError } from "../errors.js";
+import { toMs } from "../features.js";
 import type * as G from "../generated/engine.js";
 import { addon } from "../native.js";
 import { splitFields, type SplitOptions } from "../sim.js";
-import { policyActions } from "../train/index.js";
+import { checkpointSplits, policyActions } from "../train/index.js";
 import { EdgeSelector, type Candidate, type PositionView, type SelectContext, type Selector } from "./selector.js";
 
 export { EdgeSelector, type Candidate, type EdgeSelectorOptions, type PositionView, type SelectContext, type Selector } from "./selector.js";
@@ -75,13 +75,6 @@ export interface SelectResult extends G.SelectReport {
   seconds: number;
 }
 
-function toMs(v: number | string | undefined, what: string): number | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v === "number") return v;
-  const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(v) || !v.includes("T") ? v : `${v}Z`);
-  if (Number.isNaN(ms)) throw new TradelabError(`${what}: cannot parse date '${v}' (use YYYY-MM-DD or ISO-8601)`);
-  return ms;
-}
 
 async function actionSets(config: SelectConfig, opts: SelectOptions): Promise<ResolvedActions> {
   const a = config.actions;
@@ -114,7 +107,7 @@ async function actionSets(config: SelectConfig, opts: SelectOptions): Promise<Re
       });
       sets.push(served.actions);
       // A window reaching into the checkpoint's training rows is in-sample: refused unless asked.
-      const trainEnd = checkpointTrainEnd(path.resolve(base, dir));
+      const trainEnd = checkpointSplits(path.resolve(base, dir)).valStart;
       if (served.summary.first < trainEnd) {
         if (!config.allowInSample) throw new TradelabError(`${s}: the window starts ${new Date(served.summary.first).toISOString()}, inside ${dir}'s training rows (they end ${new Date(trainEnd).toISOString()}); use --split val or a later from, or set "allowInSample": true for a labelled in-sample evaluation`);
         inSample = true;
@@ -129,19 +122,6 @@ async function actionSets(config: SelectConfig, opts: SelectOptions): Promise<Re
   return { strategy: a, sets: [], source: `rule strategy ${a.kind}` };
 }
 
-/** The first bar a checkpoint never trained on (its stored `splits.valStart`; read, not derived). */
-function checkpointTrainEnd(dir: string): number {
-  const file = path.join(dir, "checkpoint.json");
-  let meta: { splits?: { valStart?: unknown } };
-  try {
-    meta = JSON.parse(readFileSync(file, "utf8")) as typeof meta;
-  } catch (e) {
-    throw new TradelabError(`${file}: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  const v = meta.splits?.valStart;
-  if (typeof v !== "number") throw new TradelabError(`${file}: no splits.valStart`);
-  return v;
-}
 
 /** Reads a session's Float64Array buffers as the `SelectContext` a selector sees. */
 class Context implements SelectContext {

@@ -10,7 +10,7 @@ import { openRegistry, resolveRegistryPath, type Environment, type RunInput, typ
 import { runTrainBinary } from "./binary.js";
 import type { ActionsEvent, ActionsSummary, EpochEvent, EvalEvent, EvalResult, SplitSummary, StartEvent, TrainEvent } from "./events.js";
 import { readActionsFile, type ActionArrays } from "../actions-file.js";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 
 export { locateTrainBinary, runTrainBinary, trainBinaryCandidates, type RunTrainBinaryOptions } from "./binary.js";
@@ -237,6 +237,30 @@ export interface PolicyActions {
   environment?: Environment;
   /** One row per bar of the window, keyed by bar open time: what `backtest` takes. */
   actions: ActionArrays;
+}
+
+/** What `checkpoint.json` stores about its splits and epochs (read, never re-derived here). */
+export interface CheckpointSplits {
+  /** The first bar the weights never trained on. */
+  valStart: number;
+  testStart: number;
+  /** Epochs recorded in the checkpoint, in order. */
+  epochs: number[];
+}
+
+/** Reads a checkpoint's stored split bounds and epochs; errors name the file. */
+export function checkpointSplits(dir: string): CheckpointSplits {
+  const file = path.join(dir, "checkpoint.json");
+  let meta: { splits?: { valStart?: unknown; testStart?: unknown }; epochs?: { epoch?: unknown }[] };
+  try {
+    meta = JSON.parse(readFileSync(file, "utf8")) as typeof meta;
+  } catch (e) {
+    throw new TradelabError(`${file}: cannot read the checkpoint (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const { valStart, testStart } = meta.splits ?? {};
+  if (typeof valStart !== "number" || typeof testStart !== "number") throw new TradelabError(`${file}: no splits.valStart/testStart`);
+  const epochs = (meta.epochs ?? []).map((e) => e.epoch).filter((e): e is number => typeof e === "number");
+  return { valStart, testStart, epochs };
 }
 
 /**
