@@ -135,6 +135,22 @@ fn load_all(w: &Window, symbols: &[String]) -> Result<Loaded> {
     Ok(out)
 }
 
+/// The engine's view of each symbol's bars (stocks: with their session-end marks).
+pub(crate) fn instrument_data<'a>(
+    bars: &'a [Bars],
+    session_ends: &'a [Option<Vec<bool>>],
+    interval_ms: i64,
+) -> Vec<InstrumentData<'a>> {
+    bars.iter()
+        .zip(session_ends)
+        .map(|(b, last)| {
+            let mut d = InstrumentData::new(b, interval_ms);
+            d.session_end = last.as_deref();
+            d
+        })
+        .collect()
+}
+
 /// Keeps only the bars inside the instrument's session. A store may hold extended-hours bars of
 /// a stock whose calendar is regular hours: they are neither traded nor marked, so the clock (and
 /// with it P, the periods per year) counts session bars only, as the calendar's P does.
@@ -281,16 +297,7 @@ impl Prepared {
                     .map_err(|e| BacktestError::input(format!("strategy on {sym}"), e.to_string()))
             })
             .collect::<Result<_>>()?;
-        let inputs: Vec<InstrumentData<'_>> = self
-            .bars
-            .iter()
-            .zip(&self.session_ends)
-            .map(|(b, last)| {
-                let mut d = InstrumentData::new(b, self.interval_ms);
-                d.session_end = last.as_deref();
-                d
-            })
-            .collect();
+        let inputs = instrument_data(&self.bars, &self.session_ends, self.interval_ms);
         let mut source = Slots {
             inner: ActionOrders {
                 actions: actions.iter().collect(),

@@ -11,8 +11,7 @@ use serde::{Deserialize, Serialize};
 use tradelab_calendar::Calendar;
 use tradelab_core::{Bars, Symbol};
 use tradelab_sim::engine::{
-    orders_from_row, Engine, InstrumentData, InstrumentResult, Limit, OrderTransform, Orders, Size,
-    Stepper,
+    orders_from_row, Engine, InstrumentResult, Limit, OrderTransform, Orders, Size, Stepper,
 };
 use tradelab_sim::{Actions, Metrics, SimLabel, SimParams, Strategy};
 
@@ -287,24 +286,13 @@ impl SelectSession {
                 .iter()
                 .zip(&bars_all)
                 .zip(&symbols)
-                .map(|((a, b), sym)| {
-                    let (lo, hi) = (b.ts[0], b.ts[b.len() - 1]);
-                    let r = a.ts.partition_point(|&t| t < lo)..a.ts.partition_point(|&t| t <= hi);
-                    if r.is_empty() {
-                        return Err(bad(
-                            format!("actions {sym}"),
-                            "no action rows over the window",
-                        ));
-                    }
-                    Actions::from_keyed(
-                        &b.ts,
-                        &a.ts[r.clone()],
-                        &a.buy_price[r.clone()],
-                        &a.sell_price[r.clone()],
-                        &a.buy_frac[r.clone()],
-                        &a.sell_frac[r],
-                    )
-                    .map_err(|e| bad(format!("actions {sym}"), e.to_string()))
+                .map(|((a, b), sym)| match a.within(&b.ts) {
+                    Ok((_, 0)) => Err(bad(
+                        format!("actions {sym}"),
+                        "no action rows over the window",
+                    )),
+                    Ok((x, _)) => Ok(x),
+                    Err(e) => Err(bad(format!("actions {sym}"), e.to_string())),
                 })
                 .collect::<Result<_>>()?,
             (None, false) => {
@@ -365,15 +353,7 @@ impl SelectSession {
                 (*cal != Calendar::Always).then(|| cal.session_last_mask(&b.ts, iv.ms()))
             })
             .collect();
-        let inputs: Vec<InstrumentData<'_>> = bars_all
-            .iter()
-            .zip(&session_ends)
-            .map(|(b, last)| {
-                let mut d = InstrumentData::new(b, iv.ms());
-                d.session_end = last.as_deref();
-                d
-            })
-            .collect();
+        let inputs = crate::portfolio::instrument_data(&bars_all, &session_ends, iv.ms());
         let stepper = Stepper::new(&engine, &inputs)?;
         let data_hash = load::data_hash(&window, &symbols)?;
         Ok(SelectSession {
@@ -435,16 +415,8 @@ impl SelectSession {
                 ),
             ));
         }
-        let inputs: Vec<InstrumentData<'_>> = self
-            .bars
-            .iter()
-            .zip(&self.session_ends)
-            .map(|(b, last)| {
-                let mut d = InstrumentData::new(b, self.interval_ms);
-                d.session_end = last.as_deref();
-                d
-            })
-            .collect();
+        let inputs =
+            crate::portfolio::instrument_data(&self.bars, &self.session_ends, self.interval_ms);
         let lag = self.params.decision_lag;
         let th = self.params.fill_rule.thresholds();
         let (mode, rw) = (self.edge_mode, self.risk_weight);
@@ -561,12 +533,10 @@ impl SelectSession {
                 0.0
             }
         }));
-        let step = st.bar - 1;
-        let ts = self.stepper.clock_ts()[step];
         let (mut sum, mut m) = (0.0, 0usize);
         for k in 0..n {
             let b = &self.bars[k];
-            if let Ok(i) = b.ts.binary_search(&ts) {
+            if let Some(i) = self.stepper.bar_index()[k] {
                 if self.first_close[k].is_nan() {
                     self.first_close[k] = b.close[i];
                 }

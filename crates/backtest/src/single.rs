@@ -36,6 +36,31 @@ pub struct KeyedActions<'a> {
     pub sell_frac: &'a [f64],
 }
 
+impl KeyedActions<'_> {
+    /// The rows keyed inside `bars_ts`'s first..last bar (rows served over more bars are not part
+    /// of the run), as `Actions` aligned to those bars, and how many rows that was.
+    pub fn within(
+        &self,
+        bars_ts: &[i64],
+    ) -> std::result::Result<(Actions, usize), tradelab_sim::SimError> {
+        let (lo, hi) = (
+            bars_ts.first().copied().unwrap_or(i64::MAX),
+            bars_ts.last().copied().unwrap_or(i64::MIN),
+        );
+        let r = self.ts.partition_point(|&t| t < lo)..self.ts.partition_point(|&t| t <= hi);
+        let n = r.len();
+        let a = Actions::from_keyed(
+            bars_ts,
+            &self.ts[r.clone()],
+            &self.buy_price[r.clone()],
+            &self.sell_price[r.clone()],
+            &self.buy_frac[r.clone()],
+            &self.sell_frac[r],
+        )?;
+        Ok((a, n))
+    }
+}
+
 /// What produced the orders.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(untagged)]

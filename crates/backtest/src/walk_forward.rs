@@ -252,20 +252,8 @@ pub fn run(req: &WalkForwardRequest, candidates: &[Candidate<'_>]) -> Result<Wal
                 .iter()
                 .map(|c| {
                     // Rows outside the span are not part of the walk (served over more bars).
-                    let a = &c.actions;
-                    let (lo, hi) = (bars.ts[0], bars.ts[bars.len() - 1]);
-                    let r = a.ts.partition_point(|&t| t < lo)..a.ts.partition_point(|&t| t <= hi);
-                    Ok((
-                        c.label.clone(),
-                        Actions::from_keyed(
-                            &bars.ts,
-                            &a.ts[r.clone()],
-                            &a.buy_price[r.clone()],
-                            &a.sell_price[r.clone()],
-                            &a.buy_frac[r.clone()],
-                            &a.sell_frac[r],
-                        )?,
-                    ))
+                    let (a, _) = c.actions.within(&bars.ts)?;
+                    Ok((c.label.clone(), a))
                 })
                 .collect::<Result<Vec<_>>>()?;
             (Sources::Fixed(fixed), sim_axes(&base, grid)?)

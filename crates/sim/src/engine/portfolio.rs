@@ -289,24 +289,15 @@ impl Stepper {
         })
     }
 
-    /// Steps on the clock.
-    pub fn steps(&self) -> usize {
-        self.clk.ts.len()
-    }
-
-    /// The clock timestamps (bar open times).
-    pub fn clock_ts(&self) -> &[i64] {
-        &self.clk.ts
-    }
-
     /// The state after the last applied step (before any: the starting state).
     pub fn state(&self) -> &State {
         &self.st
     }
 
-    /// The fills so far.
-    pub fn fills(&self) -> &[Fill] {
-        &self.fills
+    /// Each instrument's bar index at the timestamp last prepared by [`Stepper::decision`]
+    /// (None: no bar there).
+    pub fn bar_index(&self) -> &[Option<usize>] {
+        &self.bar_index
     }
 
     /// Prepares the next timestamp and returns what its orders may be decided from (None when
