@@ -15,7 +15,8 @@ cpSync(path.join(repoRoot, "data/store"), store, { recursive: true });
 const example = JSON.parse(readFileSync(path.join(repoRoot, "examples/select-crypto.json"), "utf8")) as Record<string, unknown>;
 
 interface Out {
-  label: { optimistic: boolean; text: string };
+  financing: number;
+  label: { optimistic: boolean; text: string; cautions: string[] };
   metrics: { totalReturn: number; tradeCount: number; sortino: number };
   instruments: { symbol: string; trades: number; exposure: number }[];
   curveEquity: number[];
@@ -57,6 +58,22 @@ describe("tradelab select", () => {
     expect(honest.out?.instruments.map((x) => x.symbol)).toEqual(["BTC/USDT", "ETH/USDT", "LINK/USDT", "SOL/USDT"]);
     const held = (honest.out?.instruments ?? []).reduce((a, x) => a + x.exposure, 0);
     expect(held).toBeLessThanOrEqual(1 + 1e-12);
+  });
+
+  it("shorts are off by default; allowed, they enter by the mirrored edge and pay borrow", async () => {
+    const long = await select(example);
+    const both = await select({ ...example, shorts: { borrowRate: 0.05 } });
+    expect(both.stderr).toBe("");
+    expect(long.out?.financing).toBe(0);
+    expect(long.out?.label.text).not.toContain("shorts:");
+    expect(both.out?.label.text).toContain("shorts: BTC/USDT, ETH/USDT, LINK/USDT, SOL/USDT (borrow 5%/yr)");
+    expect(both.out?.financing).toBeGreaterThan(0);
+    expect(both.out?.metrics.tradeCount).not.toBe(long.out?.metrics.tradeCount);
+    const free = await select({ ...example, shorts: { symbols: ["SOL/USDT"], borrowRate: 0 } });
+    expect(free.out?.label.cautions.join(" ")).toContain("borrow at 0");
+    const bad = await select({ ...example, shorts: { symbols: ["DOGE/USDT"], borrowRate: 0.05 } });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/shorts\.symbols.*DOGE\/USDT/);
   });
 
   it("a selector sweep runs every grid point on worker threads; the best row is honest and deflated", async () => {

@@ -71,6 +71,22 @@ pub struct SelectRequest {
     #[serde(default)]
     #[ts(as = "Option<bool>", optional)]
     pub end_of_day_close: bool,
+    /// Spot shorts (seed §7's mirrored candidates); absent: long-only.
+    #[serde(default)]
+    #[ts(optional)]
+    pub shorts: Option<ShortSettings>,
+}
+
+/// Which symbols may go short, and what borrowing their units costs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ShortSettings {
+    /// Symbols that may go short (absent: every symbol).
+    #[serde(default)]
+    #[ts(optional)]
+    pub symbols: Option<Vec<String>>,
+    /// Annual borrow cost on the short's notional at each close, accrued per bar (e.g. 0.03).
+    pub borrow_rate: f64,
 }
 
 fn one() -> u32 {
@@ -81,7 +97,7 @@ fn half() -> f64 {
 }
 
 /// Candidate fields per symbol in the buffer [`SelectSession::next`] fills.
-pub const CAND_FIELDS: usize = 12;
+pub const CAND_FIELDS: usize = 13;
 /// State fields per symbol (after the 3 account fields: cash, equity, step).
 pub const STATE_FIELDS: usize = 3;
 /// Order fields per symbol in the buffer [`SelectSession::apply`] reads.
@@ -102,6 +118,8 @@ pub struct SelectReport {
     pub instruments: Vec<InstrumentResult>,
     pub final_cash: f64,
     pub liquidation_value: f64,
+    /// Borrow cost of shorts plus margin interest paid over the run.
+    pub financing: f64,
     #[ts(type = "number")]
     pub steps: u64,
     #[ts(type = "number")]
@@ -147,6 +165,9 @@ pub struct SelectSession {
     risk_weight: f64,
     fillable: bool,
     dip: Option<f64>,
+    /// Per symbol: it may go short (then a flat or short position's sell opens or adds to a
+    /// short, and a short position's buy covers it).
+    short_ok: Vec<bool>,
     interval_ms: i64,
     /// Per symbol: whether each bar is its session's last (stocks), for end-of-day closes.
     session_ends: Vec<Option<Vec<bool>>>,
@@ -314,13 +335,18 @@ impl SelectSession {
         let (params, periods) =
             window_params(&req.params.clone().unwrap_or_default(), calendar, iv.ms())?;
         params.validate()?;
+        let short_ok = short_symbols(req.shorts.as_ref(), &symbols)?;
+        let mut engine_params = params.engine_params();
+        engine_params.borrow_rate = req.shorts.as_ref().map_or(0.0, |s| s.borrow_rate);
         let engine = Engine::new(
-            params.engine_params(),
+            engine_params,
             symbols
                 .iter()
                 .zip(&calendars)
-                .map(|(s, cal)| {
+                .zip(&short_ok)
+                .map(|((s, cal), &short)| {
                     let mut spec = params.instrument(s.as_str());
+                    spec.allow_short = short;
                     spec.end_of_day_close = *cal != Calendar::Always && req.end_of_day_close;
                     if let Some(f) = req.fees.as_ref().and_then(|m| m.get(&s.to_string())) {
                         spec.fees = *f;
@@ -370,6 +396,7 @@ impl SelectSession {
             risk_weight: req.risk_weight,
             fillable: req.fillable_lookahead,
             dip: req.dip_threshold_pct,
+            short_ok,
             interval_ms: iv.ms(),
             session_ends,
             data_hash,
@@ -397,12 +424,34 @@ impl SelectSession {
         (core - 2.0 * f) * beta
     }
 
+    /// The mirrored edge of a short at `s` with sell fraction `sigma` (seed §7): upside
+    /// (S − pL)/S (`high_low`, `high`) or (S − pC)/S (`close`), downside max(0, (pH − S)/S).
+    #[allow(clippy::too_many_arguments)]
+    fn short_edge(
+        mode: EdgeMode,
+        rw: f64,
+        f: f64,
+        s: f64,
+        ph: f64,
+        pl: f64,
+        pc: f64,
+        sigma: f64,
+    ) -> f64 {
+        let core = match mode {
+            EdgeMode::HighLow => (s - pl) / s - rw * ((ph - s) / s).max(0.0),
+            EdgeMode::High => (s - pl) / s,
+            EdgeMode::Close => (s - pc) / s,
+        };
+        (core - 2.0 * f) * sigma
+    }
+
     /// Prepares the next timestamp: fills `cand` (`CAND_FIELDS` per symbol) and `state` (cash,
     /// equity, step, then `STATE_FIELDS` per symbol) and returns its bar open time, or None when
     /// the clock is done. Candidate fields: available, buy price, buy frac, sell price, sell frac,
     /// edge, p50 high, p50 low, p50 close, close of the decision bar, buy reached on the resting
-    /// bar (NaN unless `fillableLookahead`), the resting bar dips (NaN unless `dipThresholdPct`).
-    /// Every field but the last two is `lag` bars old.
+    /// bar (NaN unless `fillableLookahead`), the resting bar dips (NaN unless `dipThresholdPct`),
+    /// the short edge at the sell limit (NaN unless the symbol may go short). Every field but the
+    /// two lookahead flags is `lag` bars old.
     pub fn next(&mut self, cand: &mut [f64], state: &mut [f64]) -> Result<Option<i64>> {
         let n = self.symbols.len();
         if cand.len() < n * CAND_FIELDS || state.len() < 3 + n * STATE_FIELDS {
@@ -482,6 +531,10 @@ impl SelectSession {
             {
                 c[3] = price;
                 c[4] = f;
+                if self.short_ok[k] {
+                    let fee = self.engine.instruments[k].fees.maker;
+                    c[12] = Self::short_edge(mode, rw, fee, price, fh[row], fl[row], fcl[row], f);
+                }
             }
             c[0] = 1.0;
         }
@@ -489,13 +542,17 @@ impl SelectSession {
     }
 
     /// Fills the orders for the timestamp [`SelectSession::next`] prepared: `ORDER_FIELDS` per
-    /// symbol (buy price, buy fraction of cash, sell price, sell fraction of the position; a
-    /// non-finite price is no order).
+    /// symbol (buy price, buy fraction, sell price, sell fraction; a non-finite price is no
+    /// order). A buy spends that fraction of the cash held at the open; a sell sells that
+    /// fraction of the long held at the open. On a symbol that may go short, a sell from a flat
+    /// or short position shorts σ × cash / (S(1 + f)) units (seed §7), and a buy on a short
+    /// position covers that fraction of it.
     pub fn apply(&mut self, orders: &[f64]) -> Result<()> {
         let n = self.symbols.len();
         if orders.len() < n * ORDER_FIELDS {
             return Err(bad("orders", format!("need {} slots", n * ORDER_FIELDS)));
         }
+        let cash = self.stepper.state().cash;
         let mut out = vec![Orders::default(); n];
         for (k, o) in out.iter_mut().enumerate() {
             let x = &orders[k * ORDER_FIELDS..(k + 1) * ORDER_FIELDS];
@@ -509,16 +566,33 @@ impl SelectSession {
                     ))
                 }
             };
+            let q = self.stepper.state().positions[k].qty;
+            let short = self.short_ok[k];
             if x[0].is_finite() {
+                let f = frac(x[1], "buy")?;
                 o.buy = Some(Limit {
                     price: x[0],
-                    size: Size::Frac(frac(x[1], "buy")?),
+                    size: if short && q < 0.0 {
+                        Size::Qty(f * -q)
+                    } else {
+                        Size::Frac(f)
+                    },
                 });
             }
             if x[2].is_finite() {
+                let f = frac(x[3], "sell")?;
+                let unit = x[2] * (1.0 + self.engine.instruments[k].fees.maker);
                 o.sell = Some(Limit {
                     price: x[2],
-                    size: Size::Frac(frac(x[3], "sell")?),
+                    size: if short && q <= 0.0 {
+                        Size::Qty(if unit > 0.0 {
+                            f * cash.max(0.0) / unit
+                        } else {
+                            0.0
+                        })
+                    } else {
+                        Size::Frac(f)
+                    },
                 });
             }
         }
@@ -566,6 +640,7 @@ impl SelectSession {
             split,
             fillable,
             dip,
+            short_ok,
             allocation,
             benchmark,
             ..
@@ -599,6 +674,25 @@ impl SelectSession {
                 ));
             }
         }
+        let shorts: Vec<&str> = symbols
+            .iter()
+            .zip(&short_ok)
+            .filter(|(_, ok)| **ok)
+            .map(|(s, _)| s.as_str())
+            .collect();
+        if !shorts.is_empty() {
+            let rate = engine.params.borrow_rate;
+            label.text.push_str(&format!(
+                " · shorts: {} (borrow {}%/yr)",
+                shorts.join(", "),
+                rate * 100.0
+            ));
+            if rate == 0.0 {
+                label
+                    .cautions
+                    .push("shorts borrow at 0 %/yr (borrowRate 0)".into());
+            }
+        }
         let mut reasons: Vec<String> = Vec::new();
         if fillable {
             reasons.push("fillable lookahead: candidates filtered by the bar they rest on".into());
@@ -626,6 +720,7 @@ impl SelectSession {
             instruments: r.instruments,
             final_cash: r.final_state.cash,
             liquidation_value: r.liquidation_value,
+            financing: r.financing,
             steps: r.ts.len() as u64,
             first: r.ts.first().copied().unwrap_or(0),
             last: r.ts.last().copied().unwrap_or(0),
@@ -639,6 +734,35 @@ impl SelectSession {
             split,
         }
     }
+}
+
+/// Per symbol: whether `shorts` lets it go short (every symbol when no list is given).
+fn short_symbols(shorts: Option<&ShortSettings>, symbols: &[Symbol]) -> Result<Vec<bool>> {
+    let Some(sh) = shorts else {
+        return Ok(vec![false; symbols.len()]);
+    };
+    if !(sh.borrow_rate.is_finite() && (0.0..10.0).contains(&sh.borrow_rate)) {
+        return Err(bad(
+            "shorts.borrowRate",
+            format!("{} must be a finite annual rate in [0, 10)", sh.borrow_rate),
+        ));
+    }
+    let Some(list) = &sh.symbols else {
+        return Ok(vec![true; symbols.len()]);
+    };
+    if let Some(u) = list
+        .iter()
+        .find(|x| !symbols.iter().any(|s| s.to_string() == **x))
+    {
+        return Err(bad(
+            "shorts.symbols",
+            format!("{u} is not one of the symbols"),
+        ));
+    }
+    Ok(symbols
+        .iter()
+        .map(|s| list.iter().any(|x| *x == s.to_string()))
+        .collect())
 }
 
 /// One row of a selector sweep, as the TS sweep reports it (its run's own numbers).

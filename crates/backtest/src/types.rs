@@ -45,6 +45,7 @@ pub fn declarations() -> String {
         crate::harvest::HarvestReport::decl(),
         crate::select::EdgeMode::decl(),
         crate::select::SelectRequest::decl(),
+        crate::select::ShortSettings::decl(),
         crate::select::SelectReport::decl(),
         crate::select::SweptRow::decl(),
         crate::walk_forward::WalkForwardRequest::decl(),

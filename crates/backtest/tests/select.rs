@@ -234,3 +234,95 @@ fn per_symbol_fees_reach_the_engine_the_edge_and_the_label() {
     let e = SelectSession::open(&bad, &[]).err().unwrap().to_string();
     assert!(e.contains("ETH/USDT is not one of the symbols"), "{e}");
 }
+
+/// Spot shorts: a flat symbol's sell opens a short sized σ × cash / (S(1 + f)), a short's buy
+/// covers it, the candidate carries the mirrored edge, and borrow cost accrues on the short's
+/// notional at each close.
+#[test]
+fn shorts_open_at_the_sell_limit_cover_at_the_buy_limit_and_pay_borrow() {
+    let rate = 0.1;
+    let mut req = request(&["SOL/USDT"], 1);
+    req.shorts = Some(serde_json::from_value(serde_json::json!({ "borrowRate": rate })).unwrap());
+    let mut s = SelectSession::open(&req, &[]).unwrap();
+    let mut cand = vec![0.0; CAND_FIELDS];
+    let mut state = vec![0.0; 3 + STATE_FIELDS];
+    let (mut shorts_seen, mut checked, mut observed) = (0, 0, 0.0);
+    let (mut last_q, mut max_close) = (0.0_f64, 0.0_f64);
+    let mut steps = 0;
+    while s.next(&mut cand, &mut state).unwrap().is_some() {
+        let c = &cand[..CAND_FIELDS];
+        let q = state[3];
+        // With lag 1 and no gaps, c[9] is the close of the bar whose step left position q.
+        if steps > 0 && c[0] == 1.0 {
+            observed += rate * (-q).max(0.0) * c[9] / 8760.0;
+            max_close = max_close.max(c[9]);
+        }
+        steps += 1;
+        last_q = q;
+        if q < 0.0 {
+            shorts_seen += 1;
+        }
+        let mut o = [f64::NAN; ORDER_FIELDS];
+        if c[0] == 1.0 && c[12].is_finite() {
+            let (sp, sigma, ph, pl) = (c[3], c[4], c[6], c[7]);
+            let want = ((sp - pl) / sp - 0.5 * ((ph - sp) / sp).max(0.0) - 2.0 * 0.001) * sigma;
+            assert!((c[12] - want).abs() < 1e-15, "mirrored edge");
+            checked += 1;
+        }
+        if c[0] == 1.0 && q == 0.0 && c[12].is_finite() {
+            o[2] = c[3];
+            o[3] = c[4];
+        } else if c[0] == 1.0 && q < 0.0 {
+            o[0] = c[1];
+            o[1] = 1.0;
+        }
+        s.apply(&o).unwrap();
+    }
+    let r = s.finish("short then cover", None);
+    assert!(checked > 500, "{checked} short edges checked");
+    assert!(shorts_seen > 50, "held short on {shorts_seen} steps");
+    assert!(r.instruments[0].round_trips > 5, "{:?}", r.instruments[0]);
+    assert!(
+        r.label.text.contains("shorts: SOL/USDT (borrow 10%/yr)"),
+        "{}",
+        r.label.text
+    );
+    // Borrow accrued at every close the short was held (the last close is not observed here).
+    let tail = rate * (-last_q).max(0.0) * max_close / 8760.0;
+    assert!(observed > 0.0);
+    assert!(
+        r.financing >= observed - 1e-9 && r.financing <= observed + tail + 1e-9,
+        "financing {} vs observed {observed}",
+        r.financing
+    );
+
+    // Long-only (the default): no short edge, and a sell from flat fills nothing.
+    let req = request(&["SOL/USDT"], 1);
+    let mut s = SelectSession::open(&req, &[]).unwrap();
+    while s.next(&mut cand, &mut state).unwrap().is_some() {
+        assert!(cand[12].is_nan());
+        assert!(state[3] >= 0.0);
+        let mut o = [f64::NAN; ORDER_FIELDS];
+        if cand[0] == 1.0 && cand[3].is_finite() {
+            o[2] = cand[3];
+            o[3] = 1.0;
+        }
+        s.apply(&o).unwrap();
+    }
+    assert_eq!(s.finish("sell only", None).metrics.trade_count, 0);
+
+    // A short list naming an unknown symbol, or a bad rate, is refused by field.
+    let mut req = request(&["SOL/USDT"], 1);
+    req.shorts = Some(
+        serde_json::from_value(serde_json::json!({ "symbols": ["ETH/USDT"], "borrowRate": 0.0 }))
+            .unwrap(),
+    );
+    let e = SelectSession::open(&req, &[]).err().unwrap().to_string();
+    assert!(
+        e.contains("shorts.symbols") && e.contains("ETH/USDT"),
+        "{e}"
+    );
+    req.shorts = Some(serde_json::from_value(serde_json::json!({ "borrowRate": -1.0 })).unwrap());
+    let e = SelectSession::open(&req, &[]).err().unwrap().to_string();
+    assert!(e.contains("shorts.borrowRate"), "{e}");
+}

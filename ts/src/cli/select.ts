@@ -8,7 +8,7 @@ import { selectBacktest, selectSweep, type SelectConfig, type SelectGrid, type S
 import { assumptionsLine, metricRows } from "./sim.js";
 import { isoMs, kvTable, printJson, progressBar, readConfigFile, table } from "./ui.js";
 
-const KEYS = ["grid", "symbols", "interval", "store", "from", "to", "params", "actions", "forecast", "edge", "maxPositions", "cooldownBars", "selectFillableOnly", "endOfDayClose", "allowInSample", "dipThresholdPct", "workStealing", "fees"];
+const KEYS = ["grid", "symbols", "interval", "store", "from", "to", "params", "actions", "forecast", "edge", "maxPositions", "cooldownBars", "selectFillableOnly", "endOfDayClose", "allowInSample", "dipThresholdPct", "workStealing", "fees", "shorts"];
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
 
@@ -24,7 +24,7 @@ export function selectText(r: SelectResult, window: string): string {
     `${r.symbols.join(", ")} ${r.interval} · selector: ${r.selector} · ${r.source} · ${window} ${isoMs(r.first)} .. ${isoMs(r.last)} (${r.steps} steps)\n` +
     assumptionsLine(r.label) +
     "\n" +
-    kvTable(metricRows(r.metrics)) +
+    kvTable([...metricRows(r.metrics), ...(r.financing !== 0 ? [["borrow + margin interest paid", r.financing.toFixed(2)] as [string, string]] : []), ["liquidation value (after exit fees)", r.liquidationValue.toFixed(2)]]) +
     "\n" +
     table(["symbol", "trades", "round trips", "win rate", "pnl", "time held", "fees"], held) +
     `\n${r.steps} timestamps × ${r.symbols.length} symbols in ${r.seconds.toFixed(2)} s\n`
@@ -93,6 +93,9 @@ decisionLag bars old. actions: a rule strategy, {"kind": "actions", "files": {SY
 "selectFillableOnly": true is the seed's OPTIMISTIC default (entries filtered by the bar they
 fill on), labelled as such; so is "dipThresholdPct": x (the seed's dip filter: entries only where the
 traded bar's low dips below its close × (1 − x)).
+"shorts": { "borrowRate": 0.05, "symbols": [...] } allows spot shorts (all symbols when no list):
+a flat symbol's short candidate enters at its sell limit by the mirrored edge, a short covers at
+its buy limit, and borrow cost accrues on the short's notional at each close (the label says so).
 With "grid": { "minEdge": [...], "riskWeight": [...], "edgeMode": [...], "maxPositions": [...],
 "cooldownBars", "intensity", "priceOffsetPct", "maxVolumeFraction", "maxHoldBars", "decisionLag",
 "fillBuffer" } it is a selector sweep: one backtest per combination across worker threads, the best

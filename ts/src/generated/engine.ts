@@ -806,6 +806,10 @@ fees?: Record<string, { maker: number, taker: number }>,
  */
 endOfDayClose?: boolean, 
 /**
+ * Spot shorts (seed §7's mirrored candidates); absent: long-only.
+ */
+shorts?: ShortSettings, 
+/**
  * Store root directory.
  */
 store: string, 
@@ -838,6 +842,16 @@ registry?: string,
  */
 acknowledgeBurned?: boolean, };
 
+export type ShortSettings = { 
+/**
+ * Symbols that may go short (absent: every symbol).
+ */
+symbols?: Array<string>, 
+/**
+ * Annual borrow cost on the short's notional at each close, accrued per bar (e.g. 0.03).
+ */
+borrowRate: number, };
+
 export type SelectReport = { symbols: Array<string>, 
 /**
  * The simulator's assumptions (lag, fill, fees, P), with the selector's OPTIMISTIC modes.
@@ -850,7 +864,11 @@ selector: string, params: SimParams, periods: string, metrics: Metrics,
 /**
  * Per symbol: trades, round trips, PnL contribution, share of time held (`exposure`).
  */
-instruments: Array<InstrumentResult>, finalCash: number, liquidationValue: number, steps: number, first: number, last: number, dataHash: string, split: SplitInfo | null, };
+instruments: Array<InstrumentResult>, finalCash: number, liquidationValue: number, 
+/**
+ * Borrow cost of shorts plus margin interest paid over the run.
+ */
+financing: number, steps: number, first: number, last: number, dataHash: string, split: SplitInfo | null, };
 
 export type SweptRow = { index: number, 
 /**

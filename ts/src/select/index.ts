@@ -44,6 +44,8 @@ export interface SelectConfig {
   fees?: Record<string, { maker: number; taker: number }>;
   /** Seed §7's optional work stealing (see `EdgeSelectorOptions.workStealing`). */
   workStealing?: { minProfit?: number; minEdge?: number; margin?: number; slack?: number };
+  /** Spot shorts (seed §7's mirrored candidates): which symbols (all when omitted) and their annual borrow cost. */
+  shorts?: G.ShortSettings;
   /** OPTIMISTIC (labelled, seed `--dip-threshold-pct`): enter only where the traded bar's low dips below its close × (1 − x). */
   dipThresholdPct?: number;
   /** Policies: permit a window that includes a checkpoint's training rows (labelled in-sample). */
@@ -162,7 +164,11 @@ class Context implements SelectContext {
       close: c[o + 9] ?? NaN,
       fillable: Number.isNaN(fillable) ? null : fillable === 1,
       dip: Number.isNaN(dip) ? null : dip === 1,
+      shortEdge: c[o + 12] ?? NaN,
     };
+  }
+  shortEdge(k: number): number {
+    return this.cand[k * this.cf + 12] ?? NaN;
   }
   available(k: number): boolean {
     return this.cand[k * this.cf] === 1;
@@ -262,6 +268,7 @@ export function runSelect(config: SelectConfig, resolved: ResolvedActions, opts:
     ...(config.endOfDayClose ? { endOfDayClose: true } : {}),
     ...(config.fees ? { fees: config.fees } : {}),
     ...(config.dipThresholdPct !== undefined ? { dipThresholdPct: config.dipThresholdPct } : {}),
+    ...(config.shorts ? { shorts: config.shorts } : {}),
   };
   const selector =
     opts.selector ??
@@ -280,7 +287,7 @@ export function runSelect(config: SelectConfig, resolved: ResolvedActions, opts:
     throw fromNative(e);
   }
   const n = session.symbols.length;
-  const [cf = 12, sf = 3, of = 4] = session.layout;
+  const [cf = 13, sf = 3, of = 4] = session.layout;
   const cand = new Float64Array(n * cf);
   const state = new Float64Array(3 + n * sf);
   const orders = new Float64Array(n * of);

@@ -31,6 +31,7 @@ function ctx(step: number, symbols: string[], edges: number[], held: number[], e
       close: 100,
       fillable: null,
       dip: null,
+      shortEdge: NaN,
       ...extra[k],
     }),
     position: (k: number): PositionView => ({ qty: held[k] ?? 0, avgEntry: 100, heldBars: held[k] ? 1 : NaN }),
@@ -42,6 +43,7 @@ function ctx(step: number, symbols: string[], edges: number[], held: number[], e
     sellFrac: (k) => c.candidate(k).sellFrac,
     fillable: (k) => c.candidate(k).fillable,
     dip: (k) => c.candidate(k).dip,
+    shortEdge: (k) => c.candidate(k).shortEdge,
     qty: (k) => held[k] ?? 0,
     buy: (k, price, frac) => o.buys.push([symbols[k] ?? "", price, frac]),
     sell: (k, price, frac) => o.sells.push([symbols[k] ?? "", price, frac]),
@@ -118,5 +120,27 @@ describe("EdgeSelector", () => {
     const y = ctx(0, syms, [0.05, 0.01, 0.02], [0, 0, 0], [{ dip: false }, { dip: null }, { dip: true }]);
     d.select(y.c);
     expect(y.o.buys).toEqual([["ETH/USDT", 100, 1]]);
+  });
+
+  it("shorts: the better side per symbol enters, a short covers at its buy limit", () => {
+    const s = new EdgeSelector({ minEdge: 0.001, maxPositions: 2 });
+    // SOL: short edge 0.004 beats its long 0.002; BTC long 0.003; ETH short 0.0005 is below minEdge.
+    const a = ctx(0, syms, [0.002, 0.003, NaN], [0, 0, 0], [{ shortEdge: 0.004 }, {}, { shortEdge: 0.0005 }]);
+    s.select(a.c);
+    expect(a.o.sells).toEqual([["SOL/USDT", 101, 0.5]]);
+    expect(a.o.buys).toEqual([["BTC/USDT", 100, 0.5]]);
+    // Held short: the exit is a cover at the buy limit (fraction of the short), never a sell.
+    const b = ctx(1, syms, [NaN, NaN, NaN], [-3, 0, 0], [{ buyFrac: 0.7 }]);
+    s.select(b.c);
+    expect(b.o.buys).toEqual([["SOL/USDT", 100, 0.7]]);
+    expect(b.o.sells).toEqual([]);
+    // An equal long and short edge keeps the long; selectFillableOnly keeps longs only.
+    const c = ctx(2, syms, [0.004, NaN, NaN], [0, 0, 0], [{ shortEdge: 0.004 }]);
+    new EdgeSelector({}).select(c.c);
+    expect(c.o.buys).toEqual([["SOL/USDT", 100, 1]]);
+    expect(c.o.sells).toEqual([]);
+    const d = ctx(3, syms, [NaN, NaN, NaN], [0, 0, 0], [{ shortEdge: 0.01, fillable: true }]);
+    new EdgeSelector({ selectFillableOnly: true }).select(d.c);
+    expect(d.o.sells).toEqual([]);
   });
 });

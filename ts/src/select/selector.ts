@@ -31,6 +31,8 @@ export interface Candidate {
   fillable: boolean | null;
   /** OPTIMISTIC `dipThresholdPct` only: the bar the order rests on dips below close × (1 − x). */
   dip: boolean | null;
+  /** The mirrored short edge at the sell limit (seed §7); NaN unless the symbol may go short. */
+  shortEdge: number;
 }
 
 export interface PositionView {
@@ -63,11 +65,19 @@ export interface SelectContext {
   fillable(k: number): boolean | null;
   /** The resting bar dips (OPTIMISTIC `dipThresholdPct`), null without it. */
   dip(k: number): boolean | null;
+  /** The short edge at the sell limit; NaN unless the session lets symbol k go short. */
+  shortEdge(k: number): number;
   /** Signed units held (0 flat). */
   qty(k: number): number;
-  /** Rest a buy limit on symbol k for this bar: `frac` of the cash held at the open. */
+  /**
+   * Rest a buy limit on symbol k for this bar: `frac` of the cash held at the open, or, when k
+   * is short, `frac` of the short (a cover).
+   */
   buy(k: number, price: number, frac: number): void;
-  /** Rest a sell limit on symbol k for this bar: `frac` of the position held at the open. */
+  /**
+   * Rest a sell limit on symbol k for this bar: `frac` of the long held at the open, or, on a
+   * symbol that may go short and is flat or short, a short of `frac` × cash / (price × (1 + fee)) units.
+   */
   sell(k: number, price: number, frac: number): void;
 }
 
@@ -100,9 +110,11 @@ export interface EdgeSelectorOptions {
 }
 
 /**
- * The seed's selector: exit every open position at its sell limit; while a slot is free, enter
- * the best candidates by edge (at least `minEdge`, ties by symbol name), skipping symbols held
- * or cooling down. Max-hold closes are the engine's (`maxHoldBars`).
+ * The seed's selector: exit every open position at its limit (a long at its sell limit, a short
+ * covers at its buy limit); while a slot is free, enter the best candidates by edge (at least
+ * `minEdge`; ties by symbol name, a long before a short), skipping symbols held or cooling down.
+ * Short candidates exist only where the session allows shorts (`shorts` in the config).
+ * Max-hold and end-of-day closes are the engine's.
  */
 export class EdgeSelector implements Selector {
   readonly minEdge: number;
@@ -162,7 +174,12 @@ export class EdgeSelector implements Selector {
         this.wasOpen.add(k);
         const sp = ctx.sellPrice(k);
         const sf = ctx.sellFrac(k);
-        if (this.steal && ctx.available(k) && this.stolen(ctx, k)) ctx.sell(k, ctx.candidate(k).close * (1 - this.steal.slack), 1);
+        if (ctx.qty(k) < 0) {
+          // A short covers at its buy limit (seed §7 step 4, mirrored).
+          const bp = ctx.buyPrice(k);
+          const bf = ctx.buyFrac(k);
+          if (ctx.available(k) && Number.isFinite(bp) && bf > 0) ctx.buy(k, bp, bf);
+        } else if (this.steal && ctx.available(k) && this.stolen(ctx, k)) ctx.sell(k, ctx.candidate(k).close * (1 - this.steal.slack), 1);
         else if (ctx.available(k) && Number.isFinite(sp) && sf > 0) ctx.sell(k, sp, sf);
       } else if (this.wasOpen.has(k)) {
         this.wasOpen.delete(k);
@@ -171,20 +188,48 @@ export class EdgeSelector implements Selector {
     }
     const free = this.maxPositions - held;
     if (free <= 0) return;
+    // Candidates as k (long) or −(k + 1) (short), each with its edge.
     const picks: number[] = [];
+    const edges: number[] = [];
     for (let k = 0; k < n; k++) {
       if (ctx.qty(k) !== 0 || !ctx.available(k)) continue;
-      const e = ctx.edge(k);
-      if (!(ctx.buyFrac(k) > 0) || !Number.isFinite(e) || e < this.minEdge) continue;
       const left = this.exitedAt.get(k);
       if (left !== undefined && ctx.step - left < this.cooldownBars) continue;
-      if (this.selectFillableOnly && ctx.fillable(k) !== true) continue;
       if (this.dipFilter && ctx.dip(k) !== true) continue;
-      picks.push(k);
+      const e = ctx.edge(k);
+      // `selectFillableOnly` looks at the buy limit: it keeps long candidates only.
+      const longOk = ctx.buyFrac(k) > 0 && Number.isFinite(e) && e >= this.minEdge && (!this.selectFillableOnly || ctx.fillable(k) === true);
+      if (longOk) {
+        picks.push(k);
+        edges.push(e);
+      }
+      const s = ctx.shortEdge(k);
+      if (!this.selectFillableOnly && ctx.sellFrac(k) > 0 && Number.isFinite(s) && s >= this.minEdge && !(longOk && e >= s)) {
+        if (longOk) {
+          // One side per symbol: the better one.
+          picks[picks.length - 1] = -(k + 1);
+          edges[edges.length - 1] = s;
+        } else {
+          picks.push(-(k + 1));
+          edges.push(s);
+        }
+      }
     }
     if (picks.length === 0) return;
     const sym = ctx.symbols;
-    picks.sort((a, b) => ctx.edge(b) - ctx.edge(a) || ((sym[a] ?? "") < (sym[b] ?? "") ? -1 : (sym[a] ?? "") > (sym[b] ?? "") ? 1 : 0));
-    for (const k of picks.slice(0, free)) ctx.buy(k, ctx.buyPrice(k), ctx.buyFrac(k) / free);
+    const order = picks.map((_, i) => i);
+    const idx = (p: number): number => (p >= 0 ? p : -p - 1);
+    order.sort((a, b) => {
+      const d = (edges[b] ?? 0) - (edges[a] ?? 0);
+      if (d !== 0) return d;
+      const sa = sym[idx(picks[a] ?? 0)] ?? "";
+      const sb = sym[idx(picks[b] ?? 0)] ?? "";
+      return sa < sb ? -1 : sa > sb ? 1 : 0;
+    });
+    for (const i of order.slice(0, free)) {
+      const p = picks[i] ?? 0;
+      if (p >= 0) ctx.buy(p, ctx.buyPrice(p), ctx.buyFrac(p) / free);
+      else ctx.sell(-p - 1, ctx.sellPrice(-p - 1), ctx.sellFrac(-p - 1) / free);
+    }
   }
 }
