@@ -211,88 +211,34 @@ impl SelectSession {
         if !quantiles.iter().any(|q| (q - 0.5).abs() < 1e-12) {
             return Err(bad("forecast", "the default quantiles have no p50"));
         }
+        for (k, s) in req.symbols.iter().enumerate() {
+            if req.symbols[..k].contains(s) {
+                return Err(bad("symbols", format!("{s} is listed twice")));
+            }
+        }
+        // Symbols load independently (their own store and forecast-cache folders): in parallel.
+        // Errors are reported in symbol order, whichever thread met them first.
+        let loaded: Vec<Result<Loaded>> = {
+            use rayon::prelude::*;
+            req.symbols
+                .par_iter()
+                .map(|s| load_symbol(s, &window, iv, &cache, forecaster.as_ref(), req, &quantiles))
+                .collect::<Vec<Result<Loaded>>>()
+        };
+        let loaded: Vec<Loaded> = loaded.into_iter().collect::<Result<_>>()?;
         let mut symbols = Vec::new();
         let mut bars_all = Vec::new();
         let mut forecast = Vec::new();
         let mut calendar = Calendar::Always;
         let mut calendars = Vec::new();
-        for (k, s) in req.symbols.iter().enumerate() {
-            if req.symbols[..k].contains(s) {
-                return Err(bad("symbols", format!("{s} is listed twice")));
+        for (k, l) in loaded.into_iter().enumerate() {
+            if k == 0 || l.calendar.periods_per_year(iv.ms()) > calendar.periods_per_year(iv.ms()) {
+                calendar = l.calendar;
             }
-            // One read per symbol: the window's bars and, for the forecasts, every stored bar.
-            let sym = Symbol::parse(s)?;
-            let stored = window.store().read(&sym, iv)?;
-            let bars = stored.between(window.from, window.to);
-            if bars.is_empty() {
-                return Err(bad(
-                    "window",
-                    format!(
-                        "no {sym} {iv} bars in the requested window ({} bars stored)",
-                        stored.len()
-                    ),
-                ));
-            }
-            let cal = Calendar::for_symbol(&sym)?;
-            // Stocks: only session bars are traded and marked (the clock and P count them).
-            let bars = if cal == Calendar::Always {
-                bars
-            } else {
-                let b = crate::portfolio::session_bars(cal, bars, iv.ms());
-                if b.is_empty() {
-                    return Err(bad(
-                        "window",
-                        format!("no {sym} bars inside its session ({})", cal.label()),
-                    ));
-                }
-                b
-            };
-            if k == 0 || cal.periods_per_year(iv.ms()) > calendar.periods_per_year(iv.ms()) {
-                calendar = cal;
-            }
-            calendars.push(cal);
-            // Forecasts are computed on every stored bar (causal), then cut to the window.
-            let (frame, _) = cache
-                .load_or_build(
-                    &sym,
-                    iv,
-                    &stored,
-                    forecaster.as_ref(),
-                    &[req.horizon],
-                    &quantiles,
-                )
-                .map_err(|e| bad(format!("forecast {sym}"), e.to_string()))?;
-            // Row of each window bar in the stored bars (a stock's window keeps session bars only).
-            let rows: Vec<usize> = bars
-                .ts
-                .iter()
-                .map(|t| {
-                    stored.ts.binary_search(t).map_err(|_| {
-                        bad(
-                            format!("forecast {sym}"),
-                            format!("bar {t} is not in the store"),
-                        )
-                    })
-                })
-                .collect::<Result<_>>()?;
-            let col = |t: &str| -> Result<Vec<f64>> {
-                let name = tradelab_features::forecast::column_name(t, 0.5, req.horizon);
-                let v = frame
-                    .values
-                    .get(&name)
-                    .ok_or_else(|| bad(format!("forecast {sym}"), format!("no column {name}")))?;
-                Ok(rows.iter().map(|&r| v[r]).collect())
-            };
-            let f = [col("high")?, col("low")?, col("close")?];
-            if f[0].iter().all(|x| !x.is_finite()) {
-                return Err(bad(
-                    format!("forecast {sym}"),
-                    format!("{} issued no forecast over the window", req.forecast_model),
-                ));
-            }
-            symbols.push(sym);
-            bars_all.push(bars);
-            forecast.push(f);
+            calendars.push(l.calendar);
+            symbols.push(l.symbol);
+            bars_all.push(l.bars);
+            forecast.push(l.forecast);
         }
         let actions: Vec<Actions> = match (&req.strategy, fixed.is_empty()) {
             (Some(s), true) => bars_all
@@ -734,6 +680,90 @@ impl SelectSession {
             split,
         }
     }
+}
+
+/// One symbol's window bars (session bars for stocks), calendar and p50 forecasts.
+struct Loaded {
+    symbol: Symbol,
+    bars: Bars,
+    calendar: Calendar,
+    forecast: [Vec<f64>; 3],
+}
+
+fn load_symbol(
+    s: &str,
+    window: &Window,
+    iv: tradelab_core::Interval,
+    cache: &tradelab_features::forecast::ForecastCache,
+    forecaster: &dyn tradelab_features::forecast::Forecaster,
+    req: &SelectRequest,
+    quantiles: &[f64],
+) -> Result<Loaded> {
+    // One read per symbol: the window's bars and, for the forecasts, every stored bar.
+    let sym = Symbol::parse(s)?;
+    let stored = window.store().read(&sym, iv)?;
+    let bars = stored.between(window.from, window.to);
+    if bars.is_empty() {
+        return Err(bad(
+            "window",
+            format!(
+                "no {sym} {iv} bars in the requested window ({} bars stored)",
+                stored.len()
+            ),
+        ));
+    }
+    let cal = Calendar::for_symbol(&sym)?;
+    // Stocks: only session bars are traded and marked (the clock and P count them).
+    let bars = if cal == Calendar::Always {
+        bars
+    } else {
+        let b = crate::portfolio::session_bars(cal, bars, iv.ms());
+        if b.is_empty() {
+            return Err(bad(
+                "window",
+                format!("no {sym} bars inside its session ({})", cal.label()),
+            ));
+        }
+        b
+    };
+    // Forecasts are computed on every stored bar (causal), then cut to the window.
+    let (frame, _) = cache
+        .load_or_build(&sym, iv, &stored, forecaster, &[req.horizon], quantiles)
+        .map_err(|e| bad(format!("forecast {sym}"), e.to_string()))?;
+    // Row of each window bar in the stored bars (a stock's window keeps session bars only).
+    let rows: Vec<usize> = bars
+        .ts
+        .iter()
+        .map(|t| {
+            stored.ts.binary_search(t).map_err(|_| {
+                bad(
+                    format!("forecast {sym}"),
+                    format!("bar {t} is not in the store"),
+                )
+            })
+        })
+        .collect::<Result<_>>()?;
+    let col = |t: &str| -> Result<Vec<f64>> {
+        let name = tradelab_features::forecast::column_name(t, 0.5, req.horizon);
+        let v = frame
+            .values
+            .get(&name)
+            .ok_or_else(|| bad(format!("forecast {sym}"), format!("no column {name}")))?;
+        Ok(rows.iter().map(|&r| v[r]).collect())
+    };
+    let f = [col("high")?, col("low")?, col("close")?];
+    if f[0].iter().all(|x| !x.is_finite()) {
+        return Err(bad(
+            format!("forecast {sym}"),
+            format!("{} issued no forecast over the window", req.forecast_model),
+        ));
+    }
+    Ok(Loaded {
+        symbol: sym,
+        bars,
+        calendar: cal,
+        forecast: f,
+    })
 }
 
 /// Per symbol: whether `shorts` lets it go short (every symbol when no list is given).
