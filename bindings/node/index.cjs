@@ -861,6 +861,7 @@ module.exports.listDatasets = nativeBinding.listDatasets
 module.exports.listFunding = nativeBinding.listFunding
 module.exports.mergeBars = nativeBinding.mergeBars
 module.exports.mergeFunding = nativeBinding.mergeFunding
+module.exports.openSelectorSession = nativeBinding.openSelectorSession
 module.exports.readBarArrays = nativeBinding.readBarArrays
 module.exports.readBarsIpc = nativeBinding.readBarsIpc
 module.exports.readFunding = nativeBinding.readFunding

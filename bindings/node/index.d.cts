@@ -18,8 +18,9 @@ export declare class ProgressHandle {
 
 export declare class SelectorSession {
   /**
-   * Opens a session: a `SelectRequest` as JSON, and one action set per symbol (in the
-   * request's symbol order) unless the request names a rule strategy.
+   * Opens a session synchronously (worker threads; `openSelectorSession` is the async form):
+   * a `SelectRequest` as JSON, and one action set per symbol (in the request's symbol order)
+   * unless the request names a rule strategy.
    */
   static open(requestJson: string, actions: Array<ActionArrays>): SelectorSession
   get symbols(): Array<string>
@@ -242,6 +243,9 @@ export interface NumericColumns {
   names: Array<string>
   columns: Array<Float64Array>
 }
+
+/** `SelectorSession.open` on the libuv thread pool. */
+export declare function openSelectorSession(requestJson: string, actions: Array<ActionArrays>): Promise<SelectorSession>
 
 /** Reads a dataset as typed arrays. */
 export declare function readBarArrays(args: DatasetArgs): Promise<BarArrays>

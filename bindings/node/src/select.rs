@@ -32,21 +32,53 @@ fn open_err() -> Error {
     js_err("selector session: already finished")
 }
 
+fn open_session(request_json: &str, actions: &[ActionArrays]) -> Result<SelectSession> {
+    let req: SelectRequest = serde_json::from_str(request_json).map_err(js_err)?;
+    let ts: Vec<Vec<i64>> = actions.iter().map(|a| a.ts.iter().map(|t| *t as i64).collect()).collect();
+    let keyed: Vec<KeyedActions<'_>> = actions
+        .iter()
+        .zip(&ts)
+        .map(|(a, ts)| KeyedActions { ts, buy_price: &a.buy_price, sell_price: &a.sell_price, buy_frac: &a.buy_frac, sell_frac: &a.sell_frac })
+        .collect();
+    SelectSession::open(&req, &keyed).map_err(js_err)
+}
+
+/// Opening a session off the event loop (it reads every symbol's bars and forecasts).
+pub struct OpenTask {
+    request_json: String,
+    actions: Vec<ActionArrays>,
+}
+
+#[napi]
+impl Task for OpenTask {
+    type Output = SelectSession;
+    type JsValue = SelectorSession;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let (req, actions) = (&self.request_json, &self.actions);
+        guarded("selectorOpen", move || open_session(req, actions))
+    }
+
+    fn resolve(&mut self, _env: Env, s: Self::Output) -> Result<Self::JsValue> {
+        Ok(SelectorSession { symbols: s.symbols(), inner: Some(s) })
+    }
+}
+
+/// `SelectorSession.open` on the libuv thread pool.
+#[napi(ts_return_type = "Promise<SelectorSession>")]
+pub fn open_selector_session(request_json: String, actions: Vec<ActionArrays>) -> AsyncTask<OpenTask> {
+    AsyncTask::new(OpenTask { request_json, actions })
+}
+
 #[napi]
 impl SelectorSession {
-    /// Opens a session: a `SelectRequest` as JSON, and one action set per symbol (in the
-    /// request's symbol order) unless the request names a rule strategy.
+    /// Opens a session synchronously (worker threads; `openSelectorSession` is the async form):
+    /// a `SelectRequest` as JSON, and one action set per symbol (in the request's symbol order)
+    /// unless the request names a rule strategy.
     #[napi(factory)]
     pub fn open(request_json: String, actions: Vec<ActionArrays>) -> Result<SelectorSession> {
         guarded("selectorOpen", move || {
-            let req: SelectRequest = serde_json::from_str(&request_json).map_err(js_err)?;
-            let ts: Vec<Vec<i64>> = actions.iter().map(|a| a.ts.iter().map(|t| *t as i64).collect()).collect();
-            let keyed: Vec<KeyedActions<'_>> = actions
-                .iter()
-                .zip(&ts)
-                .map(|(a, ts)| KeyedActions { ts, buy_price: &a.buy_price, sell_price: &a.sell_price, buy_frac: &a.buy_frac, sell_frac: &a.sell_frac })
-                .collect();
-            let s = SelectSession::open(&req, &keyed).map_err(js_err)?;
+            let s = open_session(&request_json, &actions)?;
             Ok(SelectorSession { symbols: s.symbols(), inner: Some(s) })
         })
     }

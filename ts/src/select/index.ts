@@ -240,14 +240,38 @@ export async function resolveActions(config: SelectConfig, opts: SelectOptions =
  * portfolio state, and the Rust engine fills its orders on the next bar.
  */
 export async function selectBacktest(config: SelectConfig, opts: SelectOptions = {}): Promise<SelectResult> {
-  return runSelect(config, await actionSets(config, opts), opts);
+  const resolved = await actionSets(config, opts);
+  const started = performance.now();
+  const { req, selector } = prepare(config, resolved, opts);
+  // Opening reads every symbol's bars and forecasts: off the event loop.
+  let session: Session;
+  try {
+    session = await addon.openSelectorSession(JSON.stringify(req), resolved.sets);
+  } catch (e) {
+    throw fromNative(e);
+  }
+  return drive(session, selector, config, resolved, started);
 }
 
-/** `selectBacktest` with the actions already resolved. */
+type Session = InstanceType<typeof addon.SelectorSession>;
+
+/** `selectBacktest` with the actions already resolved, synchronously (a sweep's worker threads). */
 export function runSelect(config: SelectConfig, resolved: ResolvedActions, opts: SelectOptions = {}): SelectResult {
   const started = performance.now();
+  const { req, selector } = prepare(config, resolved, opts);
+  let session: Session;
+  try {
+    session = addon.SelectorSession.open(JSON.stringify(req), resolved.sets);
+  } catch (e) {
+    throw fromNative(e);
+  }
+  return drive(session, selector, config, resolved, started);
+}
+
+/** The session request and the selector a config asks for. */
+function prepare(config: SelectConfig, resolved: ResolvedActions, opts: SelectOptions): { req: object; selector: Selector } {
   const interval = config.interval ?? "1h";
-  const { strategy, sets, source } = resolved;
+  const { strategy } = resolved;
   const from = resolved.window?.from ?? toMs(config.from, "from");
   const to = resolved.window?.to ?? toMs(config.to, "to");
   const fillable = config.selectFillableOnly ?? false;
@@ -280,12 +304,14 @@ export function runSelect(config: SelectConfig, resolved: ResolvedActions, opts:
       dipFilter: config.dipThresholdPct !== undefined,
       ...(config.workStealing ? { workStealing: config.workStealing } : {}),
     });
-  let session: InstanceType<typeof addon.SelectorSession>;
-  try {
-    session = addon.SelectorSession.open(JSON.stringify(req), sets);
-  } catch (e) {
-    throw fromNative(e);
-  }
+  return { req, selector };
+}
+
+/** Steps `session` to the end with `selector`: one `next` / `select` / `apply` per timestamp. */
+function drive(session: Session, selector: Selector, config: SelectConfig, resolved: ResolvedActions, started: number): SelectResult {
+  const interval = config.interval ?? "1h";
+  const from = resolved.window?.from ?? toMs(config.from, "from");
+  const to = resolved.window?.to ?? toMs(config.to, "to");
   const n = session.symbols.length;
   const [cf = 13, sf = 3, of = 4] = session.layout;
   const cand = new Float64Array(n * cf);
@@ -304,7 +330,7 @@ export function runSelect(config: SelectConfig, resolved: ResolvedActions, opts:
     }
     const f = session.finish(`${selector.describe()} · edge ${config.edge.mode}${config.edge.mode === "high_low" ? ` rw ${config.edge.riskWeight ?? 0.5}` : ""}`, selector.optimistic());
     const r = f.report as G.SelectReport;
-    return { ...r, curveTs: f.ts, curveEquity: f.equity, benchmark: f.benchmark, allocation: f.allocation, interval, source, window: resolved.window?.label ?? r.split?.label ?? (from !== undefined || to !== undefined ? "custom" : "full"), seconds: (performance.now() - started) / 1000 };
+    return { ...r, curveTs: f.ts, curveEquity: f.equity, benchmark: f.benchmark, allocation: f.allocation, interval, source: resolved.source, window: resolved.window?.label ?? r.split?.label ?? (from !== undefined || to !== undefined ? "custom" : "full"), seconds: (performance.now() - started) / 1000 };
   } catch (e) {
     throw fromNative(e);
   }
