@@ -51,8 +51,8 @@ export type {
 export * from "./symbols.js";
 export * from "./download/index.js";
 export { walkForward } from "./walk-forward.js";
-export { selectBacktest, selectSweep, runSelect, resolveActions, EdgeSelector, SELECT_AXES } from "./select/index.js";
-export type { ActionSource, Candidate, EdgeSelectorOptions, PositionView, ResolvedActions, SelectAxis, SelectConfig, SelectContext, SelectGrid, SelectOptions, SelectResult, SelectSweepResult, SelectSweepRow, Selector } from "./select/index.js";
+export { selectBacktest, selectSweep, runSelect, resolveActions, loadSelectorFactory, EdgeSelector, SELECT_AXES } from "./select/index.js";
+export type { ActionSource, Candidate, EdgeSelectorOptions, PositionView, ResolvedActions, SelectAxis, SelectConfig, SelectContext, SelectGrid, SelectOptions, SelectResult, SelectSweepResult, SelectSweepRow, Selector, SelectorFactory } from "./select/index.js";
 export type { WalkForwardConfig, WalkForwardOptions, WalkForwardResult, WalkForwardStrategy } from "./walk-forward.js";
 export { readActionsFile } from "./actions-file.js";
 export type { ActionArrays } from "./actions-file.js";

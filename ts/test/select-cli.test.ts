@@ -76,6 +76,26 @@ describe("tradelab select", () => {
     expect(bad.stderr).toMatch(/shorts\.symbols.*DOGE\/USDT/);
   });
 
+  it("a selector of your own from a module: the CLI runs it, sweep workers import it per row", async () => {
+    const custom = JSON.parse(readFileSync(path.join(repoRoot, "examples/select-custom.json"), "utf8")) as Record<string, unknown> & { selector: Record<string, unknown> };
+    const mod = path.join(repoRoot, "examples/selectors/rotate.js");
+    const cfg = { ...custom, selector: { ...custom.selector, module: mod } };
+    const one = await select(cfg);
+    expect(one.stderr).toBe("");
+    const r = one.out as Out & { selector: string };
+    expect(r.selector).toContain("rotate into the best predicted upside >= 0.01");
+    expect(r.metrics.tradeCount).toBeGreaterThan(10);
+    const builtIn = await select({ ...cfg, selector: undefined });
+    expect(builtIn.out?.metrics.totalReturn).not.toBe(r.metrics.totalReturn);
+    const sweep = await select({ ...cfg, grid: { minEdge: [0.008, 0.01] } });
+    expect(sweep.stderr).toBe("");
+    const rows = (sweep.out as unknown as { rows: { selector: string; metrics: Out["metrics"] }[] }).rows;
+    expect(rows.map((x) => x.selector.split(" (")[0])).toEqual(["rotate into the best predicted upside >= 0.008", "rotate into the best predicted upside >= 0.01"]);
+    expect(rows[1]?.metrics.totalReturn).toBe(r.metrics.totalReturn);
+    const bad = await select({ ...cfg, selector: { module: mod, export: "nope" } });
+    expect(bad.stderr).toMatch(/selector\.module: .*rotate\.js has no function export "nope" \(exports: createSelector\)/);
+  });
+
   it("a selector sweep runs every grid point on worker threads; the best row is honest and deflated", async () => {
     const file = path.join(tempDir(), "sweep.json");
     writeFileSync(file, JSON.stringify({ ...example, grid: { minEdge: [0.004, 0.012], decisionLag: [1, 0] } }));

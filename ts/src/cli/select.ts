@@ -8,7 +8,7 @@ import { selectBacktest, selectSweep, type SelectConfig, type SelectGrid, type S
 import { assumptionsLine, metricRows } from "./sim.js";
 import { isoMs, kvTable, printJson, progressBar, readConfigFile, table } from "./ui.js";
 
-const KEYS = ["grid", "symbols", "interval", "store", "from", "to", "params", "actions", "forecast", "edge", "maxPositions", "cooldownBars", "selectFillableOnly", "endOfDayClose", "allowInSample", "dipThresholdPct", "workStealing", "fees", "shorts"];
+const KEYS = ["grid", "symbols", "interval", "store", "from", "to", "params", "actions", "forecast", "edge", "maxPositions", "cooldownBars", "selectFillableOnly", "endOfDayClose", "allowInSample", "dipThresholdPct", "workStealing", "fees", "shorts", "selector"];
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
 

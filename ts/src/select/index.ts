@@ -4,6 +4,7 @@
  * paper/live trading drive the same `Selector` object.
  */
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { readActionsFile, type ActionArrays } from "../actions-file.js";
 import { resolveStoreDir } from "../config.js";
 import { fromNative, TradelabError } from "../errors.js";
@@ -50,6 +51,38 @@ export interface SelectConfig {
   dipThresholdPct?: number;
   /** Policies: permit a window that includes a checkpoint's training rows (labelled in-sample). */
   allowInSample?: boolean;
+  /**
+   * Your own selection logic for the CLI and sweeps: an ES module (path relative to the config
+   * file) whose export `export` (default `createSelector`) is a `SelectorFactory`. A sweep's
+   * worker threads each import it and build one selector per row from that row's config.
+   */
+  selector?: { module: string; export?: string; options?: Record<string, unknown> };
+}
+
+/** Builds a selector for one run from its config (a sweep row's, with the grid's values applied). */
+export type SelectorFactory = (config: SelectConfig, options: Record<string, unknown>) => Selector;
+
+/** Imports `config.selector`'s factory (none: the built-in `EdgeSelector`). */
+export async function loadSelectorFactory(m: SelectConfig["selector"], baseDir: string = process.cwd()): Promise<SelectorFactory | undefined> {
+  if (!m) return undefined;
+  if (typeof m.module !== "string" || m.module === "") throw new TradelabError(`selector.module: give the path of an ES module exporting a selector factory`);
+  const file = path.resolve(baseDir, m.module);
+  const name = m.export ?? "createSelector";
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (e) {
+    throw new TradelabError(`selector.module: cannot import ${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const f = mod[name];
+  if (typeof f !== "function") throw new TradelabError(`selector.module: ${file} has no function export "${name}" (exports: ${Object.keys(mod).join(", ") || "none"})`);
+  return (config, options) => {
+    const sel = (f as SelectorFactory)(config, options);
+    for (const k of ["describe", "optimistic", "select"] as const) {
+      if (typeof (sel as unknown as Record<string, unknown>)?.[k] !== "function") throw new TradelabError(`selector.module: ${name}() in ${file} returned no ${k}() method (a Selector has describe, optimistic and select)`);
+    }
+    return sel;
+  };
 }
 
 export interface SelectOptions extends SplitOptions {
@@ -58,6 +91,8 @@ export interface SelectOptions extends SplitOptions {
   baseDir?: string;
   /** A selector of your own instead of the built-in `EdgeSelector` built from the config. */
   selector?: Selector;
+  /** Builds the selector from the config instead (what `config.selector`'s module exports). */
+  selectorFactory?: SelectorFactory;
   /** Registry of the global test lock (a policy served on a window touching test claims it). */
   lockRegistry?: string;
 }
@@ -241,8 +276,9 @@ export async function resolveActions(config: SelectConfig, opts: SelectOptions =
  */
 export async function selectBacktest(config: SelectConfig, opts: SelectOptions = {}): Promise<SelectResult> {
   const resolved = await actionSets(config, opts);
+  const factory = opts.selector || opts.selectorFactory ? opts.selectorFactory : await loadSelectorFactory(config.selector, opts.baseDir);
   const started = performance.now();
-  const { req, selector } = prepare(config, resolved, opts);
+  const { req, selector } = prepare(config, resolved, { ...opts, ...(factory ? { selectorFactory: factory } : {}) });
   // Opening reads every symbol's bars and forecasts: off the event loop.
   let session: Session;
   try {
@@ -296,6 +332,7 @@ function prepare(config: SelectConfig, resolved: ResolvedActions, opts: SelectOp
   };
   const selector =
     opts.selector ??
+    opts.selectorFactory?.(config, config.selector?.options ?? {}) ??
     new EdgeSelector({
       ...(config.edge.minEdge !== undefined ? { minEdge: config.edge.minEdge } : {}),
       ...(config.maxPositions !== undefined ? { maxPositions: config.maxPositions } : {}),

@@ -4,11 +4,12 @@
  * Rust (`select::sweep_summary`, the same rule as every other sweep).
  */
 import os from "node:os";
+import path from "node:path";
 import { Worker } from "node:worker_threads";
 import { native, TradelabError } from "../errors.js";
 import type * as G from "../generated/engine.js";
 import { addon } from "../native.js";
-import { resolveActions, type SelectConfig, type SelectOptions, type SelectResult } from "./index.js";
+import { loadSelectorFactory, resolveActions, type SelectConfig, type SelectOptions, type SelectResult } from "./index.js";
 import type { RowJob } from "./worker.js";
 
 /** Selector axes: each a list of values. */
@@ -99,16 +100,19 @@ export function expandGrid(base: SelectConfig, grid: SelectGrid): { config: Sele
 
 /** Runs every grid point as a selector backtest, `threads` at a time (default: the cores). */
 export async function selectSweep(config: SelectConfig, grid: SelectGrid, opts: SelectOptions & { threads?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<SelectSweepResult> {
-  if (opts.selector) throw new TradelabError("selectSweep runs the built-in EdgeSelector in worker threads; a custom Selector object cannot cross threads");
+  if (opts.selector || opts.selectorFactory) throw new TradelabError('selectSweep runs selectors in worker threads, and a Selector object cannot cross threads: give your selector as a module in the config ("selector": { "module": "./my-selector.js" }), which each worker imports');
   const started = performance.now();
   const points = expandGrid(config, grid);
   const resolved = await resolveActions(config, opts);
-  const { selector: _s, onProgress, threads: _t, ...plain } = opts;
+  // Import the module here once too, so a bad module fails before any worker starts.
+  await loadSelectorFactory(config.selector, opts.baseDir);
+  const selectorModule = config.selector ? { ...config.selector, module: path.resolve(opts.baseDir ?? process.cwd(), config.selector.module) } : undefined;
+  const { selector: _s, selectorFactory: _f, onProgress, threads: _t, ...plain } = opts;
   const threads = Math.max(1, Math.min(opts.threads ?? os.availableParallelism(), points.length));
   const results: (Omit<SelectResult, "curveTs" | "allocation" | "benchmark"> | undefined)[] = new Array(points.length);
   let next = 0;
   let done = 0;
-  const workers = Array.from({ length: threads }, () => new Worker(new URL("./worker.js", import.meta.url), { workerData: { resolved, opts: plain } }));
+  const workers = Array.from({ length: threads }, () => new Worker(new URL("./worker.js", import.meta.url), { workerData: { resolved, opts: plain, selectorModule } }));
   try {
     await Promise.all(
       workers.map(

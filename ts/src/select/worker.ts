@@ -1,10 +1,12 @@
 /** A selector-sweep worker thread: runs rows of the sweep on the action sets it was started with. */
 import { parentPort, workerData } from "node:worker_threads";
-import { runSelect, type ResolvedActions, type SelectConfig, type SelectOptions } from "./index.js";
+import { loadSelectorFactory, runSelect, type ResolvedActions, type SelectConfig, type SelectOptions } from "./index.js";
 
 interface Start {
   resolved: ResolvedActions;
   opts: SelectOptions;
+  /** A config's own selector module (imported here: functions cannot cross threads). */
+  selectorModule?: SelectConfig["selector"];
 }
 
 export interface RowJob {
@@ -12,10 +14,11 @@ export interface RowJob {
   config: SelectConfig;
 }
 
-const { resolved, opts } = workerData as Start;
+const { resolved, opts, selectorModule } = workerData as Start;
+const factory = await loadSelectorFactory(selectorModule);
 parentPort?.on("message", (job: RowJob) => {
   try {
-    const r = runSelect(job.config, resolved, opts);
+    const r = runSelect(job.config, resolved, factory ? { ...opts, selectorFactory: factory } : opts);
     const { curveTs: _ts, allocation: _a, benchmark: _b, ...rest } = r;
     parentPort?.postMessage({ index: job.index, ok: true, result: rest });
   } catch (e) {
