@@ -62,8 +62,9 @@ pub struct SelectRequest {
     #[serde(default)]
     #[ts(optional)]
     pub dip_threshold_pct: Option<f64>,
-    /// Per-symbol fees replacing `params`' maker/taker for that symbol (e.g. a venue's zero-fee
-    /// pairs); the label lists them.
+    /// Per-symbol fees replacing `params`' maker/taker for that symbol, keyed by symbol or by a
+    /// star, a slash and a quote for every symbol of that quote (a venue's zero-fee FDUSD pairs);
+    /// an exact symbol wins over its quote. The label lists every symbol with its own fees.
     #[serde(default)]
     #[ts(type = "Record<string, { maker: number, taker: number }>", optional)]
     pub fees: Option<std::collections::BTreeMap<String, tradelab_sim::model::Fees>>,
@@ -294,8 +295,8 @@ impl SelectSession {
                     let mut spec = params.instrument(s.as_str());
                     spec.allow_short = short;
                     spec.end_of_day_close = *cal != Calendar::Always && req.end_of_day_close;
-                    if let Some(f) = req.fees.as_ref().and_then(|m| m.get(&s.to_string())) {
-                        spec.fees = *f;
+                    if let Some(f) = req.fees.as_ref().and_then(|m| fees_for(m, s.as_str())) {
+                        spec.fees = f;
                     }
                     spec
                 })
@@ -304,9 +305,12 @@ impl SelectSession {
         if let Some(m) = &req.fees {
             if let Some(unknown) = m
                 .keys()
-                .find(|k| !symbols.iter().any(|s| s.to_string() == **k))
+                .find(|k| !symbols.iter().any(|s| fee_key_matches(k, s.as_str())))
             {
-                return Err(bad("fees", format!("{unknown} is not one of the symbols")));
+                return Err(bad(
+                    "fees",
+                    format!("{unknown} matches none of the symbols (keys: a symbol, or */QUOTE)"),
+                ));
             }
             for (k, f) in m {
                 if !(f.maker.is_finite() && f.taker.is_finite() && f.maker >= 0.0 && f.taker >= 0.0)
@@ -763,6 +767,26 @@ fn load_symbol(
         bars,
         calendar: cal,
         forecast: f,
+    })
+}
+
+/// A `fees` key names a symbol (`BTC/FDUSD`) or every symbol of a quote (`*/FDUSD`).
+fn fee_key_matches(key: &str, symbol: &str) -> bool {
+    match key.strip_prefix("*/") {
+        Some(quote) => symbol.split_once('/').is_some_and(|(_, q)| q == quote),
+        None => key == symbol,
+    }
+}
+
+/// A symbol's own fees: its exact key first, then its quote's `*/QUOTE`.
+fn fees_for(
+    m: &std::collections::BTreeMap<String, tradelab_sim::model::Fees>,
+    symbol: &str,
+) -> Option<tradelab_sim::model::Fees> {
+    m.get(symbol).copied().or_else(|| {
+        m.iter()
+            .find(|(k, _)| k.starts_with("*/") && fee_key_matches(k, symbol))
+            .map(|(_, f)| *f)
     })
 }
 

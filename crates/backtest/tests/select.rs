@@ -232,7 +232,44 @@ fn per_symbol_fees_reach_the_engine_the_edge_and_the_label() {
         .collect(),
     );
     let e = SelectSession::open(&bad, &[]).err().unwrap().to_string();
-    assert!(e.contains("ETH/USDT is not one of the symbols"), "{e}");
+    assert!(e.contains("ETH/USDT matches none of the symbols"), "{e}");
+
+    // A quote's fees at once (`*/QUOTE`, e.g. a venue's zero-fee FDUSD pairs); a symbol's own key wins.
+    let fees: std::collections::BTreeMap<String, tradelab_sim::model::Fees> =
+        serde_json::from_value(serde_json::json!({
+            "*/USDT": { "maker": 0.0002, "taker": 0.0005 },
+            "SOL/USDT": { "maker": 0.0, "taker": 0.001 }
+        }))
+        .unwrap();
+    let mut req = request(&["BTC/USDT", "SOL/USDT"], 1);
+    req.fees = Some(fees);
+    let mut s = SelectSession::open(&req, &[]).unwrap();
+    let mut checked = 0;
+    while s.next(&mut cand, &mut state).unwrap().is_some() {
+        for (k, fee) in [(0usize, 0.0002), (1, 0.0)] {
+            let c = &cand[k * CAND_FIELDS..(k + 1) * CAND_FIELDS];
+            if c[0] == 1.0 && c[5].is_finite() {
+                let (b, ph, pl, beta) = (c[1], c[6], c[7], c[2]);
+                let want = ((ph - b) / b - 0.5 * ((b - pl) / b).max(0.0) - 2.0 * fee) * beta;
+                assert!((c[5] - want).abs() < 1e-15);
+                checked += 1;
+            }
+        }
+        s.apply(&vec![f64::NAN; n * ORDER_FIELDS]).unwrap();
+    }
+    assert!(checked > 1000);
+    let text = s.finish("test", None).label.text;
+    assert!(
+        text.contains("BTC/USDT maker 0.02% / taker 0.05%, SOL/USDT maker 0% / taker 0.1%"),
+        "{text}"
+    );
+    let mut bad = request(&["BTC/USDT"], 1);
+    bad.fees = Some(
+        serde_json::from_value(serde_json::json!({ "*/FDUSD": { "maker": 0.0, "taker": 0.0 } }))
+            .unwrap(),
+    );
+    let e = SelectSession::open(&bad, &[]).err().unwrap().to_string();
+    assert!(e.contains("*/FDUSD matches none of the symbols"), "{e}");
 }
 
 /// Spot shorts: a flat symbol's sell opens a short sized σ × cash / (S(1 + f)), a short's buy

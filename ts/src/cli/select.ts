@@ -93,6 +93,10 @@ decisionLag bars old. actions: a rule strategy, {"kind": "actions", "files": {SY
 "selectFillableOnly": true is the seed's OPTIMISTIC default (entries filtered by the bar they
 fill on), labelled as such; so is "dipThresholdPct": x (the seed's dip filter: entries only where the
 traded bar's low dips below its close × (1 − x)).
+"fees": { "SOL/FDUSD": {"maker": 0, "taker": 0.001}, "*/FDUSD": {...} } sets a symbol's or a whole
+quote's fees (a venue's zero-fee pairs; stated in the label, zero maker fees as a caution).
+"selector": { "module": "./my-selector.js", "options": {...} } runs your own Selector (an ES module
+exporting createSelector(config, options)), also in sweep workers.
 "shorts": { "borrowRate": 0.05, "symbols": [...] } allows spot shorts (all symbols when no list):
 a flat symbol's short candidate enters at its sell limit by the mirrored edge, a short covers at
 its buy limit, and borrow cost accrues on the short's notional at each close (the label says so).

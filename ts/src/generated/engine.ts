@@ -797,8 +797,9 @@ fillableLookahead?: boolean,
  */
 dipThresholdPct?: number, 
 /**
- * Per-symbol fees replacing `params`' maker/taker for that symbol (e.g. a venue's zero-fee
- * pairs); the label lists them.
+ * Per-symbol fees replacing `params`' maker/taker for that symbol, keyed by symbol or by a
+ * star, a slash and a quote for every symbol of that quote (a venue's zero-fee FDUSD pairs);
+ * an exact symbol wins over its quote. The label lists every symbol with its own fees.
  */
 fees?: Record<string, { maker: number, taker: number }>, 
 /**

@@ -41,7 +41,8 @@ export interface SelectConfig {
   selectFillableOnly?: boolean;
   /** Stocks: close every position at its session's last bar (the engine's calendars). */
   endOfDayClose?: boolean;
-  /** Per-symbol fees replacing `params`' (e.g. a venue's zero-fee pairs); the label lists them. */
+  // Keys: a symbol, or "*/QUOTE" for every symbol of a quote (a venue's zero-fee pairs: "*/FDUSD"); a symbol's own key wins.
+  /** Per-symbol fees replacing `params`' (keyed by symbol, or by star-slash-quote for a whole quote); the label lists them. */
   fees?: Record<string, { maker: number; taker: number }>;
   /** Seed §7's optional work stealing (see `EdgeSelectorOptions.workStealing`). */
   workStealing?: { minProfit?: number; minEdge?: number; margin?: number; slack?: number };
