@@ -7,7 +7,7 @@ mod convert;
 mod environment;
 mod features;
 mod registry;
-mod series;
 mod select;
+mod series;
 mod sim;
 mod store;
