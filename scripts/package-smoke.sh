@@ -26,6 +26,7 @@ if [ "${TRADELAB_SMOKE_KEEP:-}" != 1 ]; then trap 'rm -rf "$WORK"' EXIT; fi
 if [ ! -f "$NODE_FILE" ] || [ "${TRADELAB_SMOKE_BUILD:-}" = 1 ]; then
   npm run -s build:native >"$WORK/build-native.log" 2>&1 || { cat "$WORK/build-native.log"; exit 1; }
 fi
+rm -rf ts/dist # a clean build: no stale modules of moved sources in the tarball
 npm run -s build:ts
 [ -f "$NODE_FILE" ] || { echo "package-smoke: $NODE_FILE missing after build:native" >&2; exit 1; }
 [ -x "$TRAIN_BIN" ] || { echo "package-smoke: trainer $TRAIN_BIN missing (npm run build:train)" >&2; exit 1; }
