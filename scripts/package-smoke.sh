@@ -43,7 +43,7 @@ cp -r npm "$STAGE/npm"
 cp "$NODE_FILE" "$STAGE/artifacts/"
 cp package.json "$STAGE/package.json"
 (cd "$STAGE" && "$ROOT/node_modules/.bin/napi" artifacts --package-json-path package.json --output-dir artifacts --npm-dir npm >/dev/null 2>&1)
-cp "$TRAIN_BIN" "$STAGE/$TRIPLE_DIR/tradelab-train"
+cp -p "$TRAIN_BIN" "$STAGE/$TRIPLE_DIR/tradelab-train"
 # The build machine's absolute RUNPATH (its venv) comes out: the shipped trainer finds libtorch only
 # through the loader wrapper (ts/src/train/torch-venv.ts puts <venv>/.../torch/lib on
 # LD_LIBRARY_PATH), wherever the user's venv is. The demo below proves that path.
@@ -83,6 +83,8 @@ cd "$APP"
 run() { env -u CARGO_TARGET_DIR -u TRADELAB_TRAIN_BIN -u RUSTUP_TOOLCHAIN PATH="$NO_RUST_PATH" CI="${CI:-}" "$@"; }
 run bash -c '! command -v cargo && ! command -v rustc' >/dev/null || { echo "package-smoke: cargo/rustc still on PATH" >&2; exit 1; }
 run npm init -y >/dev/null
+# The user's project is a git repo of its own: tradelab must not record its commit as tradelab's.
+git init -q . && git -c user.email=smoke@localhost -c user.name=smoke commit -q --allow-empty -m "user project"
 run npm install --no-audit --no-fund --prefer-offline "$PLATFORM_TGZ" "$MAIN_TGZ" >"$WORK/install.log" 2>&1 || { cat "$WORK/install.log"; exit 1; }
 say "installed into $APP"
 [ ! -e node_modules/tradelab/bindings/node/tradelab.linux-x64-gnu.node ] || { echo "package-smoke: a local .node was installed" >&2; exit 1; }
@@ -90,7 +92,7 @@ say "installed into $APP"
 run npx tradelab --version | tee "$WORK/version.txt"
 grep -qx "$(node -p "require('$ROOT/package.json').version")" "$WORK/version.txt"
 run npx tradelab doctor | tee "$WORK/doctor.txt"
-grep -q "^ok    addon .*platform package .*node_modules/tradelab-linux-x64-gnu" "$WORK/doctor.txt"
+grep -q "^ok    addon     tradelab [0-9.]*+unknown · platform package .*node_modules/tradelab-linux-x64-gnu" "$WORK/doctor.txt"
 grep -q "^ok    trainer .*node_modules/tradelab-linux-x64-gnu/tradelab-train" "$WORK/doctor.txt"
 SAMPLE="$APP/node_modules/tradelab/data/store"
 run npx tradelab backtest --store "$SAMPLE" --symbol SOL/USDT --interval 1h --strategy ema-cross --fast 12 --slow 26 --no-record | tee "$WORK/backtest.txt"

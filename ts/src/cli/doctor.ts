@@ -1,12 +1,12 @@
 /** `tradelab doctor` and `tradelab setup train`: what this install can run, and installing torch for training. */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
-import { environment } from "../registry/index.js";
+import { codeVersion, environment } from "../registry/index.js";
 import { locateTrainBinary } from "../train/binary.js";
 import { setupTorchVenv, SETUP_TRAIN_HINT, torchInfo, trainerEnv } from "../train/torch-venv.js";
 import { printJson } from "./ui.js";
@@ -35,7 +35,7 @@ function addonSource(): string {
 
 function addonCheck(): DoctorCheck {
   const e = environment();
-  return { name: "addon", status: "ok", detail: `${addonSource()} · sim SIMD ${e.simd} · ${e.threads} threads · ${e.cpu} (${e.cpuCount} CPUs) · ${e.os}/${e.arch}` };
+  return { name: "addon", status: "ok", detail: `tradelab ${codeVersion()} · ${addonSource()} · sim SIMD ${e.simd} · ${e.threads} threads · ${e.cpu} (${e.cpuCount} CPUs) · ${e.os}/${e.arch}` };
 }
 
 function trainerCheck(): DoctorCheck {
@@ -51,7 +51,8 @@ function trainerCheck(): DoctorCheck {
     const why = (r.stderr || r.error?.message || "").trim().split("\n")[0] ?? "";
     return { name: "trainer", status: "warn", detail: `${bin} does not start (${why}): ${SETUP_TRAIN_HINT}` };
   }
-  return { name: "trainer", status: "ok", detail: `${bin} (links libtorch from the torch venv)` };
+  const built = statSync(bin).mtime.toISOString().slice(0, 16).replace("T", " ");
+  return { name: "trainer", status: "ok", detail: `${bin} (built ${built} UTC; starts and links libtorch from the torch venv)` };
 }
 
 function torchCheck(): DoctorCheck[] {
@@ -118,11 +119,10 @@ export function doctorCommands(version: string): Command[] {
     .option("--json", "print the checks as JSON")
     .action(async (o: { json?: boolean }) => {
       const checks = await doctorChecks();
+      if (checks.some((c) => c.status === "fail")) process.exitCode = 1;
       if (o.json) return printJson({ version, node: process.version, checks });
       process.stdout.write(`tradelab ${version} · node ${process.version}\n`);
       for (const c of checks) process.stdout.write(`${c.status.padEnd(4)}  ${c.name.padEnd(8)}  ${c.detail}\n`);
-      const bad = checks.filter((c) => c.status === "fail");
-      if (bad.length) process.exitCode = 1;
     });
   const setup = new Command("setup").description("install optional parts");
   setup
