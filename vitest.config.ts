@@ -1,6 +1,11 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
+const src = (p: string) => fileURLToPath(new URL(`./ts/src/${p}`, import.meta.url));
+
 export default defineConfig({
+  // examples/library/*.ts import the package by name, as a user does; tests resolve it to the sources.
+  resolve: { alias: [{ find: /^tradelab\/testkit$/, replacement: src("testkit/index.ts") }, { find: /^tradelab$/, replacement: src("index.ts") }] },
   test: {
     include: ["ts/src/**/*.test.ts", "ts/test/**/*.test.ts"],
     testTimeout: 120_000,

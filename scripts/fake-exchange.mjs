@@ -34,13 +34,16 @@ if (values.help) {
 }
 
 let lib;
+let testkit;
 try {
   lib = await import("../ts/dist/index.js");
+  testkit = await import("../ts/dist/testkit/index.js");
 } catch (e) {
   process.stderr.write(`error: the tradelab package is not built (${e.message}); run npm run build first\n`);
   process.exit(1);
 }
-const { startFakeExchange, parseTime } = lib;
+const { parseTime } = lib;
+const { startFakeExchange } = testkit;
 
 const opts = { dataDir: path.resolve(values.data), port: Number(values.port), host: values.host, restricted: values.restricted };
 if (values.now) opts.now = parseTime(values.now, "--now");

@@ -82,7 +82,7 @@ export function toMs(v: number | string | undefined, what: string): number | und
   return ms;
 }
 
-interface RawFeatureSummary extends Omit<FeatureBuild, "table"> {}
+type RawFeatureSummary = Omit<FeatureBuild, "table">;
 
 /** Features for stored bars with their schema and row counts. */
 export async function buildFeatureSet(symbol: string, interval: string, spec: FeatureSpec = {}, o: FeatureOptions = {}): Promise<FeatureBuild> {

@@ -59,7 +59,7 @@ export async function walkForward(config: WalkForwardConfig, opts: WalkForwardOp
   const interval = config.interval ?? "1h";
   const base = opts.baseDir ?? process.cwd();
   const st = config.strategy;
-  let from = toMs(config.from, "from");
+  const from = toMs(config.from, "from");
   let to = toMs(config.to, "to");
   const labels: string[] = [];
   const candidates: ActionArrays[] = [];

@@ -9,9 +9,10 @@ import path from "node:path";
 import { chromium } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../src/testing/cli.js";
+import { chromiumPath } from "../src/testing/chromium.js";
 import { repoRoot, tempDir } from "../src/testing/paths.js";
 
-const chromiumPath = [process.env["TRADELAB_CHROMIUM"], "/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p): p is string => !!p && existsSync(p));
+const browserPath = chromiumPath();
 
 /** An evaluation file without what legitimately differs between two identical runs (paths, times). */
 function stripVolatile(v: unknown): unknown {
@@ -110,8 +111,8 @@ describe("tradelab demo", () => {
     expect(JSON.stringify(stripVolatile(second))).toBe(JSON.stringify(stripVolatile(first)));
   });
 
-  it.skipIf(!chromiumPath)("writes a report that renders in headless Chromium", async () => {
-    const browser = await chromium.launch({ executablePath: chromiumPath!, headless: true, args: ["--no-sandbox", "--disable-gpu"] });
+  it.skipIf(!browserPath)("writes a report that renders in headless Chromium", async () => {
+    const browser = await chromium.launch({ executablePath: browserPath!, headless: true, args: ["--no-sandbox", "--disable-gpu"] });
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const errors: string[] = [];

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { FakeExchange } from "../src/download/fake-exchange.js";
+import type { FakeExchange } from "../src/testkit/fake-exchange.js";
 import { openStore } from "../src/store.js";
 import { runCli } from "../src/testing/cli.js";
 import { BTC_1H, H, fakeExchange, iso, klineCsv, ohlcv, referenceBars, writeVisionZip } from "../src/testing/fake-exchange.js";

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { downloadBars, type DownloadOptions } from "../src/download/bars.js";
-import type { FakeExchange } from "../src/download/fake-exchange.js";
+import type { FakeExchange } from "../src/testkit/fake-exchange.js";
 import { openStore } from "../src/store.js";
 import { BTC_1H, ETH_5M, FAST_RETRY, H, fakeExchange, iso, ohlcv, referenceBars } from "../src/testing/fake-exchange.js";
 import { tempDir } from "../src/testing/paths.js";

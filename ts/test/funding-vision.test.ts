@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { zipSync } from "fflate";
 import { afterEach, describe, expect, it } from "vitest";
-import type { FakeExchange } from "../src/download/fake-exchange.js";
+import type { FakeExchange } from "../src/testkit/fake-exchange.js";
 import { downloadFunding } from "../src/download/funding.js";
 import { FundingStore } from "../src/download/funding-store.js";
 import { importVision, parseVisionName } from "../src/download/vision.js";

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { FakeExchange } from "../src/download/fake-exchange.js";
+import type { FakeExchange } from "../src/testkit/fake-exchange.js";
 import { redact, redactDeep } from "../src/redact.js";
 import { runCli } from "../src/testing/cli.js";
 import { fakeExchange } from "../src/testing/fake-exchange.js";

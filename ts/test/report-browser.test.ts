@@ -10,19 +10,10 @@ import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backtestReportRun, writeReport } from "../src/report/index.js";
 import { backtest } from "../src/sim.js";
+import { chromiumPath } from "../src/testing/chromium.js";
 import { repoRoot, tempDir } from "../src/testing/paths.js";
 
-// TRADELAB_CHROMIUM, when set, is the only binary tried: a wrong override fails rather than skips.
-const override = process.env["TRADELAB_CHROMIUM"];
-const candidates = override ? [override] : ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
-const executablePath = candidates.find((p) => existsSync(p));
-if (override && !executablePath) throw new Error(`TRADELAB_CHROMIUM=${override}: no such file`);
-if (!executablePath) {
-  console.warn(
-    `report browser test SKIPPED: no chromium binary found (looked at ${candidates.join(", ")}). ` +
-      "Install it (apt-get install -y chromium) or set TRADELAB_CHROMIUM to a Chromium/Chrome binary.",
-  );
-}
+const executablePath = chromiumPath();
 
 describe.skipIf(!executablePath)("HTML report in headless Chromium", () => {
   let browser: Browser;

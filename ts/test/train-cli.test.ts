@@ -38,7 +38,7 @@ describe("tradelab train / eval", () => {
     expect(tr.code).toBe(0);
     expect(existsSync(path.join(ckpt, "weights.safetensors"))).toBe(true);
     expect(existsSync(path.join(ckpt, "checkpoint.json"))).toBe(true);
-    expect(tr.stderr).toMatch(/epoch 1\/1 .*\n  SOL\/USDT val: return .* sortino .* max drawdown .*split val .*lag 1 · touch \(assumes queue priority\) · maker 0.1% \/ taker 0.1% · P 8760/);
+    expect(tr.stderr).toMatch(/epoch 1\/1 .*\n {2}SOL\/USDT val: return .* sortino .* max drawdown .*split val .*lag 1 · touch \(assumes queue priority\) · maker 0.1% \/ taker 0.1% · P 8760/);
     expect(tr.stdout).toContain("assumptions: lag 1 · touch (assumes queue priority) · maker 0.1% / taker 0.1% · P 8760");
     expect(tr.stdout).toContain(`checkpoint ${ckpt}`);
     expect(tr.stdout).toMatch(/recorded run r-\d{8}-\d{6}-[0-9a-f]{4}/);

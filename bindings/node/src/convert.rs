@@ -67,7 +67,12 @@ pub fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
                 .map(|s| s.to_string())
                 .or_else(|| p.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            Err(Error::new(Status::GenericFailure, format!("[INTERNAL] internal error in {what} (a bug in tradelab, please report): {msg}")))
+            Err(Error::new(
+                Status::GenericFailure,
+                format!(
+                    "[INTERNAL] internal error in {what} (a bug in tradelab, please report): {msg}"
+                ),
+            ))
         }
     }
 }
@@ -104,7 +109,9 @@ impl napi::bindgen_prelude::ToNapiValue for Json {
 }
 
 pub fn on_conflict(s: Option<&str>) -> Result<tradelab_data::OnConflict> {
-    s.unwrap_or("error").parse::<tradelab_data::OnConflict>().map_err(js_err)
+    s.unwrap_or("error")
+        .parse::<tradelab_data::OnConflict>()
+        .map_err(js_err)
 }
 
 /// Runs a closure on the libuv pool and hands its JSON result to JS.
@@ -128,7 +135,12 @@ impl Task for JsonTask {
     }
 }
 
-pub fn json_task(what: &'static str, job: impl FnOnce() -> Result<serde_json::Value> + Send + 'static) -> AsyncTask<JsonTask> {
-    AsyncTask::new(JsonTask { what, job: Some(Box::new(job)) })
+pub fn json_task(
+    what: &'static str,
+    job: impl FnOnce() -> Result<serde_json::Value> + Send + 'static,
+) -> AsyncTask<JsonTask> {
+    AsyncTask::new(JsonTask {
+        what,
+        job: Some(Box::new(job)),
+    })
 }
-

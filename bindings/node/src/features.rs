@@ -29,7 +29,11 @@ pub struct FeaturesOutput {
 }
 
 fn dataset(store: &str, sym: &str, iv: &str) -> Result<Dataset> {
-    Ok(Dataset { store: store.to_string(), symbol: symbol(sym)?, interval: interval(iv)? })
+    Ok(Dataset {
+        store: store.to_string(),
+        symbol: symbol(sym)?,
+        interval: interval(iv)?,
+    })
 }
 
 /// JS numbers (epoch ms) to the integer bound they mean: a bar opening at `t` is inside
@@ -51,17 +55,23 @@ impl Task for FeaturesTask {
         guarded("buildFeatures", || {
             let a = &self.args;
             let spec: FeatureSpec = match &a.spec_json {
-                Some(s) => serde_json::from_str(s).map_err(|e| js_err(format!("feature spec: {e}")))?,
+                Some(s) => {
+                    serde_json::from_str(s).map_err(|e| js_err(format!("feature spec: {e}")))?
+                }
                 None => FeatureSpec::default(),
             };
             let d = dataset(&a.store, &a.symbol, &a.interval)?;
-            let (report, frame) = features_table(&d, &spec, ms(a.from), ms(a.to), a.out.as_deref()).map_err(js_err)?;
+            let (report, frame) = features_table(&d, &spec, ms(a.from), ms(a.to), a.out.as_deref())
+                .map_err(js_err)?;
             Ok((to_json(&report)?, frame.to_ipc_stream().map_err(js_err)?))
         })
     }
 
     fn resolve(&mut self, _env: Env, (summary, ipc): Self::Output) -> Result<Self::JsValue> {
-        Ok(FeaturesOutput { summary: Json(summary), table_ipc: Buffer::from(ipc) })
+        Ok(FeaturesOutput {
+            summary: Json(summary),
+            table_ipc: Buffer::from(ipc),
+        })
     }
 }
 
@@ -88,7 +98,8 @@ pub struct ForecastArgs {
 }
 
 fn quantiles(q: &Option<Vec<f64>>) -> Vec<f64> {
-    q.clone().unwrap_or_else(tradelab_features::spec::default_quantiles)
+    q.clone()
+        .unwrap_or_else(tradelab_features::spec::default_quantiles)
 }
 
 /// Builds or refreshes the forecast cache (reuses stored rows, computes new bars only).
@@ -96,7 +107,10 @@ fn quantiles(q: &Option<Vec<f64>>) -> Vec<f64> {
 pub fn forecast_build(args: ForecastArgs) -> AsyncTask<JsonTask> {
     json_task("forecastBuild", move || {
         let d = dataset(&args.store, &args.symbol, &args.interval)?;
-        to_json(&requests::forecast_build(&d, &args.model, &args.horizons, &quantiles(&args.quantiles)).map_err(js_err)?)
+        to_json(
+            &requests::forecast_build(&d, &args.model, &args.horizons, &quantiles(&args.quantiles))
+                .map_err(js_err)?,
+        )
     })
 }
 
@@ -106,11 +120,23 @@ pub fn forecast_eval(args: ForecastArgs) -> AsyncTask<JsonTask> {
     json_task("forecastEval", move || {
         let d = dataset(&args.store, &args.symbol, &args.interval)?;
         let range = if args.from.is_some() || args.to.is_some() {
-            EvalRange::Times { from: ms(args.from), to: ms(args.to) }
+            EvalRange::Times {
+                from: ms(args.from),
+                to: ms(args.to),
+            }
         } else {
             EvalRange::LastFraction(args.eval_fraction.unwrap_or(0.2))
         };
-        to_json(&requests::forecast_eval(&d, &args.model, &args.horizons, &quantiles(&args.quantiles), range).map_err(js_err)?)
+        to_json(
+            &requests::forecast_eval(
+                &d,
+                &args.model,
+                &args.horizons,
+                &quantiles(&args.quantiles),
+                range,
+            )
+            .map_err(js_err)?,
+        )
     })
 }
 

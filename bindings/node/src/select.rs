@@ -6,7 +6,9 @@ use crate::convert::{guarded, js_err, json_task, Json, JsonTask};
 use crate::sim::ActionArrays;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use tradelab_backtest::select::{SelectRequest, SelectSession, CAND_FIELDS, ORDER_FIELDS, STATE_FIELDS};
+use tradelab_backtest::select::{
+    SelectRequest, SelectSession, CAND_FIELDS, ORDER_FIELDS, STATE_FIELDS,
+};
 use tradelab_backtest::single::KeyedActions;
 
 /// A finished selector run: the report as JSON, the per-step series as typed arrays (no copies).
@@ -34,11 +36,20 @@ fn open_err() -> Error {
 
 fn open_session(request_json: &str, actions: &[ActionArrays]) -> Result<SelectSession> {
     let req: SelectRequest = serde_json::from_str(request_json).map_err(js_err)?;
-    let ts: Vec<Vec<i64>> = actions.iter().map(|a| a.ts.iter().map(|t| *t as i64).collect()).collect();
+    let ts: Vec<Vec<i64>> = actions
+        .iter()
+        .map(|a| a.ts.iter().map(|t| *t as i64).collect())
+        .collect();
     let keyed: Vec<KeyedActions<'_>> = actions
         .iter()
         .zip(&ts)
-        .map(|(a, ts)| KeyedActions { ts, buy_price: &a.buy_price, sell_price: &a.sell_price, buy_frac: &a.buy_frac, sell_frac: &a.sell_frac })
+        .map(|(a, ts)| KeyedActions {
+            ts,
+            buy_price: &a.buy_price,
+            sell_price: &a.sell_price,
+            buy_frac: &a.buy_frac,
+            sell_frac: &a.sell_frac,
+        })
         .collect();
     SelectSession::open(&req, &keyed).map_err(js_err)
 }
@@ -60,14 +71,23 @@ impl Task for OpenTask {
     }
 
     fn resolve(&mut self, _env: Env, s: Self::Output) -> Result<Self::JsValue> {
-        Ok(SelectorSession { symbols: s.symbols(), inner: Some(s) })
+        Ok(SelectorSession {
+            symbols: s.symbols(),
+            inner: Some(s),
+        })
     }
 }
 
 /// `SelectorSession.open` on the libuv thread pool.
 #[napi(ts_return_type = "Promise<SelectorSession>")]
-pub fn open_selector_session(request_json: String, actions: Vec<ActionArrays>) -> AsyncTask<OpenTask> {
-    AsyncTask::new(OpenTask { request_json, actions })
+pub fn open_selector_session(
+    request_json: String,
+    actions: Vec<ActionArrays>,
+) -> AsyncTask<OpenTask> {
+    AsyncTask::new(OpenTask {
+        request_json,
+        actions,
+    })
 }
 
 #[napi]
@@ -79,7 +99,10 @@ impl SelectorSession {
     pub fn open(request_json: String, actions: Vec<ActionArrays>) -> Result<SelectorSession> {
         guarded("selectorOpen", move || {
             let s = open_session(&request_json, &actions)?;
-            Ok(SelectorSession { symbols: s.symbols(), inner: Some(s) })
+            Ok(SelectorSession {
+                symbols: s.symbols(),
+                inner: Some(s),
+            })
         })
     }
 
@@ -115,7 +138,11 @@ impl SelectorSession {
 
     /// The `SelectReport` and its per-step series (the session is done after this).
     #[napi]
-    pub fn finish(&mut self, selector: String, optimistic: Option<String>) -> Result<SelectFinished> {
+    pub fn finish(
+        &mut self,
+        selector: String,
+        optimistic: Option<String>,
+    ) -> Result<SelectFinished> {
         let s = self.inner.take().ok_or_else(open_err)?;
         guarded("selectorFinish", move || {
             let mut r = s.finish(&selector, optimistic.as_deref());
@@ -134,11 +161,23 @@ impl SelectorSession {
 /// The best honest row of a selector sweep and its deflated Sharpe / PBO: the rows as JSON
 /// (`SweptRow[]`), each row's start equity and equity curve, and P.
 #[napi(ts_return_type = "Promise<unknown>")]
-pub fn select_sweep_summary(rows_json: String, starts: Float64Array, curves: Vec<Float64Array>, periods_per_year: f64) -> AsyncTask<JsonTask> {
+pub fn select_sweep_summary(
+    rows_json: String,
+    starts: Float64Array,
+    curves: Vec<Float64Array>,
+    periods_per_year: f64,
+) -> AsyncTask<JsonTask> {
     json_task("selectSweepSummary", move || {
-        let rows: Vec<tradelab_backtest::select::SweptRow> = serde_json::from_str(&rows_json).map_err(js_err)?;
-        let curves: Vec<(f64, Vec<f64>)> = starts.iter().zip(&curves).map(|(s, c)| (*s, c.to_vec())).collect();
-        let (best, overfit) = tradelab_backtest::select::sweep_summary(&rows, &curves, periods_per_year).map_err(js_err)?;
+        let rows: Vec<tradelab_backtest::select::SweptRow> =
+            serde_json::from_str(&rows_json).map_err(js_err)?;
+        let curves: Vec<(f64, Vec<f64>)> = starts
+            .iter()
+            .zip(&curves)
+            .map(|(s, c)| (*s, c.to_vec()))
+            .collect();
+        let (best, overfit) =
+            tradelab_backtest::select::sweep_summary(&rows, &curves, periods_per_year)
+                .map_err(js_err)?;
         Ok(serde_json::json!({ "best": best, "overfit": overfit }))
     })
 }

@@ -55,28 +55,56 @@ impl Task for FundingArraysTask {
     }
 
     fn resolve(&mut self, _env: Env, s: Self::Output) -> Result<Self::JsValue> {
-        Ok(FundingArrays { ts: Float64Array::new(s.ts.into_iter().map(|t| t as f64).collect()), rate: Float64Array::new(s.rate) })
+        Ok(FundingArrays {
+            ts: Float64Array::new(s.ts.into_iter().map(|t| t as f64).collect()),
+            rate: Float64Array::new(s.rate),
+        })
     }
 }
 
-fn arrays_task(what: &'static str, job: impl FnOnce() -> Result<FundingSeries> + Send + 'static) -> AsyncTask<FundingArraysTask> {
-    AsyncTask::new(FundingArraysTask { what, job: Some(Box::new(job)) })
+fn arrays_task(
+    what: &'static str,
+    job: impl FnOnce() -> Result<FundingSeries> + Send + 'static,
+) -> AsyncTask<FundingArraysTask> {
+    AsyncTask::new(FundingArraysTask {
+        what,
+        job: Some(Box::new(job)),
+    })
 }
 
 /// Merges funding events given as typed arrays into the store (validated first; atomic write).
 #[napi(ts_return_type = "Promise<unknown>")]
-pub fn merge_funding(args: FundingMergeArgs, ts: Float64Array, rate: Float64Array) -> AsyncTask<JsonTask> {
+pub fn merge_funding(
+    args: FundingMergeArgs,
+    ts: Float64Array,
+    rate: Float64Array,
+) -> AsyncTask<JsonTask> {
     json_task("mergeFunding", move || {
         if ts.len() != rate.len() {
-            return Err(js_err(format!("mergeFunding: {} timestamps but {} rates", ts.len(), rate.len())));
+            return Err(js_err(format!(
+                "mergeFunding: {} timestamps but {} rates",
+                ts.len(),
+                rate.len()
+            )));
         }
         if let Some(t) = ts.iter().find(|t| !t.is_finite() || t.fract() != 0.0) {
-            return Err(js_err(format!("mergeFunding: timestamp {t} is not a whole number of milliseconds")));
+            return Err(js_err(format!(
+                "mergeFunding: timestamp {t} is not a whole number of milliseconds"
+            )));
         }
-        let s = FundingSeries { ts: ts.iter().map(|t| *t as i64).collect(), rate: rate.to_vec() };
+        let s = FundingSeries {
+            ts: ts.iter().map(|t| *t as i64).collect(),
+            rate: rate.to_vec(),
+        };
         let label = format!("<{}>", args.source);
         let report = Store::open(&args.store)
-            .merge_funding(&symbol(&args.symbol)?, &s, on_conflict(args.on_conflict.as_deref())?, &args.source, Path::new(&label))
+            .merge_funding(
+                &symbol(&args.symbol)?,
+                &s,
+                on_conflict(args.on_conflict.as_deref())?,
+                &args.source,
+                Path::new(&label),
+            )
             .map_err(js_err)?;
         to_json(&report)
     })
@@ -85,19 +113,31 @@ pub fn merge_funding(args: FundingMergeArgs, ts: Float64Array, rate: Float64Arra
 /// Reads a symbol's stored funding series as typed arrays.
 #[napi]
 pub fn read_funding(args: FundingArgs) -> AsyncTask<FundingArraysTask> {
-    arrays_task("readFunding", move || Store::open(&args.store).read_funding(&symbol(&args.symbol)?).map_err(js_err))
+    arrays_task("readFunding", move || {
+        Store::open(&args.store)
+            .read_funding(&symbol(&args.symbol)?)
+            .map_err(js_err)
+    })
 }
 
 /// Rows, first/last event, spacing and sources of a stored funding series.
 #[napi(ts_return_type = "Promise<unknown>")]
 pub fn funding_info(args: FundingArgs) -> AsyncTask<JsonTask> {
-    json_task("fundingInfo", move || to_json(&Store::open(&args.store).funding_info(&symbol(&args.symbol)?).map_err(js_err)?))
+    json_task("fundingInfo", move || {
+        to_json(
+            &Store::open(&args.store)
+                .funding_info(&symbol(&args.symbol)?)
+                .map_err(js_err)?,
+        )
+    })
 }
 
 /// Symbols with a stored funding series.
 #[napi(ts_return_type = "Promise<unknown>")]
 pub fn list_funding(store: String) -> AsyncTask<JsonTask> {
-    json_task("listFunding", move || to_json(&Store::open(&store).list_funding().map_err(js_err)?))
+    json_task("listFunding", move || {
+        to_json(&Store::open(&store).list_funding().map_err(js_err)?)
+    })
 }
 
 /// Imports a funding-rate file (freqtrade feather, Parquet, CSV) into the store.
@@ -119,5 +159,9 @@ pub fn import_funding(args: FundingImportArgs) -> AsyncTask<JsonTask> {
 /// Reads and validates a funding-rate file without storing it.
 #[napi]
 pub fn read_funding_file_arrays(file: String) -> AsyncTask<FundingArraysTask> {
-    arrays_task("readFundingFile", move || read_funding_file(Path::new(&file)).map(|(s, _)| s).map_err(js_err))
+    arrays_task("readFundingFile", move || {
+        read_funding_file(Path::new(&file))
+            .map(|(s, _)| s)
+            .map_err(js_err)
+    })
 }

@@ -73,12 +73,23 @@ impl Task for ReportTask {
 
     fn resolve(&mut self, _env: Env, (summary, c): Self::Output) -> Result<Self::JsValue> {
         let f = |v: Vec<i64>| v.into_iter().map(|t| t as f64).collect::<Vec<f64>>();
-        Ok(ReportOutput { summary: Json(summary), ts: Float64Array::new(f(c.ts)), equity: Float64Array::new(c.equity), close: Float64Array::new(c.close) })
+        Ok(ReportOutput {
+            summary: Json(summary),
+            ts: Float64Array::new(f(c.ts)),
+            equity: Float64Array::new(c.equity),
+            close: Float64Array::new(c.close),
+        })
     }
 }
 
-fn report_task(what: &'static str, job: impl FnOnce() -> Result<(serde_json::Value, Curve)> + Send + 'static) -> AsyncTask<ReportTask> {
-    AsyncTask::new(ReportTask { what, job: Some(Box::new(job)) })
+fn report_task(
+    what: &'static str,
+    job: impl FnOnce() -> Result<(serde_json::Value, Curve)> + Send + 'static,
+) -> AsyncTask<ReportTask> {
+    AsyncTask::new(ReportTask {
+        what,
+        job: Some(Box::new(job)),
+    })
 }
 
 fn parse<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> Result<T> {
@@ -90,9 +101,17 @@ fn parse<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> Result<T> {
 pub fn backtest(request_json: String, actions: Option<ActionArrays>) -> AsyncTask<ReportTask> {
     report_task("backtest", move || {
         let req: single::SingleRequest = parse("backtest request", &request_json)?;
-        let ts: Option<Vec<i64>> = actions.as_ref().map(|a| a.ts.iter().map(|t| *t as i64).collect());
+        let ts: Option<Vec<i64>> = actions
+            .as_ref()
+            .map(|a| a.ts.iter().map(|t| *t as i64).collect());
         let keyed = match (&actions, &ts) {
-            (Some(a), Some(ts)) => Some(KeyedActions { ts, buy_price: &a.buy_price, sell_price: &a.sell_price, buy_frac: &a.buy_frac, sell_frac: &a.sell_frac }),
+            (Some(a), Some(ts)) => Some(KeyedActions {
+                ts,
+                buy_price: &a.buy_price,
+                sell_price: &a.sell_price,
+                buy_frac: &a.buy_frac,
+                sell_frac: &a.sell_frac,
+            }),
             _ => None,
         };
         let (report, curve) = single::run(&req, keyed).map_err(js_err)?;
@@ -104,9 +123,16 @@ pub fn backtest(request_json: String, actions: Option<ActionArrays>) -> AsyncTas
 #[napi(ts_return_type = "Promise<unknown>")]
 pub fn sweep_actions(request_json: String, actions: ActionArrays) -> AsyncTask<JsonTask> {
     json_task("sweepActions", move || {
-        let req: tradelab_backtest::actions_sweep::ActionsSweepRequest = parse("actions sweep request", &request_json)?;
+        let req: tradelab_backtest::actions_sweep::ActionsSweepRequest =
+            parse("actions sweep request", &request_json)?;
         let ts: Vec<i64> = actions.ts.iter().map(|t| *t as i64).collect();
-        let keyed = KeyedActions { ts: &ts, buy_price: &actions.buy_price, sell_price: &actions.sell_price, buy_frac: &actions.buy_frac, sell_frac: &actions.sell_frac };
+        let keyed = KeyedActions {
+            ts: &ts,
+            buy_price: &actions.buy_price,
+            sell_price: &actions.sell_price,
+            buy_frac: &actions.buy_frac,
+            sell_frac: &actions.sell_frac,
+        };
         to_json(&tradelab_backtest::actions_sweep::run(&req, keyed).map_err(js_err)?)
     })
 }
@@ -114,21 +140,41 @@ pub fn sweep_actions(request_json: String, actions: ActionArrays) -> AsyncTask<J
 /// A walk-forward: a `WalkForwardRequest` as JSON, and for fixed actions one action set per
 /// candidate (e.g. per served epoch) with its label; none for a rule strategy.
 #[napi(ts_return_type = "Promise<unknown>")]
-pub fn walk_forward(request_json: String, labels: Vec<String>, candidates: Vec<ActionArrays>) -> AsyncTask<JsonTask> {
+pub fn walk_forward(
+    request_json: String,
+    labels: Vec<String>,
+    candidates: Vec<ActionArrays>,
+) -> AsyncTask<JsonTask> {
     json_task("walkForward", move || {
-        let req: tradelab_backtest::walk_forward::WalkForwardRequest = parse("walk-forward request", &request_json)?;
+        let req: tradelab_backtest::walk_forward::WalkForwardRequest =
+            parse("walk-forward request", &request_json)?;
         if labels.len() != candidates.len() {
-            return Err(js_err(format!("walkForward: {} labels for {} candidates", labels.len(), candidates.len())));
+            return Err(js_err(format!(
+                "walkForward: {} labels for {} candidates",
+                labels.len(),
+                candidates.len()
+            )));
         }
-        let ts: Vec<Vec<i64>> = candidates.iter().map(|a| a.ts.iter().map(|t| *t as i64).collect()).collect();
+        let ts: Vec<Vec<i64>> = candidates
+            .iter()
+            .map(|a| a.ts.iter().map(|t| *t as i64).collect())
+            .collect();
         let keyed: Vec<tradelab_backtest::walk_forward::Candidate<'_>> = candidates
             .iter()
             .zip(&ts)
             .zip(&labels)
-            .map(|((a, ts), label)| tradelab_backtest::walk_forward::Candidate {
-                label: label.clone(),
-                actions: KeyedActions { ts, buy_price: &a.buy_price, sell_price: &a.sell_price, buy_frac: &a.buy_frac, sell_frac: &a.sell_frac },
-            })
+            .map(
+                |((a, ts), label)| tradelab_backtest::walk_forward::Candidate {
+                    label: label.clone(),
+                    actions: KeyedActions {
+                        ts,
+                        buy_price: &a.buy_price,
+                        sell_price: &a.sell_price,
+                        buy_frac: &a.buy_frac,
+                        sell_frac: &a.sell_frac,
+                    },
+                },
+            )
             .collect();
         to_json(&tradelab_backtest::walk_forward::run(&req, &keyed).map_err(js_err)?)
     })
@@ -191,29 +237,46 @@ impl Task for SweepTask {
                 p.set_total(total);
                 p.set_done(done);
             };
-            let (report, ipc) = sweep::run(&window, &a.symbol, &a.spec_json, a.out.as_deref(), Some(&cb)).map_err(js_err)?;
+            let (report, ipc) = sweep::run(
+                &window,
+                &a.symbol,
+                &a.spec_json,
+                a.out.as_deref(),
+                Some(&cb),
+            )
+            .map_err(js_err)?;
             Ok((to_json(&report)?, ipc))
         })
     }
 
     fn resolve(&mut self, _env: Env, (summary, ipc): Self::Output) -> Result<Self::JsValue> {
-        Ok(SweepOutput { summary: Json(summary), table_ipc: Buffer::from(ipc) })
+        Ok(SweepOutput {
+            summary: Json(summary),
+            table_ipc: Buffer::from(ipc),
+        })
     }
 }
 
 /// Runs a grid sweep on the lockstep kernel, off the event loop; poll `progress` for done/total.
 #[napi]
 pub fn sweep(args: SweepArgs, progress: Option<&ProgressHandle>) -> AsyncTask<SweepTask> {
-    AsyncTask::new(SweepTask { args, progress: progress.map(|p| p.inner()).unwrap_or_default() })
+    AsyncTask::new(SweepTask {
+        args,
+        progress: progress.map(|p| p.inner()).unwrap_or_default(),
+    })
 }
 
 /// A portfolio sweep (`PortfolioSweepRequest` as JSON), one engine run per parameter set, off
 /// the event loop; poll `progress` for done/total. Resolves to the `PortfolioSweepReport`.
 #[napi(ts_return_type = "Promise<unknown>")]
-pub fn sweep_portfolio(request_json: String, progress: Option<&ProgressHandle>) -> AsyncTask<crate::convert::JsonTask> {
+pub fn sweep_portfolio(
+    request_json: String,
+    progress: Option<&ProgressHandle>,
+) -> AsyncTask<crate::convert::JsonTask> {
     let p = progress.map(|p| p.inner()).unwrap_or_default();
     crate::convert::json_task("sweepPortfolio", move || {
-        let req: tradelab_backtest::portfolio_sweep::PortfolioSweepRequest = parse("portfolio sweep request", &request_json)?;
+        let req: tradelab_backtest::portfolio_sweep::PortfolioSweepRequest =
+            parse("portfolio sweep request", &request_json)?;
         let cb = move |done: u64, total: u64| {
             p.set_total(total);
             p.set_done(done);

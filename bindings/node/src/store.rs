@@ -1,5 +1,7 @@
 //! Bar store functions: import, merge, read (Arrow IPC or typed arrays), info, list, check.
-use crate::convert::{guarded, interval, js_err, json_task, on_conflict, symbol, to_json, Json, JsonTask};
+use crate::convert::{
+    guarded, interval, js_err, json_task, on_conflict, symbol, to_json, Json, JsonTask,
+};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::path::PathBuf;
@@ -17,7 +19,9 @@ pub struct ProgressHandle {
 impl ProgressHandle {
     #[napi(constructor)]
     pub fn new() -> Self {
-        ProgressHandle { inner: Arc::new(Progress::new()) }
+        ProgressHandle {
+            inner: Arc::new(Progress::new()),
+        }
     }
     #[napi(getter)]
     pub fn done(&self) -> f64 {
@@ -75,7 +79,13 @@ impl Task for ImportTask {
                 on_conflict: on_conflict(a.on_conflict.as_deref())?,
                 source: a.source.clone(),
             };
-            let report = import_file(&Store::open(&a.store), &PathBuf::from(&a.file), &opts, &self.progress).map_err(js_err)?;
+            let report = import_file(
+                &Store::open(&a.store),
+                &PathBuf::from(&a.file),
+                &opts,
+                &self.progress,
+            )
+            .map_err(js_err)?;
             to_json(&report)
         })
     }
@@ -88,7 +98,10 @@ impl Task for ImportTask {
 /// Imports a CSV / Feather / Parquet file of bars into the store (validated, merged, atomic).
 #[napi(ts_return_type = "Promise<unknown>")]
 pub fn import_bars(args: ImportArgs, progress: Option<&ProgressHandle>) -> AsyncTask<ImportTask> {
-    AsyncTask::new(ImportTask { args, progress: progress_of(progress) })
+    AsyncTask::new(ImportTask {
+        args,
+        progress: progress_of(progress),
+    })
 }
 
 /// Columns of bars as typed arrays. `ts` is epoch ms as f64 (exact below 2^53).
@@ -112,7 +125,9 @@ pub struct DatasetArgs {
 }
 
 fn read_bars(a: &DatasetArgs) -> Result<Bars> {
-    Store::open(&a.store).read(&symbol(&a.symbol)?, interval(&a.interval)?).map_err(js_err)
+    Store::open(&a.store)
+        .read(&symbol(&a.symbol)?, interval(&a.interval)?)
+        .map_err(js_err)
 }
 
 pub struct ReadArraysTask {
@@ -137,7 +152,9 @@ impl Task for ReadArraysTask {
             low: Float64Array::new(b.low),
             close: Float64Array::new(b.close),
             volume: Float64Array::new(b.volume),
-            trades: b.trades.map(|t| Float64Array::new(t.into_iter().map(|x| x as f64).collect())),
+            trades: b
+                .trades
+                .map(|t| Float64Array::new(t.into_iter().map(|x| x as f64).collect())),
             vwap: b.vwap.map(Float64Array::new),
         })
     }
@@ -180,7 +197,9 @@ pub fn read_bars_ipc(args: DatasetArgs) -> AsyncTask<ReadIpcTask> {
 #[napi(ts_return_type = "Promise<unknown>")]
 pub fn dataset_info(args: DatasetArgs) -> AsyncTask<JsonTask> {
     json_task("datasetInfo", move || {
-        let info = Store::open(&args.store).info(&symbol(&args.symbol)?, interval(&args.interval)?).map_err(js_err)?;
+        let info = Store::open(&args.store)
+            .info(&symbol(&args.symbol)?, interval(&args.interval)?)
+            .map_err(js_err)?;
         to_json(&info)
     })
 }
@@ -188,13 +207,17 @@ pub fn dataset_info(args: DatasetArgs) -> AsyncTask<JsonTask> {
 /// Datasets present in a store.
 #[napi(ts_return_type = "Promise<unknown>")]
 pub fn list_datasets(store: String) -> AsyncTask<JsonTask> {
-    json_task("listDatasets", move || to_json(&Store::open(&store).list().map_err(js_err)?))
+    json_task("listDatasets", move || {
+        to_json(&Store::open(&store).list().map_err(js_err)?)
+    })
 }
 
 /// Re-validates every dataset of a store.
 #[napi(ts_return_type = "Promise<unknown>")]
 pub fn check_store(store: String) -> AsyncTask<JsonTask> {
-    json_task("checkStore", move || to_json(&Store::open(&store).check().map_err(js_err)?))
+    json_task("checkStore", move || {
+        to_json(&Store::open(&store).check().map_err(js_err)?)
+    })
 }
 
 #[napi(object)]
@@ -212,7 +235,16 @@ pub struct MergeArgs {
 pub fn merge_bars(args: MergeArgs, bars: BarArrays) -> AsyncTask<JsonTask> {
     // Typed arrays are owned handles (Send); they are read on the worker thread. Callers must not
     // mutate them while the call runs.
-    let BarArrays { ts, open, high, low, close, volume, trades, vwap } = bars;
+    let BarArrays {
+        ts,
+        open,
+        high,
+        low,
+        close,
+        volume,
+        trades,
+        vwap,
+    } = bars;
     json_task("mergeBars", move || {
         let b = Bars {
             ts: ts.iter().map(|t| *t as i64).collect(),
@@ -227,7 +259,14 @@ pub fn merge_bars(args: MergeArgs, bars: BarArrays) -> AsyncTask<JsonTask> {
         b.check_lengths().map_err(js_err)?;
         let label = format!("<{}>", args.source);
         let report = Store::open(&args.store)
-            .merge(&symbol(&args.symbol)?, interval(&args.interval)?, &b, on_conflict(args.on_conflict.as_deref())?, &args.source, std::path::Path::new(&label))
+            .merge(
+                &symbol(&args.symbol)?,
+                interval(&args.interval)?,
+                &b,
+                on_conflict(args.on_conflict.as_deref())?,
+                &args.source,
+                std::path::Path::new(&label),
+            )
             .map_err(js_err)?;
         to_json(&report)
     })
@@ -252,8 +291,15 @@ pub struct CheckFileArgs {
 pub fn check_import_file(args: CheckFileArgs) -> AsyncTask<JsonTask> {
     json_task("checkImportFile", move || {
         symbol(&args.symbol)?;
-        let parsed = tradelab_data::import::check_file(&PathBuf::from(&args.file), interval(&args.interval)?, &Progress::new()).map_err(js_err)?;
-        Ok(serde_json::json!({ "rows": parsed.bars.len(), "first": parsed.bars.ts.first(), "last": parsed.bars.ts.last() }))
+        let parsed = tradelab_data::import::check_file(
+            &PathBuf::from(&args.file),
+            interval(&args.interval)?,
+            &Progress::new(),
+        )
+        .map_err(js_err)?;
+        Ok(
+            serde_json::json!({ "rows": parsed.bars.len(), "first": parsed.bars.ts.first(), "last": parsed.bars.ts.last() }),
+        )
     })
 }
 
@@ -275,7 +321,10 @@ pub struct DatasetKeyArgs {
 #[napi]
 pub fn store_data_hash(store: String, datasets: Vec<DatasetKeyArgs>) -> Result<String> {
     guarded("storeDataHash", || {
-        let sets = datasets.iter().map(|d| Ok((symbol(&d.symbol)?, interval(&d.interval)?))).collect::<Result<Vec<_>>>()?;
+        let sets = datasets
+            .iter()
+            .map(|d| Ok((symbol(&d.symbol)?, interval(&d.interval)?)))
+            .collect::<Result<Vec<_>>>()?;
         Store::open(&store).data_hash(&sets).map_err(js_err)
     })
 }

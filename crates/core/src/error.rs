@@ -14,12 +14,18 @@ pub enum CoreError {
     UnknownInterval(String),
     #[error("invalid symbol '{symbol}': {reason}")]
     InvalidSymbol { symbol: String, reason: String },
-    #[error("cannot parse timestamp '{0}' (expected an epoch in s/ms/µs/ns or an ISO-8601 date-time)")]
+    #[error(
+        "cannot parse timestamp '{0}' (expected an epoch in s/ms/µs/ns or an ISO-8601 date-time)"
+    )]
     BadTimestamp(String),
     #[error("timestamp out of range: {0}")]
     OutOfRange(String),
     #[error("column length mismatch: `{column}` has {got} values, `ts` has {expected}")]
-    LengthMismatch { column: &'static str, got: usize, expected: usize },
+    LengthMismatch {
+        column: &'static str,
+        got: usize,
+        expected: usize,
+    },
 }
 
 impl ErrorCode for CoreError {

@@ -15,7 +15,12 @@ pub struct GapSpan {
 
 impl GapSpan {
     pub fn describe(&self) -> String {
-        format!("{} missing bar(s) between {} and {}", self.missing, format_ms(self.after), format_ms(self.before))
+        format!(
+            "{} missing bar(s) between {} and {}",
+            self.missing,
+            format_ms(self.after),
+            format_ms(self.before)
+        )
     }
 }
 
@@ -42,7 +47,11 @@ impl GapReport {
         for w in ts.windows(2) {
             let d = w[1] - w[0];
             if d > step {
-                let span = GapSpan { after: w[0], before: w[1], missing: d / step - 1 };
+                let span = GapSpan {
+                    after: w[0],
+                    before: w[1],
+                    missing: d / step - 1,
+                };
                 r.count += 1;
                 r.missing_bars += span.missing;
                 if r.longest.as_ref().is_none_or(|l| span.missing > l.missing) {
@@ -68,7 +77,14 @@ mod tests {
         let r = GapReport::scan(&ts, Interval::H1);
         assert_eq!(r.count, 2);
         assert_eq!(r.missing_bars, 3);
-        assert_eq!(r.longest.unwrap(), GapSpan { after: h, before: 4 * h, missing: 2 });
+        assert_eq!(
+            r.longest.unwrap(),
+            GapSpan {
+                after: h,
+                before: 4 * h,
+                missing: 2
+            }
+        );
         assert_eq!(GapReport::scan(&[0, h, 2 * h], Interval::H1).count, 0);
     }
 }

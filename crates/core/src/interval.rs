@@ -39,11 +39,18 @@ impl Interval {
 
     /// The known interval of exactly `ms` milliseconds, if any.
     pub fn from_ms(ms: i64) -> Option<Interval> {
-        KNOWN.iter().find(|(_, m)| *m == ms).map(|(_, m)| Interval { ms: *m })
+        KNOWN
+            .iter()
+            .find(|(_, m)| *m == ms)
+            .map(|(_, m)| Interval { ms: *m })
     }
 
     pub fn name(self) -> &'static str {
-        KNOWN.iter().find(|(_, ms)| *ms == self.ms).map(|(n, _)| *n).unwrap_or("?")
+        KNOWN
+            .iter()
+            .find(|(_, ms)| *ms == self.ms)
+            .map(|(n, _)| *n)
+            .unwrap_or("?")
     }
 
     /// True when `ts` (ms) is the open time of a bar of this interval.

@@ -15,15 +15,23 @@ impl Symbol {
     pub fn parse(s: &str) -> Result<Self, CoreError> {
         let t = s.trim();
         let shown = crate::cap_text(s, 70);
-        let bad = |reason: &str| CoreError::InvalidSymbol { symbol: shown.clone(), reason: reason.to_string() };
+        let bad = |reason: &str| CoreError::InvalidSymbol {
+            symbol: shown.clone(),
+            reason: reason.to_string(),
+        };
         if t.is_empty() {
             return Err(bad("empty"));
         }
         if t.len() > 64 {
             return Err(bad("longer than 64 characters"));
         }
-        if let Some(c) = t.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '/' | ':' | '-' | '_' | '.'))) {
-            return Err(bad(&format!("character '{c}' is not allowed (use letters, digits, / : - .)")));
+        if let Some(c) = t
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '/' | ':' | '-' | '_' | '.')))
+        {
+            return Err(bad(&format!(
+                "character '{c}' is not allowed (use letters, digits, / : - .)"
+            )));
         }
         if t.starts_with('.') || t.contains("..") {
             return Err(bad("must not start with '.' or contain '..'"));
@@ -40,7 +48,9 @@ impl Symbol {
         };
         if let Some(settle) = settle {
             if !part_ok(settle) || settle.contains(':') || settle.contains('/') {
-                return Err(bad(&format!("settle currency after ':' is not a single name ({form})")));
+                return Err(bad(&format!(
+                    "settle currency after ':' is not a single name ({form})"
+                )));
             }
         }
         match pair.split('/').collect::<Vec<_>>().as_slice() {
@@ -49,7 +59,9 @@ impl Symbol {
                     return Err(bad(form));
                 }
                 if settle.is_some() {
-                    return Err(bad(&format!("':SETTLE' needs BASE/QUOTE before it ({form})")));
+                    return Err(bad(&format!(
+                        "':SETTLE' needs BASE/QUOTE before it ({form})"
+                    )));
                 }
             }
             [base, quote] => {
@@ -85,7 +97,10 @@ mod tests {
     #[test]
     fn keys() {
         assert_eq!(Symbol::parse("btc/usdt").unwrap().key(), "BTC_USDT");
-        assert_eq!(Symbol::parse("BTC/USDT:USDT").unwrap().key(), "BTC_USDT_USDT");
+        assert_eq!(
+            Symbol::parse("BTC/USDT:USDT").unwrap().key(),
+            "BTC_USDT_USDT"
+        );
         assert_eq!(Symbol::parse("AAPL").unwrap().key(), "AAPL");
     }
 
@@ -99,12 +114,34 @@ mod tests {
 
     #[test]
     fn one_canonical_form_per_store_key() {
-        for bad in ["BTC/USDT/EXTRA", "BTC/", "/USDT", "BTC_USDT", "BTC/USDT/USDT", "BTC/USDT:", ":USDT", "BTC:USDT", "BTC/USDT:USDT:X", "/", "-/-"] {
+        for bad in [
+            "BTC/USDT/EXTRA",
+            "BTC/",
+            "/USDT",
+            "BTC_USDT",
+            "BTC/USDT/USDT",
+            "BTC/USDT:",
+            ":USDT",
+            "BTC:USDT",
+            "BTC/USDT:USDT:X",
+            "/",
+            "-/-",
+        ] {
             let e = Symbol::parse(bad);
             assert!(e.is_err(), "{bad} accepted as {:?}", e.map(|s| s.key()));
         }
-        assert!(Symbol::parse("BTC_USDT").unwrap_err().to_string().contains("BTC/USDT"));
-        for good in ["BTC/USDT", "BTC/USDT:USDT", "AAPL", "BRK.B", "BRK-B", "1000PEPE/USDT"] {
+        assert!(Symbol::parse("BTC_USDT")
+            .unwrap_err()
+            .to_string()
+            .contains("BTC/USDT"));
+        for good in [
+            "BTC/USDT",
+            "BTC/USDT:USDT",
+            "AAPL",
+            "BRK.B",
+            "BRK-B",
+            "1000PEPE/USDT",
+        ] {
             assert!(Symbol::parse(good).is_ok(), "{good}");
         }
     }

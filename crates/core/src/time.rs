@@ -48,7 +48,9 @@ pub fn epoch_to_ms(v: i64) -> i64 {
 fn epoch_checked(v: i64, raw: &str) -> Result<i64, CoreError> {
     let shown: String = crate::cap_text(raw.trim(), 40);
     if v < 0 {
-        return Err(CoreError::OutOfRange(format!("negative epoch '{shown}' is before 1970-01-01; supported: {SUPPORTED_RANGE}")));
+        return Err(CoreError::OutOfRange(format!(
+            "negative epoch '{shown}' is before 1970-01-01; supported: {SUPPORTED_RANGE}"
+        )));
     }
     let ms = epoch_to_ms(v);
     if !in_supported_range(ms) {
@@ -76,7 +78,9 @@ pub fn parse_timestamp(s: &str) -> Result<i64, CoreError> {
     if let Ok(v) = t.parse::<i64>() {
         return epoch_checked(v, s);
     }
-    if t.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'e' || b == b'E' || b == b'+') {
+    if t.bytes()
+        .all(|b| b.is_ascii_digit() || b == b'.' || b == b'e' || b == b'E' || b == b'+')
+    {
         if let Ok(f) = t.parse::<f64>() {
             if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e18 {
                 return epoch_checked(f as i64, s);
@@ -86,13 +90,22 @@ pub fn parse_timestamp(s: &str) -> Result<i64, CoreError> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return Ok(dt.timestamp_millis());
     }
-    for fmt in ["%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M%:z"] {
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f%:z",
+        "%Y-%m-%d %H:%M:%S%.f%z",
+        "%Y-%m-%d %H:%M%:z",
+    ] {
         if let Ok(dt) = DateTime::parse_from_str(t, fmt) {
             return Ok(dt.timestamp_millis());
         }
     }
     let naive = t.trim_end_matches(" UTC").trim_end_matches('Z');
-    for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(naive, fmt) {
             return Ok(dt.and_utc().timestamp_millis());
         }
@@ -136,11 +149,21 @@ mod tests {
         // Negative epochs (1969) and year 5138 are refused, naming the range.
         for bad in ["-36000000", "-3600000", "99999997200000", "31536000000"] {
             let e = parse_timestamp(bad).unwrap_err().to_string();
-            assert!(e.contains("1970-01-01") && e.contains("2100-01-01"), "{bad}: {e}");
+            assert!(
+                e.contains("1970-01-01") && e.contains("2100-01-01"),
+                "{bad}: {e}"
+            );
         }
         assert_eq!(parse_timestamp("0").unwrap(), 0);
-        assert_eq!(parse_timestamp("1971-01-01T00:00:00Z").unwrap(), 31_536_000_000);
-        assert!(in_supported_range(MAX_SUPPORTED_MS - 1) && !in_supported_range(MAX_SUPPORTED_MS) && !in_supported_range(-1));
+        assert_eq!(
+            parse_timestamp("1971-01-01T00:00:00Z").unwrap(),
+            31_536_000_000
+        );
+        assert!(
+            in_supported_range(MAX_SUPPORTED_MS - 1)
+                && !in_supported_range(MAX_SUPPORTED_MS)
+                && !in_supported_range(-1)
+        );
     }
 
     #[test]

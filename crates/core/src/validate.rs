@@ -21,10 +21,28 @@ impl fmt::Display for Violation {
 /// min(open, close), timestamps not aligned to the interval, duplicate or decreasing timestamps.
 /// Gaps are not violations (see [`crate::GapReport`]).
 pub fn validate_bars(bars: &Bars, interval: Interval) -> Result<(), Violation> {
-    let v = |row: usize, field: &'static str, message: String| Err(Violation { row, field, message });
+    let v = |row: usize, field: &'static str, message: String| {
+        Err(Violation {
+            row,
+            field,
+            message,
+        })
+    };
     for i in 0..bars.len() {
-        let (o, h, l, c, vol) = (bars.open[i], bars.high[i], bars.low[i], bars.close[i], bars.volume[i]);
-        for (field, x) in [("open", o), ("high", h), ("low", l), ("close", c), ("volume", vol)] {
+        let (o, h, l, c, vol) = (
+            bars.open[i],
+            bars.high[i],
+            bars.low[i],
+            bars.close[i],
+            bars.volume[i],
+        );
+        for (field, x) in [
+            ("open", o),
+            ("high", h),
+            ("low", l),
+            ("close", c),
+            ("volume", vol),
+        ] {
             if !x.is_finite() {
                 return v(i, field, format!("value {x} is not a finite number"));
             }
@@ -48,30 +66,49 @@ pub fn validate_bars(bars: &Bars, interval: Interval) -> Result<(), Violation> {
             }
         }
         if h < o.max(c) {
-            return v(i, "high", format!("high {h} is below max(open {o}, close {c})"));
+            return v(
+                i,
+                "high",
+                format!("high {h} is below max(open {o}, close {c})"),
+            );
         }
         if l > o.min(c) {
-            return v(i, "low", format!("low {l} is above min(open {o}, close {c})"));
+            return v(
+                i,
+                "low",
+                format!("low {l} is above min(open {o}, close {c})"),
+            );
         }
         let ts = bars.ts[i];
         if !crate::time::in_supported_range(ts) {
             return v(
                 i,
                 "ts",
-                format!("timestamp {} ({ts} ms) is outside the supported range {}", crate::time::format_ms(ts), crate::time::SUPPORTED_RANGE),
+                format!(
+                    "timestamp {} ({ts} ms) is outside the supported range {}",
+                    crate::time::format_ms(ts),
+                    crate::time::SUPPORTED_RANGE
+                ),
             );
         }
         if !interval.is_aligned(ts) {
             return v(
                 i,
                 "ts",
-                format!("timestamp {} ({ts} ms) is not aligned to the {interval} interval", crate::time::format_ms(ts)),
+                format!(
+                    "timestamp {} ({ts} ms) is not aligned to the {interval} interval",
+                    crate::time::format_ms(ts)
+                ),
             );
         }
         if i > 0 {
             let prev = bars.ts[i - 1];
             if ts == prev {
-                return v(i, "ts", format!("duplicate timestamp {}", crate::time::format_ms(ts)));
+                return v(
+                    i,
+                    "ts",
+                    format!("duplicate timestamp {}", crate::time::format_ms(ts)),
+                );
             }
             if ts < prev {
                 return v(
@@ -115,8 +152,18 @@ mod tests {
     fn each_violation_names_row_and_field() {
         type Mutation = Box<dyn Fn(&mut Bars)>;
         let cases: Vec<(Mutation, &str, usize, &str)> = vec![
-            (Box::new(|b| b.close[3] = f64::NAN), "close", 3, "not a finite"),
-            (Box::new(|b| b.open[3] = f64::INFINITY), "open", 3, "not a finite"),
+            (
+                Box::new(|b| b.close[3] = f64::NAN),
+                "close",
+                3,
+                "not a finite",
+            ),
+            (
+                Box::new(|b| b.open[3] = f64::INFINITY),
+                "open",
+                3,
+                "not a finite",
+            ),
             (Box::new(|b| b.high[3] = 10.2), "high", 3, "below max"),
             (Box::new(|b| b.low[3] = 10.2), "low", 3, "above min"),
             (Box::new(|b| b.volume[3] = -1.0), "volume", 3, "negative"),
@@ -124,8 +171,18 @@ mod tests {
             (Box::new(|b| b.ts[3] += 1), "ts", 3, "not aligned"),
             (Box::new(|b| b.ts[3] = b.ts[2]), "ts", 3, "duplicate"),
             (Box::new(|b| b.ts.swap(3, 4)), "ts", 4, "not sorted"),
-            (Box::new(|b| b.ts[3] = -3_600_000), "ts", 3, "supported range"),
-            (Box::new(|b| b.ts[3] = 99_999_997_200_000), "ts", 3, "supported range"),
+            (
+                Box::new(|b| b.ts[3] = -3_600_000),
+                "ts",
+                3,
+                "supported range",
+            ),
+            (
+                Box::new(|b| b.ts[3] = 99_999_997_200_000),
+                "ts",
+                3,
+                "supported range",
+            ),
         ];
         for (mutate, field, row, text) in cases {
             let mut b = bars(10);

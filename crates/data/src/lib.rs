@@ -22,7 +22,9 @@ pub mod table;
 pub use error::DataError;
 pub use import::{import_file, ImportOptions, ImportReport};
 pub use progress::Progress;
+pub use store::{
+    CheckEntry, DatasetInfo, DatasetKey, MergeReport, OnConflict, SourceRecord, Store,
+};
 pub use table::{Column, Table};
-pub use store::{CheckEntry, DatasetInfo, DatasetKey, MergeReport, OnConflict, SourceRecord, Store};
 
 pub type Result<T> = std::result::Result<T, DataError>;

@@ -31,7 +31,9 @@ fn kv_of(builder: &ParquetRecordBatchReaderBuilder<File>) -> BTreeMap<String, St
 /// Reads only the key-value metadata (None when the file is missing or not Parquet).
 pub fn read_kv(path: &Path) -> Option<BTreeMap<String, String>> {
     let f = File::open(path).ok()?;
-    ParquetRecordBatchReaderBuilder::try_new(f).ok().map(|b| kv_of(&b))
+    ParquetRecordBatchReaderBuilder::try_new(f)
+        .ok()
+        .map(|b| kv_of(&b))
 }
 
 /// A whole Parquet file: schema, record batches, key-value metadata.
@@ -40,11 +42,16 @@ pub type ParquetContents = (SchemaRef, Vec<RecordBatch>, BTreeMap<String, String
 /// Reads every record batch, the schema and the key-value metadata.
 pub fn read_batches(path: &Path) -> Result<ParquetContents, DataError> {
     let f = File::open(path).map_err(|e| DataError::io(path, e))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| DataError::bad_file(path, format!("not a readable Parquet file: {e}")))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(f)
+        .map_err(|e| DataError::bad_file(path, format!("not a readable Parquet file: {e}")))?;
     let kv = kv_of(&builder);
     let schema = builder.schema().clone();
-    let reader = builder.build().map_err(|e| DataError::bad_file(path, e.to_string()))?;
-    let batches = reader.collect::<Result<Vec<_>, _>>().map_err(|e| DataError::bad_file(path, e.to_string()))?;
+    let reader = builder
+        .build()
+        .map_err(|e| DataError::bad_file(path, e.to_string()))?;
+    let batches = reader
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| DataError::bad_file(path, e.to_string()))?;
     Ok((schema, batches, kv))
 }
 
@@ -57,7 +64,11 @@ pub fn read_parquet(path: &Path) -> Result<(Bars, BTreeMap<String, String>), Dat
 }
 
 /// Writes bars to `path` atomically (see [`write_batch_atomic`]).
-pub fn write_parquet_atomic(path: &Path, bars: &Bars, kv: &BTreeMap<String, String>) -> Result<(), DataError> {
+pub fn write_parquet_atomic(
+    path: &Path,
+    bars: &Bars,
+    kv: &BTreeMap<String, String>,
+) -> Result<(), DataError> {
     let batch = bars_to_batch(bars).map_err(|e| DataError::bad_file(path, e.to_string()))?;
     write_batch_atomic(path, &batch, kv)
 }
@@ -74,13 +85,19 @@ fn in_flight() -> std::sync::MutexGuard<'static, BTreeSet<PathBuf>> {
 /// fails, and the target file stays as it was). Returns how many were removed.
 pub fn remove_in_flight_temps() -> usize {
     let mut set = in_flight();
-    let n = set.iter().filter(|p| std::fs::remove_file(p).is_ok()).count();
+    let n = set
+        .iter()
+        .filter(|p| std::fs::remove_file(p).is_ok())
+        .count();
     set.clear();
     n
 }
 
 fn temp_prefix(path: &Path) -> String {
-    format!(".{}.tmp-", path.file_name().and_then(|s| s.to_str()).unwrap_or("data"))
+    format!(
+        ".{}.tmp-",
+        path.file_name().and_then(|s| s.to_str()).unwrap_or("data")
+    )
 }
 
 /// Whether a process id is alive; `None` where this cannot be told (no /proc).
@@ -94,17 +111,30 @@ fn pid_alive(pid: u32) -> Option<bool> {
 /// Removes temp files of `path` left by interrupted writes: their owner process is gone, or it is
 /// this process and the file is not being written. Returns the files removed.
 pub fn remove_stale_temps(path: &Path) -> Vec<PathBuf> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let prefix = temp_prefix(path);
     let me = std::process::id();
     let mut removed = Vec::new();
-    let Ok(rd) = std::fs::read_dir(dir) else { return removed };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return removed;
+    };
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().to_string();
-        let Some(rest) = name.strip_prefix(&prefix) else { continue };
-        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else { continue };
+        let Some(rest) = name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
         let p = e.path();
-        let stale = if pid == me { !in_flight().contains(&p) } else { pid_alive(pid) == Some(false) };
+        let stale = if pid == me {
+            !in_flight().contains(&p)
+        } else {
+            pid_alive(pid) == Some(false)
+        };
         if stale && std::fs::remove_file(&p).is_ok() {
             removed.push(p);
         }
@@ -116,18 +146,29 @@ pub fn remove_stale_temps(path: &Path) -> Vec<PathBuf> {
 /// and renamed over `path`, then the directory is fsynced, so readers see either the old file or
 /// the new one, never a torn one. On failure the temp file is removed and `path` is untouched.
 /// Temp files of `path` left by interrupted writes of dead processes are removed first.
-pub fn write_batch_atomic(path: &Path, batch: &RecordBatch, kv: &BTreeMap<String, String>) -> Result<(), DataError> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+pub fn write_batch_atomic(
+    path: &Path,
+    batch: &RecordBatch,
+    kv: &BTreeMap<String, String>,
+) -> Result<(), DataError> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| DataError::io(dir, e))?;
     remove_stale_temps(path);
     let tmp: PathBuf = dir.join(format!(
         "{}{}-{}",
         temp_prefix(path),
         std::process::id(),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
     ));
     in_flight().insert(tmp.clone());
-    let result = write_to(&tmp, batch, kv).and_then(|_| std::fs::rename(&tmp, path).map_err(|e| DataError::io(path, e)));
+    let result = write_to(&tmp, batch, kv)
+        .and_then(|_| std::fs::rename(&tmp, path).map_err(|e| DataError::io(path, e)));
     in_flight().remove(&tmp);
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -139,15 +180,27 @@ pub fn write_batch_atomic(path: &Path, batch: &RecordBatch, kv: &BTreeMap<String
     Ok(())
 }
 
-fn write_to(tmp: &Path, batch: &RecordBatch, kv: &BTreeMap<String, String>) -> Result<(), DataError> {
+fn write_to(
+    tmp: &Path,
+    batch: &RecordBatch,
+    kv: &BTreeMap<String, String>,
+) -> Result<(), DataError> {
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
-        .set_key_value_metadata(Some(kv.iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())).collect()))
+        .set_key_value_metadata(Some(
+            kv.iter()
+                .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
+                .collect(),
+        ))
         .build();
     let file = File::create(tmp).map_err(|e| DataError::io(tmp, e))?;
-    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(|e| DataError::bad_file(tmp, e.to_string()))?;
-    w.write(batch).map_err(|e| DataError::bad_file(tmp, e.to_string()))?;
-    let mut file = w.into_inner().map_err(|e| DataError::bad_file(tmp, e.to_string()))?;
+    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props))
+        .map_err(|e| DataError::bad_file(tmp, e.to_string()))?;
+    w.write(batch)
+        .map_err(|e| DataError::bad_file(tmp, e.to_string()))?;
+    let mut file = w
+        .into_inner()
+        .map_err(|e| DataError::bad_file(tmp, e.to_string()))?;
     file.flush().map_err(|e| DataError::io(tmp, e))?;
     file.sync_all().map_err(|e| DataError::io(tmp, e))?;
     Ok(())
@@ -194,6 +247,9 @@ mod tests {
         }
         write_parquet_atomic(&p, &bars(&[0]), &BTreeMap::new()).unwrap();
         assert!(!dead.exists(), "stale temp of a dead process must go");
-        assert!(live.exists() && other.exists(), "temps of live processes and other files stay");
+        assert!(
+            live.exists() && other.exists(),
+            "temps of live processes and other files stay"
+        );
     }
 }

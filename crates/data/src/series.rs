@@ -13,7 +13,9 @@ use crate::arrow_bars::{TsMode, TS_NAMES};
 use crate::parquet_io::{read_batches, read_kv, write_batch_atomic};
 use crate::store::{refuse_symlinks, OnConflict, SourceRecord, Store};
 use crate::DataError;
-use arrow::array::{Array, ArrayRef, Float64Array, Int64Array, LargeStringArray, RecordBatch, StringArray};
+use arrow::array::{
+    Array, ArrayRef, Float64Array, Int64Array, LargeStringArray, RecordBatch, StringArray,
+};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -67,20 +69,52 @@ impl FundingSeries {
     /// Errors name `file`, the 1-based row and the field.
     pub fn validate(&self, file: &Path) -> Result<(), DataError> {
         if self.ts.len() != self.rate.len() {
-            return Err(DataError::bad_file(file, format!("column lengths differ: {} timestamps, {} rates", self.ts.len(), self.rate.len())));
+            return Err(DataError::bad_file(
+                file,
+                format!(
+                    "column lengths differ: {} timestamps, {} rates",
+                    self.ts.len(),
+                    self.rate.len()
+                ),
+            ));
         }
-        let row_err = |i: usize, message: String| DataError::BadRow { file: file.to_path_buf(), row: i + 1, line: None, message };
+        let row_err = |i: usize, message: String| DataError::BadRow {
+            file: file.to_path_buf(),
+            row: i + 1,
+            line: None,
+            message,
+        };
         for i in 0..self.ts.len() {
             let (t, r) = (self.ts[i], self.rate[i]);
             if !(MIN_TS..MAX_TS).contains(&t) {
-                return Err(row_err(i, format!("field `ts`: {t} ({}) is outside 2016..2100: wrong epoch unit?", format_ms(t))));
+                return Err(row_err(
+                    i,
+                    format!(
+                        "field `ts`: {t} ({}) is outside 2016..2100: wrong epoch unit?",
+                        format_ms(t)
+                    ),
+                ));
             }
             if i > 0 && t <= self.ts[i - 1] {
-                let what = if t == self.ts[i - 1] { "duplicate" } else { "unsorted" };
-                return Err(row_err(i, format!("field `ts`: {} is not after the previous event {} ({what} timestamps)", format_ms(t), format_ms(self.ts[i - 1]))));
+                let what = if t == self.ts[i - 1] {
+                    "duplicate"
+                } else {
+                    "unsorted"
+                };
+                return Err(row_err(
+                    i,
+                    format!(
+                        "field `ts`: {} is not after the previous event {} ({what} timestamps)",
+                        format_ms(t),
+                        format_ms(self.ts[i - 1])
+                    ),
+                ));
             }
             if !r.is_finite() {
-                return Err(row_err(i, format!("field `rate`: value {r} is not a finite number")));
+                return Err(row_err(
+                    i,
+                    format!("field `rate`: value {r} is not a finite number"),
+                ));
             }
             if r.abs() >= MAX_ABS_FUNDING_RATE {
                 return Err(row_err(i, format!("field `rate`: {r} is not a funding rate (|rate| must be below {MAX_ABS_FUNDING_RATE}; rates are fractions, 0.0001 = 0.01 %)")));
@@ -138,7 +172,10 @@ pub struct FundingImportReport {
 impl Store {
     /// `<root>/<SYMBOL_KEY>/funding/series.parquet`.
     pub fn funding_path(&self, symbol: &Symbol) -> PathBuf {
-        self.root().join(symbol.key()).join(FUNDING_DIR).join(SERIES_FILE)
+        self.root()
+            .join(symbol.key())
+            .join(FUNDING_DIR)
+            .join(SERIES_FILE)
     }
 
     pub fn has_funding(&self, symbol: &Symbol) -> bool {
@@ -150,10 +187,17 @@ impl Store {
         Ok(self.read_funding_with_meta(symbol)?.0)
     }
 
-    fn read_funding_with_meta(&self, symbol: &Symbol) -> Result<(FundingSeries, BTreeMap<String, String>), DataError> {
+    fn read_funding_with_meta(
+        &self,
+        symbol: &Symbol,
+    ) -> Result<(FundingSeries, BTreeMap<String, String>), DataError> {
         let path = self.funding_path(symbol);
         if !path.is_file() {
-            return Err(DataError::NoFunding { file: path, store: self.root().to_path_buf(), symbol: symbol.to_string() });
+            return Err(DataError::NoFunding {
+                file: path,
+                store: self.root().to_path_buf(),
+                symbol: symbol.to_string(),
+            });
         }
         read_series_parquet(&path)
     }
@@ -163,14 +207,24 @@ impl Store {
         Ok(self.funding_info_of(symbol, &s, &kv))
     }
 
-    fn funding_info_of(&self, symbol: &Symbol, s: &FundingSeries, kv: &BTreeMap<String, String>) -> FundingInfo {
+    fn funding_info_of(
+        &self,
+        symbol: &Symbol,
+        s: &FundingSeries,
+        kv: &BTreeMap<String, String>,
+    ) -> FundingInfo {
         let path = self.funding_path(symbol);
         let mut diffs: Vec<i64> = s.ts.windows(2).map(|w| w[1] - w[0]).collect();
         diffs.sort_unstable();
         let median = diffs.get(diffs.len() / 2).copied();
-        let long_pauses = median.map_or(0, |m| s.ts.windows(2).filter(|w| w[1] - w[0] > 2 * m).count());
+        let long_pauses = median.map_or(0, |m| {
+            s.ts.windows(2).filter(|w| w[1] - w[0] > 2 * m).count()
+        });
         FundingInfo {
-            symbol: kv.get(KV_SYMBOL).cloned().unwrap_or_else(|| symbol.to_string()),
+            symbol: kv
+                .get(KV_SYMBOL)
+                .cloned()
+                .unwrap_or_else(|| symbol.to_string()),
             kind: "funding".into(),
             bytes: std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
             path,
@@ -182,7 +236,10 @@ impl Store {
             median_spacing_ms: median,
             long_pauses,
             mean_rate: (!s.is_empty()).then(|| s.rate.iter().sum::<f64>() / s.len() as f64),
-            sources: kv.get(KV_SOURCES).and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default(),
+            sources: kv
+                .get(KV_SOURCES)
+                .and_then(|j| serde_json::from_str(j).ok())
+                .unwrap_or_default(),
         }
     }
 
@@ -196,7 +253,9 @@ impl Store {
         for e in rd.flatten() {
             let file = e.path().join(FUNDING_DIR).join(SERIES_FILE);
             if file.is_file() {
-                let name = read_kv(&file).and_then(|kv| kv.get(KV_SYMBOL).cloned()).unwrap_or_else(|| e.file_name().to_string_lossy().to_string());
+                let name = read_kv(&file)
+                    .and_then(|kv| kv.get(KV_SYMBOL).cloned())
+                    .unwrap_or_else(|| e.file_name().to_string_lossy().to_string());
                 out.push(name);
             }
         }
@@ -207,18 +266,36 @@ impl Store {
     /// Merges validated, sorted funding events into the symbol's series. New timestamps are added,
     /// identical events skipped (re-running a download changes nothing and leaves the file
     /// untouched), differing rates follow `on_conflict`. `file` names the origin in errors.
-    pub fn merge_funding(&self, symbol: &Symbol, incoming: &FundingSeries, on_conflict: OnConflict, source: &str, file: &Path) -> Result<FundingMergeReport, DataError> {
+    pub fn merge_funding(
+        &self,
+        symbol: &Symbol,
+        incoming: &FundingSeries,
+        on_conflict: OnConflict,
+        source: &str,
+        file: &Path,
+    ) -> Result<FundingMergeReport, DataError> {
         // Same rule as for bars: no writing through a symlink that could alias another symbol.
         let sym_dir = self.root().join(symbol.key());
-        refuse_symlinks(&[&sym_dir, &sym_dir.join(FUNDING_DIR), &sym_dir.join(FUNDING_DIR).join(SERIES_FILE)])?;
+        refuse_symlinks(&[
+            &sym_dir,
+            &sym_dir.join(FUNDING_DIR),
+            &sym_dir.join(FUNDING_DIR).join(SERIES_FILE),
+        ])?;
         incoming.validate(file)?;
         let path = self.funding_path(symbol);
         // One writer at a time per series: the read-merge-write below must not interleave.
         let _lock = crate::lock::DirLock::acquire(&sym_dir.join(FUNDING_DIR))?;
-        let (existing, mut kv) = if path.is_file() { read_series_parquet(&path)? } else { (FundingSeries::default(), BTreeMap::new()) };
+        let (existing, mut kv) = if path.is_file() {
+            read_series_parquet(&path)?
+        } else {
+            (FundingSeries::default(), BTreeMap::new())
+        };
         if let Some(kind) = kv.get(KV_KIND) {
             if kind != "funding" {
-                return Err(DataError::bad_file(&path, format!("stored series kind is {kind}, not funding")));
+                return Err(DataError::bad_file(
+                    &path,
+                    format!("stored series kind is {kind}, not funding"),
+                ));
             }
         }
 
@@ -261,16 +338,36 @@ impl Store {
                 interval: "funding".into(),
                 count: conflicts,
                 first_ts: format_ms(incoming.ts[cj]),
-                detail: format!("stored rate {}, incoming {}", existing.rate[ci], incoming.rate[cj]),
+                detail: format!(
+                    "stored rate {}, incoming {}",
+                    existing.rate[ci], incoming.rate[cj]
+                ),
             });
         }
-        let merged = if on_conflict == OnConflict::Keep { kept_out } else { out };
-        let replaced = if on_conflict == OnConflict::Replace { conflicts } else { 0 };
-        let kept = if on_conflict == OnConflict::Keep { conflicts } else { 0 };
+        let merged = if on_conflict == OnConflict::Keep {
+            kept_out
+        } else {
+            out
+        };
+        let replaced = if on_conflict == OnConflict::Replace {
+            conflicts
+        } else {
+            0
+        };
+        let kept = if on_conflict == OnConflict::Keep {
+            conflicts
+        } else {
+            0
+        };
         let changed = added > 0 || replaced > 0;
         if changed {
-            merged.validate(file).map_err(|e| DataError::bad_file(file, format!("merged series invalid: {e}")))?;
-            let mut sources: Vec<SourceRecord> = kv.get(KV_SOURCES).and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
+            merged
+                .validate(file)
+                .map_err(|e| DataError::bad_file(file, format!("merged series invalid: {e}")))?;
+            let mut sources: Vec<SourceRecord> = kv
+                .get(KV_SOURCES)
+                .and_then(|s| serde_json::from_str(s).ok())
+                .unwrap_or_default();
             sources.push(SourceRecord {
                 source: source.to_string(),
                 rows_added: added,
@@ -282,7 +379,10 @@ impl Store {
             kv.insert(KV_FORMAT.into(), SERIES_FORMAT.into());
             kv.insert(KV_KIND.into(), "funding".into());
             kv.insert(KV_SYMBOL.into(), symbol.to_string());
-            kv.insert(KV_SOURCES.into(), serde_json::to_string(&sources).unwrap_or_else(|_| "[]".into()));
+            kv.insert(
+                KV_SOURCES.into(),
+                serde_json::to_string(&sources).unwrap_or_else(|_| "[]".into()),
+            );
             write_series_atomic(&path, &merged, &kv)?;
         }
         let final_series = if changed { merged } else { existing };
@@ -302,15 +402,27 @@ impl Store {
 
 /// Imports a funding-rate file (freqtrade `*-funding_rate.feather`, Parquet, or CSV) into the store.
 /// The source label defaults to `file:<name>`.
-pub fn import_funding_file(store: &Store, file: &Path, symbol: &Symbol, on_conflict: OnConflict, source: Option<&str>) -> Result<FundingImportReport, DataError> {
+pub fn import_funding_file(
+    store: &Store,
+    file: &Path,
+    symbol: &Symbol,
+    on_conflict: OnConflict,
+    source: Option<&str>,
+) -> Result<FundingImportReport, DataError> {
     let (series, format) = read_funding_file(file)?;
     if series.is_empty() {
         return Err(DataError::bad_file(file, "no funding events in file"));
     }
     let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("?");
-    let source = source.map(str::to_string).unwrap_or_else(|| format!("file:{name}"));
+    let source = source
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("file:{name}"));
     let merge = store.merge_funding(symbol, &series, on_conflict, &source, file)?;
-    Ok(FundingImportReport { file: file.display().to_string(), format: format.to_string(), merge })
+    Ok(FundingImportReport {
+        file: file.display().to_string(),
+        format: format.to_string(),
+        merge,
+    })
 }
 
 /// Reads funding events from a file, choosing the reader by extension: Feather/Arrow IPC and
@@ -319,24 +431,48 @@ pub fn import_funding_file(store: &Store, file: &Path, symbol: &Symbol, on_confl
 /// detected format.
 pub fn read_funding_file(file: &Path) -> Result<(FundingSeries, &'static str), DataError> {
     if !file.is_file() {
-        return Err(DataError::io(file, std::io::Error::new(std::io::ErrorKind::NotFound, "no such file")));
+        return Err(DataError::io(
+            file,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+        ));
     }
-    let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = file
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let (series, format) = match ext.as_str() {
         "feather" | "arrow" | "ipc" => {
             let (schema, batches) = read_ipc_batches(file)?;
-            (batches_to_funding(&schema, &batches, file, TsMode::Import)?, "feather")
+            (
+                batches_to_funding(&schema, &batches, file, TsMode::Import)?,
+                "feather",
+            )
         }
         "parquet" | "pq" => {
             let f = File::open(file).map_err(|e| DataError::io(file, e))?;
-            let builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| DataError::bad_file(file, format!("not a readable Parquet file: {e}")))?;
+            let builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| {
+                DataError::bad_file(file, format!("not a readable Parquet file: {e}"))
+            })?;
             let schema = builder.schema().clone();
-            let reader = builder.build().map_err(|e| DataError::bad_file(file, e.to_string()))?;
-            let batches = reader.collect::<Result<Vec<_>, _>>().map_err(|e| DataError::bad_file(file, e.to_string()))?;
-            (batches_to_funding(&schema, &batches, file, TsMode::Import)?, "parquet")
+            let reader = builder
+                .build()
+                .map_err(|e| DataError::bad_file(file, e.to_string()))?;
+            let batches = reader
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| DataError::bad_file(file, e.to_string()))?;
+            (
+                batches_to_funding(&schema, &batches, file, TsMode::Import)?,
+                "parquet",
+            )
         }
         "csv" | "txt" => (read_funding_csv(file)?, "csv"),
-        _ => return Err(DataError::bad_file(file, format!("unknown file type '.{ext}' (expected .feather/.arrow, .parquet or .csv)"))),
+        _ => {
+            return Err(DataError::bad_file(
+                file,
+                format!("unknown file type '.{ext}' (expected .feather/.arrow, .parquet or .csv)"),
+            ))
+        }
     };
     series.validate(file)?;
     Ok((series, format))
@@ -348,37 +484,89 @@ fn read_ipc_batches(file: &Path) -> Result<(Arc<Schema>, Vec<RecordBatch>), Data
     match FileReader::try_new(f, None) {
         Ok(reader) => {
             let schema = reader.schema();
-            let batches = reader.collect::<Result<Vec<_>, _>>().map_err(|e| DataError::bad_file(file, format!("corrupt Arrow IPC batch: {e}")))?;
+            let batches = reader
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| DataError::bad_file(file, format!("corrupt Arrow IPC batch: {e}")))?;
             Ok((schema, batches))
         }
         Err(file_err) => {
             let f = File::open(file).map_err(|e| DataError::io(file, e))?;
-            let reader = StreamReader::try_new(BufReader::new(f), None).map_err(|_| DataError::bad_file(file, format!("not an Arrow IPC/Feather v2 file: {file_err}")))?;
+            let reader = StreamReader::try_new(BufReader::new(f), None).map_err(|_| {
+                DataError::bad_file(
+                    file,
+                    format!("not an Arrow IPC/Feather v2 file: {file_err}"),
+                )
+            })?;
             let schema = reader.schema();
-            let batches = reader.collect::<Result<Vec<_>, _>>().map_err(|e| DataError::bad_file(file, format!("corrupt Arrow IPC batch: {e}")))?;
+            let batches = reader
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| DataError::bad_file(file, format!("corrupt Arrow IPC batch: {e}")))?;
             Ok((schema, batches))
         }
     }
 }
 
 fn find_col(schema: &Schema, names: &[&str]) -> Option<usize> {
-    let lower: Vec<String> = schema.fields().iter().map(|f| f.name().trim().to_ascii_lowercase()).collect();
+    let lower: Vec<String> = schema
+        .fields()
+        .iter()
+        .map(|f| f.name().trim().to_ascii_lowercase())
+        .collect();
     names.iter().find_map(|n| lower.iter().position(|l| l == n))
 }
 
-fn batches_to_funding(schema: &Schema, batches: &[RecordBatch], file: &Path, mode: TsMode) -> Result<FundingSeries, DataError> {
-    let names = || schema.fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>().join(",");
-    let ti = find_col(schema, TS_NAMES).ok_or_else(|| DataError::bad_file(file, format!("no timestamp column (looked for {}); columns are {}", TS_NAMES.join("|"), names())))?;
-    let ri = find_col(schema, RATE_NAMES).ok_or_else(|| DataError::bad_file(file, format!("no funding-rate column (looked for {}); columns are {}", RATE_NAMES.join("|"), names())))?;
+fn batches_to_funding(
+    schema: &Schema,
+    batches: &[RecordBatch],
+    file: &Path,
+    mode: TsMode,
+) -> Result<FundingSeries, DataError> {
+    let names = || {
+        schema
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let ti = find_col(schema, TS_NAMES).ok_or_else(|| {
+        DataError::bad_file(
+            file,
+            format!(
+                "no timestamp column (looked for {}); columns are {}",
+                TS_NAMES.join("|"),
+                names()
+            ),
+        )
+    })?;
+    let ri = find_col(schema, RATE_NAMES).ok_or_else(|| {
+        DataError::bad_file(
+            file,
+            format!(
+                "no funding-rate column (looked for {}); columns are {}",
+                RATE_NAMES.join("|"),
+                names()
+            ),
+        )
+    })?;
     let mut s = FundingSeries::default();
     let mut offset = 0usize;
     for b in batches {
         ts_column_to_ms(b.column(ti), file, offset, mode, &mut s.ts)?;
-        let rate = cast(b.column(ri), &DataType::Float64).map_err(|e| DataError::bad_file(file, format!("rate column: {e}")))?;
-        let rate = rate.as_any().downcast_ref::<Float64Array>().ok_or_else(|| DataError::bad_file(file, "rate column is not numeric"))?;
+        let rate = cast(b.column(ri), &DataType::Float64)
+            .map_err(|e| DataError::bad_file(file, format!("rate column: {e}")))?;
+        let rate = rate
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .ok_or_else(|| DataError::bad_file(file, "rate column is not numeric"))?;
         for k in 0..rate.len() {
             if rate.is_null(k) {
-                return Err(DataError::BadRow { file: file.to_path_buf(), row: offset + k + 1, line: None, message: "field `rate`: missing value".into() });
+                return Err(DataError::BadRow {
+                    file: file.to_path_buf(),
+                    row: offset + k + 1,
+                    line: None,
+                    message: "field `rate`: missing value".into(),
+                });
             }
             s.rate.push(rate.value(k));
         }
@@ -387,13 +575,29 @@ fn batches_to_funding(schema: &Schema, batches: &[RecordBatch], file: &Path, mod
     Ok(s)
 }
 
-fn ts_column_to_ms(col: &ArrayRef, file: &Path, offset: usize, mode: TsMode, out: &mut Vec<i64>) -> Result<(), DataError> {
-    let row_err = |k: usize, message: String| DataError::BadRow { file: file.to_path_buf(), row: offset + k + 1, line: None, message };
+fn ts_column_to_ms(
+    col: &ArrayRef,
+    file: &Path,
+    offset: usize,
+    mode: TsMode,
+    out: &mut Vec<i64>,
+) -> Result<(), DataError> {
+    let row_err = |k: usize, message: String| DataError::BadRow {
+        file: file.to_path_buf(),
+        row: offset + k + 1,
+        line: None,
+        message,
+    };
     match col.data_type() {
         DataType::Timestamp(_, _) | DataType::Date64 | DataType::Date32 => {
-            let ms = cast(col, &DataType::Timestamp(TimeUnit::Millisecond, None)).map_err(|e| DataError::bad_file(file, format!("timestamp column: {e}")))?;
-            let ms = cast(&ms, &DataType::Int64).map_err(|e| DataError::bad_file(file, format!("timestamp column: {e}")))?;
-            let a = ms.as_any().downcast_ref::<Int64Array>().ok_or_else(|| DataError::bad_file(file, "timestamp cast failed"))?;
+            let ms = cast(col, &DataType::Timestamp(TimeUnit::Millisecond, None))
+                .map_err(|e| DataError::bad_file(file, format!("timestamp column: {e}")))?;
+            let ms = cast(&ms, &DataType::Int64)
+                .map_err(|e| DataError::bad_file(file, format!("timestamp column: {e}")))?;
+            let a = ms
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .ok_or_else(|| DataError::bad_file(file, "timestamp cast failed"))?;
             for k in 0..a.len() {
                 if a.is_null(k) {
                     return Err(row_err(k, "field `ts`: missing timestamp".into()));
@@ -406,7 +610,9 @@ fn ts_column_to_ms(col: &ArrayRef, file: &Path, offset: usize, mode: TsMode, out
                 if let Some(a) = col.as_any().downcast_ref::<StringArray>() {
                     (!a.is_null(k)).then(|| a.value(k).to_string())
                 } else {
-                    col.as_any().downcast_ref::<LargeStringArray>().and_then(|a| (!a.is_null(k)).then(|| a.value(k).to_string()))
+                    col.as_any()
+                        .downcast_ref::<LargeStringArray>()
+                        .and_then(|a| (!a.is_null(k)).then(|| a.value(k).to_string()))
                 }
             };
             for k in 0..col.len() {
@@ -415,14 +621,26 @@ fn ts_column_to_ms(col: &ArrayRef, file: &Path, offset: usize, mode: TsMode, out
             }
         }
         _ => {
-            let a = cast(col, &DataType::Int64).map_err(|e| DataError::bad_file(file, format!("timestamp column of type {}: {e}", col.data_type())))?;
-            let a = a.as_any().downcast_ref::<Int64Array>().ok_or_else(|| DataError::bad_file(file, "timestamp cast failed"))?;
+            let a = cast(col, &DataType::Int64).map_err(|e| {
+                DataError::bad_file(
+                    file,
+                    format!("timestamp column of type {}: {e}", col.data_type()),
+                )
+            })?;
+            let a = a
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .ok_or_else(|| DataError::bad_file(file, "timestamp cast failed"))?;
             for k in 0..a.len() {
                 if a.is_null(k) {
                     return Err(row_err(k, "field `ts`: missing timestamp".into()));
                 }
                 // The store's own series hold int64 ms: read exactly. Foreign files: guess the unit.
-                out.push(if mode == TsMode::Store { a.value(k) } else { epoch_to_ms(a.value(k)) });
+                out.push(if mode == TsMode::Store {
+                    a.value(k)
+                } else {
+                    epoch_to_ms(a.value(k))
+                });
             }
         }
     }
@@ -441,35 +659,69 @@ fn parse_funding_time(s: &str) -> Result<i64, String> {
 
 fn read_funding_csv(file: &Path) -> Result<FundingSeries, DataError> {
     let f = File::open(file).map_err(|e| DataError::io(file, e))?;
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(BufReader::new(f));
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(BufReader::new(f));
     let mut s = FundingSeries::default();
     let mut cols: Option<(usize, usize)> = None;
     let mut row = 0usize;
     for (idx, rec) in rdr.records().enumerate() {
-        let rec = rec.map_err(|e| DataError::bad_file(file, format!("unreadable CSV after row {row}: {e}")))?;
+        let rec = rec.map_err(|e| {
+            DataError::bad_file(file, format!("unreadable CSV after row {row}: {e}"))
+        })?;
         if rec.iter().all(|f| f.is_empty()) {
             continue;
         }
         if idx == 0 {
-            let lower: Vec<String> = rec.iter().map(|x| x.trim_matches('"').to_ascii_lowercase()).collect();
-            let ti = TS_NAMES.iter().find_map(|n| lower.iter().position(|l| l == n));
-            let ri = RATE_NAMES.iter().find_map(|n| lower.iter().position(|l| l == n));
+            let lower: Vec<String> = rec
+                .iter()
+                .map(|x| x.trim_matches('"').to_ascii_lowercase())
+                .collect();
+            let ti = TS_NAMES
+                .iter()
+                .find_map(|n| lower.iter().position(|l| l == n));
+            let ri = RATE_NAMES
+                .iter()
+                .find_map(|n| lower.iter().position(|l| l == n));
             if let (Some(ti), Some(ri)) = (ti, ri) {
                 cols = Some((ti, ri));
                 continue;
             }
             if ti.is_some() || ri.is_some() {
-                return Err(DataError::bad_file(file, format!("header {lower:?} needs a timestamp column ({}) and a rate column ({})", TS_NAMES.join("|"), RATE_NAMES.join("|"))));
+                return Err(DataError::bad_file(
+                    file,
+                    format!(
+                        "header {lower:?} needs a timestamp column ({}) and a rate column ({})",
+                        TS_NAMES.join("|"),
+                        RATE_NAMES.join("|")
+                    ),
+                ));
             }
         }
         let (ti, ri) = *cols.get_or_insert((0, 1));
         row += 1;
         let line = rec.position().map(|p| p.line());
-        let err = |message: String| DataError::BadRow { file: file.to_path_buf(), row, line, message };
-        let t = rec.get(ti).filter(|x| !x.is_empty()).ok_or_else(|| err("field `ts`: missing value".into()))?;
-        let r = rec.get(ri).filter(|x| !x.is_empty()).ok_or_else(|| err("field `rate`: missing value".into()))?;
+        let err = |message: String| DataError::BadRow {
+            file: file.to_path_buf(),
+            row,
+            line,
+            message,
+        };
+        let t = rec
+            .get(ti)
+            .filter(|x| !x.is_empty())
+            .ok_or_else(|| err("field `ts`: missing value".into()))?;
+        let r = rec
+            .get(ri)
+            .filter(|x| !x.is_empty())
+            .ok_or_else(|| err("field `rate`: missing value".into()))?;
         s.ts.push(parse_funding_time(t).map_err(err)?);
-        s.rate.push(r.parse::<f64>().map_err(|_| err(format!("field `rate`: cannot parse '{r}' as a number")))?);
+        s.rate.push(
+            r.parse::<f64>()
+                .map_err(|_| err(format!("field `rate`: cannot parse '{r}' as a number")))?,
+        );
     }
     Ok(s)
 }
@@ -480,22 +732,37 @@ fn series_schema() -> Schema {
     ts_meta.insert("tz".to_string(), "UTC".to_string());
     ts_meta.insert("meaning".to_string(), "funding event time".to_string());
     let mut rate_meta = std::collections::HashMap::new();
-    rate_meta.insert("unit".to_string(), "fraction per funding interval".to_string());
+    rate_meta.insert(
+        "unit".to_string(),
+        "fraction per funding interval".to_string(),
+    );
     Schema::new(vec![
         Field::new("ts", DataType::Int64, false).with_metadata(ts_meta),
         Field::new("rate", DataType::Float64, false).with_metadata(rate_meta),
     ])
 }
 
-fn read_series_parquet(path: &Path) -> Result<(FundingSeries, BTreeMap<String, String>), DataError> {
+fn read_series_parquet(
+    path: &Path,
+) -> Result<(FundingSeries, BTreeMap<String, String>), DataError> {
     let (schema, batches, kv) = read_batches(path)?;
-    Ok((batches_to_funding(&schema, &batches, path, TsMode::Store)?, kv))
+    Ok((
+        batches_to_funding(&schema, &batches, path, TsMode::Store)?,
+        kv,
+    ))
 }
 
-fn write_series_atomic(path: &Path, s: &FundingSeries, kv: &BTreeMap<String, String>) -> Result<(), DataError> {
+fn write_series_atomic(
+    path: &Path,
+    s: &FundingSeries,
+    kv: &BTreeMap<String, String>,
+) -> Result<(), DataError> {
     let batch = RecordBatch::try_new(
         Arc::new(series_schema()),
-        vec![Arc::new(Int64Array::from(s.ts.clone())) as ArrayRef, Arc::new(Float64Array::from(s.rate.clone())) as ArrayRef],
+        vec![
+            Arc::new(Int64Array::from(s.ts.clone())) as ArrayRef,
+            Arc::new(Float64Array::from(s.rate.clone())) as ArrayRef,
+        ],
     )
     .map_err(|e| DataError::bad_file(path, e.to_string()))?;
     write_batch_atomic(path, &batch, kv)
@@ -509,7 +776,10 @@ mod tests {
     const T0: i64 = 1_735_689_600_000; // 2025-01-01
 
     fn series(n: usize) -> FundingSeries {
-        FundingSeries { ts: (0..n as i64).map(|i| T0 + i * H8).collect(), rate: (0..n).map(|i| 0.0001 * (i as f64 - 2.0)).collect() }
+        FundingSeries {
+            ts: (0..n as i64).map(|i| T0 + i * H8).collect(),
+            rate: (0..n).map(|i| 0.0001 * (i as f64 - 2.0)).collect(),
+        }
     }
 
     #[test]
@@ -518,22 +788,45 @@ mod tests {
         assert!(series(5).validate(p).is_ok());
         let mut s = series(5);
         s.rate[3] = f64::NAN;
-        assert_eq!(s.validate(p).unwrap_err().to_string(), "x.csv: row 4: field `rate`: value NaN is not a finite number");
+        assert_eq!(
+            s.validate(p).unwrap_err().to_string(),
+            "x.csv: row 4: field `rate`: value NaN is not a finite number"
+        );
         let mut s = series(5);
         s.ts[2] = s.ts[1];
-        assert!(s.validate(p).unwrap_err().to_string().contains("row 3: field `ts`") && s.validate(p).unwrap_err().to_string().contains("duplicate"));
+        assert!(
+            s.validate(p)
+                .unwrap_err()
+                .to_string()
+                .contains("row 3: field `ts`")
+                && s.validate(p).unwrap_err().to_string().contains("duplicate")
+        );
         let mut s = series(5);
         s.rate[0] = 1.5;
-        assert!(s.validate(p).unwrap_err().to_string().contains("is not a funding rate"));
+        assert!(s
+            .validate(p)
+            .unwrap_err()
+            .to_string()
+            .contains("is not a funding rate"));
         let mut s = series(5);
         s.ts[0] = T0 / 1000;
-        assert!(s.validate(p).unwrap_err().to_string().contains("wrong epoch unit"));
+        assert!(s
+            .validate(p)
+            .unwrap_err()
+            .to_string()
+            .contains("wrong epoch unit"));
     }
 
     #[test]
     fn lean_time_format() {
-        assert_eq!(parse_funding_time("20201229 08:00:00").unwrap(), 1_609_228_800_000);
-        assert_eq!(parse_funding_time("2020-12-29T08:00:00Z").unwrap(), 1_609_228_800_000);
+        assert_eq!(
+            parse_funding_time("20201229 08:00:00").unwrap(),
+            1_609_228_800_000
+        );
+        assert_eq!(
+            parse_funding_time("2020-12-29T08:00:00Z").unwrap(),
+            1_609_228_800_000
+        );
         assert!(parse_funding_time("yesterday").is_err());
     }
 }

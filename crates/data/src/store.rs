@@ -2,8 +2,8 @@
 //!
 //! One file per set keeps every update a single atomic rename. Hourly data is small (8,760 rows
 //! a year), so rewriting the file on merge costs milliseconds.
-use crate::parquet_io::{read_kv, read_parquet, write_parquet_atomic};
 use crate::lock::DirLock;
+use crate::parquet_io::{read_kv, read_parquet, write_parquet_atomic};
 use crate::DataError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -38,7 +38,9 @@ impl std::str::FromStr for OnConflict {
             "error" => Ok(OnConflict::Error),
             "replace" => Ok(OnConflict::Replace),
             "keep" => Ok(OnConflict::Keep),
-            _ => Err(format!("unknown on-conflict policy '{s}' (expected error, replace or keep)")),
+            _ => Err(format!(
+                "unknown on-conflict policy '{s}' (expected error, replace or keep)"
+            )),
         }
     }
 }
@@ -167,10 +169,18 @@ impl Store {
         Ok(self.read_with_meta(symbol, interval)?.0)
     }
 
-    fn read_with_meta(&self, symbol: &Symbol, interval: Interval) -> Result<(Bars, BTreeMap<String, String>), DataError> {
+    fn read_with_meta(
+        &self,
+        symbol: &Symbol,
+        interval: Interval,
+    ) -> Result<(Bars, BTreeMap<String, String>), DataError> {
         let path = self.bars_path(symbol, interval);
         if !path.is_file() {
-            return Err(DataError::NotFound { store: self.root.clone(), symbol: symbol.to_string(), interval: interval.to_string() });
+            return Err(DataError::NotFound {
+                store: self.root.clone(),
+                symbol: symbol.to_string(),
+                interval: interval.to_string(),
+            });
         }
         read_parquet(&path)
     }
@@ -180,11 +190,23 @@ impl Store {
         Ok(self.info_of(symbol, interval, &bars, &kv))
     }
 
-    fn info_of(&self, symbol: &Symbol, interval: Interval, bars: &Bars, kv: &BTreeMap<String, String>) -> DatasetInfo {
+    fn info_of(
+        &self,
+        symbol: &Symbol,
+        interval: Interval,
+        bars: &Bars,
+        kv: &BTreeMap<String, String>,
+    ) -> DatasetInfo {
         let path = self.bars_path(symbol, interval);
-        let sources: Vec<SourceRecord> = kv.get(KV_SOURCES).and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
+        let sources: Vec<SourceRecord> = kv
+            .get(KV_SOURCES)
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default();
         DatasetInfo {
-            symbol: kv.get(KV_SYMBOL).cloned().unwrap_or_else(|| symbol.to_string()),
+            symbol: kv
+                .get(KV_SYMBOL)
+                .cloned()
+                .unwrap_or_else(|| symbol.to_string()),
             interval: interval.to_string(),
             bytes: std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
             path,
@@ -212,7 +234,9 @@ impl Store {
             if !sym_path.is_dir() {
                 continue;
             }
-            let Ok(ivs) = std::fs::read_dir(&sym_path) else { continue };
+            let Ok(ivs) = std::fs::read_dir(&sym_path) else {
+                continue;
+            };
             for iv in ivs.flatten() {
                 let file = iv.path().join(BARS_FILE);
                 if !file.is_file() {
@@ -220,7 +244,8 @@ impl Store {
                 }
                 let interval = iv.file_name().to_string_lossy().to_string();
                 // The stored symbol name (with '/') lives in the file metadata.
-                let symbol = read_symbol_name(&file).unwrap_or_else(|| sym.file_name().to_string_lossy().to_string());
+                let symbol = read_symbol_name(&file)
+                    .unwrap_or_else(|| sym.file_name().to_string_lossy().to_string());
                 out.push(DatasetKey { symbol, interval });
             }
         }
@@ -233,8 +258,14 @@ impl Store {
     pub fn require_root(&self) -> Result<(), DataError> {
         match std::fs::metadata(&self.root) {
             Ok(m) if m.is_dir() => Ok(()),
-            Ok(_) => Err(DataError::bad_file(&self.root, "store path is not a directory")),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(DataError::bad_file(&self.root, "store directory does not exist (check --store or TRADELAB_STORE)")),
+            Ok(_) => Err(DataError::bad_file(
+                &self.root,
+                "store path is not a directory",
+            )),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(DataError::bad_file(
+                &self.root,
+                "store directory does not exist (check --store or TRADELAB_STORE)",
+            )),
             Err(e) => Err(DataError::io(&self.root, e)),
         }
     }
@@ -245,10 +276,16 @@ impl Store {
         self.require_root()?;
         let mut out = Vec::new();
         let rd = std::fs::read_dir(&self.root).map_err(|e| DataError::io(&self.root, e))?;
-        let mut dirs: Vec<PathBuf> = rd.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+        let mut dirs: Vec<PathBuf> = rd
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect();
         dirs.sort();
         for sym_path in dirs {
-            let Ok(ivs) = std::fs::read_dir(&sym_path) else { continue };
+            let Ok(ivs) = std::fs::read_dir(&sym_path) else {
+                continue;
+            };
             let mut ivs: Vec<PathBuf> = ivs.flatten().map(|e| e.path()).collect();
             ivs.sort();
             for iv_path in ivs {
@@ -256,15 +293,49 @@ impl Store {
                 if !path.is_file() {
                     continue;
                 }
-                let interval_name = iv_path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-                let symbol = read_symbol_name(&path).unwrap_or_else(|| sym_path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default());
+                let interval_name = iv_path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default();
+                let symbol = read_symbol_name(&path).unwrap_or_else(|| {
+                    sym_path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().to_string())
+                        .unwrap_or_default()
+                });
                 let entry = match (interval_name.parse::<Interval>(), read_parquet(&path)) {
                     (Ok(iv), Ok((bars, _))) => {
-                        let err = validate_bars(&bars, iv).err().map(|v| format!("{}: row {}: {v}", path.display(), v.row + 1));
-                        CheckEntry { symbol, interval: interval_name, ok: err.is_none(), error: err, rows: bars.len(), gaps: Some(GapReport::scan(&bars.ts, iv)), path }
+                        let err = validate_bars(&bars, iv)
+                            .err()
+                            .map(|v| format!("{}: row {}: {v}", path.display(), v.row + 1));
+                        CheckEntry {
+                            symbol,
+                            interval: interval_name,
+                            ok: err.is_none(),
+                            error: err,
+                            rows: bars.len(),
+                            gaps: Some(GapReport::scan(&bars.ts, iv)),
+                            path,
+                        }
                     }
-                    (Err(e), _) => CheckEntry { symbol, interval: interval_name, ok: false, error: Some(format!("{}: {e}", path.display())), rows: 0, gaps: None, path },
-                    (_, Err(e)) => CheckEntry { symbol, interval: interval_name, ok: false, error: Some(e.to_string()), rows: 0, gaps: None, path },
+                    (Err(e), _) => CheckEntry {
+                        symbol,
+                        interval: interval_name,
+                        ok: false,
+                        error: Some(format!("{}: {e}", path.display())),
+                        rows: 0,
+                        gaps: None,
+                        path,
+                    },
+                    (_, Err(e)) => CheckEntry {
+                        symbol,
+                        interval: interval_name,
+                        ok: false,
+                        error: Some(e.to_string()),
+                        rows: 0,
+                        gaps: None,
+                        path,
+                    },
                 };
                 out.push(entry);
             }
@@ -285,15 +356,25 @@ impl Store {
         file: &Path,
     ) -> Result<MergeReport, DataError> {
         let sym_dir = self.root.join(symbol.key());
-        refuse_symlinks(&[&sym_dir, &sym_dir.join(interval.name()), &self.bars_path(symbol, interval)])?;
+        refuse_symlinks(&[
+            &sym_dir,
+            &sym_dir.join(interval.name()),
+            &self.bars_path(symbol, interval),
+        ])?;
         if let Some(v) = validate_bars(incoming, interval).err() {
-            return Err(DataError::BadRow { file: file.to_path_buf(), row: v.row + 1, line: None, message: v.to_string() });
+            return Err(DataError::BadRow {
+                file: file.to_path_buf(),
+                row: v.row + 1,
+                line: None,
+                message: v.to_string(),
+            });
         }
         let path = self.bars_path(symbol, interval);
         // One writer at a time per dataset: without the lock two imports both read the old file,
         // and the second rename drops the first one's bars.
         let lock = DirLock::acquire(&self.dataset_dir(symbol, interval))?;
-        let result = self.merge_locked(symbol, interval, incoming, on_conflict, source, file, &path);
+        let result =
+            self.merge_locked(symbol, interval, incoming, on_conflict, source, file, &path);
         if result.is_err() {
             lock.release_and_prune();
         }
@@ -312,10 +393,17 @@ impl Store {
         path: &Path,
     ) -> Result<MergeReport, DataError> {
         let path = path.to_path_buf();
-        let (existing, mut kv) = if path.is_file() { read_parquet(&path)? } else { (Bars::default(), BTreeMap::new()) };
+        let (existing, mut kv) = if path.is_file() {
+            read_parquet(&path)?
+        } else {
+            (Bars::default(), BTreeMap::new())
+        };
         if let Some(stored) = kv.get(KV_INTERVAL) {
             if stored != interval.name() {
-                return Err(DataError::bad_file(&path, format!("stored interval is {stored}, not {interval}")));
+                return Err(DataError::bad_file(
+                    &path,
+                    format!("stored interval is {stored}, not {interval}"),
+                ));
             }
         }
 
@@ -330,20 +418,48 @@ impl Store {
                 first_ts: format_ms(incoming.ts[j]),
                 detail: format!(
                     "stored o/h/l/c/v {}/{}/{}/{}/{}, incoming {}/{}/{}/{}/{}",
-                    existing.open[i], existing.high[i], existing.low[i], existing.close[i], existing.volume[i],
-                    incoming.open[j], incoming.high[j], incoming.low[j], incoming.close[j], incoming.volume[j]
+                    existing.open[i],
+                    existing.high[i],
+                    existing.low[i],
+                    existing.close[i],
+                    existing.volume[i],
+                    incoming.open[j],
+                    incoming.high[j],
+                    incoming.low[j],
+                    incoming.close[j],
+                    incoming.volume[j]
                 ),
             });
         }
-        let merged = if counts.conflicts > 0 && on_conflict == OnConflict::Keep { merge_keep(&existing, incoming) } else { merged };
-        let replaced = if on_conflict == OnConflict::Replace { counts.conflicts } else { 0 };
-        let kept = if on_conflict == OnConflict::Keep { counts.conflicts } else { 0 };
+        let merged = if counts.conflicts > 0 && on_conflict == OnConflict::Keep {
+            merge_keep(&existing, incoming)
+        } else {
+            merged
+        };
+        let replaced = if on_conflict == OnConflict::Replace {
+            counts.conflicts
+        } else {
+            0
+        };
+        let kept = if on_conflict == OnConflict::Keep {
+            counts.conflicts
+        } else {
+            0
+        };
         let changed = counts.added > 0 || replaced > 0;
         if changed {
             if let Some(v) = validate_bars(&merged, interval).err() {
-                return Err(DataError::BadRow { file: file.to_path_buf(), row: v.row + 1, line: None, message: format!("merged set invalid: {v}") });
+                return Err(DataError::BadRow {
+                    file: file.to_path_buf(),
+                    row: v.row + 1,
+                    line: None,
+                    message: format!("merged set invalid: {v}"),
+                });
             }
-            let mut sources: Vec<SourceRecord> = kv.get(KV_SOURCES).and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
+            let mut sources: Vec<SourceRecord> = kv
+                .get(KV_SOURCES)
+                .and_then(|s| serde_json::from_str(s).ok())
+                .unwrap_or_default();
             sources.push(SourceRecord {
                 source: source.to_string(),
                 rows_added: counts.added,
@@ -355,7 +471,10 @@ impl Store {
             kv.insert(KV_FORMAT.into(), FORMAT.into());
             kv.insert(KV_SYMBOL.into(), symbol.to_string());
             kv.insert(KV_INTERVAL.into(), interval.to_string());
-            kv.insert(KV_SOURCES.into(), serde_json::to_string(&sources).unwrap_or_else(|_| "[]".into()));
+            kv.insert(
+                KV_SOURCES.into(),
+                serde_json::to_string(&sources).unwrap_or_else(|_| "[]".into()),
+            );
             write_parquet_atomic(&path, &merged, &kv)?;
         }
         let final_bars = if changed { merged } else { existing };
@@ -380,7 +499,10 @@ pub(crate) fn refuse_symlinks(paths: &[&Path]) -> Result<(), DataError> {
         if let Ok(m) = std::fs::symlink_metadata(p) {
             if m.file_type().is_symlink() {
                 let target = std::fs::read_link(p).unwrap_or_default();
-                return Err(DataError::Symlink { link: p.to_path_buf(), target });
+                return Err(DataError::Symlink {
+                    link: p.to_path_buf(),
+                    target,
+                });
             }
         }
     }

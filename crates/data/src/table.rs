@@ -52,10 +52,21 @@ impl Table {
         }
         let mut columns = Vec::new();
         for name in order {
-            let first = flat.iter().filter_map(|m| m.get(&name)).find(|v| !v.is_null());
+            let first = flat
+                .iter()
+                .filter_map(|m| m.get(&name))
+                .find(|v| !v.is_null());
             let col = match first {
-                Some(Value::Bool(_)) => Column::Bool(flat.iter().map(|m| m.get(&name).and_then(Value::as_bool).unwrap_or(false)).collect()),
-                Some(Value::Number(_)) => Column::F64(flat.iter().map(|m| m.get(&name).and_then(Value::as_f64).unwrap_or(f64::NAN)).collect()),
+                Some(Value::Bool(_)) => Column::Bool(
+                    flat.iter()
+                        .map(|m| m.get(&name).and_then(Value::as_bool).unwrap_or(false))
+                        .collect(),
+                ),
+                Some(Value::Number(_)) => Column::F64(
+                    flat.iter()
+                        .map(|m| m.get(&name).and_then(Value::as_f64).unwrap_or(f64::NAN))
+                        .collect(),
+                ),
                 _ => Column::Str(
                     flat.iter()
                         .map(|m| match m.get(&name) {
@@ -68,7 +79,10 @@ impl Table {
             };
             columns.push((name, col));
         }
-        Table { columns, metadata: BTreeMap::new() }
+        Table {
+            columns,
+            metadata: BTreeMap::new(),
+        }
     }
 
     pub fn to_batch(&self) -> Result<RecordBatch, arrow::error::ArrowError> {
@@ -95,7 +109,12 @@ impl Table {
                 }
             })
             .collect();
-        let schema = Schema::new(fields).with_metadata(self.metadata.clone().into_iter().collect::<std::collections::HashMap<_, _>>());
+        let schema = Schema::new(fields).with_metadata(
+            self.metadata
+                .clone()
+                .into_iter()
+                .collect::<std::collections::HashMap<_, _>>(),
+        );
         RecordBatch::try_new(Arc::new(schema), arrays)
     }
 
@@ -123,18 +142,25 @@ impl Table {
             }
             let mut v = Vec::new();
             for b in &batches {
-                let col = cast(b.column(i), &DataType::Float64).map_err(|e| DataError::bad_file(path, format!("column `{}`: {e}", f.name())))?;
+                let col = cast(b.column(i), &DataType::Float64).map_err(|e| {
+                    DataError::bad_file(path, format!("column `{}`: {e}", f.name()))
+                })?;
                 let a = col.as_primitive::<arrow::datatypes::Float64Type>();
                 v.extend((0..a.len()).map(|k| if a.is_null(k) { f64::NAN } else { a.value(k) }));
             }
             columns.push((f.name().clone(), Column::F64(v)));
         }
-        Ok(Table { columns, metadata: kv })
+        Ok(Table {
+            columns,
+            metadata: kv,
+        })
     }
 
     /// Writes the table as zstd Parquet, atomically (temp file + rename).
     pub fn write_parquet(&self, path: &Path) -> Result<(), DataError> {
-        let batch = self.to_batch().map_err(|e| DataError::bad_file(path, e.to_string()))?;
+        let batch = self
+            .to_batch()
+            .map_err(|e| DataError::bad_file(path, e.to_string()))?;
         write_batch_atomic(path, &batch, &self.metadata)
     }
 }
@@ -143,7 +169,11 @@ fn flatten(prefix: &str, v: &Value, out: &mut BTreeMap<String, Value>) {
     match v {
         Value::Object(m) => {
             for (k, x) in m {
-                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 flatten(&key, x, out);
             }
         }
@@ -174,7 +204,12 @@ mod tests {
         t.write_parquet(&p).unwrap();
         let f = std::fs::File::open(&p).unwrap();
         let b = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f).unwrap();
-        let kv = b.metadata().file_metadata().key_value_metadata().unwrap().clone();
+        let kv = b
+            .metadata()
+            .file_metadata()
+            .key_value_metadata()
+            .unwrap()
+            .clone();
         assert!(kv.iter().any(|k| k.key == "decision_lag"));
         let batch = b.build().unwrap().next().unwrap().unwrap();
         assert_eq!(batch.num_rows(), 2);

@@ -9,7 +9,11 @@ pub fn shared_data() -> PathBuf {
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let p = root.join("../shared/data");
-    assert!(p.is_dir(), "shared market data not found at {} (set TRADELAB_SHARED_DATA)", p.display());
+    assert!(
+        p.is_dir(),
+        "shared market data not found at {} (set TRADELAB_SHARED_DATA)",
+        p.display()
+    );
     p
 }
 

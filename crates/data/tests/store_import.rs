@@ -16,7 +16,11 @@ fn opts(symbol: &str, interval: &str) -> ImportOptions {
     }
 }
 
-fn import(store: &Store, file: &Path, o: &ImportOptions) -> Result<tradelab_data::ImportReport, DataError> {
+fn import(
+    store: &Store,
+    file: &Path,
+    o: &ImportOptions,
+) -> Result<tradelab_data::ImportReport, DataError> {
     import_file(store, file, o, &Progress::new())
 }
 
@@ -28,8 +32,14 @@ fn imports_freqtrade_feather_and_reimport_is_idempotent() {
     let o = opts("BTC/USDT", "1h");
     let r = import(&store, &file, &o).unwrap();
     assert_eq!(r.merge.rows_total, 70006);
-    assert_eq!(r.merge.info.first_iso.as_deref(), Some("2018-01-01T00:00:00Z"));
-    assert_eq!(r.merge.info.last_iso.as_deref(), Some("2025-12-31T23:00:00Z"));
+    assert_eq!(
+        r.merge.info.first_iso.as_deref(),
+        Some("2018-01-01T00:00:00Z")
+    );
+    assert_eq!(
+        r.merge.info.last_iso.as_deref(),
+        Some("2025-12-31T23:00:00Z")
+    );
     assert!(r.merge.written);
     let before = snapshot(dir.path());
     let again = import(&store, &file, &o).unwrap();
@@ -37,7 +47,11 @@ fn imports_freqtrade_feather_and_reimport_is_idempotent() {
     assert_eq!(again.merge.rows_added, 0);
     assert_eq!(again.merge.rows_unchanged, 70006);
     assert!(!again.merge.written);
-    assert_eq!(before, snapshot(dir.path()), "re-import must not touch the store");
+    assert_eq!(
+        before,
+        snapshot(dir.path()),
+        "re-import must not touch the store"
+    );
 
     // The stored values are the file's values.
     let bars = store.read(&o.symbol, o.interval).unwrap();
@@ -75,11 +89,19 @@ fn vision_microsecond_timestamps_and_header_variants() {
     let mut s = String::new();
     for i in 0..3 {
         let o = t + i * h_us;
-        s.push_str(&format!("{o},1.0,1.2,0.9,1.1,10.0,{},11.0,5,1.0,1.0,0\n", o + h_us - 1));
+        s.push_str(&format!(
+            "{o},1.0,1.2,0.9,1.1,10.0,{},11.0,5,1.0,1.0,0\n",
+            o + h_us - 1
+        ));
     }
     let f = dir.path().join("BTCUSDT-1h-2025-01-01.csv");
     std::fs::write(&f, &s).unwrap();
-    let r = import(&Store::open(dir.path().join("s")), &f, &opts("BTC/USDT", "1h")).unwrap();
+    let r = import(
+        &Store::open(dir.path().join("s")),
+        &f,
+        &opts("BTC/USDT", "1h"),
+    )
+    .unwrap();
     assert_eq!(r.merge.info.first, Some(1_735_689_600_000));
     assert_eq!(r.merge.rows_total, 3);
 
@@ -92,7 +114,13 @@ fn vision_microsecond_timestamps_and_header_variants() {
     assert_eq!(r2.merge.info.first, Some(1_735_689_600_000));
 
     // Wrong interval for a kline file is caught from close_time.
-    let err = import(&Store::open(dir.path().join("x")), &f, &opts("BTC/USDT", "1m")).unwrap_err().to_string();
+    let err = import(
+        &Store::open(dir.path().join("x")),
+        &f,
+        &opts("BTC/USDT", "1m"),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("--interval is 1m"), "{err}");
 }
 
@@ -103,12 +131,21 @@ fn csv_with_iso_and_second_timestamps() {
     let f = shared_data().join("kernc_backtesting_py/SOLUSDT.csv");
     let r = import(&store, &f, &opts("SOL/USDT", "1h")).unwrap();
     assert_eq!(r.merge.rows_total, 1000);
-    assert_eq!(r.merge.info.first_iso.as_deref(), Some("2024-09-20T15:00:00Z"));
+    assert_eq!(
+        r.merge.info.first_iso.as_deref(),
+        Some("2024-09-20T15:00:00Z")
+    );
 
-    let secs = "date,open,high,low,close,volume\n1704067200,1,2,0.5,1.5,3\n1704070800,1,2,0.5,1.5,3\n";
+    let secs =
+        "date,open,high,low,close,volume\n1704067200,1,2,0.5,1.5,3\n1704070800,1,2,0.5,1.5,3\n";
     let f2 = dir.path().join("secs.csv");
     std::fs::write(&f2, secs).unwrap();
-    let r2 = import(&Store::open(dir.path().join("t")), &f2, &opts("X/USDT", "1h")).unwrap();
+    let r2 = import(
+        &Store::open(dir.path().join("t")),
+        &f2,
+        &opts("X/USDT", "1h"),
+    )
+    .unwrap();
     assert_eq!(r2.merge.info.first, Some(T0));
 }
 
@@ -127,29 +164,93 @@ fn bad_input_is_rejected_with_file_row_and_field_and_store_unchanged() {
 
     type Edit = Box<dyn Fn(usize, &mut Vec<String>)>;
     type RowEdit = Box<dyn Fn(&mut Vec<String>)>;
-    let at = |row: usize, f: RowEdit| -> Edit { Box::new(move |i, v| if i == row { f(v) }) };
+    let at = |row: usize, f: RowEdit| -> Edit {
+        Box::new(move |i, v| {
+            if i == row {
+                f(v)
+            }
+        })
+    };
     let cases: Vec<(&str, Edit, &str)> = vec![
-        ("nan", at(4, Box::new(|v| v[4] = "NaN".into())), "row 5 (line 6): field `close`: value NaN is not a finite number"),
-        ("inf", at(4, Box::new(|v| v[2] = "inf".into())), "row 5 (line 6): field `high`: value inf is not a finite number"),
-        ("high_below", at(4, Box::new(|v| v[2] = "103.5".into())), "row 5 (line 6): field `high`: high 103.5 is below max(open 104, close 105)"),
-        ("low_above", at(4, Box::new(|v| v[3] = "104.5".into())), "row 5 (line 6): field `low`: low 104.5 is above min(open 104, close 105)"),
-        ("neg_price", at(4, Box::new(|v| v[3] = "-1".into())), "row 5 (line 6): field `low`: price -1 is not positive"),
-        ("neg_volume", at(4, Box::new(|v| v[5] = "-3".into())), "row 5 (line 6): field `volume`: volume -3 is negative"),
-        ("duplicate", at(4, Box::new(|v| v[0] = (T0 + 3 * H).to_string())), "row 5 (line 6): field `ts`: duplicate timestamp 2024-01-01T03:00:00Z"),
-        ("unsorted", at(4, Box::new(|v| v[0] = (T0 + H).to_string())), "row 5 (line 6): field `ts`: timestamps not sorted"),
-        ("misaligned", at(4, Box::new(|v| v[0] = (T0 + 4 * H + 60_000).to_string())), "row 5 (line 6): field `ts`: timestamp 2024-01-01T04:01:00Z"),
-        ("not_number", at(4, Box::new(|v| v[1] = "abc".into())), "row 5 (line 6): field `open`: cannot parse 'abc' as a number"),
-        ("bad_ts", at(4, Box::new(|v| v[0] = "someday".into())), "row 5 (line 6): field `ts`: cannot parse timestamp 'someday'"),
-        ("missing", at(4, Box::new(|v| v[5] = "".into())), "row 5 (line 6): field `volume`: missing value"),
+        (
+            "nan",
+            at(4, Box::new(|v| v[4] = "NaN".into())),
+            "row 5 (line 6): field `close`: value NaN is not a finite number",
+        ),
+        (
+            "inf",
+            at(4, Box::new(|v| v[2] = "inf".into())),
+            "row 5 (line 6): field `high`: value inf is not a finite number",
+        ),
+        (
+            "high_below",
+            at(4, Box::new(|v| v[2] = "103.5".into())),
+            "row 5 (line 6): field `high`: high 103.5 is below max(open 104, close 105)",
+        ),
+        (
+            "low_above",
+            at(4, Box::new(|v| v[3] = "104.5".into())),
+            "row 5 (line 6): field `low`: low 104.5 is above min(open 104, close 105)",
+        ),
+        (
+            "neg_price",
+            at(4, Box::new(|v| v[3] = "-1".into())),
+            "row 5 (line 6): field `low`: price -1 is not positive",
+        ),
+        (
+            "neg_volume",
+            at(4, Box::new(|v| v[5] = "-3".into())),
+            "row 5 (line 6): field `volume`: volume -3 is negative",
+        ),
+        (
+            "duplicate",
+            at(4, Box::new(|v| v[0] = (T0 + 3 * H).to_string())),
+            "row 5 (line 6): field `ts`: duplicate timestamp 2024-01-01T03:00:00Z",
+        ),
+        (
+            "unsorted",
+            at(4, Box::new(|v| v[0] = (T0 + H).to_string())),
+            "row 5 (line 6): field `ts`: timestamps not sorted",
+        ),
+        (
+            "misaligned",
+            at(4, Box::new(|v| v[0] = (T0 + 4 * H + 60_000).to_string())),
+            "row 5 (line 6): field `ts`: timestamp 2024-01-01T04:01:00Z",
+        ),
+        (
+            "not_number",
+            at(4, Box::new(|v| v[1] = "abc".into())),
+            "row 5 (line 6): field `open`: cannot parse 'abc' as a number",
+        ),
+        (
+            "bad_ts",
+            at(4, Box::new(|v| v[0] = "someday".into())),
+            "row 5 (line 6): field `ts`: cannot parse timestamp 'someday'",
+        ),
+        (
+            "missing",
+            at(4, Box::new(|v| v[5] = "".into())),
+            "row 5 (line 6): field `volume`: missing value",
+        ),
     ];
     for (name, edit, expected) in cases {
         // Shift the bad file so it overlaps the stored bars and adds new ones: a partial write would show.
         let f = dir.path().join(format!("{name}.csv"));
         std::fs::write(&f, csv_rows(20, edit)).unwrap();
         let err = import(&store, &f, &o).unwrap_err().to_string();
-        assert!(err.contains(&format!("{name}.csv: ")), "{name}: error must name the file: {err}");
-        assert!(err.contains(expected), "{name}: expected `{expected}` in `{err}`");
-        assert_eq!(before, snapshot(store.root()), "{name}: store must be unchanged");
+        assert!(
+            err.contains(&format!("{name}.csv: ")),
+            "{name}: error must name the file: {err}"
+        );
+        assert!(
+            err.contains(expected),
+            "{name}: expected `{expected}` in `{err}`"
+        );
+        assert_eq!(
+            before,
+            snapshot(store.root()),
+            "{name}: store must be unchanged"
+        );
     }
 }
 
@@ -169,9 +270,14 @@ fn feather_with_bad_row_names_the_row() {
     }
     let f = dir.path().join("bad.parquet");
     tradelab_data::parquet_io::write_parquet_atomic(&f, &bars, &Default::default()).unwrap();
-    let err = import(&Store::open(dir.path().join("s")), &f, &opts("A/B", "1h")).unwrap_err().to_string();
+    let err = import(&Store::open(dir.path().join("s")), &f, &opts("A/B", "1h"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("bad.parquet: row 3: field `high`"), "{err}");
-    assert!(!dir.path().join("s").exists(), "nothing may be created on failure");
+    assert!(
+        !dir.path().join("s").exists(),
+        "nothing may be created on failure"
+    );
 }
 
 #[test]
@@ -184,14 +290,28 @@ fn conflicting_bars_error_by_default_and_follow_policy() {
     import(&store, &a, &o).unwrap();
     let before = snapshot(store.root());
     let b = dir.path().join("b.csv");
-    std::fs::write(&b, csv_rows(8, |i, v| if i == 2 { v[5] = "99".into() })).unwrap();
+    std::fs::write(
+        &b,
+        csv_rows(8, |i, v| {
+            if i == 2 {
+                v[5] = "99".into()
+            }
+        }),
+    )
+    .unwrap();
     let err = import(&store, &b, &o).unwrap_err().to_string();
-    assert!(err.contains("1 bar(s) differ") && err.contains("2024-01-01T02:00:00Z"), "{err}");
+    assert!(
+        err.contains("1 bar(s) differ") && err.contains("2024-01-01T02:00:00Z"),
+        "{err}"
+    );
     assert_eq!(before, snapshot(store.root()));
 
     o.on_conflict = OnConflict::Keep;
     let r = import(&store, &b, &o).unwrap();
-    assert_eq!((r.merge.rows_added, r.merge.rows_kept, r.merge.rows_total), (3, 1, 8));
+    assert_eq!(
+        (r.merge.rows_added, r.merge.rows_kept, r.merge.rows_total),
+        (3, 1, 8)
+    );
     assert_eq!(store.read(&o.symbol, o.interval).unwrap().volume[2], 10.0);
 
     o.on_conflict = OnConflict::Replace;
@@ -205,11 +325,27 @@ fn conflicting_bars_error_by_default_and_follow_policy() {
 fn gaps_are_reported_not_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("g.csv");
-    std::fs::write(&f, csv_rows(10, |i, v| if i >= 5 { v[0] = (T0 + (i as i64 + 3) * H).to_string() })).unwrap();
-    let r = import(&Store::open(dir.path().join("s")), &f, &opts("G/USDT", "1h")).unwrap();
+    std::fs::write(
+        &f,
+        csv_rows(10, |i, v| {
+            if i >= 5 {
+                v[0] = (T0 + (i as i64 + 3) * H).to_string()
+            }
+        }),
+    )
+    .unwrap();
+    let r = import(
+        &Store::open(dir.path().join("s")),
+        &f,
+        &opts("G/USDT", "1h"),
+    )
+    .unwrap();
     assert_eq!(r.merge.info.gaps.count, 1);
     assert_eq!(r.merge.info.gaps.missing_bars, 3);
-    assert_eq!(r.merge.info.gaps.longest.as_ref().unwrap().after, T0 + 4 * H);
+    assert_eq!(
+        r.merge.info.gaps.longest.as_ref().unwrap().after,
+        T0 + 4 * H
+    );
 }
 
 #[cfg(unix)]
@@ -222,11 +358,14 @@ fn writing_through_a_symlink_alias_is_refused() {
     std::fs::write(&a, csv_rows(5, |_, _| {})).unwrap();
     import(&store, &a, &o).unwrap();
     // BTC_USD is an alias (symlink) of BTC_USDT, as the seed's data directories were.
-    std::os::unix::fs::symlink(store.root().join("BTC_USDT"), store.root().join("BTC_USD")).unwrap();
+    std::os::unix::fs::symlink(store.root().join("BTC_USDT"), store.root().join("BTC_USD"))
+        .unwrap();
     let before = snapshot(store.root());
     let b = dir.path().join("b.csv");
     std::fs::write(&b, csv_rows(8, |_, _| {})).unwrap();
-    let err = import(&store, &b, &opts("BTC/USD", "1h")).unwrap_err().to_string();
+    let err = import(&store, &b, &opts("BTC/USD", "1h"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("refusing to write through symlink"), "{err}");
     assert_eq!(before, snapshot(store.root()));
     assert_eq!(store.read(&o.symbol, Interval::H1).unwrap().len(), 5);
@@ -241,13 +380,23 @@ fn list_and_check_cover_the_store() {
     import(&store, &a, &opts("A/USDT", "1h")).unwrap();
     import(&store, &a, &opts("B/USDT", "1h")).unwrap();
     let list = store.list().unwrap();
-    assert_eq!(list.iter().map(|k| k.symbol.as_str()).collect::<Vec<_>>(), ["A/USDT", "B/USDT"]);
+    assert_eq!(
+        list.iter().map(|k| k.symbol.as_str()).collect::<Vec<_>>(),
+        ["A/USDT", "B/USDT"]
+    );
     assert!(store.check().unwrap().iter().all(|e| e.ok));
     // Corrupt one file by hand: check reports it, without failing the others.
     std::fs::write(store.root().join("B_USDT/1h/bars.parquet"), b"garbage").unwrap();
     let c = store.check().unwrap();
     assert!(c[0].ok);
-    assert!(!c[1].ok && c[1].error.as_ref().unwrap().contains("not a readable Parquet file"));
+    assert!(
+        !c[1].ok
+            && c[1]
+                .error
+                .as_ref()
+                .unwrap()
+                .contains("not a readable Parquet file")
+    );
 }
 
 #[test]
@@ -273,6 +422,8 @@ fn data_hash_covers_name_and_bytes_and_finds_perpetual_keys() {
     let p = store.data_hash(&[(perp.symbol.clone(), h1)]).unwrap();
     assert_ne!(p, one);
     assert_eq!(store.data_hash(&[(perp.symbol.clone(), h1)]).unwrap(), p);
-    let missing = store.data_hash(&[(Symbol::parse("ETH/USDT").unwrap(), h1)]).unwrap_err();
+    let missing = store
+        .data_hash(&[(Symbol::parse("ETH/USDT").unwrap(), h1)])
+        .unwrap_err();
     assert!(matches!(missing, DataError::NotFound { .. }), "{missing}");
 }

@@ -32,7 +32,10 @@ impl From<tradelab_data::DataError> for FeatureError {
 
 impl FeatureError {
     pub(crate) fn spec(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        FeatureError::InvalidSpec { field: field.into(), reason: reason.into() }
+        FeatureError::InvalidSpec {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }
 

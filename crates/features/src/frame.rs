@@ -33,7 +33,10 @@ impl FeatureFrame {
     }
 
     pub fn column(&self, name: &str) -> Option<&[f64]> {
-        self.names.iter().position(|n| n == name).map(|i| self.columns[i].as_slice())
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| self.columns[i].as_slice())
     }
 
     /// True when every feature of row t is finite.
@@ -57,13 +60,22 @@ impl FeatureFrame {
             arrays.push(Arc::new(Float64Array::from(c.clone())));
         }
         let meta: HashMap<String, String> = self.metadata().into_iter().collect();
-        Ok(RecordBatch::try_new(Arc::new(Schema::new(fields).with_metadata(meta)), arrays)?)
+        Ok(RecordBatch::try_new(
+            Arc::new(Schema::new(fields).with_metadata(meta)),
+            arrays,
+        )?)
     }
 
     pub fn metadata(&self) -> BTreeMap<String, String> {
         let mut kv = BTreeMap::new();
-        kv.insert(KV_FEATURE_SCHEMA.to_string(), serde_json::to_string(&self.schema).unwrap_or_default());
-        kv.insert("tradelab.format".to_string(), "tradelab.features/1".to_string());
+        kv.insert(
+            KV_FEATURE_SCHEMA.to_string(),
+            serde_json::to_string(&self.schema).unwrap_or_default(),
+        );
+        kv.insert(
+            "tradelab.format".to_string(),
+            "tradelab.features/1".to_string(),
+        );
         kv
     }
 
@@ -82,21 +94,38 @@ impl FeatureFrame {
     /// Writes the frame as zstd Parquet atomically, schema in the key-value metadata.
     pub fn write_parquet(&self, path: &Path) -> Result<(), FeatureError> {
         let batch = self.to_record_batch()?;
-        Ok(tradelab_data::parquet_io::write_batch_atomic(path, &batch, &self.metadata())?)
+        Ok(tradelab_data::parquet_io::write_batch_atomic(
+            path,
+            &batch,
+            &self.metadata(),
+        )?)
     }
 }
 
 /// The schema stored in a feature Parquet file written by [`FeatureFrame::write_parquet`]; compare
 /// it with the expected one via [`FeatureSchema::ensure_same`] before using the file.
 pub fn read_feature_schema(path: &Path) -> Result<FeatureSchema, FeatureError> {
-    let kv = tradelab_data::parquet_io::read_kv(path)
-        .ok_or_else(|| FeatureError::SchemaMismatch(format!("{} is missing or not a Parquet file", path.display())))?;
-    let raw = kv
-        .get(KV_FEATURE_SCHEMA)
-        .ok_or_else(|| FeatureError::SchemaMismatch(format!("{} has no {KV_FEATURE_SCHEMA} metadata (not a tradelab feature table)", path.display())))?;
-    let schema: FeatureSchema = serde_json::from_str(raw).map_err(|e| FeatureError::SchemaMismatch(format!("{}: unreadable schema: {e}", path.display())))?;
+    let kv = tradelab_data::parquet_io::read_kv(path).ok_or_else(|| {
+        FeatureError::SchemaMismatch(format!(
+            "{} is missing or not a Parquet file",
+            path.display()
+        ))
+    })?;
+    let raw = kv.get(KV_FEATURE_SCHEMA).ok_or_else(|| {
+        FeatureError::SchemaMismatch(format!(
+            "{} has no {KV_FEATURE_SCHEMA} metadata (not a tradelab feature table)",
+            path.display()
+        ))
+    })?;
+    let schema: FeatureSchema = serde_json::from_str(raw).map_err(|e| {
+        FeatureError::SchemaMismatch(format!("{}: unreadable schema: {e}", path.display()))
+    })?;
     if !schema.hash_is_consistent() {
-        return Err(FeatureError::SchemaMismatch(format!("{}: schema hash {} does not match its contents (edited by hand?)", path.display(), schema.hash)));
+        return Err(FeatureError::SchemaMismatch(format!(
+            "{}: schema hash {} does not match its contents (edited by hand?)",
+            path.display(),
+            schema.hash
+        )));
     }
     Ok(schema)
 }
@@ -104,9 +133,15 @@ pub fn read_feature_schema(path: &Path) -> Result<FeatureSchema, FeatureError> {
 /// Computes `spec`'s features for `bars`. `forecasts` must be given exactly when
 /// `spec.forecast` is set; its rows are joined on `bar_ts == ts[t]` (the forecast issued at the
 /// close of bar t, i.e. the one available to a decision made after bar t).
-pub fn build_features(bars: &Bars, interval: Interval, spec: &FeatureSpec, forecasts: Option<&ForecastFrame>) -> Result<FeatureFrame, FeatureError> {
+pub fn build_features(
+    bars: &Bars,
+    interval: Interval,
+    spec: &FeatureSpec,
+    forecasts: Option<&ForecastFrame>,
+) -> Result<FeatureFrame, FeatureError> {
     spec.validate()?;
-    bars.check_lengths().map_err(|e| FeatureError::InvalidBars(e.to_string()))?;
+    bars.check_lengths()
+        .map_err(|e| FeatureError::InvalidBars(e.to_string()))?;
     check_bars(bars)?;
     let n = bars.len();
     let rs = run_starts(&bars.ts, interval.ms());
@@ -114,10 +149,18 @@ pub fn build_features(bars: &Bars, interval: Interval, spec: &FeatureSpec, forec
     let mut cols: Vec<Vec<f64>> = Vec::new();
     let ret1 = ind::returns(c, &rs, 1);
     for &k in &spec.return_windows {
-        cols.push(if k == 1 { ret1.clone() } else { ind::returns(c, &rs, k as usize) });
+        cols.push(if k == 1 {
+            ret1.clone()
+        } else {
+            ind::returns(c, &rs, k as usize)
+        });
     }
     cols.push(ind::log_return_1(c, &rs));
-    let smas: Vec<Vec<f64>> = spec.ma_windows.iter().map(|&w| ind::sma(c, &rs, w as usize)).collect();
+    let smas: Vec<Vec<f64>> = spec
+        .ma_windows
+        .iter()
+        .map(|&w| ind::sma(c, &rs, w as usize))
+        .collect();
     for m in &smas {
         cols.push((0..n).map(|t| c[t] / m[t] - 1.0).collect());
     }
@@ -148,28 +191,61 @@ pub fn build_features(bars: &Bars, interval: Interval, spec: &FeatureSpec, forec
     }
     match (&spec.forecast, forecasts) {
         (Some(fs), Some(f)) => cols.extend(forecast_columns(bars, fs, f)?),
-        (Some(fs), None) => return Err(FeatureError::spec("forecast", format!("asks for `{}` forecasts but none were given", fs.model))),
-        (None, Some(_)) => return Err(FeatureError::spec("forecast", "is not set but a forecast frame was given")),
+        (Some(fs), None) => {
+            return Err(FeatureError::spec(
+                "forecast",
+                format!("asks for `{}` forecasts but none were given", fs.model),
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(FeatureError::spec(
+                "forecast",
+                "is not set but a forecast frame was given",
+            ))
+        }
         (None, None) => {}
     }
     let schema = spec.schema();
     debug_assert_eq!(schema.names.len(), cols.len());
-    Ok(FeatureFrame { ts: bars.ts.clone(), names: schema.names.clone(), columns: cols, schema })
+    Ok(FeatureFrame {
+        ts: bars.ts.clone(),
+        names: schema.names.clone(),
+        columns: cols,
+        schema,
+    })
 }
 
 fn check_bars(bars: &Bars) -> Result<(), FeatureError> {
     if let Some(i) = (1..bars.len()).find(|&i| bars.ts[i] <= bars.ts[i - 1]) {
-        return Err(FeatureError::InvalidBars(format!("row {i}: ts {} is not after the previous bar's {}", bars.ts[i], bars.ts[i - 1])));
+        return Err(FeatureError::InvalidBars(format!(
+            "row {i}: ts {} is not after the previous bar's {}",
+            bars.ts[i],
+            bars.ts[i - 1]
+        )));
     }
-    if let Some(i) = (0..bars.len()).find(|&i| !(bars.close[i] > 0.0 && bars.close[i].is_finite())) {
-        return Err(FeatureError::InvalidBars(format!("row {i}: close {} is not a positive finite price", bars.close[i])));
+    if let Some(i) = (0..bars.len()).find(|&i| !(bars.close[i] > 0.0 && bars.close[i].is_finite()))
+    {
+        return Err(FeatureError::InvalidBars(format!(
+            "row {i}: close {} is not a positive finite price",
+            bars.close[i]
+        )));
     }
     Ok(())
 }
 
-fn forecast_columns(bars: &Bars, fs: &crate::spec::ForecastFeatureSpec, f: &ForecastFrame) -> Result<Vec<Vec<f64>>, FeatureError> {
+fn forecast_columns(
+    bars: &Bars,
+    fs: &crate::spec::ForecastFeatureSpec,
+    f: &ForecastFrame,
+) -> Result<Vec<Vec<f64>>, FeatureError> {
     if f.model != fs.model {
-        return Err(FeatureError::spec("forecast.model", format!("is `{}` but the forecasts given are from `{}`", fs.model, f.model)));
+        return Err(FeatureError::spec(
+            "forecast.model",
+            format!(
+                "is `{}` but the forecasts given are from `{}`",
+                fs.model, f.model
+            ),
+        ));
     }
     f.check()?;
     // row of the forecast frame for each bar (None = no forecast issued after that bar)
@@ -185,9 +261,22 @@ fn forecast_columns(bars: &Bars, fs: &crate::spec::ForecastFeatureSpec, f: &Fore
         })
         .collect();
     let lo_q = fs.quantiles.iter().cloned().fold(f64::INFINITY, f64::min);
-    let hi_q = fs.quantiles.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let hi_q = fs
+        .quantiles
+        .iter()
+        .cloned()
+        .fold(f64::NEG_INFINITY, f64::max);
     let col = |target: &str, q: f64, h: u32| -> Result<&[f64], FeatureError> {
-        f.get(target, q, h).ok_or_else(|| FeatureError::spec("forecast", format!("forecasts from `{}` lack column {}", f.model, crate::forecast::column_name(target, q, h))))
+        f.get(target, q, h).ok_or_else(|| {
+            FeatureError::spec(
+                "forecast",
+                format!(
+                    "forecasts from `{}` lack column {}",
+                    f.model,
+                    crate::forecast::column_name(target, q, h)
+                ),
+            )
+        })
     };
     let c = &bars.close;
     let pick = |src: &[f64], t: usize| idx[t].map_or(f64::NAN, |i| src[i]);
@@ -199,7 +288,11 @@ fn forecast_columns(bars: &Bars, fs: &crate::spec::ForecastFeatureSpec, f: &Fore
         }
         if fs.quantiles.len() >= 2 {
             let (lo, hi) = (col("close", lo_q, h)?, col("close", hi_q, h)?);
-            out.push((0..c.len()).map(|t| (pick(hi, t) - pick(lo, t)) / c[t]).collect());
+            out.push(
+                (0..c.len())
+                    .map(|t| (pick(hi, t) - pick(lo, t)) / c[t])
+                    .collect(),
+            );
         }
     }
     Ok(out)

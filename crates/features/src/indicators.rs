@@ -5,12 +5,28 @@ use crate::window::{covers, rolling_mean_std};
 
 /// Simple return over `k` bars: c[t] / c[t-k] - 1.
 pub fn returns(close: &[f64], rs: &[usize], k: usize) -> Vec<f64> {
-    (0..close.len()).map(|t| if covers(rs, t, k) { close[t] / close[t - k] - 1.0 } else { f64::NAN }).collect()
+    (0..close.len())
+        .map(|t| {
+            if covers(rs, t, k) {
+                close[t] / close[t - k] - 1.0
+            } else {
+                f64::NAN
+            }
+        })
+        .collect()
 }
 
 /// Log return over one bar.
 pub fn log_return_1(close: &[f64], rs: &[usize]) -> Vec<f64> {
-    (0..close.len()).map(|t| if covers(rs, t, 1) { (close[t] / close[t - 1]).ln() } else { f64::NAN }).collect()
+    (0..close.len())
+        .map(|t| {
+            if covers(rs, t, 1) {
+                (close[t] / close[t - 1]).ln()
+            } else {
+                f64::NAN
+            }
+        })
+        .collect()
 }
 
 /// Simple moving average of the last `w` closes.
@@ -25,7 +41,9 @@ pub fn volatility(ret1: &[f64], rs: &[usize], w: usize) -> Vec<f64> {
 
 /// (high - low) / close of the bar itself.
 pub fn range_pct(high: &[f64], low: &[f64], close: &[f64]) -> Vec<f64> {
-    (0..close.len()).map(|t| (high[t] - low[t]) / close[t]).collect()
+    (0..close.len())
+        .map(|t| (high[t] - low[t]) / close[t])
+        .collect()
 }
 
 /// (v - mean) / std over the last `w` volumes (including the current one); 0 when the window's
@@ -108,7 +126,9 @@ pub fn rsi(close: &[f64], rs: &[usize], p: usize) -> Vec<f64> {
 
 fn true_range(high: &[f64], low: &[f64], close: &[f64], t: usize) -> f64 {
     let pc = close[t - 1];
-    (high[t] - low[t]).max((high[t] - pc).abs()).max((low[t] - pc).abs())
+    (high[t] - low[t])
+        .max((high[t] - pc).abs())
+        .max((low[t] - pc).abs())
 }
 
 /// Wilder ATR over `p` true ranges (each needs the previous close), divided by the close.
@@ -172,8 +192,16 @@ pub fn adx(high: &[f64], low: &[f64], close: &[f64], rs: &[usize], p: usize) -> 
         if k < p {
             continue;
         }
-        let (pdi, mdi) = if str_ > 0.0 { (100.0 * sp / str_, 100.0 * sm / str_) } else { (0.0, 0.0) };
-        let dx = if pdi + mdi > 0.0 { 100.0 * (pdi - mdi).abs() / (pdi + mdi) } else { 0.0 };
+        let (pdi, mdi) = if str_ > 0.0 {
+            (100.0 * sp / str_, 100.0 * sm / str_)
+        } else {
+            (0.0, 0.0)
+        };
+        let dx = if pdi + mdi > 0.0 {
+            100.0 * (pdi - mdi).abs() / (pdi + mdi)
+        } else {
+            0.0
+        };
         let j = k - p + 1; // DX values seen
         if j <= p {
             ax += dx;
@@ -221,7 +249,10 @@ mod tests {
         let r = rsi(&close, &rs, 14);
         assert!(r[13].is_nan());
         assert_eq!(r[14], 100.0);
-        assert!(r[20].is_nan() && r[33].is_nan(), "warm-up restarts after the gap");
+        assert!(
+            r[20].is_nan() && r[33].is_nan(),
+            "warm-up restarts after the gap"
+        );
         assert_eq!(r[34], 100.0);
     }
 
@@ -247,13 +278,18 @@ mod tests {
     #[test]
     fn adx_is_bounded_and_warms_up() {
         let n = 200;
-        let close: Vec<f64> = (0..n).map(|i| 100.0 + (i as f64 * 0.3).sin() * 5.0 + i as f64 * 0.1).collect();
+        let close: Vec<f64> = (0..n)
+            .map(|i| 100.0 + (i as f64 * 0.3).sin() * 5.0 + i as f64 * 0.1)
+            .collect();
         let high: Vec<f64> = close.iter().map(|c| c + 1.0).collect();
         let low: Vec<f64> = close.iter().map(|c| c - 1.0).collect();
         let rs = run_starts(&(0..n as i64).collect::<Vec<_>>(), 1);
         let a = adx(&high, &low, &close, &rs, 14);
         assert!(a[26].is_nan());
         assert!(a[27].is_finite());
-        assert!(a.iter().filter(|v| v.is_finite()).all(|v| (0.0..=100.0).contains(v)));
+        assert!(a
+            .iter()
+            .filter(|v| v.is_finite())
+            .all(|v| (0.0..=100.0).contains(v)));
     }
 }

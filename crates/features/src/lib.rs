@@ -18,7 +18,10 @@ pub mod spec;
 pub mod window;
 
 pub use error::FeatureError;
-pub use forecast::{forecaster_by_name, EwmaVolForecaster, ForecastCache, ForecastFrame, Forecaster, NaiveForecaster, SeasonalNaiveForecaster, Transform};
+pub use forecast::{
+    forecaster_by_name, EwmaVolForecaster, ForecastCache, ForecastFrame, Forecaster,
+    NaiveForecaster, SeasonalNaiveForecaster, Transform,
+};
 pub use frame::{build_features, read_feature_schema, FeatureFrame, KV_FEATURE_SCHEMA};
 pub use normaliser::Normaliser;
 pub use spec::{FeatureSchema, FeatureSpec, ForecastFeatureSpec, FEATURE_VERSION};

@@ -26,7 +26,12 @@ impl Normaliser {
     /// empty or a feature has no finite value in it.
     pub fn fit(frame: &FeatureFrame, rows: Range<usize>) -> Result<Normaliser, FeatureError> {
         if rows.start >= rows.end || rows.end > frame.n_rows() {
-            return Err(FeatureError::Normaliser(format!("fit rows {}..{} are empty or outside the frame's {} rows", rows.start, rows.end, frame.n_rows())));
+            return Err(FeatureError::Normaliser(format!(
+                "fit rows {}..{} are empty or outside the frame's {} rows",
+                rows.start,
+                rows.end,
+                frame.n_rows()
+            )));
         }
         let mut mean = Vec::with_capacity(frame.n_features());
         let mut std = Vec::with_capacity(frame.n_features());
@@ -41,11 +46,18 @@ impl Normaliser {
                 s2 += d * (v - m);
             }
             if k == 0 {
-                return Err(FeatureError::Normaliser(format!("feature {name} has no finite value in fit rows {}..{}", rows.start, rows.end)));
+                return Err(FeatureError::Normaliser(format!(
+                    "feature {name} has no finite value in fit rows {}..{}",
+                    rows.start, rows.end
+                )));
             }
             let sd = (s2 / k as f64).sqrt();
             mean.push(m);
-            std.push(if sd < MIN_STD || !sd.is_finite() { 1.0 } else { sd });
+            std.push(if sd < MIN_STD || !sd.is_finite() {
+                1.0
+            } else {
+                sd
+            });
         }
         Ok(Normaliser {
             names: frame.names.clone(),
@@ -61,8 +73,18 @@ impl Normaliser {
         if frame.names == self.names && frame.schema.hash == self.schema_hash {
             return Ok(());
         }
-        let missing: Vec<&str> = self.names.iter().filter(|n| !frame.names.contains(n)).map(String::as_str).collect();
-        let extra: Vec<&str> = frame.names.iter().filter(|n| !self.names.contains(n)).map(String::as_str).collect();
+        let missing: Vec<&str> = self
+            .names
+            .iter()
+            .filter(|n| !frame.names.contains(n))
+            .map(String::as_str)
+            .collect();
+        let extra: Vec<&str> = frame
+            .names
+            .iter()
+            .filter(|n| !self.names.contains(n))
+            .map(String::as_str)
+            .collect();
         let mut why = Vec::new();
         if !missing.is_empty() {
             why.push(format!("frame lacks {}", missing.join(", ")));
@@ -74,9 +96,15 @@ impl Normaliser {
             why.push("features are in a different order".into());
         }
         if frame.schema.hash != self.schema_hash {
-            why.push(format!("schema hash {} vs fitted {}", frame.schema.hash, self.schema_hash));
+            why.push(format!(
+                "schema hash {} vs fitted {}",
+                frame.schema.hash, self.schema_hash
+            ));
         }
-        Err(FeatureError::SchemaMismatch(format!("normaliser does not fit this frame: {}", why.join("; "))))
+        Err(FeatureError::SchemaMismatch(format!(
+            "normaliser does not fit this frame: {}",
+            why.join("; ")
+        )))
     }
 
     /// Row-major `[n_rows * n_features]` z-scores as f32; NaN (invalid) becomes 0 after scaling.
@@ -97,24 +125,44 @@ impl Normaliser {
     /// Z-scores of one feature vector in this normaliser's order (serving one row at a time).
     pub fn transform_row(&self, row: &[f64]) -> Result<Vec<f32>, FeatureError> {
         if row.len() != self.names.len() {
-            return Err(FeatureError::Normaliser(format!("row has {} values, normaliser {} features", row.len(), self.names.len())));
+            return Err(FeatureError::Normaliser(format!(
+                "row has {} values, normaliser {} features",
+                row.len(),
+                self.names.len()
+            )));
         }
-        Ok(row.iter().zip(self.mean.iter().zip(&self.std)).map(|(v, (m, s))| {
-            let z = (v - m) / s;
-            if z.is_finite() { z as f32 } else { 0.0 }
-        }).collect())
+        Ok(row
+            .iter()
+            .zip(self.mean.iter().zip(&self.std))
+            .map(|(v, (m, s))| {
+                let z = (v - m) / s;
+                if z.is_finite() {
+                    z as f32
+                } else {
+                    0.0
+                }
+            })
+            .collect())
     }
 
     pub fn save(&self, path: &Path) -> Result<(), FeatureError> {
-        let json = serde_json::to_vec_pretty(self).map_err(|e| FeatureError::Normaliser(e.to_string()))?;
-        write_atomic(path, &json).map_err(|e| FeatureError::Normaliser(format!("cannot write {}: {e}", path.display())))
+        let json =
+            serde_json::to_vec_pretty(self).map_err(|e| FeatureError::Normaliser(e.to_string()))?;
+        write_atomic(path, &json)
+            .map_err(|e| FeatureError::Normaliser(format!("cannot write {}: {e}", path.display())))
     }
 
     pub fn load(path: &Path) -> Result<Normaliser, FeatureError> {
-        let bytes = std::fs::read(path).map_err(|e| FeatureError::Normaliser(format!("cannot read {}: {e}", path.display())))?;
-        let n: Normaliser = serde_json::from_slice(&bytes).map_err(|e| FeatureError::Normaliser(format!("{}: {e}", path.display())))?;
+        let bytes = std::fs::read(path).map_err(|e| {
+            FeatureError::Normaliser(format!("cannot read {}: {e}", path.display()))
+        })?;
+        let n: Normaliser = serde_json::from_slice(&bytes)
+            .map_err(|e| FeatureError::Normaliser(format!("{}: {e}", path.display())))?;
         if n.mean.len() != n.names.len() || n.std.len() != n.names.len() {
-            return Err(FeatureError::Normaliser(format!("{}: names/mean/std lengths differ", path.display())));
+            return Err(FeatureError::Normaliser(format!(
+                "{}: names/mean/std lengths differ",
+                path.display()
+            )));
         }
         Ok(n)
     }
@@ -122,9 +170,18 @@ impl Normaliser {
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{}.tmp-{}", path.file_name().and_then(|s| s.to_str()).unwrap_or("normaliser"), std::process::id()));
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name()
+            .and_then(|s| s.to_str())
+            .unwrap_or("normaliser"),
+        std::process::id()
+    ));
     let r = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;

@@ -65,13 +65,26 @@ impl Default for FeatureSpec {
 impl FeatureSpec {
     pub fn validate(&self) -> Result<(), FeatureError> {
         if self.version != FEATURE_VERSION {
-            return Err(FeatureError::spec("version", format!("is {}, this build computes version {FEATURE_VERSION}", self.version)));
+            return Err(FeatureError::spec(
+                "version",
+                format!(
+                    "is {}, this build computes version {FEATURE_VERSION}",
+                    self.version
+                ),
+            ));
         }
-        let lists: [(&str, &Vec<u32>); 4] =
-            [("returnWindows", &self.return_windows), ("maWindows", &self.ma_windows), ("volWindows", &self.vol_windows), ("emaSpans", &self.ema_spans)];
+        let lists: [(&str, &Vec<u32>); 4] = [
+            ("returnWindows", &self.return_windows),
+            ("maWindows", &self.ma_windows),
+            ("volWindows", &self.vol_windows),
+            ("emaSpans", &self.ema_spans),
+        ];
         for (field, v) in lists {
             if v.contains(&0) {
-                return Err(FeatureError::spec(field, "contains 0 (windows are >= 1 bar)"));
+                return Err(FeatureError::spec(
+                    field,
+                    "contains 0 (windows are >= 1 bar)",
+                ));
             }
             let mut s = v.clone();
             s.sort_unstable();
@@ -81,23 +94,38 @@ impl FeatureSpec {
             }
         }
         if self.vol_windows.contains(&1) {
-            return Err(FeatureError::spec("volWindows", "a standard deviation needs a window >= 2"));
+            return Err(FeatureError::spec(
+                "volWindows",
+                "a standard deviation needs a window >= 2",
+            ));
         }
         if self.volume_z == 1 {
-            return Err(FeatureError::spec("volumeZ", "a z-score needs a window >= 2 (0 disables)"));
+            return Err(FeatureError::spec(
+                "volumeZ",
+                "a z-score needs a window >= 2 (0 disables)",
+            ));
         }
         if let Some(f) = &self.forecast {
             if f.model.trim().is_empty() {
                 return Err(FeatureError::spec("forecast.model", "is empty"));
             }
             if f.horizons.is_empty() || f.horizons.contains(&0) {
-                return Err(FeatureError::spec("forecast.horizons", "must be non-empty horizons >= 1"));
+                return Err(FeatureError::spec(
+                    "forecast.horizons",
+                    "must be non-empty horizons >= 1",
+                ));
             }
             if !f.quantiles.contains(&0.5) {
-                return Err(FeatureError::spec("forecast.quantiles", "must include 0.5 (the median drives the delta features)"));
+                return Err(FeatureError::spec(
+                    "forecast.quantiles",
+                    "must include 0.5 (the median drives the delta features)",
+                ));
             }
             if f.quantiles.iter().any(|q| !(*q > 0.0 && *q < 1.0)) {
-                return Err(FeatureError::spec("forecast.quantiles", "must lie strictly between 0 and 1"));
+                return Err(FeatureError::spec(
+                    "forecast.quantiles",
+                    "must lie strictly between 0 and 1",
+                ));
             }
         }
         Ok(())
@@ -152,7 +180,11 @@ impl FeatureSpec {
     }
 
     pub fn schema(&self) -> FeatureSchema {
-        FeatureSchema::new(self.version, self.feature_names(), serde_json::to_value(self).unwrap_or(serde_json::Value::Null))
+        FeatureSchema::new(
+            self.version,
+            self.feature_names(),
+            serde_json::to_value(self).unwrap_or(serde_json::Value::Null),
+        )
     }
 }
 
@@ -169,7 +201,12 @@ pub struct FeatureSchema {
 impl FeatureSchema {
     pub fn new(version: u32, names: Vec<String>, spec: serde_json::Value) -> FeatureSchema {
         let hash = schema_hash(version, &names, &spec);
-        FeatureSchema { version, names, spec, hash }
+        FeatureSchema {
+            version,
+            names,
+            spec,
+            hash,
+        }
     }
 
     /// Ok when both describe the same features; otherwise an error listing every difference
@@ -182,13 +219,29 @@ impl FeatureSchema {
         if self.version != other.version {
             diffs.push(format!("version {} vs {}", self.version, other.version));
         }
-        let missing: Vec<&str> = self.names.iter().filter(|n| !other.names.contains(n)).map(String::as_str).collect();
-        let extra: Vec<&str> = other.names.iter().filter(|n| !self.names.contains(n)).map(String::as_str).collect();
+        let missing: Vec<&str> = self
+            .names
+            .iter()
+            .filter(|n| !other.names.contains(n))
+            .map(String::as_str)
+            .collect();
+        let extra: Vec<&str> = other
+            .names
+            .iter()
+            .filter(|n| !self.names.contains(n))
+            .map(String::as_str)
+            .collect();
         if !missing.is_empty() {
-            diffs.push(format!("features missing from the other schema: {}", missing.join(", ")));
+            diffs.push(format!(
+                "features missing from the other schema: {}",
+                missing.join(", ")
+            ));
         }
         if !extra.is_empty() {
-            diffs.push(format!("features only in the other schema: {}", extra.join(", ")));
+            diffs.push(format!(
+                "features only in the other schema: {}",
+                extra.join(", ")
+            ));
         }
         if missing.is_empty() && extra.is_empty() && self.names != other.names {
             diffs.push("same features in a different order".into());
@@ -197,7 +250,12 @@ impl FeatureSchema {
         if diffs.is_empty() {
             diffs.push(format!("hash {} vs {}", self.hash, other.hash));
         }
-        Err(FeatureError::SchemaMismatch(format!("expected schema {} but got {}: {}", self.hash, other.hash, diffs.join("; "))))
+        Err(FeatureError::SchemaMismatch(format!(
+            "expected schema {} but got {}: {}",
+            self.hash,
+            other.hash,
+            diffs.join("; ")
+        )))
     }
 
     /// True when the stored hash matches the content (detects hand-edited files).
@@ -214,7 +272,10 @@ fn diff_json(path: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut
             keys.sort();
             keys.dedup();
             for k in keys {
-                let (va, vb) = (x.get(k).unwrap_or(&Value::Null), y.get(k).unwrap_or(&Value::Null));
+                let (va, vb) = (
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                );
                 diff_json(&format!("{path}.{k}"), va, vb, out);
             }
         }
@@ -253,24 +314,41 @@ mod tests {
     #[test]
     fn schema_mismatch_names_the_difference() {
         let a = FeatureSpec::default().schema();
-        let b = FeatureSpec { ma_windows: vec![24, 72], ..FeatureSpec::default() }.schema();
+        let b = FeatureSpec {
+            ma_windows: vec![24, 72],
+            ..FeatureSpec::default()
+        }
+        .schema();
         a.ensure_same(&a.clone()).unwrap();
         let e = a.ensure_same(&b).unwrap_err().to_string();
         assert!(e.contains("ma_delta_168"), "{e}");
         assert!(e.contains("spec.maWindows"), "{e}");
-        let c = FeatureSpec { rsi: 21, ..FeatureSpec::default() }.schema();
+        let c = FeatureSpec {
+            rsi: 21,
+            ..FeatureSpec::default()
+        }
+        .schema();
         let e = a.ensure_same(&c).unwrap_err().to_string();
-        assert!(e.contains("rsi_14") && e.contains("rsi_21") && e.contains("spec.rsi: 14 vs 21"), "{e}");
+        assert!(
+            e.contains("rsi_14") && e.contains("rsi_21") && e.contains("spec.rsi: 14 vs 21"),
+            "{e}"
+        );
         assert_ne!(a.hash, c.hash);
         assert!(a.hash_is_consistent());
     }
 
     #[test]
     fn spec_json_is_camel_case_and_strict() {
-        let s: FeatureSpec = serde_json::from_str(r#"{"maWindows":[10,20],"calendar":false}"#).unwrap();
+        let s: FeatureSpec =
+            serde_json::from_str(r#"{"maWindows":[10,20],"calendar":false}"#).unwrap();
         assert_eq!(s.ma_windows, vec![10, 20]);
         assert_eq!(s.rsi, 14);
         assert!(serde_json::from_str::<FeatureSpec>(r#"{"maWindow":[10]}"#).is_err());
-        assert!(FeatureSpec { vol_windows: vec![1], ..FeatureSpec::default() }.validate().is_err());
+        assert!(FeatureSpec {
+            vol_windows: vec![1],
+            ..FeatureSpec::default()
+        }
+        .validate()
+        .is_err());
     }
 }

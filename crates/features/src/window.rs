@@ -41,12 +41,21 @@ pub fn finite_segments(x: &[f64], run_start: &[usize]) -> Vec<usize> {
 /// Row t is NaN unless `x[t-w+1..=t]` are all finite and their bars consecutive. Sums run forward
 /// only (so row t depends on rows <= t alone) and are recomputed exactly every `RESYNC` steps to
 /// stop rounding drift; values are shifted by the segment's first value against cancellation.
-pub fn rolling_mean_std(x: &[f64], run_start: &[usize], w: usize, want_std: bool) -> (Vec<f64>, Vec<f64>) {
+pub fn rolling_mean_std(
+    x: &[f64],
+    run_start: &[usize],
+    w: usize,
+    want_std: bool,
+) -> (Vec<f64>, Vec<f64>) {
     const RESYNC: usize = 1024;
     let n = x.len();
     let seg = finite_segments(x, run_start);
     let mut mean = vec![f64::NAN; n];
-    let mut std = if want_std { vec![f64::NAN; n] } else { Vec::new() };
+    let mut std = if want_std {
+        vec![f64::NAN; n]
+    } else {
+        Vec::new()
+    };
     if w == 0 {
         return (mean, std);
     }
@@ -90,7 +99,11 @@ pub fn rolling_mean_std(x: &[f64], run_start: &[usize], w: usize, want_std: bool
             let m = s1 / w as f64;
             mean[t] = m + shift;
             if want_std {
-                std[t] = if w > 1 { ((s2 - s1 * m) / (w as f64 - 1.0)).max(0.0).sqrt() } else { f64::NAN };
+                std[t] = if w > 1 {
+                    ((s2 - s1 * m) / (w as f64 - 1.0)).max(0.0).sqrt()
+                } else {
+                    f64::NAN
+                };
             }
         }
     }
@@ -123,7 +136,9 @@ mod tests {
         let n = 5000;
         let ts: Vec<i64> = (0..n as i64).collect();
         let rs = run_starts(&ts, 1);
-        let x: Vec<f64> = (0..n).map(|i| 30000.0 + (i as f64 * 0.37).sin() * 500.0).collect();
+        let x: Vec<f64> = (0..n)
+            .map(|i| 30000.0 + (i as f64 * 0.37).sin() * 500.0)
+            .collect();
         let w = 168;
         let (m, s) = rolling_mean_std(&x, &rs, w, true);
         for t in (w - 1..n).step_by(97) {

@@ -3,11 +3,21 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
     #[error("run registry {path}: {source}")]
-    Sqlite { path: PathBuf, source: rusqlite::Error },
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
     #[error("run registry {path}: cannot create its directory: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("run registry {path}: schema version {found} is newer than this tradelab understands ({supported}); upgrade tradelab")]
-    NewerSchema { path: PathBuf, found: i64, supported: i64 },
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
     #[error("run registry {path}: not a tradelab run registry (it is another program's SQLite database with tables {tables}, and no tradelab schema version); it was left unchanged: pass another --registry file")]
     Foreign { path: PathBuf, tables: String },
     #[error("run input: field `{field}`: {message}")]
@@ -15,13 +25,21 @@ pub enum RegistryError {
     #[error("run input: {0}")]
     BadInput(String),
     #[error("run registry {path}: row {id}: column `{column}` holds invalid JSON: {message}")]
-    CorruptRow { path: PathBuf, id: String, column: &'static str, message: String },
+    CorruptRow {
+        path: PathBuf,
+        id: String,
+        column: &'static str,
+        message: String,
+    },
     #[error("{0}")]
     TestBurned(String),
     #[error("no run matches '{0}' (see `tradelab runs list`)")]
     NotFound(String),
     #[error("run id prefix '{prefix}' is ambiguous: {} and {} more", candidates.first().map(String::as_str).unwrap_or("?"), candidates.len().saturating_sub(1))]
-    Ambiguous { prefix: String, candidates: Vec<String> },
+    Ambiguous {
+        prefix: String,
+        candidates: Vec<String>,
+    },
     /// A journal request refused (split mismatch, a second test verdict, a missing metric, ...);
     /// `code` is one of the `JOURNAL_*` codes.
     #[error("{message}")]
@@ -47,6 +65,9 @@ impl RegistryError {
     }
 
     pub(crate) fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        RegistryError::BadField { field: field.into(), message: message.into() }
+        RegistryError::BadField {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }

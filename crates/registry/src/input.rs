@@ -3,11 +3,32 @@ use crate::error::RegistryError;
 use serde_json::{Map, Value};
 
 /// The kinds of run the registry accepts.
-pub const RUN_KINDS: [&str; 7] = ["backtest", "sweep", "walk-forward", "train", "eval", "demo", "forecast"];
+pub const RUN_KINDS: [&str; 7] = [
+    "backtest",
+    "sweep",
+    "walk-forward",
+    "train",
+    "eval",
+    "demo",
+    "forecast",
+];
 
 const FIELDS: [&str; 15] = [
-    "kind", "symbols", "interval", "split", "window", "assumptions", "config", "dataHash", "codeVersion", "environment", "metrics", "artifacts", "notes",
-    "parent", "createdAt",
+    "kind",
+    "symbols",
+    "interval",
+    "split",
+    "window",
+    "assumptions",
+    "config",
+    "dataHash",
+    "codeVersion",
+    "environment",
+    "metrics",
+    "artifacts",
+    "notes",
+    "parent",
+    "createdAt",
 ];
 
 /// One run to record. JSON objects are kept as values; they are stored as JSON text.
@@ -39,21 +60,36 @@ fn opt_string(m: &Map<String, Value>, field: &str) -> Result<Option<String>, Reg
     match m.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(v) => Err(RegistryError::field(field, format!("expected a string, got {}", type_name(v)))),
+        Some(v) => Err(RegistryError::field(
+            field,
+            format!("expected a string, got {}", type_name(v)),
+        )),
     }
 }
 
 fn integer(v: &Value, field: &str) -> Result<i64, RegistryError> {
     v.as_i64()
-        .or_else(|| v.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64))
-        .ok_or_else(|| RegistryError::field(field, format!("expected a whole number (epoch ms), got {v}")))
+        .or_else(|| {
+            v.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                .map(|f| f as i64)
+        })
+        .ok_or_else(|| {
+            RegistryError::field(
+                field,
+                format!("expected a whole number (epoch ms), got {v}"),
+            )
+        })
 }
 
 fn opt_object(m: &Map<String, Value>, field: &str) -> Result<Option<Value>, RegistryError> {
     match m.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(v @ Value::Object(_)) => Ok(Some(v.clone())),
-        Some(v) => Err(RegistryError::field(field, format!("expected a JSON object, got {}", type_name(v)))),
+        Some(v) => Err(RegistryError::field(
+            field,
+            format!("expected a JSON object, got {}", type_name(v)),
+        )),
     }
 }
 
@@ -71,18 +107,27 @@ pub(crate) fn type_name(v: &Value) -> &'static str {
 impl RunInput {
     /// Parses and validates a run given as JSON text (the binding's and the CLI's form).
     pub fn from_json(text: &str) -> Result<Self, RegistryError> {
-        let v: Value = serde_json::from_str(text).map_err(|e| RegistryError::BadInput(format!("not valid JSON: {e}")))?;
+        let v: Value = serde_json::from_str(text)
+            .map_err(|e| RegistryError::BadInput(format!("not valid JSON: {e}")))?;
         Self::from_value(&v)
     }
 
     pub fn from_value(v: &Value) -> Result<Self, RegistryError> {
-        let m = v.as_object().ok_or_else(|| RegistryError::BadInput(format!("expected a JSON object, got {}", type_name(v))))?;
+        let m = v.as_object().ok_or_else(|| {
+            RegistryError::BadInput(format!("expected a JSON object, got {}", type_name(v)))
+        })?;
         if let Some(k) = m.keys().find(|k| !FIELDS.contains(&k.as_str())) {
-            return Err(RegistryError::field(k.as_str(), format!("unknown field (expected one of {})", FIELDS.join(", "))));
+            return Err(RegistryError::field(
+                k.as_str(),
+                format!("unknown field (expected one of {})", FIELDS.join(", ")),
+            ));
         }
         let kind = opt_string(m, "kind")?.ok_or_else(|| RegistryError::field("kind", "missing"))?;
         if !RUN_KINDS.contains(&kind.as_str()) {
-            return Err(RegistryError::field("kind", format!("'{kind}' is not one of {}", RUN_KINDS.join(", "))));
+            return Err(RegistryError::field(
+                "kind",
+                format!("'{kind}' is not one of {}", RUN_KINDS.join(", ")),
+            ));
         }
         let symbols = match m.get("symbols") {
             None | Some(Value::Null) => Vec::new(),
@@ -91,10 +136,18 @@ impl RunInput {
                 .enumerate()
                 .map(|(i, s)| match s.as_str() {
                     Some(s) if !s.trim().is_empty() => Ok(s.to_string()),
-                    _ => Err(RegistryError::field(format!("symbols[{i}]"), format!("expected a non-empty string, got {s}"))),
+                    _ => Err(RegistryError::field(
+                        format!("symbols[{i}]"),
+                        format!("expected a non-empty string, got {s}"),
+                    )),
                 })
                 .collect::<Result<_, _>>()?,
-            Some(v) => return Err(RegistryError::field("symbols", format!("expected an array of strings, got {}", type_name(v)))),
+            Some(v) => {
+                return Err(RegistryError::field(
+                    "symbols",
+                    format!("expected an array of strings, got {}", type_name(v)),
+                ))
+            }
         };
         let window = match m.get("window") {
             None | Some(Value::Null) => None,
@@ -102,21 +155,37 @@ impl RunInput {
                 let first = integer(w.get("first").unwrap_or(&Value::Null), "window.first")?;
                 let last = integer(w.get("last").unwrap_or(&Value::Null), "window.last")?;
                 if first > last {
-                    return Err(RegistryError::field("window", format!("first {first} is after last {last}")));
+                    return Err(RegistryError::field(
+                        "window",
+                        format!("first {first} is after last {last}"),
+                    ));
                 }
                 Some((first, last))
             }
-            Some(v) => return Err(RegistryError::field("window", format!("expected {{ first, last }}, got {}", type_name(v)))),
+            Some(v) => {
+                return Err(RegistryError::field(
+                    "window",
+                    format!("expected {{ first, last }}, got {}", type_name(v)),
+                ))
+            }
         };
         let config = match m.get("config") {
-            None => return Err(RegistryError::field("config", "missing (record the flags / parameters the run used)")),
+            None => {
+                return Err(RegistryError::field(
+                    "config",
+                    "missing (record the flags / parameters the run used)",
+                ))
+            }
             Some(v) => v.clone(),
         };
         let metrics = opt_object(m, "metrics")?.unwrap_or_else(|| Value::Object(Map::new()));
         let artifacts = opt_object(m, "artifacts")?.unwrap_or_else(|| Value::Object(Map::new()));
         if let Some(a) = artifacts.as_object() {
             if let Some((k, v)) = a.iter().find(|(_, v)| !v.is_string()) {
-                return Err(RegistryError::field(format!("artifacts.{k}"), format!("expected a path string, got {}", type_name(v))));
+                return Err(RegistryError::field(
+                    format!("artifacts.{k}"),
+                    format!("expected a path string, got {}", type_name(v)),
+                ));
             }
         }
         let created_at = match m.get("createdAt") {
@@ -157,14 +226,38 @@ mod tests {
         assert!(err(json!({ "config": {} })).contains("`kind`: missing"));
         assert!(err(json!({ "kind": "bogus", "config": {} })).contains("`kind`: 'bogus'"));
         assert!(err(json!({ "kind": "backtest" })).contains("`config`: missing"));
-        assert!(err(json!({ "kind": "backtest", "config": {}, "symbols": ["BTC/USDT", 3] })).contains("`symbols[1]`"));
-        assert!(err(json!({ "kind": "backtest", "config": {}, "metrics": [1] })).contains("`metrics`: expected a JSON object, got an array"));
-        assert!(err(json!({ "kind": "backtest", "config": {}, "artifacts": { "out": 1 } })).contains("`artifacts.out`"));
-        assert!(err(json!({ "kind": "backtest", "config": {}, "window": { "first": 5, "last": 1 } })).contains("`window`: first 5 is after last 1"));
-        assert!(err(json!({ "kind": "backtest", "config": {}, "window": { "first": 1.5, "last": 2 } })).contains("`window.first`"));
-        assert!(err(json!({ "kind": "backtest", "config": {}, "metric": {} })).contains("`metric`: unknown field"));
-        assert!(err(json!({ "kind": "backtest", "config": {}, "environment": "x86" })).contains("`environment`: expected a JSON object, got a string"));
-        assert!(RunInput::from_json("{").unwrap_err().to_string().contains("not valid JSON"));
+        assert!(
+            err(json!({ "kind": "backtest", "config": {}, "symbols": ["BTC/USDT", 3] }))
+                .contains("`symbols[1]`")
+        );
+        assert!(
+            err(json!({ "kind": "backtest", "config": {}, "metrics": [1] }))
+                .contains("`metrics`: expected a JSON object, got an array")
+        );
+        assert!(
+            err(json!({ "kind": "backtest", "config": {}, "artifacts": { "out": 1 } }))
+                .contains("`artifacts.out`")
+        );
+        assert!(err(
+            json!({ "kind": "backtest", "config": {}, "window": { "first": 5, "last": 1 } })
+        )
+        .contains("`window`: first 5 is after last 1"));
+        assert!(err(
+            json!({ "kind": "backtest", "config": {}, "window": { "first": 1.5, "last": 2 } })
+        )
+        .contains("`window.first`"));
+        assert!(
+            err(json!({ "kind": "backtest", "config": {}, "metric": {} }))
+                .contains("`metric`: unknown field")
+        );
+        assert!(
+            err(json!({ "kind": "backtest", "config": {}, "environment": "x86" }))
+                .contains("`environment`: expected a JSON object, got a string")
+        );
+        assert!(RunInput::from_json("{")
+            .unwrap_err()
+            .to_string()
+            .contains("not valid JSON"));
     }
 
     #[test]

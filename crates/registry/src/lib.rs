@@ -13,8 +13,10 @@ mod test_lock;
 pub use error::RegistryError;
 pub use input::{RunInput, RUN_KINDS};
 pub use journal::{
-    measure, Check, Entry as JournalEntry, EntryInput as JournalEntryInput, Op as ThresholdOp, Study, StudyJournal, Threshold, Verdict, JOURNAL_BAD_INPUT, JOURNAL_METRIC_NOT_MEANINGFUL, JOURNAL_MISSING_METRIC,
-    JOURNAL_NO_STUDY, JOURNAL_SPLIT_MISMATCH, JOURNAL_STUDY_FROZEN, JOURNAL_TEST_BURNED, JOURNAL_TEST_VERDICT_RECORDED,
+    measure, Check, Entry as JournalEntry, EntryInput as JournalEntryInput, Op as ThresholdOp,
+    Study, StudyJournal, Threshold, Verdict, JOURNAL_BAD_INPUT, JOURNAL_METRIC_NOT_MEANINGFUL,
+    JOURNAL_MISSING_METRIC, JOURNAL_NO_STUDY, JOURNAL_SPLIT_MISMATCH, JOURNAL_STUDY_FROZEN,
+    JOURNAL_TEST_BURNED, JOURNAL_TEST_VERDICT_RECORDED,
 };
 pub use record::{Comparison, MetricRow, RunFilter, RunRecord};
 pub use registry::Registry;

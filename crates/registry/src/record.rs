@@ -77,7 +77,11 @@ fn flatten(prefix: &str, v: &Value, out: &mut Leaves) {
     match v {
         Value::Object(m) => {
             for (k, x) in m {
-                let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 flatten(&p, x, out);
             }
         }
@@ -102,12 +106,20 @@ impl Comparison {
         let metrics = names
             .into_iter()
             .map(|metric| {
-                let values = runs.iter().map(|r| r.metrics.get(&metric).and_then(Value::as_f64)).collect();
+                let values = runs
+                    .iter()
+                    .map(|r| r.metrics.get(&metric).and_then(Value::as_f64))
+                    .collect();
                 MetricRow { metric, values }
             })
             .collect();
         let (environment, same_environment) = environment_rows(&runs);
-        Comparison { runs, metrics, environment, same_environment }
+        Comparison {
+            runs,
+            metrics,
+            environment,
+            same_environment,
+        }
     }
 }
 
@@ -132,9 +144,22 @@ fn environment_rows(runs: &[RunRecord]) -> (Vec<EnvironmentRow>, bool) {
     let rows: Vec<EnvironmentRow> = fields
         .into_iter()
         .filter_map(|field| {
-            let values: Vec<Option<String>> =
-                flat.iter().map(|f| f.as_ref().and_then(|f| f.iter().find(|(k, _)| *k == field).and_then(|(_, v)| v.clone()))).collect();
-            let recorded: Vec<&Option<String>> = values.iter().zip(&flat).filter(|(_, f)| f.is_some()).map(|(v, _)| v).collect();
+            let values: Vec<Option<String>> = flat
+                .iter()
+                .map(|f| {
+                    f.as_ref().and_then(|f| {
+                        f.iter()
+                            .find(|(k, _)| *k == field)
+                            .and_then(|(_, v)| v.clone())
+                    })
+                })
+                .collect();
+            let recorded: Vec<&Option<String>> = values
+                .iter()
+                .zip(&flat)
+                .filter(|(_, f)| f.is_some())
+                .map(|(v, _)| v)
+                .collect();
             let differs = recorded.windows(2).any(|w| w[0] != w[1]);
             differs.then_some(EnvironmentRow { field, values })
         })

@@ -80,7 +80,14 @@ fn main() {
             idx[k] = clk.index[k][s];
             now[k] = idx[k].map(|i| {
                 let b = &bars[k];
-                BarInput::new(b.ts[i], b.open[i], b.high[i], b.low[i], b.close[i], b.volume[i])
+                BarInput::new(
+                    b.ts[i],
+                    b.open[i],
+                    b.high[i],
+                    b.low[i],
+                    b.close[i],
+                    b.volume[i],
+                )
             });
         }
         orders.iter_mut().for_each(|o| *o = Orders::default());
@@ -100,7 +107,11 @@ fn main() {
         st = serde_json::from_slice::<State>(&saved).unwrap();
     }
     let stepped = t.elapsed().as_secs_f64();
-    assert_eq!(fills.len(), r.fills.len(), "the stepped run is the same run");
+    assert_eq!(
+        fills.len(),
+        r.fills.len(),
+        "the stepped run is the same run"
+    );
     assert_eq!(st.equity(), r.final_state.equity());
     println!(
         "{} symbols, {} bar-rows, {} clock steps, {} fills",

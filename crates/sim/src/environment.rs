@@ -130,7 +130,10 @@ mod tests {
         assert_eq!(e.os, std::env::consts::OS);
         let json = serde_json::to_value(&e).unwrap();
         // camelCase, and no libtorch block for a process that has none.
-        assert!(json.get("cpuCount").is_some() && json.get("libtorch").is_none(), "{json}");
+        assert!(
+            json.get("cpuCount").is_some() && json.get("libtorch").is_none(),
+            "{json}"
+        );
         let back: Environment = serde_json::from_value(json).unwrap();
         assert_eq!(back, e);
     }

@@ -4,6 +4,7 @@ import cliProgress from "cli-progress";
 import { Command } from "commander";
 import { DEMO_STAGES, runDemo, type DemoResult, type DemoStageEvent } from "../demo/index.js";
 import { isoMs, printJson, table } from "./ui.js";
+import { locateTrainBinary, requireTorch } from "../train/binary.js";
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const num = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
@@ -113,6 +114,9 @@ export function demoCommands(): Command[] {
       const steps = Number(o.steps);
       if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`--epochs: expected a positive integer, got '${o.epochs}'`);
       if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps: expected a positive integer, got '${o.steps}'`);
+      // Training and evaluation run the trainer: say what to install before any stage runs.
+      locateTrainBinary();
+      requireTorch();
       const r = await runDemo({
         out: o.out,
         symbol: o.symbol,

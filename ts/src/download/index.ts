@@ -1,4 +1,4 @@
-/** Data download: ccxt clients, bar and funding downloads, Binance Vision archives, the fake exchange. */
+/** Data download: ccxt clients, bar and funding downloads, Binance Vision archives (the loopback fake exchange is in `tradelab/testkit`). */
 export { EXCHANGES, DownloadError, isExchangeId, venueUrl } from "./client.js";
 export type { ClientOptions, ExchangeId, FailureKind, RetryOptions } from "./client.js";
 export { downloadBars } from "./bars.js";
@@ -12,5 +12,3 @@ export type { VisionImportOptions, VisionImportReport, VisionName } from "./visi
 export { ccxtSource, checkSourceMix, gapFillSource, isGapFill, missingRanges, sourceVenue } from "./sources.js";
 export type { MissingRange } from "./sources.js";
 export { intervalMs, parseTime, systemNow } from "./time.js";
-export { startFakeExchange } from "./fake-exchange.js";
-export type { FakeExchange, FakeExchangeOptions, FakeRequest, FakeRoute, FakeVenue, FaultKind, FaultRule } from "./fake-exchange.js";

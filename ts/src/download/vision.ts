@@ -54,7 +54,7 @@ export function parseVisionName(file: string): VisionName {
   const base = path.basename(file).replace(/\.(zip|csv)$/i, "");
   const m = /^([A-Z0-9]+)-(\w+?)-(\d{4}-\d{2}(?:-\d{2})?)$/.exec(base);
   if (!m?.[1] || !m[2]) return { symbol: null, interval: null, period: null };
-  let symbol: string | null = null;
+  let symbol: string | null;
   try {
     symbol = toCcxtSymbol(m[1]);
   } catch {

@@ -6,7 +6,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { resolveStoreDir } from "../config.js";
@@ -26,10 +26,14 @@ export function codeVersion(): string {
     // keep the placeholder: an installed copy without package.json is still usable
   }
   let commit = "unknown";
-  try {
-    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: repoRoot, stdio: ["ignore", "pipe", "ignore"] }).toString().trim() || commit;
-  } catch {
-    // not a git checkout, or git missing
+  // Only a checkout has its own .git: an installed copy (node_modules/tradelab) must not record
+  // the commit of the project that installed it.
+  if (existsSync(path.join(repoRoot, ".git"))) {
+    try {
+      commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: repoRoot, stdio: ["ignore", "pipe", "ignore"] }).toString().trim() || commit;
+    } catch {
+      // git missing
+    }
   }
   cachedVersion = `${version}+${commit}`;
   return cachedVersion;

@@ -2,7 +2,6 @@
  * The numbers a report draws, computed from a backtest's curve and trades. Pure functions, so
  * they are unit-tested here and the browser only plots.
  */
-import type { Trade } from "../sim.js";
 
 /** Drawdown at each bar: equity / running peak − 1 (≤ 0). The peak starts at `startEquity`. */
 export function drawdown(equity: ArrayLike<number>, startEquity = equity[0] ?? 0): number[] {

@@ -1,5 +1,5 @@
 /**
- * Test helpers around the loopback fake exchange (ts/src/download/fake-exchange.ts): start one on
+ * Test helpers around the loopback fake exchange (ts/src/testkit/fake-exchange.ts): start one on
  * the shared market data, read reference bars straight from the shared feather files, and build
  * Binance Vision archives from real bars.
  */
@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { zipSync } from "fflate";
-import { startFakeExchange, type FakeExchange, type FakeExchangeOptions } from "../download/fake-exchange.js";
+import { startFakeExchange, type FakeExchange, type FakeExchangeOptions } from "../testkit/fake-exchange.js";
 import { openStore, type BarArrays } from "../store.js";
 import { sharedData, tempDir } from "./paths.js";
 

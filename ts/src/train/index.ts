@@ -13,7 +13,8 @@ import { readActionsFile, type ActionArrays } from "../actions-file.js";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 
-export { locateTrainBinary, runTrainBinary, trainBinaryCandidates, type RunTrainBinaryOptions } from "./binary.js";
+export { locateTrainBinary, requireTorch, runTrainBinary, trainBinaryCandidates, type RunTrainBinaryOptions } from "./binary.js";
+export { setupTorchVenv, torchInfo, torchVenvDir, TORCH_VERSION, type TorchInfo } from "./torch-venv.js";
 export { parseEventLine } from "./events.js";
 export type * from "./events.js";
 

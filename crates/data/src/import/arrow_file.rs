@@ -16,7 +16,9 @@ pub fn read_feather(file: &Path, progress: &Progress) -> Result<Bars, DataError>
             progress.set_total(reader.num_batches() as u64);
             let mut batches = Vec::new();
             for b in reader {
-                batches.push(b.map_err(|e| DataError::bad_file(file, format!("corrupt Arrow IPC batch: {e}")))?);
+                batches.push(b.map_err(|e| {
+                    DataError::bad_file(file, format!("corrupt Arrow IPC batch: {e}"))
+                })?);
                 progress.add(1);
             }
             (schema, batches)
@@ -24,12 +26,18 @@ pub fn read_feather(file: &Path, progress: &Progress) -> Result<Bars, DataError>
         Err(file_err) => {
             // Not the file format; maybe an IPC stream.
             let f = File::open(file).map_err(|e| DataError::io(file, e))?;
-            let reader = StreamReader::try_new(BufReader::new(f), None)
-                .map_err(|_| DataError::bad_file(file, format!("not an Arrow IPC/Feather v2 file: {file_err}")))?;
+            let reader = StreamReader::try_new(BufReader::new(f), None).map_err(|_| {
+                DataError::bad_file(
+                    file,
+                    format!("not an Arrow IPC/Feather v2 file: {file_err}"),
+                )
+            })?;
             let schema = reader.schema();
             let mut batches = Vec::new();
             for b in reader {
-                batches.push(b.map_err(|e| DataError::bad_file(file, format!("corrupt Arrow IPC batch: {e}")))?);
+                batches.push(b.map_err(|e| {
+                    DataError::bad_file(file, format!("corrupt Arrow IPC batch: {e}"))
+                })?);
             }
             (schema, batches)
         }
@@ -39,10 +47,13 @@ pub fn read_feather(file: &Path, progress: &Progress) -> Result<Bars, DataError>
 
 pub fn read_parquet_file(file: &Path, progress: &Progress) -> Result<Bars, DataError> {
     let f = File::open(file).map_err(|e| DataError::io(file, e))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| DataError::bad_file(file, format!("not a readable Parquet file: {e}")))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(f)
+        .map_err(|e| DataError::bad_file(file, format!("not a readable Parquet file: {e}")))?;
     progress.set_total(builder.metadata().num_row_groups() as u64);
     let schema = builder.schema().clone();
-    let reader = builder.build().map_err(|e| DataError::bad_file(file, e.to_string()))?;
+    let reader = builder
+        .build()
+        .map_err(|e| DataError::bad_file(file, e.to_string()))?;
     let mut batches = Vec::new();
     for b in reader {
         batches.push(b.map_err(|e| DataError::bad_file(file, e.to_string()))?);

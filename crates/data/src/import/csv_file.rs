@@ -60,7 +60,13 @@ fn sniff_delimiter(file: &Path) -> Result<u8, DataError> {
     let first = head[..n].split(|b| *b == b'\n').next().unwrap_or(&[]);
     let count = |d: u8| first.iter().filter(|b| **b == d).count();
     let (c, t, s) = (count(b','), count(b'\t'), count(b';'));
-    Ok(if t > c && t >= s { b'\t' } else if s > c { b';' } else { b',' })
+    Ok(if t > c && t >= s {
+        b'\t'
+    } else if s > c {
+        b';'
+    } else {
+        b','
+    })
 }
 
 fn header_columns(names: &[String], file: &Path) -> Result<Columns, DataError> {
@@ -71,31 +77,62 @@ fn header_columns(names: &[String], file: &Path) -> Result<Columns, DataError> {
         if let Some(j) = names[i + 1..].iter().position(|m| m == n) {
             return Err(DataError::bad_file(
                 file,
-                format!("header names column `{}` twice (columns {} and {}); rename or drop one", tradelab_core::cap_text(n, 40), i + 1, i + j + 2),
+                format!(
+                    "header names column `{}` twice (columns {} and {}); rename or drop one",
+                    tradelab_core::cap_text(n, 40),
+                    i + 1,
+                    i + j + 2
+                ),
             ));
         }
     }
     let find = |cands: &[&str]| cands.iter().find_map(|c| names.iter().position(|n| n == c));
     let ts = find(TS_NAMES).ok_or_else(|| {
-        DataError::bad_file(file, format!("header has no timestamp column (looked for {}); header is {}", TS_NAMES.join("|"), tradelab_core::cap_text(&format!("{names:?}"), 200)))
+        DataError::bad_file(
+            file,
+            format!(
+                "header has no timestamp column (looked for {}); header is {}",
+                TS_NAMES.join("|"),
+                tradelab_core::cap_text(&format!("{names:?}"), 200)
+            ),
+        )
     })?;
     let mut ohlcv = [0usize; 5];
-    for (k, name) in ["open", "high", "low", "close", "volume"].iter().enumerate() {
-        ohlcv[k] = find(&[name]).ok_or_else(|| DataError::bad_file(file, format!("header has no `{name}` column; header is {}", tradelab_core::cap_text(&format!("{names:?}"), 200))))?;
+    for (k, name) in ["open", "high", "low", "close", "volume"]
+        .iter()
+        .enumerate()
+    {
+        ohlcv[k] = find(&[name]).ok_or_else(|| {
+            DataError::bad_file(
+                file,
+                format!(
+                    "header has no `{name}` column; header is {}",
+                    tradelab_core::cap_text(&format!("{names:?}"), 200)
+                ),
+            )
+        })?;
     }
     let vwap = find(&["vwap"]);
     Ok(Columns {
         ts,
         ohlcv,
         trades: find(TRADES_NAMES),
-        quote_volume: if vwap.is_none() { find(QUOTE_VOLUME_NAMES) } else { None },
+        quote_volume: if vwap.is_none() {
+            find(QUOTE_VOLUME_NAMES)
+        } else {
+            None
+        },
         vwap,
         close_time: find(&["close_time", "closetime"]),
     })
 }
 
 /// Reads a CSV of bars. Returns the bars in file order, the line number of each row and the layout.
-pub fn read_csv(file: &Path, interval: Interval, progress: &Progress) -> Result<(Bars, Vec<u64>, CsvLayout), DataError> {
+pub fn read_csv(
+    file: &Path,
+    interval: Interval,
+    progress: &Progress,
+) -> Result<(Bars, Vec<u64>, CsvLayout), DataError> {
     let delim = sniff_delimiter(file)?;
     let f = File::open(file).map_err(|e| DataError::io(file, e))?;
     progress.set_total(f.metadata().map(|m| m.len()).unwrap_or(0));
@@ -104,15 +141,23 @@ pub fn read_csv(file: &Path, interval: Interval, progress: &Progress) -> Result<
         .flexible(true)
         .trim(csv::Trim::All)
         .delimiter(delim)
-        .from_reader(Counting { inner: BufReader::with_capacity(1 << 20, f), progress });
+        .from_reader(Counting {
+            inner: BufReader::with_capacity(1 << 20, f),
+            progress,
+        });
 
     let mut records = rdr.records();
     let first = match records.next() {
         None => return Err(DataError::bad_file(file, "file is empty")),
         Some(r) => r.map_err(|e| DataError::bad_file(file, format!("unreadable CSV: {e}")))?,
     };
-    let lower: Vec<String> = first.iter().map(|s| s.trim_matches('"').to_ascii_lowercase()).collect();
-    let looks_like_header = lower.iter().any(|n| TS_NAMES.contains(&n.as_str()) || n == "open" || n == "close");
+    let lower: Vec<String> = first
+        .iter()
+        .map(|s| s.trim_matches('"').to_ascii_lowercase())
+        .collect();
+    let looks_like_header = lower
+        .iter()
+        .any(|n| TS_NAMES.contains(&n.as_str()) || n == "open" || n == "close");
 
     let (layout, cols, pending) = if looks_like_header {
         (CsvLayout::Header, header_columns(&lower, file)?, None)
@@ -132,26 +177,48 @@ pub fn read_csv(file: &Path, interval: Interval, progress: &Progress) -> Result<
             quote_volume: is_kline.then_some(7),
             close_time: is_kline.then_some(6),
         };
-        (if is_kline { CsvLayout::BinanceKlines } else { CsvLayout::PlainOhlcv }, cols, Some(first))
+        (
+            if is_kline {
+                CsvLayout::BinanceKlines
+            } else {
+                CsvLayout::PlainOhlcv
+            },
+            cols,
+            Some(first),
+        )
     };
 
     let mut bars = Bars::with_capacity(1024);
     let mut trades: Option<Vec<i64>> = cols.trades.map(|_| Vec::new());
-    let mut vwap: Option<Vec<f64>> = (cols.vwap.is_some() || cols.quote_volume.is_some()).then(Vec::new);
+    let mut vwap: Option<Vec<f64>> =
+        (cols.vwap.is_some() || cols.quote_volume.is_some()).then(Vec::new);
     let mut lines = Vec::with_capacity(1024);
     let mut checked_close_time = false;
 
     let mut handle = |rec: &csv::StringRecord, row: usize| -> Result<(), DataError> {
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        let err = |message: String| DataError::BadRow { file: file.to_path_buf(), row, line: Some(line), message };
+        let err = |message: String| DataError::BadRow {
+            file: file.to_path_buf(),
+            row,
+            line: Some(line),
+            message,
+        };
         let field = |idx: usize, name: &str| -> Result<&str, DataError> {
-            rec.get(idx).filter(|s| !s.is_empty()).ok_or_else(|| err(format!("field `{name}`: missing value")))
+            rec.get(idx)
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| err(format!("field `{name}`: missing value")))
         };
         let num = |idx: usize, name: &str| -> Result<f64, DataError> {
             let s = field(idx, name)?;
-            s.parse::<f64>().map_err(|_| err(format!("field `{name}`: cannot parse '{}' as a number", tradelab_core::cap_text(s, 40))))
+            s.parse::<f64>().map_err(|_| {
+                err(format!(
+                    "field `{name}`: cannot parse '{}' as a number",
+                    tradelab_core::cap_text(s, 40)
+                ))
+            })
         };
-        let ts = parse_timestamp(field(cols.ts, "ts")?).map_err(|e| err(format!("field `ts`: {e}")))?;
+        let ts =
+            parse_timestamp(field(cols.ts, "ts")?).map_err(|e| err(format!("field `ts`: {e}")))?;
         bars.ts.push(ts);
         bars.open.push(num(cols.ohlcv[0], "open")?);
         bars.high.push(num(cols.ohlcv[1], "high")?);
@@ -167,7 +234,11 @@ pub fn read_csv(file: &Path, interval: Interval, progress: &Progress) -> Result<
                 v.push(num(i, "vwap")?);
             } else if let Some(i) = cols.quote_volume {
                 let q = num(i, "quote_volume")?;
-                v.push(if vol > 0.0 { q / vol } else { bars.close[bars.close.len() - 1] });
+                v.push(if vol > 0.0 {
+                    q / vol
+                } else {
+                    bars.close[bars.close.len() - 1]
+                });
             }
         }
         if let (Some(ci), false) = (cols.close_time, checked_close_time) {
@@ -196,7 +267,9 @@ pub fn read_csv(file: &Path, interval: Interval, progress: &Progress) -> Result<
         handle(&rec, row)?;
     }
     for rec in records {
-        let rec = rec.map_err(|e| DataError::bad_file(file, format!("unreadable CSV after row {row}: {e}")))?;
+        let rec = rec.map_err(|e| {
+            DataError::bad_file(file, format!("unreadable CSV after row {row}: {e}"))
+        })?;
         if rec.iter().all(|f| f.is_empty()) {
             continue;
         }

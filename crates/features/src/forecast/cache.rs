@@ -35,7 +35,10 @@ pub const FORECAST_ALGO: u32 = 1;
 
 /// The code version a cache file records: this crate's version and [`FORECAST_ALGO`].
 pub fn code_version() -> String {
-    format!("tradelab-features {} forecasts/{FORECAST_ALGO}", env!("CARGO_PKG_VERSION"))
+    format!(
+        "tradelab-features {} forecasts/{FORECAST_ALGO}",
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
 /// `fnv1a64:<hex>` of a forecaster's [`Forecaster::params`] text.
@@ -70,12 +73,27 @@ pub struct ForecastCache {
 impl ForecastCache {
     /// A cache inside a bar store's root.
     pub fn new(store_root: impl Into<PathBuf>) -> ForecastCache {
-        ForecastCache { root: store_root.into() }
+        ForecastCache {
+            root: store_root.into(),
+        }
     }
 
     pub fn path(&self, symbol: &Symbol, interval: Interval, model: &str, horizon: u32) -> PathBuf {
-        let safe: String = model.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '.') { c } else { '_' }).collect();
-        self.root.join(symbol.key()).join(interval.name()).join(FORECASTS_DIR).join(format!("{safe}_h{horizon}.parquet"))
+        let safe: String = model
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '-' | '.') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        self.root
+            .join(symbol.key())
+            .join(interval.name())
+            .join(FORECASTS_DIR)
+            .join(format!("{safe}_h{horizon}.parquet"))
     }
 
     /// Forecasts for every bar of `bars` at every horizon: stored rows are reused, new bars
@@ -103,16 +121,30 @@ impl ForecastCache {
         Ok((merged, reports))
     }
 
-    fn one(&self, path: &Path, interval: Interval, bars: &Bars, f: &dyn Forecaster, h: u32, quantiles: &[f64]) -> Result<(ForecastFrame, CacheReport), FeatureError> {
+    fn one(
+        &self,
+        path: &Path,
+        interval: Interval,
+        bars: &Bars,
+        f: &dyn Forecaster,
+        h: u32,
+        quantiles: &[f64],
+    ) -> Result<(ForecastFrame, CacheReport), FeatureError> {
         let model = f.name();
         let code = code_version();
         let params = f.params();
         let want_params = params_hash(&params);
         // One builder at a time per forecasts directory: two runs must not interleave their
         // read-reuse-write of a cache file (the later rename would drop the other's rows).
-        let dir = path.parent().ok_or_else(|| FeatureError::Forecast(format!("{} has no parent directory", path.display())))?;
+        let dir = path.parent().ok_or_else(|| {
+            FeatureError::Forecast(format!("{} has no parent directory", path.display()))
+        })?;
         let _lock = tradelab_data::lock::DirLock::acquire(dir)?;
-        let stored = if path.is_file() { Some(read_frame(path)?) } else { None };
+        let stored = if path.is_file() {
+            Some(read_frame(path)?)
+        } else {
+            None
+        };
         let mut rebuilt = None;
         let mut base: Option<ForecastFrame> = None;
         match stored {
@@ -123,12 +155,20 @@ impl ForecastCache {
                 if kv.get(KV_CODE) != Some(&code) {
                     rebuilt = Some(match kv.get(KV_CODE) {
                         Some(old) => format!("cache stale: code version changed ({old} -> {code})"),
-                        None => "cache stale: written by older code (no code version recorded)".to_string(),
+                        None => "cache stale: written by older code (no code version recorded)"
+                            .to_string(),
                     });
                 } else if kv.get(KV_PARAMS_HASH) != Some(&want_params) {
-                    let old = kv.get(KV_PARAMS).map(String::as_str).unwrap_or("not recorded");
+                    let old = kv
+                        .get(KV_PARAMS)
+                        .map(String::as_str)
+                        .unwrap_or("not recorded");
                     rebuilt = Some(format!("cache stale: params changed ({old} -> {params})"));
-                } else if kv.get(KV_MODEL) != Some(&model) || kv.get(KV_HORIZON) != Some(&h.to_string()) || kv.get(KV_QUANTILES) != Some(&want_q) || kv.get(KV_INTERVAL).map(String::as_str) != Some(interval.name()) {
+                } else if kv.get(KV_MODEL) != Some(&model)
+                    || kv.get(KV_HORIZON) != Some(&h.to_string())
+                    || kv.get(KV_QUANTILES) != Some(&want_q)
+                    || kv.get(KV_INTERVAL).map(String::as_str) != Some(interval.name())
+                {
                     rebuilt = Some("model, horizon, quantiles or interval differ".into());
                 } else if k > bars.len() || frame.bar_ts[..] != bars.ts[..k] {
                     rebuilt = Some("stored rows are not a prefix of the current bars".into());
@@ -150,13 +190,24 @@ impl ForecastCache {
             None => f.forecast(bars, interval, &[h], quantiles)?,
         };
         if frame.n_rows() != bars.len() {
-            return Err(FeatureError::Forecast(format!("{model} returned {} rows for {} bars", frame.n_rows(), bars.len())));
+            return Err(FeatureError::Forecast(format!(
+                "{model} returned {} rows for {} bars",
+                frame.n_rows(),
+                bars.len()
+            )));
         }
         let computed = bars.len() - reused;
         if computed > 0 || rebuilt.is_some() {
             write_frame(path, &frame, h, interval, bars, &params)?;
         }
-        let report = CacheReport { path: path.display().to_string(), horizon: h, rows: frame.n_rows(), reused_rows: reused, computed_rows: computed, rebuilt };
+        let report = CacheReport {
+            path: path.display().to_string(),
+            horizon: h,
+            rows: frame.n_rows(),
+            reused_rows: reused,
+            computed_rows: computed,
+            rebuilt,
+        };
         Ok((frame, report))
     }
 }
@@ -172,20 +223,42 @@ pub fn fingerprint(bars: &Bars, k: usize) -> String {
     };
     for i in 0..k.min(bars.len()) {
         eat(bars.ts[i] as u64);
-        for v in [bars.open[i], bars.high[i], bars.low[i], bars.close[i], bars.volume[i]] {
+        for v in [
+            bars.open[i],
+            bars.high[i],
+            bars.low[i],
+            bars.close[i],
+            bars.volume[i],
+        ] {
             eat(v.to_bits());
         }
     }
     format!("{h:016x}")
 }
 
-fn write_frame(path: &Path, frame: &ForecastFrame, h: u32, interval: Interval, bars: &Bars, params: &str) -> Result<(), FeatureError> {
-    let mut fields = vec![Field::new("bar_ts", DataType::Int64, false), Field::new("issued_at", DataType::Int64, false)];
-    let mut arrays: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(frame.bar_ts.clone())), Arc::new(Int64Array::from(frame.issued_at.clone()))];
+fn write_frame(
+    path: &Path,
+    frame: &ForecastFrame,
+    h: u32,
+    interval: Interval,
+    bars: &Bars,
+    params: &str,
+) -> Result<(), FeatureError> {
+    let mut fields = vec![
+        Field::new("bar_ts", DataType::Int64, false),
+        Field::new("issued_at", DataType::Int64, false),
+    ];
+    let mut arrays: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from(frame.bar_ts.clone())),
+        Arc::new(Int64Array::from(frame.issued_at.clone())),
+    ];
     for t in TARGETS {
         for &q in &frame.quantiles {
             let name = column_name(t, q, h);
-            let col = frame.values.get(&name).ok_or_else(|| FeatureError::Forecast(format!("frame lacks {name}")))?;
+            let col = frame
+                .values
+                .get(&name)
+                .ok_or_else(|| FeatureError::Forecast(format!("frame lacks {name}")))?;
             fields.push(Field::new(&name, DataType::Float64, false));
             arrays.push(Arc::new(Float64Array::from(col.clone())));
         }
@@ -195,52 +268,91 @@ fn write_frame(path: &Path, frame: &ForecastFrame, h: u32, interval: Interval, b
     kv.insert(KV_FORMAT.to_string(), FORMAT.to_string());
     kv.insert(KV_MODEL.to_string(), frame.model.clone());
     kv.insert(KV_HORIZON.to_string(), h.to_string());
-    kv.insert(KV_QUANTILES.to_string(), serde_json::to_string(&frame.quantiles).unwrap_or_default());
+    kv.insert(
+        KV_QUANTILES.to_string(),
+        serde_json::to_string(&frame.quantiles).unwrap_or_default(),
+    );
     kv.insert(KV_INTERVAL.to_string(), interval.name().to_string());
-    kv.insert(KV_FINGERPRINT.to_string(), fingerprint(bars, frame.n_rows()));
+    kv.insert(
+        KV_FINGERPRINT.to_string(),
+        fingerprint(bars, frame.n_rows()),
+    );
     kv.insert(KV_CODE.to_string(), code_version());
     kv.insert(KV_PARAMS_HASH.to_string(), params_hash(params));
     kv.insert(KV_PARAMS.to_string(), params.to_string());
-    Ok(tradelab_data::parquet_io::write_batch_atomic(path, &batch, &kv)?)
+    Ok(tradelab_data::parquet_io::write_batch_atomic(
+        path, &batch, &kv,
+    )?)
 }
 
 /// Reads a cache file back into a one-horizon frame plus its footer metadata.
 pub fn read_frame(path: &Path) -> Result<(ForecastFrame, BTreeMap<String, String>), FeatureError> {
-    let bad = |reason: String| FeatureError::Cache { path: path.display().to_string(), reason };
+    let bad = |reason: String| FeatureError::Cache {
+        path: path.display().to_string(),
+        reason,
+    };
     let (schema, batches, kv) = tradelab_data::parquet_io::read_batches(path)?;
     if kv.get(KV_FORMAT).map(String::as_str) != Some(FORMAT) {
         return Err(bad(format!("not a {FORMAT} file")));
     }
-    let h: u32 = kv.get(KV_HORIZON).and_then(|s| s.parse().ok()).ok_or_else(|| bad("missing horizon".into()))?;
-    let quantiles: Vec<f64> = kv.get(KV_QUANTILES).and_then(|s| serde_json::from_str(s).ok()).ok_or_else(|| bad("missing quantiles".into()))?;
+    let h: u32 = kv
+        .get(KV_HORIZON)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| bad("missing horizon".into()))?;
+    let quantiles: Vec<f64> = kv
+        .get(KV_QUANTILES)
+        .and_then(|s| serde_json::from_str(s).ok())
+        .ok_or_else(|| bad("missing quantiles".into()))?;
     let mut ints: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     let mut floats: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for b in &batches {
         for (i, field) in schema.fields().iter().enumerate() {
             let col = b.column(i);
             if let Some(a) = col.as_any().downcast_ref::<Int64Array>() {
-                ints.entry(field.name().clone()).or_default().extend(a.values().iter());
+                ints.entry(field.name().clone())
+                    .or_default()
+                    .extend(a.values().iter());
             } else if let Some(a) = col.as_any().downcast_ref::<Float64Array>() {
                 if a.null_count() > 0 {
                     return Err(bad(format!("column {} has nulls", field.name())));
                 }
-                floats.entry(field.name().clone()).or_default().extend(a.values().iter());
+                floats
+                    .entry(field.name().clone())
+                    .or_default()
+                    .extend(a.values().iter());
             } else {
-                return Err(bad(format!("column {} has unexpected type {}", field.name(), field.data_type())));
+                return Err(bad(format!(
+                    "column {} has unexpected type {}",
+                    field.name(),
+                    field.data_type()
+                )));
             }
         }
     }
-    let bar_ts = ints.remove("bar_ts").ok_or_else(|| bad("missing bar_ts".into()))?;
-    let issued_at = ints.remove("issued_at").ok_or_else(|| bad("missing issued_at".into()))?;
+    let bar_ts = ints
+        .remove("bar_ts")
+        .ok_or_else(|| bad("missing bar_ts".into()))?;
+    let issued_at = ints
+        .remove("issued_at")
+        .ok_or_else(|| bad("missing issued_at".into()))?;
     let mut values = BTreeMap::new();
     for t in TARGETS {
         for &q in &quantiles {
             let name = column_name(t, q, h);
-            let v = floats.remove(&name).ok_or_else(|| bad(format!("missing column {name}")))?;
+            let v = floats
+                .remove(&name)
+                .ok_or_else(|| bad(format!("missing column {name}")))?;
             values.insert(name, v);
         }
     }
-    let frame = ForecastFrame { model: kv.get(KV_MODEL).cloned().unwrap_or_default(), horizons: vec![h], quantiles, bar_ts, issued_at, values };
+    let frame = ForecastFrame {
+        model: kv.get(KV_MODEL).cloned().unwrap_or_default(),
+        horizons: vec![h],
+        quantiles,
+        bar_ts,
+        issued_at,
+        values,
+    };
     frame.check().map_err(|e| bad(e.to_string()))?;
     Ok((frame, kv))
 }

@@ -30,14 +30,20 @@ pub struct ResidualWindow {
 
 impl Default for ResidualWindow {
     fn default() -> Self {
-        ResidualWindow { window: 720, min_residuals: 100 }
+        ResidualWindow {
+            window: 720,
+            min_residuals: 100,
+        }
     }
 }
 
 impl ResidualWindow {
     /// Canonical text for a forecaster's `params()`.
     pub fn params(&self) -> String {
-        format!("residual_window={} min_residuals={}", self.window, self.min_residuals)
+        format!(
+            "residual_window={} min_residuals={}",
+            self.window, self.min_residuals
+        )
     }
 }
 
@@ -50,8 +56,16 @@ fn realised(bars: &Bars, rs: &[usize], target: &str, s: usize, h: usize) -> f64 
     }
     match target {
         "close" => bars.close[e].ln(),
-        "high" => bars.high[s + 1..=e].iter().cloned().fold(f64::NEG_INFINITY, f64::max).ln(),
-        _ => bars.low[s + 1..=e].iter().cloned().fold(f64::INFINITY, f64::min).ln(),
+        "high" => bars.high[s + 1..=e]
+            .iter()
+            .cloned()
+            .fold(f64::NEG_INFINITY, f64::max)
+            .ln(),
+        _ => bars.low[s + 1..=e]
+            .iter()
+            .cloned()
+            .fold(f64::INFINITY, f64::min)
+            .ln(),
     }
 }
 
@@ -81,7 +95,10 @@ pub fn run(
                     let y = realised(bars, &rs, target, s, hu);
                     pool.push((y - ps.point[s]) / ps.scale[s]);
                 }
-                if pool.len() < rw.min_residuals || !ps.point[t].is_finite() || ps.scale[t].partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+                if pool.len() < rw.min_residuals
+                    || !ps.point[t].is_finite()
+                    || ps.scale[t].partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
+                {
                     continue;
                 }
                 for (qi, &q) in quantiles.iter().enumerate() {
@@ -99,18 +116,32 @@ pub fn run(
 }
 
 pub fn check_request(bars: &Bars, horizons: &[u32], quantiles: &[f64]) -> Result<(), FeatureError> {
-    bars.check_lengths().map_err(|e| FeatureError::InvalidBars(e.to_string()))?;
+    bars.check_lengths()
+        .map_err(|e| FeatureError::InvalidBars(e.to_string()))?;
     if horizons.is_empty() || horizons.contains(&0) {
-        return Err(FeatureError::Forecast(format!("horizons must be >= 1 bar, got {horizons:?}")));
+        return Err(FeatureError::Forecast(format!(
+            "horizons must be >= 1 bar, got {horizons:?}"
+        )));
     }
-    if quantiles.is_empty() || quantiles.iter().any(|q| !(*q > 0.0 && *q < 1.0)) || quantiles.windows(2).any(|w| w[1] <= w[0]) {
-        return Err(FeatureError::Forecast(format!("quantiles must be increasing and strictly inside (0, 1), got {quantiles:?}")));
+    if quantiles.is_empty()
+        || quantiles.iter().any(|q| !(*q > 0.0 && *q < 1.0))
+        || quantiles.windows(2).any(|w| w[1] <= w[0])
+    {
+        return Err(FeatureError::Forecast(format!(
+            "quantiles must be increasing and strictly inside (0, 1), got {quantiles:?}"
+        )));
     }
-    if let Some(i) = (0..bars.len()).find(|&i| !(bars.close[i] > 0.0 && bars.high[i] > 0.0 && bars.low[i] > 0.0)) {
-        return Err(FeatureError::InvalidBars(format!("row {i}: prices must be positive")));
+    if let Some(i) =
+        (0..bars.len()).find(|&i| !(bars.close[i] > 0.0 && bars.high[i] > 0.0 && bars.low[i] > 0.0))
+    {
+        return Err(FeatureError::InvalidBars(format!(
+            "row {i}: prices must be positive"
+        )));
     }
     if let Some(i) = (1..bars.len()).find(|&i| bars.ts[i] <= bars.ts[i - 1]) {
-        return Err(FeatureError::InvalidBars(format!("row {i}: ts is not after the previous bar's")));
+        return Err(FeatureError::InvalidBars(format!(
+            "row {i}: ts is not after the previous bar's"
+        )));
     }
     Ok(())
 }

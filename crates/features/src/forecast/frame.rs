@@ -39,7 +39,13 @@ pub struct ForecastFrame {
 
 impl ForecastFrame {
     /// An all-NaN frame for `bar_ts`, with every (target, quantile, horizon) column.
-    pub fn empty(model: &str, bar_ts: &[i64], interval_ms: i64, horizons: &[u32], quantiles: &[f64]) -> ForecastFrame {
+    pub fn empty(
+        model: &str,
+        bar_ts: &[i64],
+        interval_ms: i64,
+        horizons: &[u32],
+        quantiles: &[f64],
+    ) -> ForecastFrame {
         let mut values = BTreeMap::new();
         for h in horizons {
             for t in TARGETS {
@@ -63,7 +69,9 @@ impl ForecastFrame {
     }
 
     pub fn get(&self, target: &str, q: f64, h: u32) -> Option<&[f64]> {
-        self.values.get(&column_name(target, q, h)).map(Vec::as_slice)
+        self.values
+            .get(&column_name(target, q, h))
+            .map(Vec::as_slice)
     }
 
     pub fn get_mut(&mut self, target: &str, q: f64, h: u32) -> Option<&mut Vec<f64>> {
@@ -79,27 +87,44 @@ impl ForecastFrame {
             quantiles: self.quantiles.clone(),
             bar_ts: self.bar_ts[from..].to_vec(),
             issued_at: self.issued_at[from..].to_vec(),
-            values: self.values.iter().map(|(k, v)| (k.clone(), v[from..].to_vec())).collect(),
+            values: self
+                .values
+                .iter()
+                .map(|(k, v)| (k.clone(), v[from..].to_vec()))
+                .collect(),
         }
     }
 
     /// Appends `other`'s rows (same model, horizons and quantiles; strictly later bar_ts).
     pub fn append(&mut self, other: &ForecastFrame) -> Result<(), FeatureError> {
-        if other.model != self.model || other.horizons != self.horizons || other.quantiles != self.quantiles {
+        if other.model != self.model
+            || other.horizons != self.horizons
+            || other.quantiles != self.quantiles
+        {
             return Err(FeatureError::Forecast(format!(
                 "cannot append {} {:?} {:?} to {} {:?} {:?}",
-                other.model, other.horizons, other.quantiles, self.model, self.horizons, self.quantiles
+                other.model,
+                other.horizons,
+                other.quantiles,
+                self.model,
+                self.horizons,
+                self.quantiles
             )));
         }
         if let (Some(a), Some(b)) = (self.bar_ts.last(), other.bar_ts.first()) {
             if b <= a {
-                return Err(FeatureError::Forecast(format!("appended rows start at {b}, not after the last row {a}")));
+                return Err(FeatureError::Forecast(format!(
+                    "appended rows start at {b}, not after the last row {a}"
+                )));
             }
         }
         self.bar_ts.extend_from_slice(&other.bar_ts);
         self.issued_at.extend_from_slice(&other.issued_at);
         for (k, v) in self.values.iter_mut() {
-            let o = other.values.get(k).ok_or_else(|| FeatureError::Forecast(format!("appended rows lack column {k}")))?;
+            let o = other
+                .values
+                .get(k)
+                .ok_or_else(|| FeatureError::Forecast(format!("appended rows lack column {k}")))?;
             v.extend_from_slice(o);
         }
         Ok(())
@@ -109,15 +134,23 @@ impl ForecastFrame {
     pub fn check(&self) -> Result<(), FeatureError> {
         let n = self.n_rows();
         if self.issued_at.len() != n {
-            return Err(FeatureError::Forecast(format!("issued_at has {} rows, bar_ts {n}", self.issued_at.len())));
+            return Err(FeatureError::Forecast(format!(
+                "issued_at has {} rows, bar_ts {n}",
+                self.issued_at.len()
+            )));
         }
         for (k, v) in &self.values {
             if v.len() != n {
-                return Err(FeatureError::Forecast(format!("column {k} has {} rows, bar_ts {n}", v.len())));
+                return Err(FeatureError::Forecast(format!(
+                    "column {k} has {} rows, bar_ts {n}",
+                    v.len()
+                )));
             }
         }
         if let Some(i) = (1..n).find(|&i| self.bar_ts[i] <= self.bar_ts[i - 1]) {
-            return Err(FeatureError::Forecast(format!("bar_ts not strictly increasing at row {i}")));
+            return Err(FeatureError::Forecast(format!(
+                "bar_ts not strictly increasing at row {i}"
+            )));
         }
         Ok(())
     }

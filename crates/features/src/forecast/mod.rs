@@ -31,19 +31,39 @@ pub trait Forecaster: Send + Sync {
     }
 
     /// One row per bar (row t issued after bar t closed, from bars 0..=t only).
-    fn forecast(&self, bars: &Bars, interval: Interval, horizons: &[u32], quantiles: &[f64]) -> Result<ForecastFrame, FeatureError>;
+    fn forecast(
+        &self,
+        bars: &Bars,
+        interval: Interval,
+        horizons: &[u32],
+        quantiles: &[f64],
+    ) -> Result<ForecastFrame, FeatureError>;
 
     /// Rows `from..` only: what the cache asks for when earlier rows are stored. The default
     /// computes everything and drops the earlier rows; expensive models should override it.
-    fn forecast_from(&self, bars: &Bars, interval: Interval, horizons: &[u32], quantiles: &[f64], from: usize) -> Result<ForecastFrame, FeatureError> {
-        Ok(self.forecast(bars, interval, horizons, quantiles)?.tail(from))
+    fn forecast_from(
+        &self,
+        bars: &Bars,
+        interval: Interval,
+        horizons: &[u32],
+        quantiles: &[f64],
+        from: usize,
+    ) -> Result<ForecastFrame, FeatureError> {
+        Ok(self
+            .forecast(bars, interval, horizons, quantiles)?
+            .tail(from))
     }
 }
 
 /// Names accepted by [`forecaster_by_name`].
 pub fn builtin_names() -> Vec<String> {
     let mut v = vec!["naive".to_string()];
-    v.extend(Transform::ALL.iter().skip(1).map(|t| format!("naive:{}", t.name())));
+    v.extend(
+        Transform::ALL
+            .iter()
+            .skip(1)
+            .map(|t| format!("naive:{}", t.name())),
+    );
     v.push("seasonal-naive".into());
     v.push("ewma-vol".into());
     v
@@ -51,23 +71,39 @@ pub fn builtin_names() -> Vec<String> {
 
 /// `naive`, `naive:<transform>`, `seasonal-naive[:<season>]`, `ewma-vol[:<lambda>]`.
 pub fn forecaster_by_name(name: &str) -> Result<Box<dyn Forecaster>, FeatureError> {
-    let unknown = || FeatureError::UnknownForecaster { name: name.to_string(), known: builtin_names().join(", ") };
+    let unknown = || FeatureError::UnknownForecaster {
+        name: name.to_string(),
+        known: builtin_names().join(", "),
+    };
     let (base, arg) = match name.split_once(':') {
         Some((b, a)) => (b, Some(a)),
         None => (name, None),
     };
     match (base, arg) {
         ("naive", None) => Ok(Box::new(NaiveForecaster::default())),
-        ("naive", Some(t)) => Ok(Box::new(NaiveForecaster { transform: Transform::parse(t).ok_or_else(unknown)?, ..Default::default() })),
+        ("naive", Some(t)) => Ok(Box::new(NaiveForecaster {
+            transform: Transform::parse(t).ok_or_else(unknown)?,
+            ..Default::default()
+        })),
         ("seasonal-naive", None) => Ok(Box::new(SeasonalNaiveForecaster::default())),
         ("seasonal-naive", Some(s)) => {
             let season: usize = s.parse().ok().filter(|s| *s >= 1).ok_or_else(unknown)?;
-            Ok(Box::new(SeasonalNaiveForecaster { season, ..Default::default() }))
+            Ok(Box::new(SeasonalNaiveForecaster {
+                season,
+                ..Default::default()
+            }))
         }
         ("ewma-vol", None) => Ok(Box::new(EwmaVolForecaster::default())),
         ("ewma-vol", Some(l)) => {
-            let lambda: f64 = l.parse().ok().filter(|l: &f64| *l > 0.0 && *l < 1.0).ok_or_else(unknown)?;
-            Ok(Box::new(EwmaVolForecaster { lambda, ..Default::default() }))
+            let lambda: f64 = l
+                .parse()
+                .ok()
+                .filter(|l: &f64| *l > 0.0 && *l < 1.0)
+                .ok_or_else(unknown)?;
+            Ok(Box::new(EwmaVolForecaster {
+                lambda,
+                ..Default::default()
+            }))
         }
         _ => Err(unknown()),
     }

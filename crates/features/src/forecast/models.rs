@@ -32,8 +32,14 @@ pub enum Transform {
 pub const TRANSFORM_WINDOW: usize = 168;
 
 impl Transform {
-    pub const ALL: [Transform; 6] =
-        [Transform::Baseline, Transform::LogReturns, Transform::Differencing, Transform::Detrending, Transform::RollingNorm, Transform::RobustScaling];
+    pub const ALL: [Transform; 6] = [
+        Transform::Baseline,
+        Transform::LogReturns,
+        Transform::Differencing,
+        Transform::Detrending,
+        Transform::RollingNorm,
+        Transform::RobustScaling,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -52,7 +58,15 @@ impl Transform {
 }
 
 fn log_returns(bars: &Bars, rs: &[usize]) -> Vec<f64> {
-    (0..bars.len()).map(|t| if covers(rs, t, 1) { (bars.close[t] / bars.close[t - 1]).ln() } else { f64::NAN }).collect()
+    (0..bars.len())
+        .map(|t| {
+            if covers(rs, t, 1) {
+                (bars.close[t] / bars.close[t - 1]).ln()
+            } else {
+                f64::NAN
+            }
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -63,7 +77,10 @@ pub struct NaiveForecaster {
 
 impl Default for NaiveForecaster {
     fn default() -> Self {
-        NaiveForecaster { transform: Transform::Baseline, residuals: ResidualWindow::default() }
+        NaiveForecaster {
+            transform: Transform::Baseline,
+            residuals: ResidualWindow::default(),
+        }
     }
 }
 
@@ -79,12 +96,22 @@ impl PointModel for NaiveForecaster {
             Transform::Baseline => {}
             Transform::LogReturns => {
                 for t in 0..n {
-                    point[t] = if covers(rs, t, w) { point[t] + hf * (c[t] / c[t - w]).ln() / w as f64 } else { f64::NAN };
+                    point[t] = if covers(rs, t, w) {
+                        point[t] + hf * (c[t] / c[t - w]).ln() / w as f64
+                    } else {
+                        f64::NAN
+                    };
                 }
             }
             Transform::Differencing => {
                 for t in 0..n {
-                    point[t] = if covers(rs, t, w) { (c[t] + hf * (c[t] - c[t - w]) / w as f64).max(c[t] * 1e-3).ln() } else { f64::NAN };
+                    point[t] = if covers(rs, t, w) {
+                        (c[t] + hf * (c[t] - c[t - w]) / w as f64)
+                            .max(c[t] * 1e-3)
+                            .ln()
+                    } else {
+                        f64::NAN
+                    };
                 }
             }
             Transform::Detrending => {
@@ -123,7 +150,11 @@ impl PointModel for NaiveForecaster {
                     } else {
                         q.push(r[t]);
                     }
-                    scale[t] = if q.len() == w { (q.quantile(0.75) - q.quantile(0.25)) / 1.349 * hf.sqrt() } else { f64::NAN };
+                    scale[t] = if q.len() == w {
+                        (q.quantile(0.75) - q.quantile(0.25)) / 1.349 * hf.sqrt()
+                    } else {
+                        f64::NAN
+                    };
                 }
             }
         }
@@ -139,10 +170,28 @@ impl Forecaster for NaiveForecaster {
         }
     }
     fn params(&self) -> String {
-        format!("naive transform={} {}", self.transform.name(), self.residuals.params())
+        format!(
+            "naive transform={} {}",
+            self.transform.name(),
+            self.residuals.params()
+        )
     }
-    fn forecast(&self, bars: &Bars, interval: Interval, horizons: &[u32], quantiles: &[f64]) -> Result<ForecastFrame, FeatureError> {
-        empirical::run(self, &self.name(), self.residuals, bars, interval, horizons, quantiles)
+    fn forecast(
+        &self,
+        bars: &Bars,
+        interval: Interval,
+        horizons: &[u32],
+        quantiles: &[f64],
+    ) -> Result<ForecastFrame, FeatureError> {
+        empirical::run(
+            self,
+            &self.name(),
+            self.residuals,
+            bars,
+            interval,
+            horizons,
+            quantiles,
+        )
     }
 }
 
@@ -156,7 +205,10 @@ pub struct SeasonalNaiveForecaster {
 
 impl Default for SeasonalNaiveForecaster {
     fn default() -> Self {
-        SeasonalNaiveForecaster { season: 24, residuals: ResidualWindow::default() }
+        SeasonalNaiveForecaster {
+            season: 24,
+            residuals: ResidualWindow::default(),
+        }
     }
 }
 
@@ -173,24 +225,55 @@ impl PointModel for SeasonalNaiveForecaster {
             let (a, e) = (t - m, t + h - m); // season-ago issue row and target row (both <= t)
             let past = match target {
                 "close" => bars.close[e],
-                "high" => bars.high[a + 1..=e].iter().cloned().fold(f64::NEG_INFINITY, f64::max),
-                _ => bars.low[a + 1..=e].iter().cloned().fold(f64::INFINITY, f64::min),
+                "high" => bars.high[a + 1..=e]
+                    .iter()
+                    .cloned()
+                    .fold(f64::NEG_INFINITY, f64::max),
+                _ => bars.low[a + 1..=e]
+                    .iter()
+                    .cloned()
+                    .fold(f64::INFINITY, f64::min),
             };
             point[t] = bars.close[t].ln() + (past / bars.close[a]).ln();
         }
-        PointScale { point, scale: vec![1.0; n] }
+        PointScale {
+            point,
+            scale: vec![1.0; n],
+        }
     }
 }
 
 impl Forecaster for SeasonalNaiveForecaster {
     fn name(&self) -> String {
-        if self.season == 24 { "seasonal-naive".into() } else { format!("seasonal-naive:{}", self.season) }
+        if self.season == 24 {
+            "seasonal-naive".into()
+        } else {
+            format!("seasonal-naive:{}", self.season)
+        }
     }
     fn params(&self) -> String {
-        format!("seasonal-naive season={} {}", self.season, self.residuals.params())
+        format!(
+            "seasonal-naive season={} {}",
+            self.season,
+            self.residuals.params()
+        )
     }
-    fn forecast(&self, bars: &Bars, interval: Interval, horizons: &[u32], quantiles: &[f64]) -> Result<ForecastFrame, FeatureError> {
-        empirical::run(self, &self.name(), self.residuals, bars, interval, horizons, quantiles)
+    fn forecast(
+        &self,
+        bars: &Bars,
+        interval: Interval,
+        horizons: &[u32],
+        quantiles: &[f64],
+    ) -> Result<ForecastFrame, FeatureError> {
+        empirical::run(
+            self,
+            &self.name(),
+            self.residuals,
+            bars,
+            interval,
+            horizons,
+            quantiles,
+        )
     }
 }
 
@@ -205,7 +288,11 @@ pub struct EwmaVolForecaster {
 
 impl Default for EwmaVolForecaster {
     fn default() -> Self {
-        EwmaVolForecaster { lambda: 0.94, warmup: 24, residuals: ResidualWindow::default() }
+        EwmaVolForecaster {
+            lambda: 0.94,
+            warmup: 24,
+            residuals: ResidualWindow::default(),
+        }
     }
 }
 
@@ -239,19 +326,45 @@ impl EwmaVolForecaster {
 impl PointModel for EwmaVolForecaster {
     fn point_scale(&self, bars: &Bars, rs: &[usize], _target: &str, h: usize) -> PointScale {
         let sq = (h as f64).sqrt();
-        PointScale { point: bars.close.iter().map(|c| c.ln()).collect(), scale: self.sigma(bars, rs).into_iter().map(|s| s * sq).collect() }
+        PointScale {
+            point: bars.close.iter().map(|c| c.ln()).collect(),
+            scale: self.sigma(bars, rs).into_iter().map(|s| s * sq).collect(),
+        }
     }
 }
 
 impl Forecaster for EwmaVolForecaster {
     fn name(&self) -> String {
-        if self.lambda == 0.94 { "ewma-vol".into() } else { format!("ewma-vol:{}", self.lambda) }
+        if self.lambda == 0.94 {
+            "ewma-vol".into()
+        } else {
+            format!("ewma-vol:{}", self.lambda)
+        }
     }
     fn params(&self) -> String {
         // Bits, not decimal text: two lambdas that print alike must not share a cache.
-        format!("ewma-vol lambda_bits={:016x} warmup={} {}", self.lambda.to_bits(), self.warmup, self.residuals.params())
+        format!(
+            "ewma-vol lambda_bits={:016x} warmup={} {}",
+            self.lambda.to_bits(),
+            self.warmup,
+            self.residuals.params()
+        )
     }
-    fn forecast(&self, bars: &Bars, interval: Interval, horizons: &[u32], quantiles: &[f64]) -> Result<ForecastFrame, FeatureError> {
-        empirical::run(self, &self.name(), self.residuals, bars, interval, horizons, quantiles)
+    fn forecast(
+        &self,
+        bars: &Bars,
+        interval: Interval,
+        horizons: &[u32],
+        quantiles: &[f64],
+    ) -> Result<ForecastFrame, FeatureError> {
+        empirical::run(
+            self,
+            &self.name(),
+            self.residuals,
+            bars,
+            interval,
+            horizons,
+            quantiles,
+        )
     }
 }

@@ -11,7 +11,11 @@ pub struct RollingQuantiles {
 
 impl RollingQuantiles {
     pub fn new(cap: usize) -> Self {
-        RollingQuantiles { cap: cap.max(1), order: VecDeque::with_capacity(cap + 1), sorted: Vec::with_capacity(cap + 1) }
+        RollingQuantiles {
+            cap: cap.max(1),
+            order: VecDeque::with_capacity(cap + 1),
+            sorted: Vec::with_capacity(cap + 1),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -64,14 +68,19 @@ mod tests {
     #[test]
     fn matches_sorting_the_window() {
         let mut r = RollingQuantiles::new(50);
-        let xs: Vec<f64> = (0..500).map(|i| ((i * 7919) % 613) as f64 * 0.01 - 3.0).collect();
+        let xs: Vec<f64> = (0..500)
+            .map(|i| ((i * 7919) % 613) as f64 * 0.01 - 3.0)
+            .collect();
         for (i, &x) in xs.iter().enumerate() {
             r.push(x);
             let lo = (i + 1).saturating_sub(50);
             let mut w = xs[lo..=i].to_vec();
             w.sort_by(|a, b| a.partial_cmp(b).unwrap());
             let pos = 0.9 * (w.len() - 1) as f64;
-            let (a, b) = (w[pos.floor() as usize], w[(pos.floor() as usize + 1).min(w.len() - 1)]);
+            let (a, b) = (
+                w[pos.floor() as usize],
+                w[(pos.floor() as usize + 1).min(w.len() - 1)],
+            );
             assert!((r.quantile(0.9) - (a + (b - a) * (pos - pos.floor()))).abs() < 1e-12);
         }
         assert_eq!(r.len(), 50);

@@ -5,7 +5,9 @@ use tradelab_core::{Bars, Interval, Symbol};
 
 pub fn sample_bars(symbol: &str) -> Bars {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/store");
-    tradelab_data::Store::open(root).read(&Symbol::parse(symbol).unwrap(), Interval::H1).expect("bundled sample store data/store")
+    tradelab_data::Store::open(root)
+        .read(&Symbol::parse(symbol).unwrap(), Interval::H1)
+        .expect("bundled sample store data/store")
 }
 
 /// Removes the bars at `cuts` (ranges of row indices) so the series has real time gaps.

@@ -20,8 +20,8 @@ import type { AddressInfo, Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { openStore, type BarArrays } from "../store.js";
-import { FundingStore, type FundingArrays } from "./funding-store.js";
-import { intervalMs, isInterval } from "./time.js";
+import { FundingStore, type FundingArrays } from "../download/funding-store.js";
+import { intervalMs, isInterval } from "../download/time.js";
 
 export type FakeVenue = "binance" | "binanceus" | "binance-futures" | "alpaca";
 export type FakeRoute = "exchangeInfo" | "klines" | "fundingRate" | "assets" | "bars" | "other";
