@@ -11,3 +11,4 @@ mod series;
 mod select;
 mod sim;
 mod store;
+mod study;

@@ -3,7 +3,7 @@ use crate::error::RegistryError;
 use serde_json::{Map, Value};
 
 /// The kinds of run the registry accepts.
-pub const RUN_KINDS: [&str; 7] = ["backtest", "sweep", "walk-forward", "train", "eval", "demo", "forecast"];
+pub const RUN_KINDS: [&str; 9] = ["backtest", "sweep", "walk-forward", "train", "eval", "demo", "forecast", "study", "trial"];
 
 const FIELDS: [&str; 15] = [
     "kind", "symbols", "interval", "split", "window", "assumptions", "config", "dataHash", "codeVersion", "environment", "metrics", "artifacts", "notes",
