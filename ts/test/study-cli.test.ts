@@ -3,13 +3,12 @@
  * validation split (trials recorded as runs linked to their study, several at once, resumable),
  * refusals (test split, bad space), and the Optuna journal read back by Python optuna.
  */
-import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../src/testing/cli.js";
 import { repoRoot, tempDir } from "../src/testing/paths.js";
+import { loadWithOptuna, optunaPython, type OptunaView } from "./study-optuna.js";
 
 interface Trial {
   number: number;
@@ -90,36 +89,34 @@ describe("tradelab study", () => {
     expect((await runCli(["study", "create", "--config", u.cfg, "--registry", u.reg])).stderr).toMatch(/`space.fsat`: not a field of objective.strategy/);
     const k = setup({ space: { fast: { type: "categorical", choices: [] } } });
     expect((await runCli(["study", "create", "--config", k.cfg, "--registry", k.reg])).stderr).toMatch(/`fast`: a categorical needs at least one choice/);
+    // Train studies: the splits (and so the test window) are not searchable; fields must exist.
+    const tr = tempDir("tradelab-study-");
+    cpSync(path.join(repoRoot, "examples/train-sol.json"), path.join(tr, "train.json"));
+    const trainStudy = (space: unknown) => {
+      const f = path.join(tr, "study.json");
+      writeFileSync(f, JSON.stringify({ name: "t", nTrials: 2, objective: { kind: "train", config: "train.json" }, space }));
+      return runCli(["study", "create", "--config", f, "--registry", path.join(tr, "runs.sqlite")]);
+    };
+    expect((await trainStudy({ "splits.testDays": { type: "int", low: 1, high: 30 } })).stderr).toMatch(/`space.splits.testDays`: 'splits.testDays' is not searchable: it changes the data or the splits/);
+    expect((await trainStudy({ "model.dModle": { type: "int", low: 8, high: 64 } })).stderr).toMatch(/`space.model.dModle`: not a field of/);
+    const f = path.join(tr, "study.json");
+    writeFileSync(f, JSON.stringify({ name: "t", nTrials: 2, objective: { kind: "train", config: "train.json", split: "test" }, space: {} }));
+    expect((await runCli(["study", "create", "--config", f, "--registry", path.join(tr, "runs.sqlite")])).stderr).toMatch(/`objective.split`/);
   });
 
   it("writes an Optuna journal that optuna.load_study reads back with the same values and params", async () => {
-    const venv = process.env["TRADELAB_OPTUNA_VENV"] ?? path.join(os.homedir(), ".cache/tradelab/optuna-venv");
-    const py = path.join(venv, "bin/python");
-    // Like scripts/bench/*: a venv outside the clone, created and filled from PyPI once.
-    if (!existsSync(py)) execFileSync("python3", ["-m", "venv", venv], { stdio: "inherit" });
-    try {
-      execFileSync(py, ["-c", "import optuna"], { stdio: "ignore" });
-    } catch {
-      execFileSync(path.join(venv, "bin/pip"), ["install", "-q", "optuna"], { stdio: "inherit" });
-    }
+    const py = optunaPython();
     const { dir, cfg, reg } = setup({ nTrials: 12, concurrency: 3 });
     const r = JSON.parse((await runCli(["study", "run", "--config", cfg, "--registry", reg, "--json"])).stdout) as { trials: Trial[]; journal: string };
     expect(r.journal).toBe(path.join(dir, "ema-btc-val.optuna-journal.log"));
     const exported = path.join(dir, "export.log");
     expect((await runCli(["study", "export", "ema-btc-val", "--registry", reg, "--out", exported])).code).toBe(0);
-    const script = [
-      "import json, sys, optuna",
-      "from optuna.storages import JournalStorage",
-      "from optuna.storages.journal import JournalFileBackend",
-      "s = optuna.load_study(study_name='ema-btc-val', storage=JournalStorage(JournalFileBackend(sys.argv[1])))",
-      "print(json.dumps({'direction': s.direction.name, 'best': s.best_trial.number, 'trials': [{'number': t.number, 'state': t.state.name, 'value': t.value, 'params': t.params} for t in s.trials]}))",
-    ].join("\n");
     for (const file of [r.journal, exported]) {
-      const got = JSON.parse(execFileSync(py, ["-c", script, file], { encoding: "utf8" })) as { direction: string; best: number; trials: Trial[] };
+      const got = loadWithOptuna(py, file, "ema-btc-val");
       expect(got.direction).toBe("MAXIMIZE");
       expect(got.trials).toHaveLength(12);
       for (const t of r.trials) {
-        const o = got.trials[t.number] as Trial;
+        const o = got.trials[t.number] as OptunaView["trials"][number];
         expect(o.number).toBe(t.number);
         expect(o.state).toBe(t.state === "complete" ? "COMPLETE" : "FAIL");
         if (t.state === "complete") expect(o.value).toBe(t.value);

@@ -4,6 +4,7 @@
  * The objective never sees the locked test window: `split: "test"`, from/to and anything else
  * that could reach it is refused here, naming the field.
  */
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { TradelabError } from "../errors.js";
 import type * as G from "../generated/engine.js";
@@ -36,7 +37,24 @@ export interface WalkForwardObjective {
   base: Partial<G.SimParams>;
 }
 
-export type Objective = BacktestObjective | WalkForwardObjective;
+/** Each trial trains a policy: the base train config with the trial's fields set (dotted paths). */
+export interface TrainObjective {
+  kind: "train";
+  /** The base train config (absolute path). */
+  config: string;
+  /** From the train config, for the registry records. */
+  symbol: string;
+  interval: string;
+  store?: string;
+  /** A key of the exact validation Metrics of the best epoch (default sortino). */
+  metric: string;
+  device?: "auto" | "cpu" | "cuda";
+}
+
+export type Objective = BacktestObjective | WalkForwardObjective | TrainObjective;
+
+/** Train-config fields a study may not search: they move the data or the locked test window. */
+const TRAIN_FROZEN = ["splits", "store", "symbols", "interval"];
 
 export interface StudyConfig {
   name: string;
@@ -75,10 +93,53 @@ function keys(o: Record<string, unknown>, allowed: string[], field: string): voi
   for (const k of Object.keys(o)) if (!allowed.includes(k)) throw fail(`${field}.${k}`, `unknown field (allowed: ${allowed.join(", ")})`);
 }
 
+function parseTrainObjective(o: Record<string, unknown>, baseDir: string): TrainObjective {
+  keys(o, ["kind", "config", "metric", "store", "device"], "objective");
+  const file = path.resolve(baseDir, str(o.config, "objective.config"));
+  let t: Record<string, unknown>;
+  try {
+    t = obj(JSON.parse(readFileSync(file, "utf8")), "objective.config");
+  } catch (e) {
+    throw fail("objective.config", `${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const symbols = t.symbols;
+  if (!Array.isArray(symbols) || typeof symbols[0] !== "string") throw fail("objective.config", `${file}: needs "symbols"`);
+  const device = o.device;
+  if (device !== undefined && device !== "auto" && device !== "cpu" && device !== "cuda") throw fail("objective.device", `'${String(device)}' is not auto, cpu or cuda`);
+  return {
+    kind: "train",
+    config: file,
+    symbol: symbols[0],
+    interval: typeof t.interval === "string" ? t.interval : "1h",
+    metric: o.metric === undefined ? "sortino" : str(o.metric, "objective.metric"),
+    ...(o.store !== undefined ? { store: path.resolve(baseDir, str(o.store, "objective.store")) } : {}),
+    ...(device !== undefined ? { device } : {}),
+  };
+}
+
+/** The base train config of a train objective. */
+export function trainBase(o: TrainObjective): Record<string, unknown> {
+  return JSON.parse(readFileSync(o.config, "utf8")) as Record<string, unknown>;
+}
+
+/** A train study's searched field must exist in the base config (a typo is an error) and not be frozen. */
+function checkTrainField(o: TrainObjective, name: string): void {
+  if (TRAIN_FROZEN.includes(name.split(".")[0] as string)) throw fail(`space.${name}`, `'${name}' is not searchable: it changes the data or the splits (and so the locked test window)`);
+  let cur: unknown = trainBase(o);
+  for (const part of name.split(".")) {
+    if (cur === null || typeof cur !== "object" || !Object.hasOwn(cur, part)) throw fail(`space.${name}`, `not a field of ${o.config} (give it a default there)`);
+    cur = (cur as Record<string, unknown>)[part];
+  }
+}
+
 /** The objective, checked: never the test split, never a span that could reach it. */
-export function parseObjective(v: unknown): Objective {
+export function parseObjective(v: unknown, baseDir = process.cwd()): Objective {
   const o = obj(v, "objective");
   const kind = o.kind ?? "backtest";
+  if (kind === "train") {
+    if (o.split !== undefined) throw fail("objective.split", "a train objective is the trainer's exact validation Sortino (its val split); it takes no split");
+    return parseTrainObjective(o, baseDir);
+  }
   if (o.split === "test") {
     throw fail("objective.split", "'test' is the locked test window; a study optimises on train or val (or walk-forward folds before test), never on test");
   }
@@ -100,11 +161,15 @@ export function parseObjective(v: unknown): Objective {
     keys(o, WALK, "objective");
     return { kind, ...common, folds: obj(o.folds, "objective.folds") as unknown as G.WalkForwardRequest["folds"] };
   }
-  throw fail("objective.kind", `'${String(kind)}' is not backtest or walkForward`);
+  throw fail("objective.kind", `'${String(kind)}' is not backtest, walkForward or train`);
 }
 
 /** Which object a searched name sets: the strategy's field, else a simulator parameter in `base`. */
-export function paramTarget(o: Objective, name: string): "strategy" | "base" {
+export function paramTarget(o: Objective, name: string): "strategy" | "base" | "train" {
+  if (o.kind === "train") {
+    checkTrainField(o, name);
+    return "train";
+  }
   if (name !== "kind" && Object.hasOwn(o.strategy, name)) return "strategy";
   if (Object.hasOwn(o.base, name)) return "base";
   throw fail(`space.${name}`, `not a field of objective.strategy (${Object.keys(o.strategy).filter((k) => k !== "kind").join(", ")}) or objective.base (${Object.keys(o.base).join(", ") || "empty"}); list it there with a default`);
@@ -119,7 +184,7 @@ export function parseStudyConfig(raw: Record<string, unknown>, baseDir: string):
   const nTrials = raw.nTrials;
   if (typeof nTrials !== "number" || !Number.isInteger(nTrials) || nTrials < 1) throw fail("nTrials", "expected an integer >= 1");
   if (raw.concurrency !== undefined && (typeof raw.concurrency !== "number" || !Number.isInteger(raw.concurrency) || raw.concurrency < 1)) throw fail("concurrency", "expected an integer >= 1");
-  const objective = parseObjective(raw.objective);
+  const objective = parseObjective(raw.objective, baseDir);
   const space = obj(raw.space, "space") as Record<string, S.Param>;
   for (const k of Object.keys(space)) paramTarget(objective, k);
   const journal = raw.journal === undefined ? `${name}.optuna-journal.log` : str(raw.journal, "journal");

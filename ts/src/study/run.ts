@@ -6,6 +6,7 @@
  * every step is mirrored into an Optuna JournalStorage log.
  */
 import { availableParallelism } from "node:os";
+import path from "node:path";
 import { TradelabError } from "../errors.js";
 import type * as S from "../generated/study.js";
 import { addon } from "../native.js";
@@ -78,7 +79,7 @@ export async function createStudy(config: StudyConfig, o: StudyOptions = {}): Pr
     kind: "study",
     symbols: [config.objective.symbol],
     interval: config.objective.interval,
-    split: config.objective.kind === "backtest" ? config.objective.split : "walk-forward oos",
+    split: config.objective.kind === "backtest" ? config.objective.split : config.objective.kind === "train" ? "val" : "walk-forward oos",
     config: stored,
     notes: `study ${config.name}: ${config.direction} ${config.objective.metric} over ${Object.keys(config.space).join(", ")}`,
   });
@@ -140,9 +141,18 @@ export async function runStudy(config: StudyConfig, o: RunOptions = {}): Promise
       let trial: S.Trial;
       let extra: { metrics: Record<string, unknown>; record: Omit<ObjectiveResult["record"], "window" | "split" | "assumptions" | "dataHash"> & Partial<ObjectiveResult["record"]>; notes?: string; config: Record<string, unknown> };
       try {
-        const r = await evaluate(config.objective, asked.params, { baseDir: config.baseDir, ...(o.registry ? { registry: o.registry } : {}), ...(o.store ? { store: o.store } : {}) });
-        trial = h.tell(asked.number, JSON.stringify({ state: "complete", value: r.value })) as S.Trial;
-        extra = { metrics: r.metrics, record: r.record, config: { strategy: r.strategy, simParams: r.simParams } };
+        const r = await evaluate(config.objective, asked.params, {
+          baseDir: config.baseDir,
+          trialDir: path.join(path.dirname(config.journal), `${config.name}-trials`, String(asked.number)),
+          report: (step, value) => {
+            journal.intermediate(asked.number, step, value);
+            return h.report(asked.number, step, value);
+          },
+          ...(o.registry ? { registry: o.registry } : {}),
+          ...(o.store ? { store: o.store } : {}),
+        });
+        trial = h.tell(asked.number, JSON.stringify(r.pruned ? { state: "pruned" } : { state: "complete", value: r.value })) as S.Trial;
+        extra = { metrics: r.metrics, record: r.record, config: r.inputs };
       } catch (e) {
         if (e instanceof TradelabError && e.code === "STUDY_SPEC") throw e;
         trial = h.tell(asked.number, JSON.stringify({ state: "failed" })) as S.Trial;
