@@ -11,7 +11,7 @@ import { journalCommands } from "./cli/journal.js";
 import { demoCommands } from "./cli/demo.js";
 import { walkForwardCommand } from "./cli/walk-forward.js";
 import { selectCommand } from "./cli/select.js";
-import { studyCommand } from "./cli/study.js";
+import { studyCommand, workerCommand } from "./cli/study.js";
 import { installProcessGuards } from "./cli/process.js";
 import { addon } from "./native.js";
 
@@ -33,7 +33,7 @@ export function buildProgram(): Command {
     .version(version())
     .showHelpAfterError("(add --help for usage)");
   program.addCommand(dataCommand());
-  for (const c of [...simCommands(), walkForwardCommand(), selectCommand(), studyCommand(), ...featureCommands(), ...trainCommands(), ...runsCommands(), ...journalCommands(), ...demoCommands()]) program.addCommand(c);
+  for (const c of [...simCommands(), walkForwardCommand(), selectCommand(), studyCommand(), workerCommand(), ...featureCommands(), ...trainCommands(), ...runsCommands(), ...journalCommands(), ...demoCommands()]) program.addCommand(c);
   return program;
 }
 

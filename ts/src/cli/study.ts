@@ -3,6 +3,7 @@ import { Command, Option } from "commander";
 import cliProgress from "cli-progress";
 import { writeFileSync } from "node:fs";
 import { TradelabError } from "../errors.js";
+import { startWorker } from "../study/distributed.js";
 import { readStudyConfig, runStudy, createStudy, studyStatus, writeJournal, type StudyStatus, type Summary, type Trial } from "../study/index.js";
 import { printJson, table } from "./ui.js";
 
@@ -63,10 +64,11 @@ export function studyCommand(): Command {
     .requiredOption("--config <file>", "study config")
     .option("--concurrency <n>", "trials at once (default: config, else the machine's cores)", (v) => Number.parseInt(v, 10))
     .option("--store <dir>", "bar store (overrides the objective's)")
+    .option("--redis <url>", "run the trials on `tradelab worker`s at this Redis (redis://HOST:PORT); --concurrency = jobs in flight")
     .addOption(registry())
     .option("--json", "print JSON")
     .option("--no-progress", "no progress bar")
-    .action(async (o: { config: string; concurrency?: number; store?: string; registry?: string; json?: boolean; progress: boolean }) => {
+    .action(async (o: { config: string; concurrency?: number; store?: string; redis?: string; registry?: string; json?: boolean; progress: boolean }) => {
       const c = readStudyConfig(o.config);
       const tty = o.progress && !o.json && process.stderr.isTTY;
       const bar = tty ? new cliProgress.SingleBar({ format: `study ${c.name} [{bar}] {value}/{total} | best {best} | pruned {pruned} failed {failed}`, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
@@ -75,6 +77,7 @@ export function studyCommand(): Command {
         ...(o.registry ? { registry: o.registry } : {}),
         ...(o.store ? { store: o.store } : {}),
         ...(o.concurrency ? { concurrency: o.concurrency } : {}),
+        ...(o.redis ? { redis: o.redis } : {}),
         onTrial: (_t, s) => {
           if (!bar) return;
           const payload = { best: num(s.best?.value), pruned: s.pruned, failed: s.failed };
@@ -157,4 +160,37 @@ export function studyCommand(): Command {
       process.stdout.write(`wrote ${st.trials.length} trials of study ${st.name} to ${o.out} (${o.format})\n`);
     });
   return cmd;
+}
+
+/** `tradelab worker --redis URL`: runs study trials from the queue until SIGINT/SIGTERM (then drains). */
+export function workerCommand(): Command {
+  return new Command("worker")
+    .description("run study trials from a BullMQ queue on Redis (any number of machines); SIGINT/SIGTERM finishes the jobs in hand, then exits")
+    .requiredOption("--redis <url>", "redis://HOST:PORT")
+    .option("--concurrency <n>", "jobs at once (default: the machine's cores)", (v) => Number.parseInt(v, 10))
+    .option("--lock-ms <ms>", "a worker silent this long is presumed dead and its job is taken over", (v) => Number.parseInt(v, 10), 30_000)
+    .action(async (o: { redis: string; concurrency?: number; lockMs: number }) => {
+      const { checkRedis } = await import("../study/distributed.js");
+      await checkRedis(o.redis);
+      const log = (line: string) => process.stdout.write(`${new Date().toISOString()} [worker ${process.pid}] ${line}\n`);
+      const { availableParallelism } = await import("node:os");
+      const concurrency = o.concurrency ?? availableParallelism();
+      const w = startWorker(o.redis, { concurrency, lockMs: o.lockMs, log });
+      await w.worker.waitUntilReady();
+      log(`ready: ${o.redis}, concurrency ${concurrency}`);
+      // Replace the CLI's exit-at-once signal guard: a worker drains first (it writes no temp files).
+      process.removeAllListeners("SIGINT");
+      process.removeAllListeners("SIGTERM");
+      await new Promise<void>((resolve) => {
+        const stop = (sig: string) => {
+          log(`${sig}: draining (finishing the jobs in hand)`);
+          void w.close().then(() => {
+            log("drained, exiting");
+            resolve();
+          });
+        };
+        process.once("SIGINT", () => stop("SIGINT"));
+        process.once("SIGTERM", () => stop("SIGTERM"));
+      });
+    });
 }

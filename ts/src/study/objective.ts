@@ -27,8 +27,8 @@ export interface ObjectiveOptions {
   store?: string;
   /** Train objectives: this trial's folder (its config and checkpoint). */
   trialDir?: string;
-  /** Reports an intermediate value; true means stop (pruned). */
-  report?: (step: number, value: number) => boolean;
+  /** Reports an intermediate value; true means stop (pruned). A remote pruner answers later. */
+  report?: (step: number, value: number) => boolean | Promise<boolean>;
 }
 
 /** The strategy and simulator parameters of one trial: the objective's, with the trial's params set. */
@@ -82,7 +82,7 @@ async function evaluateTrain(o: TrainObjective, params: Record<string, unknown>,
         const v = (e.val.metrics as unknown as Record<string, unknown>)[o.metric];
         if (typeof v !== "number") return;
         last = { step: e.epoch, value: v };
-        if (opts.report?.(e.epoch, v)) stop.abort();
+        void Promise.resolve(opts.report?.(e.epoch, v)).then((p) => p && stop.abort());
       },
     });
   } catch (e) {

@@ -10,7 +10,8 @@ import path from "node:path";
 import { TradelabError } from "../errors.js";
 import type * as S from "../generated/study.js";
 import { addon } from "../native.js";
-import { openRegistry, type RunRecord, type RunRegistry } from "../registry/index.js";
+import { codeVersion, openRegistry, type RunRecord, type RunRegistry } from "../registry/index.js";
+import { RemoteTrials, specHash, trialJobId } from "./distributed.js";
 import { studySpec, type StudyConfig } from "./config.js";
 import { OptunaJournal } from "./journal.js";
 import { evaluate, type ObjectiveResult } from "./objective.js";
@@ -105,11 +106,23 @@ export interface StudyRunResult extends StudyStatus {
 
 export interface RunOptions extends StudyOptions {
   concurrency?: number;
+  /** Run the trials on BullMQ workers at this Redis URL (`redis://HOST:PORT`). */
+  redis?: string;
   onTrial?: (t: S.Trial, summary: S.Summary) => void;
 }
 
 /** Runs the study until it holds `nTrials` trials (creating it first when it is new). */
 export async function runStudy(config: StudyConfig, o: RunOptions = {}): Promise<StudyRunResult> {
+  // Redis first: an unreachable one is an error before anything is recorded or enqueued.
+  const remote = o.redis ? await RemoteTrials.open(o.redis) : undefined;
+  try {
+    return await runStudyWith(config, o, remote);
+  } finally {
+    await remote?.close();
+  }
+}
+
+async function runStudyWith(config: StudyConfig, o: RunOptions, remote: RemoteTrials | undefined): Promise<StudyRunResult> {
   const reg = openRegistry(o.registry);
   const study = (await findStudy(reg, config.name)) ?? (await createStudy(config, o));
   const stored = study.config as Omit<StudyConfig, "baseDir">;
@@ -130,6 +143,7 @@ export async function runStudy(config: StudyConfig, o: RunOptions = {}): Promise
     }
   }
   const concurrency = Math.max(1, o.concurrency ?? config.concurrency ?? availableParallelism());
+  const hashOfSpec = specHash({ spec: studySpec(config), objective: config.objective, study: study.id });
   const t0 = performance.now();
   let ran = 0;
   const worker = async (): Promise<void> => {
@@ -141,16 +155,24 @@ export async function runStudy(config: StudyConfig, o: RunOptions = {}): Promise
       let trial: S.Trial;
       let extra: { metrics: Record<string, unknown>; record: Omit<ObjectiveResult["record"], "window" | "split" | "assumptions" | "dataHash"> & Partial<ObjectiveResult["record"]>; notes?: string; config: Record<string, unknown> };
       try {
-        const r = await evaluate(config.objective, asked.params, {
-          baseDir: config.baseDir,
-          trialDir: path.join(path.dirname(config.journal), `${config.name}-trials`, String(asked.number)),
-          report: (step, value) => {
-            journal.intermediate(asked.number, step, value);
-            return h.report(asked.number, step, value);
-          },
-          ...(o.registry ? { registry: o.registry } : {}),
-          ...(o.store ? { store: o.store } : {}),
-        });
+        const report = (step: number, value: number): boolean => {
+          journal.intermediate(asked.number, step, value);
+          return h.report(asked.number, step, value);
+        };
+        const trialsDir = path.join(path.dirname(config.journal), `${config.name}-trials`);
+        const r = remote
+          ? await remote.run(
+              { codeVersion: codeVersion(), study: config.name, number: asked.number, objective: config.objective, params: asked.params, baseDir: config.baseDir, trialsDir, ...(o.store ? { store: o.store } : {}) },
+              trialJobId(hashOfSpec, asked.number, asked.params),
+              report,
+            )
+          : await evaluate(config.objective, asked.params, {
+              baseDir: config.baseDir,
+              trialDir: path.join(trialsDir, String(asked.number)),
+              report,
+              ...(o.registry ? { registry: o.registry } : {}),
+              ...(o.store ? { store: o.store } : {}),
+            });
         trial = h.tell(asked.number, JSON.stringify(r.pruned ? { state: "pruned" } : { state: "complete", value: r.value })) as S.Trial;
         extra = { metrics: r.metrics, record: r.record, config: r.inputs };
       } catch (e) {
