@@ -1,13 +1,16 @@
 //! Study ask/tell/report as a JS class holding the Rust `Study` (tradelab-study). Each call is a
 //! few milliseconds of sampling, so it runs on the JS thread; JSON text in, plain objects out.
-use crate::convert::{guarded, to_json, Json, JsErr};
+use crate::convert::{guarded, to_json, JsErr, Json};
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 use tradelab_study::{Outcome, Study, StudyError, StudySpec, Trial};
 
 impl JsErr for StudyError {
     fn into_js(self) -> Error {
-        Error::new(Status::GenericFailure, format!("[{}] {}", self.code(), self))
+        Error::new(
+            Status::GenericFailure,
+            format!("[{}] {}", self.code(), self),
+        )
     }
 }
 
@@ -31,7 +34,9 @@ impl StudyHandle {
                 Some(t) => parse("study trials", t)?,
                 None => Vec::new(),
             };
-            Ok(StudyHandle { study: Study::restore(spec, trials).map_err(JsErr::into_js)? })
+            Ok(StudyHandle {
+                study: Study::restore(spec, trials).map_err(JsErr::into_js)?,
+            })
         })
     }
 
@@ -45,14 +50,23 @@ impl StudyHandle {
     /// Records an intermediate value; true when the pruner says stop.
     #[napi]
     pub fn report(&mut self, number: u32, step: u32, value: f64) -> Result<bool> {
-        guarded("study report", || self.study.report(number, step, value).map_err(JsErr::into_js))
+        guarded("study report", || {
+            self.study
+                .report(number, step, value)
+                .map_err(JsErr::into_js)
+        })
     }
 
     /// `outcome_json`: `{ state: "complete", value } | { state: "pruned" } | { state: "failed" }`.
     #[napi(ts_return_type = "unknown")]
     pub fn tell(&mut self, number: u32, outcome_json: String) -> Result<Json> {
         let outcome: Outcome = parse("trial outcome", &outcome_json)?;
-        let t = guarded("study tell", || self.study.tell(number, outcome).map(Trial::clone).map_err(JsErr::into_js))?;
+        let t = guarded("study tell", || {
+            self.study
+                .tell(number, outcome)
+                .cloned()
+                .map_err(JsErr::into_js)
+        })?;
         Ok(Json(to_json(&t)?))
     }
 

@@ -126,7 +126,6 @@ pub enum PrunerSpec {
     },
 }
 
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StudySpec {
