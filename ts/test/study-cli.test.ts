@@ -32,7 +32,7 @@ describe("tradelab study", () => {
     const { dir, cfg, reg } = setup({ nTrials: 16, concurrency: 4 }, { split: "val" });
     const created = await runCli(["study", "create", "--config", cfg, "--registry", reg]);
     expect(created.stderr).toBe("");
-    expect(created.stdout).toMatch(/^created study ema-btc-val as r-/);
+    expect(created.stdout).toMatch(/^created study ema-btc-train as r-/);
     expect((await runCli(["study", "create", "--config", cfg, "--registry", reg])).stderr).toMatch(/already exists/);
 
     const run = await runCli(["study", "run", "--config", cfg, "--registry", reg, "--json"]);
@@ -62,7 +62,7 @@ describe("tradelab study", () => {
     expect(more.ran).toBe(4);
     expect(more.trials.slice(0, 16)).toEqual(r.trials);
 
-    const status = await runCli(["study", "status", "ema-btc-val", "--registry", reg]);
+    const status = await runCli(["study", "status", "ema-btc-train", "--registry", reg]);
     expect(status.stdout).toMatch(/trials done 20 of 20: complete \d+, pruned 0, failed \d+/);
     expect(status.stdout).toContain("[##############################] 20/20");
     const best = JSON.parse((await runCli(["study", "best", "--config", cfg, "--registry", reg, "--json"])).stdout) as Trial;
@@ -71,7 +71,7 @@ describe("tradelab study", () => {
 
     // Exports: JSON and CSV of every trial.
     const out = path.join(dir, "trials.csv");
-    expect((await runCli(["study", "export", "ema-btc-val", "--registry", reg, "--format", "csv", "--out", out])).code).toBe(0);
+    expect((await runCli(["study", "export", "ema-btc-train", "--registry", reg, "--format", "csv", "--out", out])).code).toBe(0);
     expect(readFileSync(out, "utf8").trim().split("\n")).toHaveLength(21);
   });
 
@@ -108,11 +108,11 @@ describe("tradelab study", () => {
     const py = optunaPython();
     const { dir, cfg, reg } = setup({ nTrials: 12, concurrency: 3 });
     const r = JSON.parse((await runCli(["study", "run", "--config", cfg, "--registry", reg, "--json"])).stdout) as { trials: Trial[]; journal: string };
-    expect(r.journal).toBe(path.join(dir, "ema-btc-val.optuna-journal.log"));
+    expect(r.journal).toBe(path.join(dir, "ema-btc-train.optuna-journal.log"));
     const exported = path.join(dir, "export.log");
-    expect((await runCli(["study", "export", "ema-btc-val", "--registry", reg, "--out", exported])).code).toBe(0);
+    expect((await runCli(["study", "export", "ema-btc-train", "--registry", reg, "--out", exported])).code).toBe(0);
     for (const file of [r.journal, exported]) {
-      const got = loadWithOptuna(py, file, "ema-btc-val");
+      const got = loadWithOptuna(py, file, "ema-btc-train");
       expect(got.direction).toBe("MAXIMIZE");
       expect(got.trials).toHaveLength(12);
       for (const t of r.trials) {
