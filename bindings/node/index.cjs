@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.ProgressHandle = nativeBinding.ProgressHandle
 module.exports.SelectorSession = nativeBinding.SelectorSession
+module.exports.StudyHandle = nativeBinding.StudyHandle
 module.exports.backtest = nativeBinding.backtest
 module.exports.backtestPortfolio = nativeBinding.backtestPortfolio
 module.exports.buildFeaturesTable = nativeBinding.buildFeaturesTable

@@ -37,6 +37,22 @@ export declare class SelectorSession {
   finish(selector: string, optimistic?: string | undefined | null): SelectFinished
 }
 
+export declare class StudyHandle {
+  /** `spec_json`: a `StudySpec`; `trials_json`: trials recorded earlier (a resumed study). */
+  constructor(specJson: string, trialsJson?: string | undefined | null)
+  /** The next trial (`Asked`), or null when a grid is exhausted. */
+  ask(): unknown
+  /** Records an intermediate value; true when the pruner says stop. */
+  report(number: number, step: number, value: number): boolean
+  /** `outcome_json`: `{ state: "complete", value } | { state: "pruned" } | { state: "failed" }`. */
+  tell(number: number, outcomeJson: string): unknown
+  trials(): unknown
+  /** Counts and the best trial (`Summary`). */
+  summary(): unknown
+  /** A grid's size (null: unbounded). */
+  capacity(): number | null
+}
+
 /** Action rows keyed by the open time (epoch ms) of the bar after whose close each was decided. */
 export interface ActionArrays {
   ts: Float64Array

@@ -12,6 +12,7 @@ import { demoCommands } from "./cli/demo.js";
 import { walkForwardCommand } from "./cli/walk-forward.js";
 import { selectCommand } from "./cli/select.js";
 import { doctorCommands } from "./cli/doctor.js";
+import { studyCommand, workerCommand } from "./cli/study.js";
 import { installProcessGuards } from "./cli/process.js";
 import { addon } from "./native.js";
 
@@ -33,7 +34,7 @@ export function buildProgram(): Command {
     .version(version())
     .showHelpAfterError("(add --help for usage)");
   program.addCommand(dataCommand());
-  for (const c of [...simCommands(), walkForwardCommand(), selectCommand(), ...featureCommands(), ...trainCommands(), ...runsCommands(), ...journalCommands(), ...demoCommands(), ...doctorCommands(version())]) program.addCommand(c);
+  for (const c of [...simCommands(), walkForwardCommand(), selectCommand(), studyCommand(), workerCommand(), ...featureCommands(), ...trainCommands(), ...runsCommands(), ...journalCommands(), ...demoCommands(), ...doctorCommands(version())]) program.addCommand(c);
   return program;
 }
 

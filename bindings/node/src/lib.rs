@@ -13,3 +13,4 @@ mod select;
 mod series;
 mod sim;
 mod store;
+mod study;

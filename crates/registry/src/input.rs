@@ -3,7 +3,7 @@ use crate::error::RegistryError;
 use serde_json::{Map, Value};
 
 /// The kinds of run the registry accepts.
-pub const RUN_KINDS: [&str; 7] = [
+pub const RUN_KINDS: [&str; 9] = [
     "backtest",
     "sweep",
     "walk-forward",
@@ -11,6 +11,8 @@ pub const RUN_KINDS: [&str; 7] = [
     "eval",
     "demo",
     "forecast",
+    "study",
+    "trial",
 ];
 
 const FIELDS: [&str; 15] = [

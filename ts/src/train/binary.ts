@@ -73,6 +73,8 @@ export interface RunTrainBinaryOptions {
   /** Called with the binary's human-readable stderr text as it arrives. */
   onStderr?: (text: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** Aborting stops the binary (SIGTERM), e.g. a study pruning the trial; the promise rejects. */
+  signal?: AbortSignal;
 }
 
 const tail = (s: string, n = 2000) => (s.length > n ? `…${s.slice(-n)}` : s);
@@ -86,7 +88,7 @@ export function runTrainBinary(args: string[], o: RunTrainBinaryOptions = {}): P
   const bin = locateTrainBinary(env);
   requireTorch(env);
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(bin, args, { env, stdio: ["ignore", "pipe", "pipe"], ...(o.signal ? { signal: o.signal } : {}) });
     const events: TrainEvent[] = [];
     let stderr = "";
     let parseError: TradelabError | undefined;
