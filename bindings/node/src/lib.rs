@@ -6,6 +6,7 @@
 mod convert;
 mod environment;
 mod features;
+mod paper;
 mod registry;
 mod series;
 mod select;
