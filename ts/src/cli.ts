@@ -11,6 +11,7 @@ import { journalCommands } from "./cli/journal.js";
 import { demoCommands } from "./cli/demo.js";
 import { walkForwardCommand } from "./cli/walk-forward.js";
 import { selectCommand } from "./cli/select.js";
+import { liveCommands } from "./cli/live.js";
 import { installProcessGuards } from "./cli/process.js";
 import { addon } from "./native.js";
 
@@ -32,7 +33,7 @@ export function buildProgram(): Command {
     .version(version())
     .showHelpAfterError("(add --help for usage)");
   program.addCommand(dataCommand());
-  for (const c of [...simCommands(), walkForwardCommand(), selectCommand(), ...featureCommands(), ...trainCommands(), ...runsCommands(), ...journalCommands(), ...demoCommands()]) program.addCommand(c);
+  for (const c of [...simCommands(), walkForwardCommand(), selectCommand(), ...featureCommands(), ...trainCommands(), ...runsCommands(), ...journalCommands(), ...demoCommands(), ...liveCommands()]) program.addCommand(c);
   return program;
 }
 

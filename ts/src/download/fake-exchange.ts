@@ -62,6 +62,8 @@ export interface FakeExchangeOptions {
   host?: string;
   /** The server's clock (epoch ms); bars opening after it are not served, the bar containing it is partial. Default: real time. */
   now?: number;
+  /** With `now`: the clock runs from `now` at this many times real time (3600: an hour a second). */
+  speed?: number;
   /** Largest page the server returns (Binance: 1000; Alpaca: 10000). */
   maxLimit?: number;
   /** Binance global answers every request with HTTP 451, like from a restricted country. */
@@ -190,7 +192,9 @@ export async function startFakeExchange(o: FakeExchangeOptions): Promise<FakeExc
   let now: number | undefined = o.now;
   let restricted = o.restricted === true;
   const maxLimit = o.maxLimit;
-  const clock = () => now ?? Date.now();
+  let started = Date.now();
+  const speed = o.speed ?? 0;
+  const clock = () => (now === undefined ? Date.now() : speed > 0 ? now + Math.floor((Date.now() - started) * speed) : now);
   const faults: (FaultRule & { seen: number; fired: number })[] = [];
   const hidden = new Map<string, Set<number>>(); // `${venue}|${symbol}`
   const requests: FakeRequest[] = [];
@@ -498,6 +502,7 @@ export async function startFakeExchange(o: FakeExchangeOptions): Promise<FakeExc
     },
     setNow(ms) {
       now = ms;
+      started = Date.now();
     },
     setRestricted(on) {
       restricted = on;
