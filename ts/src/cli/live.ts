@@ -15,7 +15,7 @@ function summaryText(s: PaperSummary): string {
     `paper ${s.runId}${s.resumed ? " (resumed)" : ""} · ${st.symbol} · ${st.strategyLabel}\n` +
     `assumptions: ${st.label.text} · SimVenue (the engine's own fill model)\n` +
     kvTable([
-      ["bars stepped", `${st.stepped} (this process ${s.steppedNow}, missed while down ${s.missed})`],
+      ["bars stepped", `${st.stepped} (this process ${s.steppedNow}, closed before orders could rest on them (warm-up or downtime) ${s.missed})`],
       ["last bar", isoMs(st.lastSteppedTs)],
       ["cash / position", `${st.cash.toFixed(2)} / ${st.position}`],
       ["equity (marked / liquidation)", `${st.equity.toFixed(2)} / ${st.liquidationValue.toFixed(2)}`],

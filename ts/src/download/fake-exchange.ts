@@ -10,9 +10,9 @@
  * exactly the values `tradelab data import` would store. Point ccxt (or `tradelab data download
  * --base-url`) at `server.url`.
  *
- * Test controls: a clock (`now`) that makes the bar containing `now` a partial, still-open bar;
+ * Test controls: a clock (`now`, optionally running at `speed`) that makes the bar containing `now` a partial, still-open bar;
  * `restricted` (Binance global answers HTTP 451); `maxLimit` (server-side page cap); `fail()` to
- * inject 429 / 5xx / timeouts / malformed JSON; `hide()` to remove bars from one venue.
+ * inject 429 / 5xx / timeouts / dropped connections / malformed JSON; `hide()` to remove bars from one venue.
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import http from "node:http";
@@ -25,7 +25,7 @@ import { intervalMs, isInterval } from "./time.js";
 
 export type FakeVenue = "binance" | "binanceus" | "binance-futures" | "alpaca";
 export type FakeRoute = "exchangeInfo" | "klines" | "fundingRate" | "assets" | "bars" | "other";
-export type FaultKind = "429" | "418" | "500" | "502" | "503" | "451" | "timeout" | "malformed";
+export type FaultKind = "429" | "418" | "500" | "502" | "503" | "451" | "timeout" | "malformed" | "drop";
 
 export interface FaultRule {
   /** Which endpoint fails (`any` for all). */
@@ -425,6 +425,18 @@ export async function startFakeExchange(o: FakeExchangeOptions): Promise<FakeExc
       res.end(body);
     };
 
+    // Replay control (the fake exchange only): `tradelab paper` with `"clock": "replay"` moves this
+    // clock bar by bar, so a replay runs as fast as the loop and never skips a bar.
+    if (u.pathname === "/_fake/now") {
+      if (req.method === "POST") {
+        const ms = Number(query["ms"]);
+        if (!Number.isFinite(ms)) return send(400, JSON.stringify({ msg: "ms must be epoch ms" }));
+        now = ms;
+        started = Date.now();
+      }
+      return send(200, JSON.stringify({ now: clock() }));
+    }
+
     let rule: (typeof faults)[number] | undefined;
     for (const f of faults) {
       if ((f.route !== "any" && f.route !== route) || (f.venue !== undefined && f.venue !== venue)) continue;
@@ -438,6 +450,10 @@ export async function startFakeExchange(o: FakeExchangeOptions): Promise<FakeExc
         case "timeout":
           entry.status = -1;
           return; // never answer; the client times out
+        case "drop":
+          entry.status = -2;
+          req.socket.destroy(); // the connection drops mid-request
+          return;
         case "malformed":
           return send(200, '[[1735689600000,"93576.00000000","94509.4200', {});
         case "429":

@@ -45,8 +45,11 @@ export interface PaperConfig {
   params: Partial<G.SimParams>;
   /** Wait after each bar close before fetching it (ms, default 5000). */
   delayMs: number;
-  /** `system` (this machine's clock) or `venue` (the exchange's server time: replays on the fake exchange). */
-  clock: "system" | "venue";
+  /**
+   * `system` (this machine's clock), `venue` (the exchange's server time) or `replay` (the loop
+   * drives the loopback fake exchange's clock bar by bar: historical replays).
+   */
+  clock: "system" | "venue" | "replay";
   /** Poll period while waiting for a bar close under the venue clock (ms, default 1000). */
   pollMs: number;
   /** SQLite order journal (default `./tradelab-paper.sqlite`). */
@@ -116,7 +119,7 @@ export function readPaperConfig(file: string): PaperConfig {
   const params = c["params"] ?? {};
   if (params === null || typeof params !== "object" || Array.isArray(params)) throw new TradelabError(`${file}: params: expected an object of simulator parameters`);
   const clock = c["clock"] ?? "system";
-  if (clock !== "system" && clock !== "venue") throw new TradelabError(`${file}: clock: expected "system" or "venue"`);
+  if (clock !== "system" && clock !== "venue" && clock !== "replay") throw new TradelabError(`${file}: clock: expected "system", "venue" or "replay"`);
   const baseUrl = c["baseUrl"];
   if (baseUrl !== undefined && typeof baseUrl !== "string") throw new TradelabError(`${file}: baseUrl: expected a URL string`);
   const journal = c["journal"] ?? "tradelab-paper.sqlite";

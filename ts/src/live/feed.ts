@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { checkPage } from "../download/bars.js";
 import { ExchangeSession } from "../download/client.js";
+import { TradelabError } from "../errors.js";
 import type { IntervalName } from "../types.js";
 
 export interface Bars {
@@ -80,6 +81,28 @@ export function venueClock(session: ExchangeSession, pollMs: number): Clock {
     now,
     async waitUntil(t, signal) {
       while (!signal?.aborted && (await now()) < t) await sleep(pollMs, undefined, signal ? { signal } : {}).catch(() => {});
+    },
+  };
+}
+
+/**
+ * Replays on the loopback fake exchange: the loop moves the exchange's own clock (its
+ * `/_fake/now` control) to each bar close it waits for, so a replay runs as fast as the loop and
+ * never skips a bar. Refused for anything but a loopback URL.
+ */
+export function replayClock(baseUrl: string): Clock {
+  const u = new URL(baseUrl);
+  if (!["127.0.0.1", "localhost", "[::1]"].includes(u.hostname)) throw new TradelabError(`clock "replay" drives the loopback fake exchange only; ${baseUrl} is not a loopback address`);
+  const url = `${baseUrl.replace(/\/+$/, "")}/_fake/now`;
+  const call = async (method: "GET" | "POST", ms?: number): Promise<number> => {
+    const r = await fetch(ms === undefined ? url : `${url}?ms=${ms}`, { method });
+    if (!r.ok) throw new TradelabError(`clock "replay": ${method} ${url} answered HTTP ${r.status} (is this the fake exchange?)`);
+    return Number(((await r.json()) as { now: number }).now);
+  };
+  return {
+    now: () => call("GET"),
+    async waitUntil(t) {
+      if ((await call("GET")) < t) await call("POST", t);
     },
   };
 }

@@ -16,12 +16,13 @@
  *   with no orders and journaled as missed: nothing is traded on a bar after the fact.
  */
 import { performance } from "node:perf_hooks";
-import { ExchangeSession } from "../download/client.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import { DownloadError, ExchangeSession } from "../download/client.js";
 import { fromNative, TradelabError } from "../errors.js";
 import type * as G from "../generated/engine.js";
 import { addon } from "../native.js";
 import { runIdentity, type PaperConfig } from "./config.js";
-import { BarFeed, systemClock, venueClock, type Bars, type Clock } from "./feed.js";
+import { BarFeed, replayClock, systemClock, venueClock, type Bars, type Clock } from "./feed.js";
 import { clientOrderId, Journal, type NewEvent } from "./journal.js";
 import { checkOrders, KillSwitch, type Refusal } from "./risk.js";
 
@@ -85,6 +86,8 @@ export interface PaperOptions {
   /** Called after each stepped bar (tests, progress). */
   onBar?: (step: number, barTs: number) => void | Promise<void>;
   retry?: { retries?: number; minTimeoutMs?: number; maxTimeoutMs?: number };
+  /** Per-request timeout (ms, default 10 000). */
+  timeoutMs?: number;
 }
 
 /**
@@ -133,9 +136,11 @@ export async function runPaper(cfg: PaperConfig, o: PaperOptions = {}): Promise<
   const latest = journal.latestState<StatePayload>(run);
   const request: G.PaperRequest = { symbol: cfg.symbol, intervalMs: cfg.intervalMs, strategy: cfg.strategy, params: cfg.params };
   const session = native(() => addon.PaperSession.open(JSON.stringify(request), latest ? JSON.stringify(latest.state.engine) : undefined));
-  const ex = new ExchangeSession(cfg.exchange, { ...(cfg.baseUrl !== undefined ? { baseUrl: cfg.baseUrl } : {}), log, ...(o.retry ? { retry: o.retry } : {}) });
+  const ex = new ExchangeSession(cfg.exchange, { ...(cfg.baseUrl !== undefined ? { baseUrl: cfg.baseUrl } : {}), log, ...(o.retry ? { retry: o.retry } : {}), ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}) });
   const feed = new BarFeed(ex, cfg.symbol, cfg.interval, cfg.intervalMs);
-  const clock = o.clock ?? (cfg.clock === "venue" ? venueClock(ex, cfg.pollMs) : systemClock);
+  const clock =
+    o.clock ??
+    (cfg.clock === "venue" ? venueClock(ex, cfg.pollMs) : cfg.clock === "replay" ? replayClock(cfg.baseUrl ?? "https://api.binance.com") : systemClock);
 
   // What the journal already knows: decisions per step, placed orders, the kill switch.
   const decisions = new Map<number, DecisionPayload>();
@@ -213,8 +218,19 @@ export async function runPaper(cfg: PaperConfig, o: PaperOptions = {}): Promise<
   let checkedResume = false;
   for (;;) {
     if (o.signal?.aborted) break;
-    const now = await clock.now();
-    const b = await feed.closedBars(next, now, cfg.until);
+    let b: Bars;
+    try {
+      const now = await clock.now();
+      b = await feed.closedBars(next, now, cfg.until);
+    } catch (e) {
+      // Network trouble that outlived its retries: journal it and try again at the next poll; the
+      // bars are still there, and nothing was decided from a partial answer.
+      if (!(e instanceof DownloadError && e.transient)) throw e;
+      journal.append(run, [{ kind: "error", barTs: next, payload: { message: e.message, kind: e.kind } }]);
+      log(`fetch failed (${e.kind}), retrying at the next poll: ${e.message}`);
+      await sleep(Math.min(cfg.pollMs, 1000), undefined, o.signal ? { signal: o.signal } : {}).catch(() => {});
+      continue;
+    }
     if (b.ts.length > 0) {
       pushBars(session, b);
       next = (b.ts[b.ts.length - 1] as number) + cfg.intervalMs;

@@ -34,13 +34,14 @@ export function checkOrders(risk: RiskConfig, v: RiskView, orders: G.Orders): { 
   }
   if (risk.maxOrdersPerHour !== undefined) {
     const recent = v.placedBarTs.filter((t) => t > v.barTs - 3_600_000 && t <= v.barTs).length;
-    let room = Math.max(0, Math.floor(risk.maxOrdersPerHour) - recent);
+    const cap = Math.floor(risk.maxOrdersPerHour);
+    let room = Math.max(0, cap - recent);
     // Sells first: reducing risk is never what the rate limit blocks when there is room for one.
     for (const side of ["sell", "buy"] as const) {
       if (!out[side]) continue;
       if (room > 0) room--;
       else {
-        refusals.push({ side, reason: `order rate: ${recent} orders in the last hour, risk.maxOrdersPerHour is ${risk.maxOrdersPerHour}` });
+        refusals.push({ side, reason: `order rate: ${recent + Math.max(0, cap - recent)} orders in the last hour, risk.maxOrdersPerHour is ${risk.maxOrdersPerHour}` });
         out[side] = null;
       }
     }
