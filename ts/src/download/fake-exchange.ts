@@ -21,6 +21,7 @@ import os from "node:os";
 import path from "node:path";
 import { openStore, type BarArrays } from "../store.js";
 import { FundingStore, type FundingArrays } from "./funding-store.js";
+import { FakeAccount, type FakeAccountOptions } from "./fake-orders.js";
 import { intervalMs, isInterval } from "./time.js";
 
 export type FakeVenue = "binance" | "binanceus" | "binance-futures" | "alpaca";
@@ -68,6 +69,11 @@ export interface FakeExchangeOptions {
   maxLimit?: number;
   /** Binance global answers every request with HTTP 451, like from a restricted country. */
   restricted?: boolean;
+  /**
+   * The Binance spot account behind the signed order endpoints (see fake-orders.ts): balances,
+   * PRICE_FILTER/LOT_SIZE/NOTIONAL filters (also served in exchangeInfo when given), partial fills.
+   */
+  account?: FakeAccountOptions;
 }
 
 export interface FakeExchange {
@@ -78,6 +84,8 @@ export interface FakeExchange {
   readonly requests: FakeRequest[];
   /** Markets with data: spot pairs, perpetuals, funding series. */
   readonly markets: { spot: string[]; perpetual: string[]; funding: string[] };
+  /** The spot account: orders, trades, balances (Binance's signed endpoints; a test reads them here). */
+  readonly account: FakeAccount;
   fail(rule: FaultRule): void;
   clearFaults(): void;
   setNow(ms: number | undefined): void;
@@ -215,6 +223,27 @@ export async function startFakeExchange(o: FakeExchangeOptions): Promise<FakeExc
     return m;
   };
 
+  const account = new FakeAccount(
+    o.account ?? {},
+    (compact) => {
+      const sym = byCompact(compact, spotSymbols());
+      if (!sym) return undefined;
+      const [base, quote] = sym.split("/") as [string, string];
+      return { base, quote };
+    },
+    async (compact, at) => {
+      // The finest dataset of the symbol that has bars at `at` (data dirs hold several intervals and spans).
+      const sym = byCompact(compact, spotSymbols());
+      const sets = [...spot.values()].filter((d) => d.symbol === sym).sort((a, b) => intervalMs(a.interval) - intervalMs(b.interval));
+      for (const d of sets) {
+        const b = await loadBars(d);
+        if (b.ts.length > 0 && (b.ts[b.ts.length - 1] as number) >= at && (b.ts[0] as number) <= at) return { ...b, intervalMs: intervalMs(d.interval) };
+      }
+      return undefined;
+    },
+    () => clock(),
+  );
+
   /** Bars of one dataset visible at the server's clock on `venue`, as row indices. */
   const visible = (venue: FakeVenue, symbol: string, b: BarArrays): number[] => {
     const hid = hidden.get(`${venue}|${symbol}`);
@@ -290,7 +319,7 @@ export async function startFakeExchange(o: FakeExchangeOptions): Promise<FakeExc
   }
 
   function exchangeInfo(venue: FakeVenue): Reply {
-    const filters = [
+    const filters = o.account?.filters ? account.exchangeFilters() : [
       { filterType: "PRICE_FILTER", minPrice: "0.00000001", maxPrice: "1000000.00000000", tickSize: "0.00000001" },
       { filterType: "LOT_SIZE", minQty: "0.00001000", maxQty: "9000000.00000000", stepSize: "0.00001000" },
     ];
@@ -413,6 +442,15 @@ export async function startFakeExchange(o: FakeExchangeOptions): Promise<FakeExc
     return { venue, route, rest };
   }
 
+  /** A form-encoded request body (ccxt sends Binance's signed POST parameters so). */
+  async function formBody(req: http.IncomingMessage): Promise<Record<string, string>> {
+    if (req.method === "GET") return {};
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString("utf8");
+    return text ? Object.fromEntries(new URLSearchParams(text).entries()) : {};
+  }
+
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const u = new URL(req.url ?? "/", "http://fake");
     const query = Object.fromEntries(u.searchParams.entries());
@@ -468,7 +506,12 @@ export async function startFakeExchange(o: FakeExchangeOptions): Promise<FakeExc
     if (restricted && (venue === "binance" || venue === "binance-futures")) return send(451, JSON.stringify(RESTRICTED_BODY));
 
     let reply: Reply;
-    if (venue === "binance" || venue === "binanceus" || venue === "binance-futures") {
+    const signed =
+      venue === "binance" || venue === "binanceus"
+        ? await account.handle(req.method ?? "GET", rest.split("/").pop() ?? "", { ...query, ...(await formBody(req)) }, req.headers["x-mbx-apikey"] as string | undefined)
+        : undefined;
+    if (signed) reply = signed;
+    else if (venue === "binance" || venue === "binanceus" || venue === "binance-futures") {
       const leaf = rest.split("/").pop();
       if (leaf === "ping") reply = { status: 200, body: {} };
       else if (leaf === "time") reply = { status: 200, body: { serverTime: clock() } };
@@ -510,6 +553,7 @@ export async function startFakeExchange(o: FakeExchangeOptions): Promise<FakeExc
     port: addr.port,
     requests,
     markets: { spot: spotSymbols(), perpetual: perpSymbols(), funding: [...funding.keys()].sort() },
+    account,
     fail(rule) {
       faults.push({ ...rule, seen: 0, fired: 0 });
     },
