@@ -36,6 +36,11 @@ export declare class PaperSession {
   decide(): unknown
   /** Steps the next pushed bar with these resting `Orders` (JSON); returns its fills (`Trade[]`). */
   fill(ordersJson: string): unknown
+  /**
+   * Live: books a venue fill (`side` buy/sell, fee in quote currency) on the next bar to step;
+   * returns the `Trade`. Then `fill` with no orders closes the bar.
+   */
+  bookVenueFill(side: string, price: number, qty: number, fee: number): unknown
   /** The engine `State` as JSON text (floats round-trip exactly). */
   stateJson(): string
   /** `PaperStatus`. */

@@ -7,7 +7,7 @@ use napi_derive::napi;
 use tradelab_backtest::paper::{PaperRequest, PaperSession as Session};
 use tradelab_registry::{NewOrderEvent, OrderJournal};
 use tradelab_sim::engine::{Orders, State};
-use tradelab_sim::Trade;
+use tradelab_sim::{Side, Trade};
 
 #[napi]
 pub struct PaperSession {
@@ -87,6 +87,29 @@ impl PaperSession {
         guarded("paperFill", move || {
             let o: Orders = serde_json::from_str(&orders_json).map_err(js_err)?;
             Ok(Json(to_json(&s.fill(&o).map_err(js_err)?)?))
+        })
+    }
+
+    /// Live: books a venue fill (`side` buy/sell, fee in quote currency) on the next bar to step;
+    /// returns the `Trade`. Then `fill` with no orders closes the bar.
+    #[napi(ts_return_type = "unknown")]
+    pub fn book_venue_fill(
+        &mut self,
+        side: String,
+        price: f64,
+        qty: f64,
+        fee: f64,
+    ) -> Result<Json> {
+        let s = &mut self.inner;
+        guarded("paperBookVenueFill", move || {
+            let side = match side.as_str() {
+                "buy" => Side::Buy,
+                "sell" => Side::Sell,
+                other => return Err(js_err(format!("side '{other}' is not buy or sell"))),
+            };
+            Ok(Json(to_json(
+                &s.book_venue_fill(side, price, qty, fee).map_err(js_err)?,
+            )?))
         })
     }
 

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use tradelab_calendar::Calendar;
 use tradelab_core::{Bars, Symbol};
 use tradelab_sim::engine::{orders_from_row, BarInput, Engine, Orders, State};
-use tradelab_sim::{SimLabel, SimParams, Strategy, Trade};
+use tradelab_sim::{Side, SimLabel, SimParams, Strategy, Trade};
 
 /// What a paper session runs: one symbol, one rule strategy, the simulator's parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
@@ -285,6 +285,25 @@ impl PaperSession {
         Ok(fills.into_iter().map(|f| f.trade).collect())
     }
 
+    /// Live trading: books a venue's fill on the next bar to step (index `state.bar`, pushed),
+    /// by the engine's accounting. Then [`PaperSession::fill`] with no orders closes the bar.
+    pub fn book_venue_fill(&mut self, side: Side, price: f64, qty: f64, fee: f64) -> Result<Trade> {
+        let i = self.st.bar;
+        let Some(ts) = self.bar_ts(i) else {
+            return Err(bad(
+                "venue fill",
+                format!(
+                    "bar {i} has not closed yet ({} bars pushed)",
+                    self.bars.len()
+                ),
+            ));
+        };
+        let f = self
+            .engine
+            .book_venue_fill(&mut self.st, 0, ts, side, price, qty, fee)?;
+        Ok(f.trade)
+    }
+
     pub fn status(&self) -> PaperStatus {
         let p = &self.st.positions[0];
         let taker = self.engine.instruments[0].fees.taker;
@@ -390,6 +409,28 @@ mod tests {
         assert_eq!(got, sim.trades);
         // A restore before every bar changes nothing.
         assert_eq!(paper(&b, true), sim.trades);
+    }
+
+    #[test]
+    fn venue_fills_are_booked_by_the_engines_accounting() {
+        let b = bars(3);
+        let mut s = PaperSession::open(&req(), None).unwrap();
+        s.push(&b.ts, &b.open, &b.high, &b.low, &b.close, &b.volume)
+            .unwrap();
+        s.fill(&Orders::default()).unwrap();
+        let t = s.book_venue_fill(Side::Buy, 100.0, 2.0, 0.2).unwrap();
+        assert_eq!((t.bar, t.qty, t.cash_delta), (1, 2.0, -200.2));
+        s.fill(&Orders::default()).unwrap();
+        assert_eq!(s.state().cash, 10_000.0 - 200.2);
+        assert_eq!(s.state().positions[0].qty, 2.0);
+        assert_eq!(s.state().positions[0].mark, b.close[1]);
+        let t = s.book_venue_fill(Side::Sell, 110.0, 2.0, 0.22).unwrap();
+        assert_eq!(t.cash_delta, 220.0 - 0.22);
+        s.fill(&Orders::default()).unwrap();
+        assert_eq!(s.state().positions[0].qty, 0.0);
+        assert_eq!(s.state().stats[0].round_trips, 1.0);
+        assert!(s.book_venue_fill(Side::Buy, 100.0, 1.0, 0.0).is_err()); // bar 3 not pushed
+        assert!(s.book_venue_fill(Side::Buy, f64::NAN, 1.0, 0.0).is_err());
     }
 
     #[test]
