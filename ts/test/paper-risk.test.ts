@@ -3,6 +3,7 @@
  * (real ccxt over HTTP to 127.0.0.1, real shared bars, real SQLite journal).
  */
 import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import type { FakeExchange } from "../src/download/fake-exchange.js";
 import { readPaperConfig } from "../src/live/config.js";
@@ -155,7 +156,7 @@ describe("tradelab paper / live from the command line", () => {
     expect(s.missed).toBeGreaterThan(0);
   });
 
-  it("live refuses without consent and without credentials, and never prints the keys", async () => {
+  it("live refuses without consent and without credentials, runs with both, and never prints or journals the keys", async () => {
     fx = await fakeExchange();
     const dir = tempDir("tradelab-live-");
     const file = paperConfigFile(dir, fx, { from: "2025-01-01", strategy: BAND });
@@ -167,17 +168,25 @@ describe("tradelab paper / live from the command line", () => {
     const b = await runCli(["live", "--config", file, "--live"], env);
     expect(b.code).toBe(1);
     expect(b.stderr).toContain("no API credentials (set BINANCE_API_KEY and BINANCE_API_SECRET");
+    // Nothing was sent anywhere by the refused runs: the fake exchange saw no request.
+    expect(fx.requests.length).toBe(0);
     const key = "k3y-VALUE-never-shown-123";
     const secret = "s3cret-VALUE-never-shown-456";
-    const c = await runCli(["live", "--config", file, "--yes-i-mean-live"], { BINANCE_API_KEY: key, BINANCE_API_SECRET: secret });
-    expect(c.code).toBe(1);
+    const runFile = paperConfigFile(dir, fx, { from: FROM, until: FROM + 6 * H, strategy: BAND, clock: "replay", runId: "live-cli" });
+    fx.setNow(FROM + H);
+    const c = await runCli(["live", "--config", runFile, "--yes-i-mean-live"], { BINANCE_API_KEY: key, BINANCE_API_SECRET: secret });
+    expect(c.code, c.stderr).toBe(0);
     expect(c.stdout).toContain("consent and credentials given (values not shown)");
-    expect(c.stderr).toContain("live order placement over ccxt is not built yet");
-    for (const text of [a.stdout, a.stderr, b.stdout, b.stderr, c.stdout, c.stderr]) {
+    expect(c.stdout).toMatch(/bars stepped\s+│ 6/);
+    const d = await runCli(["live", "--config", runFile, "--live"], { BINANCE_API_KEY: key, BINANCE_API_SECRET: secret });
+    expect(d.code).toBe(1);
+    expect(d.stderr).toContain("--live asks for confirmation on a terminal");
+    const journalBytes = readFileSync(`${dir}/journal.sqlite`).toString("latin1") + (existsSync(`${dir}/journal.sqlite-wal`) ? readFileSync(`${dir}/journal.sqlite-wal`).toString("latin1") : "");
+    for (const text of [a.stdout, a.stderr, b.stdout, b.stderr, c.stdout, c.stderr, d.stdout, d.stderr, journalBytes]) {
       expect(text).not.toContain(key);
       expect(text).not.toContain(secret);
     }
-    // Nothing was sent anywhere: the fake exchange saw no request.
-    expect(fx.requests.length).toBe(0);
+    // The live run placed real (signed) orders on the loopback venue.
+    expect(fx.requests.some((r) => r.path === "/api/v3/order")).toBe(true);
   });
 });

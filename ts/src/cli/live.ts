@@ -1,8 +1,11 @@
 /**
  * `tradelab paper` (the default: the engine's step on live bars, a SimVenue), `tradelab paper
- * status`, and `tradelab live` (refuses without consent and credentials; says what it would do).
+ * status`, and `tradelab live` (refuses without consent and credentials, says what it would do,
+ * then runs the same loop with the ccxt venue).
  */
 import { Command } from "commander";
+import { createInterface } from "node:readline/promises";
+import { runLive } from "../live/live.js";
 import { TradelabError } from "../errors.js";
 import { readPaperConfig, type PaperConfig } from "../live/config.js";
 import { Journal } from "../live/journal.js";
@@ -116,7 +119,8 @@ function liveCommand(): Command {
     .requiredOption("--config <file>", "the same config as `tradelab paper`")
     .option("--live", "consent to live trading (asks for confirmation)")
     .option("--yes-i-mean-live", "consent to unattended live trading (no confirmation)")
-    .action((o: { config: string; live?: boolean; yesIMeanLive?: boolean }) => {
+    .option("--json", "print the summary as JSON")
+    .action(async (o: { config: string; live?: boolean; yesIMeanLive?: boolean; json?: boolean }) => {
       const cfg = readPaperConfig(o.config);
       const plan =
         `would trade ${cfg.symbol} ${cfg.interval} on ${cfg.exchange}${cfg.baseUrl ? ` at ${cfg.baseUrl}` : ""} with ${JSON.stringify(cfg.strategy)}, ` +
@@ -129,8 +133,33 @@ function liveCommand(): Command {
         const names = cfg.exchange === "alpaca" ? "APCA_API_KEY_ID and APCA_API_SECRET_KEY" : "BINANCE_API_KEY and BINANCE_API_SECRET";
         throw new TradelabError(`live trading refused: no API credentials (set ${names} in the environment). It ${plan}`, { code: "LIVE_REFUSED" });
       }
+      if (cfg.exchange !== "binance" && cfg.exchange !== "binanceus") throw new TradelabError(`live trading on ${cfg.exchange} is not supported yet (Binance spot only)`, { code: "LIVE_REFUSED" });
       process.stdout.write(`live: consent and credentials given (values not shown). It ${plan}\n`);
-      throw new TradelabError("live order placement over ccxt is not built yet (issue #15 item 4): nothing was sent; use `tradelab paper`", { code: "LIVE_NOT_BUILT" });
+      if (!o.yesIMeanLive) {
+        if (!process.stdin.isTTY) throw new TradelabError("live trading refused: --live asks for confirmation on a terminal; use --yes-i-mean-live for unattended runs", { code: "LIVE_REFUSED" });
+        const rl = createInterface({ input: process.stdin, output: process.stdout });
+        const answer = await rl.question(`type "live" to trade real money on ${cfg.exchange}: `);
+        rl.close();
+        if (answer.trim() !== "live") throw new TradelabError("live trading refused: not confirmed", { code: "LIVE_REFUSED" });
+      }
+      const ac = new AbortController();
+      process.prependOnceListener("SIGTERM", () => ac.abort());
+      const log = (m: string) => {
+        if (!o.json) process.stdout.write(`${m}\n`);
+      };
+      const s = await runLive(cfg, { credentials: { apiKey: key, secret }, log, signal: ac.signal });
+      if (o.json) printJson(s);
+      else
+        process.stdout.write(
+          kvTable([
+            ["live run", `${s.runId}${s.resumed ? " (resumed)" : ""}`],
+            ["bars stepped", s.status.stepped],
+            ["cash / position (engine, from venue fills)", `${s.status.cash.toFixed(2)} / ${s.status.position}`],
+            ["venue fills", `${s.trades} (sha256 ${s.tradeSha256})`],
+            ["reconcile", `${s.adopted} open order(s) adopted, ${s.orphansCancelled} orphan(s) cancelled`],
+            ["kill switch", s.killed ?? "not tripped"],
+          ]) + "\n",
+        );
     });
 }
 

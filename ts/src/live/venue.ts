@@ -99,6 +99,7 @@ export class CcxtVenue {
     if (!q.ok) return { status: "rejected", clientOrderId, reason: q.reason };
     try {
       const o = await this.session.call(`createOrder ${clientOrderId}`, (ex) => ex.createOrder(this.symbol, "limit", side, q.qty, q.price, { newClientOrderId: clientOrderId }));
+      this.clientIds.set(String(o.id), clientOrderId);
       return { status: "placed", clientOrderId, orderId: o.id, price: q.price, qty: q.qty };
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
@@ -118,6 +119,21 @@ export class CcxtVenue {
     await this.session.call(`cancelOrder ${clientOrderId}`, (ex) => ex.cancelOrder("", this.symbol, { origClientOrderId: clientOrderId }));
   }
 
+  /** Order id → client order id, learned from placements and lookups (saves a request per fill). */
+  private readonly clientIds = new Map<string, string | undefined>();
+
+  /** The account's fills on this market since `sinceMs`, each with its order's client id. */
+  async fills(sinceMs: number): Promise<Reconciled["trades"]> {
+    const raw = await this.session.call("fetchMyTrades", (ex) => ex.fetchMyTrades(this.symbol, sinceMs));
+    for (const t of raw) {
+      if (t.order && !this.clientIds.has(t.order)) {
+        const o = await this.session.call(`fetchOrder ${t.order}`, (ex) => ex.fetchOrder(t.order as string, this.symbol));
+        this.clientIds.set(t.order, o.clientOrderId);
+      }
+    }
+    return raw.map((t) => ({ id: String(t.id), clientOrderId: t.order ? this.clientIds.get(t.order) : undefined, orderId: String(t.order), side: String(t.side), price: Number(t.price), amount: Number(t.amount), fee: Number(t.fee?.cost ?? 0), timestamp: Number(t.timestamp) }));
+  }
+
   /**
    * After a restart: open orders the journal knows (`known` client ids) are adopted, the others
    * cancelled; trades since `sinceMs` and balances are returned for the journal to catch up on.
@@ -133,15 +149,7 @@ export class CcxtVenue {
         cancelled.push(o);
       }
     }
-    const raw = await this.session.call("fetchMyTrades", (ex) => ex.fetchMyTrades(this.symbol, sinceMs));
-    const orders = new Map<string, string | undefined>();
-    for (const t of raw) {
-      if (t.order && !orders.has(t.order)) {
-        const o = await this.session.call(`fetchOrder ${t.order}`, (ex) => ex.fetchOrder(t.order as string, this.symbol));
-        orders.set(t.order, o.clientOrderId);
-      }
-    }
-    const trades = raw.map((t) => ({ id: String(t.id), clientOrderId: t.order ? orders.get(t.order) : undefined, orderId: String(t.order), side: String(t.side), price: Number(t.price), amount: Number(t.amount), fee: Number(t.fee?.cost ?? 0), timestamp: Number(t.timestamp) }));
+    const trades = await this.fills(sinceMs);
     const bal = await this.session.call("fetchBalance", (ex) => ex.fetchBalance());
     const balances: Record<string, { free: number; used: number }> = {};
     for (const [asset, v] of Object.entries(bal)) {
