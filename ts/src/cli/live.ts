@@ -134,7 +134,7 @@ function liveCommand(): Command {
         throw new TradelabError(`live trading refused: no API credentials (set ${names} in the environment). It ${plan}`, { code: "LIVE_REFUSED" });
       }
       if (cfg.exchange !== "binance" && cfg.exchange !== "binanceus") throw new TradelabError(`live trading on ${cfg.exchange} is not supported yet (Binance spot only)`, { code: "LIVE_REFUSED" });
-      process.stdout.write(`live: consent and credentials given (values not shown). It ${plan}\n`);
+      (o.json ? process.stderr : process.stdout).write(`live: consent and credentials given (values not shown). It ${plan}\n`);
       if (!o.yesIMeanLive) {
         if (!process.stdin.isTTY) throw new TradelabError("live trading refused: --live asks for confirmation on a terminal; use --yes-i-mean-live for unattended runs", { code: "LIVE_REFUSED" });
         const rl = createInterface({ input: process.stdin, output: process.stdout });

@@ -18,7 +18,7 @@ import { addon } from "../native.js";
 import { runIdentity, type PaperConfig } from "./config.js";
 import { BarFeed, replayClock, systemClock, venueClock, type Bars, type Clock } from "./feed.js";
 import { clientOrderId, Journal, type NewEvent } from "./journal.js";
-import { journaledTrades, tradeSha256, type StatePayload } from "./paper.js";
+import { crashPoint, journaledTrades, tradeSha256, type StatePayload } from "./paper.js";
 import { checkOrders, KillSwitch, type Refusal } from "./risk.js";
 import { CcxtVenue } from "./venue.js";
 
@@ -89,6 +89,20 @@ export async function runLive(cfg: PaperConfig, o: LiveOptions): Promise<LiveSum
   if (rec.cancelled.length) journal.append(run, rec.cancelled.map((c) => ({ kind: "cancel" as const, barTs: 0, ref: `orphan-${c.id}`, payload: { orderId: c.id, clientOrderId: c.clientOrderId ?? null, reason: "orphan: not in the journal" } })));
   for (const c of rec.cancelled) log(`reconcile: cancelled orphan order ${c.id} (${c.clientOrderId ?? "no client id"})`);
   if (rec.adopted.length) log(`reconcile: adopted ${rec.adopted.length} journaled open order(s)`);
+  // An adopted order whose bar has already been stepped outlived its bar (a crash between the
+  // bar's commit and its cancels): cancel it now, as the loop would have.
+  const stepped = latest?.state.engine.bar ?? 0;
+  const stale = new Set<string>();
+  for (const [step, d] of decisions) if (step < stepped) for (const id of [d.ids.buy, d.ids.sell]) if (id) stale.add(id);
+  for (const o of rec.adopted) {
+    const id = o.clientOrderId;
+    if (id === undefined || !stale.has(id) || cancelled.has(id)) continue;
+    await venue.cancel(id).catch((e: unknown) => {
+      if (e instanceof DownloadError && e.transient) throw e;
+    });
+    journal.append(run, [{ kind: "cancel", barTs: 0, ref: id, payload: { reason: "reconcile: its bar was already stepped" } }]);
+    cancelled.add(id);
+  }
 
   const state = () => JSON.parse(native(() => session.stateJson())) as StatePayload["engine"];
 
@@ -99,6 +113,7 @@ export async function runLive(cfg: PaperConfig, o: LiveOptions): Promise<LiveSum
       if (!id || !l || acked.has(id)) continue;
       const qty = "qty" in l.size ? l.size.qty : 0;
       const r = await venue.place(id, side, l.price, qty);
+      crashPoint("after-place", d.step); // on the venue, not yet acked in the journal
       if (r.status === "rejected") journal.append(run, [{ kind: "refusal", barTs: d.barTs, ref: `venue-${id}`, payload: { side, reason: `venue: ${r.reason}` } }]);
       else journal.append(run, [{ kind: "ack", barTs: d.barTs, ref: id, payload: { venue: ex.id, status: r.status, orderId: r.orderId, price: r.price, qty: r.qty } }]);
       if (r.status === "rejected") log(`venue refused ${side} ${id}: ${r.reason}`);
@@ -138,6 +153,7 @@ export async function runLive(cfg: PaperConfig, o: LiveOptions): Promise<LiveSum
     }
     refusals.forEach((r, k) => events.push({ kind: "refusal", barTs, ref: `${barTs}-${r.side}-${k}`, payload: r }));
     journal.append(run, events); // intents before the venue is called
+    crashPoint("after-intent", s);
     for (const id of [ids.buy, ids.sell]) if (id) intents.add(id);
     decisions.set(s, d);
     await send(d);
@@ -189,7 +205,9 @@ export async function runLive(cfg: PaperConfig, o: LiveOptions): Promise<LiveSum
         killed = why;
         events.push({ kind: "kill", barTs, ref: "kill", payload: { reason: why, action: cfg.risk.onKill ?? "halt" } });
       }
+      crashPoint("before-commit", s);
       journal.append(run, events);
+      crashPoint("after-commit", s);
       for (const e of events) if (e.kind === "fill") booked.add(e.ref as string);
       for (const id of [d?.ids.buy, d?.ids.sell]) {
         if (!id || cancelled.has(id) || !acked.has(id)) continue;

@@ -92,10 +92,10 @@ export interface PaperOptions {
 
 /**
  * Crash injection for the crash-safety tests: `TRADELAB_PAPER_CRASH=<point>@<step>` SIGKILLs this
- * process at that point of that step (`after-intent`, `before-commit`, `after-commit`), the way
+ * process at that point of that step (`after-intent`, `after-place` (live), `before-commit`, `after-commit`), the way
  * a power cut would. Unset (always, outside tests) it does nothing.
  */
-function crashPoint(point: string, step: number): void {
+export function crashPoint(point: string, step: number): void {
   const want = process.env["TRADELAB_PAPER_CRASH"];
   if (want !== undefined && want === `${point}@${step}`) process.kill(process.pid, "SIGKILL");
 }
