@@ -845,6 +845,7 @@ module.exports.buildFeaturesTable = nativeBinding.buildFeaturesTable
 module.exports.checkImportFile = nativeBinding.checkImportFile
 module.exports.checkStore = nativeBinding.checkStore
 module.exports.clientOrderId = nativeBinding.clientOrderId
+module.exports.curveMetrics = nativeBinding.curveMetrics
 module.exports.datasetInfo = nativeBinding.datasetInfo
 module.exports.debugPanic = nativeBinding.debugPanic
 module.exports.environment = nativeBinding.environment

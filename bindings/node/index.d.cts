@@ -124,6 +124,12 @@ export declare function checkStore(store: string): Promise<unknown>
 /** The client order id for (run, bar open time, instrument index, side). */
 export declare function clientOrderId(run: string, barTs: number, instrument: number, side: string): string
 
+/**
+ * `CurveMetrics` of an equity curve (one value per bar close) from `start`, with P periods per
+ * year: the metrics every backtest reports, for a paper run's journaled equity.
+ */
+export declare function curveMetrics(start: number, equity: Float64Array, periodsPerYear: number): unknown
+
 export interface DatasetArgs {
   store: string
   symbol: string

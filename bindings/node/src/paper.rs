@@ -197,3 +197,20 @@ impl OrderJournalHandle {
         Ok(Json(to_json(&self.inner.runs().map_err(js_err)?)?))
     }
 }
+
+/// `CurveMetrics` of an equity curve (one value per bar close) from `start`, with P periods per
+/// year: the metrics every backtest reports, for a paper run's journaled equity.
+#[napi(ts_return_type = "unknown")]
+pub fn curve_metrics(start: f64, equity: Float64Array, periods_per_year: f64) -> Result<Json> {
+    if !(start.is_finite() && start > 0.0 && periods_per_year.is_finite() && periods_per_year > 0.0)
+    {
+        return Err(js_err(format!(
+            "curve metrics: start {start} and P {periods_per_year} must be finite and positive"
+        )));
+    }
+    Ok(Json(to_json(&tradelab_sim::curve_metrics(
+        start,
+        &equity,
+        periods_per_year,
+    ))?))
+}

@@ -6,6 +6,7 @@
 import { Command } from "commander";
 import { createInterface } from "node:readline/promises";
 import { runLive } from "../live/live.js";
+import { comparePaper, type Targets } from "../live/compare.js";
 import { TradelabError } from "../errors.js";
 import { readPaperConfig, type PaperConfig } from "../live/config.js";
 import { Journal } from "../live/journal.js";
@@ -113,6 +114,45 @@ function paperStatusCommand(): Command {
     });
 }
 
+function paperCompareCommand(): Command {
+  return new Command("compare")
+    .description("seed 002's go-live table for paper runs (e.g. a 1h and a 5m trader): Sharpe, total return, max drawdown, consistency vs targets, weighted 40/30/20/10, and a verdict")
+    .argument("<runs...>", "run ids (two or more) in one journal")
+    .requiredOption("--journal <file>", "order journal SQLite file")
+    .option("--targets <json>", 'targets by run id or "default", e.g. \'{"default":{"sharpe":0.5,"totalReturn":0.05,"maxDrawdown":0.1,"consistency":0.5},"run-5m":{"sharpe":1,"totalReturn":0.1}}\'')
+    .option("--json", "print JSON")
+    .action((runs: string[], o: { journal: string; targets?: string; json?: boolean }) => {
+      if (runs.length < 2) throw new TradelabError("paper compare needs two or more run ids");
+      let targets: Record<string, Partial<Targets>> = {};
+      if (o.targets) {
+        try {
+          targets = JSON.parse(o.targets) as Record<string, Partial<Targets>>;
+        } catch (e) {
+          throw new TradelabError(`--targets: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+      const c = comparePaper(o.journal, runs, targets);
+      if (o.json) return printJson(c);
+      const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+      const mark = (ok: boolean) => (ok ? "yes" : "no");
+      process.stdout.write(
+        table(
+          ["run", "interval", "window", "sharpe", "total return", "max drawdown", "consistency", "score"],
+          c.rows.map((r) => [
+            r.run,
+            r.interval,
+            `${isoMs(r.first)} .. ${isoMs(r.last)} (${r.bars} bars)`,
+            `${r.metrics.sharpe.toFixed(2)} (>= ${r.targets.sharpe}: ${mark(r.met.sharpe)})`,
+            `${pct(r.metrics.totalReturn)} (>= ${pct(r.targets.totalReturn)}: ${mark(r.met.totalReturn)})`,
+            `${pct(r.metrics.maxDrawdown)} (< ${pct(r.targets.maxDrawdown)}: ${mark(r.met.maxDrawdown)})`,
+            `${pct(r.consistency)} of ${r.days} days up (>= ${pct(r.targets.consistency)}: ${mark(r.met.consistency)})`,
+            `${(r.score * 100).toFixed(0)}%`,
+          ]),
+        ) + `\nweights: sharpe 40 %, total return 30 %, max drawdown 20 %, consistency 10 % · paper runs on the SimVenue (the engine's fill model)\nverdict: ${c.verdict}\n`,
+      );
+    });
+}
+
 function liveCommand(): Command {
   return new Command("live")
     .description("live trading over ccxt: refused unless --live (or --yes-i-mean-live) and API keys are given; paper is the default")
@@ -167,5 +207,6 @@ export function liveCommands(): Command[] {
   const paper = new Command("paper").description("paper trading: the engine's own step driven by live bars through ccxt (SimVenue), journaled in SQLite");
   paper.addCommand(paperRunCommand(), { isDefault: true });
   paper.addCommand(paperStatusCommand());
+  paper.addCommand(paperCompareCommand());
   return [paper, liveCommand()];
 }
