@@ -9,7 +9,8 @@
  *       --since 2025-01-01 --until 2025-02-01 --base-url http://127.0.0.1:8765 --store /tmp/d
  *
  * Options: --port P (0 = any free port), --host H, --data DIR, --now TIME (the server's clock: later
- * bars are not served, the bar containing it is served partial/open), --max-limit N (page cap),
+ * bars are not served, the bar containing it is served partial/open), --speed X (with --now: the clock
+ * runs at X times real time, e.g. 3600 = an hour a second, for paper replays), --max-limit N (page cap),
  * --restricted (Binance global answers HTTP 451). Needs the built package (npm run build).
  */
 import path from "node:path";
@@ -23,13 +24,14 @@ const { values } = parseArgs({
     host: { type: "string", default: "127.0.0.1" },
     data: { type: "string", default: process.env.TRADELAB_SHARED_DATA ?? path.resolve(here, "../../shared/data") },
     now: { type: "string" },
+    speed: { type: "string" },
     "max-limit": { type: "string" },
     restricted: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 if (values.help) {
-  process.stdout.write("usage: node scripts/fake-exchange.mjs [--port 8765] [--host 127.0.0.1] [--data ../shared/data] [--now TIME] [--max-limit N] [--restricted]\n");
+  process.stdout.write("usage: node scripts/fake-exchange.mjs [--port 8765] [--host 127.0.0.1] [--data ../shared/data] [--now TIME] [--speed X] [--max-limit N] [--restricted]\n");
   process.exit(0);
 }
 
@@ -47,6 +49,7 @@ const { startFakeExchange } = testkit;
 
 const opts = { dataDir: path.resolve(values.data), port: Number(values.port), host: values.host, restricted: values.restricted };
 if (values.now) opts.now = parseTime(values.now, "--now");
+if (values.speed) opts.speed = Number(values.speed);
 if (values["max-limit"]) opts.maxLimit = Number(values["max-limit"]);
 const fx = await startFakeExchange(opts);
 process.stdout.write(`fake exchange listening on ${fx.url} (data: ${opts.dataDir})\n`);

@@ -835,6 +835,8 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.OrderJournalHandle = nativeBinding.OrderJournalHandle
+module.exports.PaperSession = nativeBinding.PaperSession
 module.exports.ProgressHandle = nativeBinding.ProgressHandle
 module.exports.SelectorSession = nativeBinding.SelectorSession
 module.exports.StudyHandle = nativeBinding.StudyHandle
@@ -843,6 +845,8 @@ module.exports.backtestPortfolio = nativeBinding.backtestPortfolio
 module.exports.buildFeaturesTable = nativeBinding.buildFeaturesTable
 module.exports.checkImportFile = nativeBinding.checkImportFile
 module.exports.checkStore = nativeBinding.checkStore
+module.exports.clientOrderId = nativeBinding.clientOrderId
+module.exports.curveMetrics = nativeBinding.curveMetrics
 module.exports.datasetInfo = nativeBinding.datasetInfo
 module.exports.debugPanic = nativeBinding.debugPanic
 module.exports.environment = nativeBinding.environment
@@ -878,4 +882,5 @@ module.exports.storeDataHash = nativeBinding.storeDataHash
 module.exports.sweep = nativeBinding.sweep
 module.exports.sweepActions = nativeBinding.sweepActions
 module.exports.sweepPortfolio = nativeBinding.sweepPortfolio
+module.exports.tradeSha256 = nativeBinding.tradeSha256
 module.exports.walkForward = nativeBinding.walkForward

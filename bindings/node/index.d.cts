@@ -9,6 +9,46 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+export declare class OrderJournalHandle {
+  static open(path: string): OrderJournalHandle
+  /** Registers or resumes a run; true when it already existed. */
+  beginRun(run: string, mode: string, configJson: string): boolean
+  /** Appends events (`NewOrderEvent[]` as JSON) in one transaction; per event, whether it was new. */
+  append(run: string, eventsJson: string): Array<boolean>
+  /** `{ barTs, state }` of the run's last state event, or null. */
+  latestState(run: string): unknown
+  /** The run's events in order (`OrderEvent[]`), optionally of one kind. */
+  events(run: string, kind?: string | undefined | null): unknown
+  runs(): unknown
+}
+
+export declare class PaperSession {
+  /** A `PaperRequest` as JSON, and the journaled engine `State` (JSON) to resume from. */
+  static open(requestJson: string, stateJson?: string | undefined | null): PaperSession
+  /** Appends closed bars (epoch-ms open times as f64). */
+  push(ts: Float64Array, open: Float64Array, high: Float64Array, low: Float64Array, close: Float64Array, volume: Float64Array): void
+  get bars(): number
+  /** Bars pushed but not stepped yet. */
+  get pending(): number
+  /** Open time of pushed bar `i`, or -1. */
+  barTs(i: number): number
+  /** The orders (engine `Orders`) resting on the next bar to step. */
+  decide(): unknown
+  /** Steps the next pushed bar with these resting `Orders` (JSON); returns its fills (`Trade[]`). */
+  fill(ordersJson: string): unknown
+  /**
+   * Live: books a venue fill (`side` buy/sell, fee in quote currency) on the next bar to step;
+   * returns the `Trade`. Then `fill` with no orders closes the bar.
+   */
+  bookVenueFill(side: string, price: number, qty: number, fee: number): unknown
+  /** The engine `State` as JSON text (floats round-trip exactly). */
+  stateJson(): string
+  /** `PaperStatus`. */
+  status(): unknown
+  /** The resolved `SimParams` (interval and P filled in). */
+  params(): unknown
+}
+
 /** A progress counter the caller polls while an async call runs (`done` of `total` units). */
 export declare class ProgressHandle {
   constructor()
@@ -97,6 +137,15 @@ export declare function checkImportFile(args: CheckFileArgs): Promise<unknown>
 
 /** Re-validates every dataset of a store. */
 export declare function checkStore(store: string): Promise<unknown>
+
+/** The client order id for (run, bar open time, instrument index, side). */
+export declare function clientOrderId(run: string, barTs: number, instrument: number, side: string): string
+
+/**
+ * `CurveMetrics` of an equity curve (one value per bar close) from `start`, with P periods per
+ * year: the metrics every backtest reports, for a paper run's journaled equity.
+ */
+export declare function curveMetrics(start: number, equity: Float64Array, periodsPerYear: number): unknown
 
 export interface DatasetArgs {
   store: string
@@ -358,6 +407,9 @@ export interface SweepOutput {
  * the event loop; poll `progress` for done/total. Resolves to the `PortfolioSweepReport`.
  */
 export declare function sweepPortfolio(requestJson: string, progress?: ProgressHandle | undefined | null): Promise<unknown>
+
+/** Hex SHA-256 over a trade list (`Trade[]` as JSON), as `tradelab backtest` reports it. */
+export declare function tradeSha256(tradesJson: string): string
 
 /**
  * A walk-forward: a `WalkForwardRequest` as JSON, and for fixed actions one action set per

@@ -13,6 +13,7 @@ import { walkForwardCommand } from "./cli/walk-forward.js";
 import { selectCommand } from "./cli/select.js";
 import { doctorCommands } from "./cli/doctor.js";
 import { studyCommand, workerCommand } from "./cli/study.js";
+import { liveCommands } from "./cli/live.js";
 import { installProcessGuards } from "./cli/process.js";
 import { addon } from "./native.js";
 
@@ -34,7 +35,7 @@ export function buildProgram(): Command {
     .version(version())
     .showHelpAfterError("(add --help for usage)");
   program.addCommand(dataCommand());
-  for (const c of [...simCommands(), walkForwardCommand(), selectCommand(), studyCommand(), workerCommand(), ...featureCommands(), ...trainCommands(), ...runsCommands(), ...journalCommands(), ...demoCommands(), ...doctorCommands(version())]) program.addCommand(c);
+  for (const c of [...simCommands(), walkForwardCommand(), selectCommand(), studyCommand(), workerCommand(), ...featureCommands(), ...trainCommands(), ...runsCommands(), ...journalCommands(), ...demoCommands(), ...liveCommands(), ...doctorCommands(version())]) program.addCommand(c);
   return program;
 }
 

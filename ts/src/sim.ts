@@ -64,6 +64,8 @@ export interface BacktestResult {
   window: EvalWindow;
   metrics: Metrics;
   trades: G.Trade[];
+  /** Hex SHA-256 over the trade list (Rust `trade_sha256`); a paper run on the same bars reports the same. */
+  tradeSha256: string;
   /** Flat to flat, by the engine's rule (computed in Rust: they always agree with the metrics). */
   roundTrips: G.RoundTrip[];
   finalCash: number;
@@ -162,6 +164,7 @@ export async function backtest(o: BacktestOptions): Promise<BacktestResult> {
     window: { split: windowLabel(s.split, from, to), first: s.first, last: s.last, bars: s.bars },
     metrics: s.metrics,
     trades: s.trades,
+    tradeSha256: s.tradeSha256,
     roundTrips: s.roundTrips,
     finalCash: s.finalCash,
     finalInventory: s.finalInventory,

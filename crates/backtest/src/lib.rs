@@ -6,6 +6,7 @@
 //! * [`portfolio_sweep`] — a sweep grid (plus a `maxPositions` axis) of shared-cash portfolios.
 //! * [`harvest`] — funding harvest: long spot + short perpetual, funding from the store.
 //! * [`walk_forward`] — folds that choose parameters in-sample and chain the out-of-sample parts.
+//! * [`paper`] — paper trading's engine side: the engine's `step` on one live bar at a time.
 //! * [`select`] — the multi-asset selector's engine side, stepped by a TS `Selector`.
 //! * [`types`] — the TypeScript declarations of every type that crosses into TS, generated
 //!   from these structs (`ts/src/generated/engine.ts`, checked by a test).
@@ -14,6 +15,7 @@ pub mod error;
 pub mod harvest;
 pub mod load;
 pub mod overfit;
+pub mod paper;
 pub mod portfolio;
 pub mod portfolio_sweep;
 pub mod select;

@@ -91,6 +91,9 @@ pub struct SingleReport {
     pub periods: String,
     pub metrics: Metrics,
     pub trades: Vec<Trade>,
+    /// Hex SHA-256 over the trade list (`tradelab_sim::trade_sha256`): a paper run on the same
+    /// bars and parameters reports the same one.
+    pub trade_sha256: String,
     /// Flat to flat, by the engine's rule (see `tradelab_sim::trips`).
     pub round_trips: Vec<RoundTrip>,
     pub final_cash: f64,
@@ -189,6 +192,7 @@ pub fn run(
         periods,
         metrics: r.metrics,
         round_trips: round_trips(&r.trades),
+        trade_sha256: tradelab_sim::trade_sha256(&r.trades),
         trades: r.trades,
         final_cash: r.final_cash,
         final_inventory: r.final_inventory,

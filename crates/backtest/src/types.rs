@@ -52,6 +52,11 @@ pub fn declarations() -> String {
         crate::walk_forward::Part::decl(),
         crate::walk_forward::FoldResult::decl(),
         crate::walk_forward::WalkForwardReport::decl(),
+        tradelab_sim::engine::Size::decl(),
+        tradelab_sim::engine::Limit::decl(),
+        tradelab_sim::engine::Orders::decl(),
+        crate::paper::PaperRequest::decl(),
+        crate::paper::PaperStatus::decl(),
     ];
     let mut out = String::from(
         "// Generated from the Rust structs by crates/backtest/src/types.rs (ts-rs). Do not edit:\n\

@@ -5,6 +5,7 @@
 mod error;
 mod input;
 mod journal;
+mod order_journal;
 mod record;
 mod registry;
 mod schema;
@@ -17,6 +18,10 @@ pub use journal::{
     Study, StudyJournal, Threshold, Verdict, JOURNAL_BAD_INPUT, JOURNAL_METRIC_NOT_MEANINGFUL,
     JOURNAL_MISSING_METRIC, JOURNAL_NO_STUDY, JOURNAL_SPLIT_MISMATCH, JOURNAL_STUDY_FROZEN,
     JOURNAL_TEST_BURNED, JOURNAL_TEST_VERDICT_RECORDED,
+};
+pub use order_journal::{
+    client_order_id, JournalEvent as OrderEvent, JournalRun as OrderRun, NewEvent as NewOrderEvent,
+    OrderJournal, EVENT_KINDS as ORDER_EVENT_KINDS,
 };
 pub use record::{Comparison, MetricRow, RunFilter, RunRecord};
 pub use registry::Registry;

@@ -33,6 +33,7 @@ pub mod reference;
 pub mod strategies;
 pub mod stress;
 pub mod sweep;
+pub mod trade_hash;
 pub mod trips;
 
 pub use actions::{Actions, Order};
@@ -52,4 +53,5 @@ pub use reference::{simulate, Side, SimResult, Trade, TradeReason, DUST_BUDGET};
 pub use strategies::Strategy;
 pub use stress::{robust_over_assumptions, robust_score, stress_table, RobustScore, StressRow};
 pub use sweep::{run_sweep, SweepGrid, SweepResult, SweepRow, SweepSpec};
+pub use trade_hash::trade_sha256;
 pub use trips::{round_trips, RoundTrip};

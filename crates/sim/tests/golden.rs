@@ -2,7 +2,6 @@
 //! statistics and a SHA-256 over every trade. A change that moves results in the reference, the
 //! kernel and every twin together still fails here. To accept an intended change, rerun with
 //! `TRADELAB_BLESS=1` and commit `tests/golden/runs.json` with the reason in the message.
-use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use tradelab_core::{Interval, Symbol};
 use tradelab_data::Store;
@@ -68,14 +67,7 @@ fn cases() -> Vec<(&'static str, &'static str, Strategy, SimParams)> {
 }
 
 fn trade_hash(r: &SimResult) -> String {
-    let mut h = Sha256::new();
-    for t in &r.trades {
-        h.update(format!(
-            "{}|{}|{:?}|{:?}|{:e}|{:e}|{:e}|{:e}\n",
-            t.ts, t.bar, t.side, t.reason, t.price, t.qty, t.fee, t.cash_delta
-        ));
-    }
-    format!("{:x}", h.finalize())
+    tradelab_sim::trade_sha256(&r.trades)
 }
 
 fn summary(r: &SimResult) -> serde_json::Value {

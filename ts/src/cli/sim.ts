@@ -642,6 +642,7 @@ Examples:
           "\n" +
           kvTable(metricRows(r.metrics)) +
           "\n" +
+          `trades sha256 ${r.tradeSha256}\n` +
           (r.stress ? stressText(r.stress) : ""),
       );
       if (o.trades) {

@@ -142,7 +142,7 @@ class BarBuffer {
 }
 
 /** Checks the shape of an OHLCV page: rows of 6 finite numbers, aligned, strictly increasing. */
-function checkPage(raw: unknown, venue: string, symbol: string, tf: number, label: string): number[][] {
+export function checkPage(raw: unknown, venue: string, symbol: string, tf: number, label: string): number[][] {
   const bad = (why: string) => new DownloadError("malformed", `${venue}: ${label}: invalid OHLCV data: ${why}; nothing from this run's unwritten pages was stored`);
   if (!Array.isArray(raw)) throw bad(`expected a list of candles, got ${typeof raw}`);
   const rows: number[][] = [];

@@ -58,6 +58,8 @@ export interface ClientOptions {
   regionFallback?: boolean;
   /** Binance market types to load: `spot` (default) and/or `linear` (USDⓈ-M perpetuals). */
   marketTypes?: ("spot" | "linear")[];
+  /** API key and secret for signed (trading) endpoints; never logged (see redact.ts). */
+  credentials?: { apiKey: string; secret: string };
 }
 
 type Ccxt = typeof import("ccxt").default;
@@ -116,6 +118,7 @@ class ExchangeClient {
       config["options"] = { fetchMarkets: { types: o.marketTypes ?? ["spot"] }, fetchCurrencies: false, fetchMargins: false };
     }
     if (id === "alpaca") Object.assign(config, alpacaCredentials(o.baseUrl !== undefined));
+    if (o.credentials) Object.assign(config, o.credentials);
     this.ex = new ccxt[id](config);
     if (o.baseUrl !== undefined) {
       const root = venueUrl(id, o.baseUrl);

@@ -481,6 +481,11 @@ export type SingleReport = { label: SimLabel, params: SimParams, strategy: Strat
  */
 periods: string, metrics: Metrics, trades: Array<Trade>, 
 /**
+ * Hex SHA-256 over the trade list (`tradelab_sim::trade_sha256`): a paper run on the same
+ * bars and parameters reports the same one.
+ */
+tradeSha256: string, 
+/**
  * Flat to flat, by the engine's rule (see `tradelab_sim::trips`).
  */
 roundTrips: Array<RoundTrip>, finalCash: number, finalInventory: number, 
@@ -988,3 +993,33 @@ span: string, baseLabel: SimLabel, periods: string, dataHash: string, split: Spl
  * One line for tables: what the out-of-sample numbers are and are not.
  */
 text: string, };
+
+export type Size = { "frac": number } | { "qty": number };
+
+export type Limit = { price: number, size: Size, };
+
+export type Orders = { buy: Limit | null, sell: Limit | null, };
+
+export type PaperRequest = { symbol: string, 
+/**
+ * Bar length in ms (every pushed bar is checked against it).
+ */
+intervalMs: number, strategy: Strategy, 
+/**
+ * Missing fields take the honest defaults (as `tradelab backtest`).
+ */
+params?: Partial<SimParams>, };
+
+export type PaperStatus = { symbol: string, label: SimLabel, strategyLabel: string, 
+/**
+ * Bars pushed / bars stepped (filled).
+ */
+bars: number, stepped: number, 
+/**
+ * Open time of the last stepped bar (null before the first).
+ */
+lastSteppedTs: number | null, cash: number, position: number, equity: number, 
+/**
+ * Equity after paying the taker fee to close the position at its mark.
+ */
+liquidationValue: number, };

@@ -10,9 +10,9 @@
  * exactly the values `tradelab data import` would store. Point ccxt (or `tradelab data download
  * --base-url`) at `server.url`.
  *
- * Test controls: a clock (`now`) that makes the bar containing `now` a partial, still-open bar;
+ * Test controls: a clock (`now`, optionally running at `speed`) that makes the bar containing `now` a partial, still-open bar;
  * `restricted` (Binance global answers HTTP 451); `maxLimit` (server-side page cap); `fail()` to
- * inject 429 / 5xx / timeouts / malformed JSON; `hide()` to remove bars from one venue.
+ * inject 429 / 5xx / timeouts / dropped connections / malformed JSON; `hide()` to remove bars from one venue.
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import http from "node:http";
@@ -22,10 +22,11 @@ import path from "node:path";
 import { openStore, type BarArrays } from "../store.js";
 import { FundingStore, type FundingArrays } from "../download/funding-store.js";
 import { intervalMs, isInterval } from "../download/time.js";
+import { FakeAccount, type FakeAccountOptions } from "./fake-orders.js";
 
 export type FakeVenue = "binance" | "binanceus" | "binance-futures" | "alpaca";
 export type FakeRoute = "exchangeInfo" | "klines" | "fundingRate" | "assets" | "bars" | "other";
-export type FaultKind = "429" | "418" | "500" | "502" | "503" | "451" | "timeout" | "malformed";
+export type FaultKind = "429" | "418" | "500" | "502" | "503" | "451" | "timeout" | "malformed" | "drop";
 
 export interface FaultRule {
   /** Which endpoint fails (`any` for all). */
@@ -62,10 +63,17 @@ export interface FakeExchangeOptions {
   host?: string;
   /** The server's clock (epoch ms); bars opening after it are not served, the bar containing it is partial. Default: real time. */
   now?: number;
+  /** With `now`: the clock runs from `now` at this many times real time (3600: an hour a second). */
+  speed?: number;
   /** Largest page the server returns (Binance: 1000; Alpaca: 10000). */
   maxLimit?: number;
   /** Binance global answers every request with HTTP 451, like from a restricted country. */
   restricted?: boolean;
+  /**
+   * The Binance spot account behind the signed order endpoints (see fake-orders.ts): balances,
+   * PRICE_FILTER/LOT_SIZE/NOTIONAL filters (also served in exchangeInfo when given), partial fills.
+   */
+  account?: FakeAccountOptions;
 }
 
 export interface FakeExchange {
@@ -76,6 +84,8 @@ export interface FakeExchange {
   readonly requests: FakeRequest[];
   /** Markets with data: spot pairs, perpetuals, funding series. */
   readonly markets: { spot: string[]; perpetual: string[]; funding: string[] };
+  /** The spot account: orders, trades, balances (Binance's signed endpoints; a test reads them here). */
+  readonly account: FakeAccount;
   fail(rule: FaultRule): void;
   clearFaults(): void;
   setNow(ms: number | undefined): void;
@@ -190,7 +200,9 @@ export async function startFakeExchange(o: FakeExchangeOptions): Promise<FakeExc
   let now: number | undefined = o.now;
   let restricted = o.restricted === true;
   const maxLimit = o.maxLimit;
-  const clock = () => now ?? Date.now();
+  let started = Date.now();
+  const speed = o.speed ?? 0;
+  const clock = () => (now === undefined ? Date.now() : speed > 0 ? now + Math.floor((Date.now() - started) * speed) : now);
   const faults: (FaultRule & { seen: number; fired: number })[] = [];
   const hidden = new Map<string, Set<number>>(); // `${venue}|${symbol}`
   const requests: FakeRequest[] = [];
@@ -210,6 +222,27 @@ export async function startFakeExchange(o: FakeExchangeOptions): Promise<FakeExc
     }
     return m;
   };
+
+  const account = new FakeAccount(
+    o.account ?? {},
+    (compact) => {
+      const sym = byCompact(compact, spotSymbols());
+      if (!sym) return undefined;
+      const [base, quote] = sym.split("/") as [string, string];
+      return { base, quote };
+    },
+    async (compact, at) => {
+      // The finest dataset of the symbol that has bars at `at` (data dirs hold several intervals and spans).
+      const sym = byCompact(compact, spotSymbols());
+      const sets = [...spot.values()].filter((d) => d.symbol === sym).sort((a, b) => intervalMs(a.interval) - intervalMs(b.interval));
+      for (const d of sets) {
+        const b = await loadBars(d);
+        if (b.ts.length > 0 && (b.ts[b.ts.length - 1] as number) >= at && (b.ts[0] as number) <= at) return { ...b, intervalMs: intervalMs(d.interval) };
+      }
+      return undefined;
+    },
+    () => clock(),
+  );
 
   /** Bars of one dataset visible at the server's clock on `venue`, as row indices. */
   const visible = (venue: FakeVenue, symbol: string, b: BarArrays): number[] => {
@@ -286,7 +319,7 @@ export async function startFakeExchange(o: FakeExchangeOptions): Promise<FakeExc
   }
 
   function exchangeInfo(venue: FakeVenue): Reply {
-    const filters = [
+    const filters = o.account?.filters ? account.exchangeFilters() : [
       { filterType: "PRICE_FILTER", minPrice: "0.00000001", maxPrice: "1000000.00000000", tickSize: "0.00000001" },
       { filterType: "LOT_SIZE", minQty: "0.00001000", maxQty: "9000000.00000000", stepSize: "0.00001000" },
     ];
@@ -409,6 +442,15 @@ export async function startFakeExchange(o: FakeExchangeOptions): Promise<FakeExc
     return { venue, route, rest };
   }
 
+  /** A form-encoded request body (ccxt sends Binance's signed POST parameters so). */
+  async function formBody(req: http.IncomingMessage): Promise<Record<string, string>> {
+    if (req.method === "GET") return {};
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString("utf8");
+    return text ? Object.fromEntries(new URLSearchParams(text).entries()) : {};
+  }
+
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const u = new URL(req.url ?? "/", "http://fake");
     const query = Object.fromEntries(u.searchParams.entries());
@@ -420,6 +462,18 @@ export async function startFakeExchange(o: FakeExchangeOptions): Promise<FakeExc
       res.writeHead(status, { "Content-Type": "application/json;charset=UTF-8", ...headers });
       res.end(body);
     };
+
+    // Replay control (the fake exchange only): `tradelab paper` with `"clock": "replay"` moves this
+    // clock bar by bar, so a replay runs as fast as the loop and never skips a bar.
+    if (u.pathname === "/_fake/now") {
+      if (req.method === "POST") {
+        const ms = Number(query["ms"]);
+        if (!Number.isFinite(ms)) return send(400, JSON.stringify({ msg: "ms must be epoch ms" }));
+        now = ms;
+        started = Date.now();
+      }
+      return send(200, JSON.stringify({ now: clock() }));
+    }
 
     let rule: (typeof faults)[number] | undefined;
     for (const f of faults) {
@@ -434,6 +488,10 @@ export async function startFakeExchange(o: FakeExchangeOptions): Promise<FakeExc
         case "timeout":
           entry.status = -1;
           return; // never answer; the client times out
+        case "drop":
+          entry.status = -2;
+          req.socket.destroy(); // the connection drops mid-request
+          return;
         case "malformed":
           return send(200, '[[1735689600000,"93576.00000000","94509.4200', {});
         case "429":
@@ -448,7 +506,12 @@ export async function startFakeExchange(o: FakeExchangeOptions): Promise<FakeExc
     if (restricted && (venue === "binance" || venue === "binance-futures")) return send(451, JSON.stringify(RESTRICTED_BODY));
 
     let reply: Reply;
-    if (venue === "binance" || venue === "binanceus" || venue === "binance-futures") {
+    const signed =
+      venue === "binance" || venue === "binanceus"
+        ? await account.handle(req.method ?? "GET", rest.split("/").pop() ?? "", { ...query, ...(await formBody(req)) }, req.headers["x-mbx-apikey"] as string | undefined)
+        : undefined;
+    if (signed) reply = signed;
+    else if (venue === "binance" || venue === "binanceus" || venue === "binance-futures") {
       const leaf = rest.split("/").pop();
       if (leaf === "ping") reply = { status: 200, body: {} };
       else if (leaf === "time") reply = { status: 200, body: { serverTime: clock() } };
@@ -490,6 +553,7 @@ export async function startFakeExchange(o: FakeExchangeOptions): Promise<FakeExc
     port: addr.port,
     requests,
     markets: { spot: spotSymbols(), perpetual: perpSymbols(), funding: [...funding.keys()].sort() },
+    account,
     fail(rule) {
       faults.push({ ...rule, seen: 0, fired: 0 });
     },
@@ -498,6 +562,7 @@ export async function startFakeExchange(o: FakeExchangeOptions): Promise<FakeExc
     },
     setNow(ms) {
       now = ms;
+      started = Date.now();
     },
     setRestricted(on) {
       restricted = on;

@@ -5,7 +5,7 @@ use crate::Actions;
 use serde::{Deserialize, Serialize};
 
 /// How much an order trades.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub enum Size {
     /// Buy: this fraction of the buying power held at the open (the cash held before this bar's
@@ -16,7 +16,7 @@ pub enum Size {
     Qty(f64),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Limit {
     pub price: f64,
@@ -24,7 +24,7 @@ pub struct Limit {
 }
 
 /// One instrument's orders resting on one bar. They live for that bar only.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Orders {
     pub buy: Option<Limit>,

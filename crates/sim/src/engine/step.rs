@@ -564,6 +564,67 @@ impl Engine {
     }
 
     /// Equity with every position at this bar's open (`open`) or close, last mark without a bar.
+    /// Books a fill that happened at a venue (live trading) on the bar opening at `ts`, clock
+    /// index `st.bar`: the same cash, position and statistics rules as the engine's own fills,
+    /// with the venue's price, quantity and fee (quote currency). Call before the bar's `step`,
+    /// which then marks it (with no orders of its own).
+    #[allow(clippy::too_many_arguments)]
+    pub fn book_venue_fill(
+        &self,
+        st: &mut State,
+        k: usize,
+        ts: i64,
+        side: Side,
+        price: f64,
+        qty: f64,
+        fee: f64,
+    ) -> Result<Fill, SimError> {
+        if k >= self.instruments.len() {
+            return Err(SimError::LengthMismatch {
+                what: "instrument",
+                got: k,
+                expected: self.instruments.len(),
+            });
+        }
+        for (name, v) in [("price", price), ("qty", qty)] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(SimError::param(
+                    name,
+                    v,
+                    "a venue fill needs a finite positive price and quantity",
+                ));
+            }
+        }
+        if !(fee.is_finite() && fee >= 0.0) {
+            return Err(SimError::param(
+                "fee",
+                fee,
+                "a venue fee must be finite and >= 0",
+            ));
+        }
+        let mut out = Vec::with_capacity(1);
+        let i = st.bar;
+        match side {
+            Side::Buy => self.book_buy(
+                st,
+                k,
+                ts,
+                i,
+                price,
+                qty,
+                fee,
+                qty * price + fee,
+                TradeReason::Limit,
+                &mut out,
+            ),
+            Side::Sell => {
+                self.book_sell_fee(st, k, ts, i, price, qty, fee, TradeReason::Limit, &mut out)
+            }
+        }
+        out.pop()
+            .ok_or_else(|| SimError::param("qty", qty, "no fill booked"))
+    }
+
     fn equity_at(&self, st: &State, bars: &[Option<BarInput>], open: bool) -> f64 {
         let mut e = st.cash;
         for (k, pos) in st.positions.iter().enumerate() {
@@ -662,6 +723,24 @@ impl Engine {
     ) {
         let gross = qty * price;
         let fee = gross * fee_rate;
+        self.book_sell_fee(st, k, ts, i, price, qty, fee, reason, out);
+    }
+
+    /// As `book_sell` with the fee given in quote currency.
+    #[allow(clippy::too_many_arguments)]
+    fn book_sell_fee(
+        &self,
+        st: &mut State,
+        k: usize,
+        ts: i64,
+        i: usize,
+        price: f64,
+        qty: f64,
+        fee: f64,
+        reason: TradeReason,
+        out: &mut Vec<Fill>,
+    ) {
+        let gross = qty * price;
         let net = gross - fee;
         st.cash += net;
         self.apply_fill(st, k, i, -qty, price, net, fee);
