@@ -12,7 +12,8 @@ interface Check {
 
 describe("tradelab doctor", () => {
   it("reports the addon's local build and SIMD level, and warns (exit 0) when torch is missing", async () => {
-    const r = await runCli(["doctor", "--json"], { TRADELAB_TORCH_VENV: path.join(tempDir(), "no-venv") });
+    // No Redis configured here (CI exports TRADELAB_REDIS_URL for the study tests; empty = unset).
+    const r = await runCli(["doctor", "--json"], { TRADELAB_TORCH_VENV: path.join(tempDir(), "no-venv"), TRADELAB_REDIS_URL: "" });
     expect(r.code, r.stderr).toBe(0);
     const checks = (JSON.parse(r.stdout) as { checks: Check[] }).checks;
     const byName = new Map(checks.map((c) => [c.name, c]));
