@@ -1,7 +1,7 @@
 /**
  * `tradelab select` end to end on the bundled sample: a one-symbol selector with the same entry
- * and exit rules equals the single-asset backtest; the seed's fillable-only mode is labelled
- * OPTIMISTIC and differs from the honest default; bad input names the field.
+ * and exit rules equals the single-asset backtest; the seed's fillable-only and same-bar re-entry
+ * modes are labelled OPTIMISTIC and differ from the honest default; bad input names the field.
  */
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -51,6 +51,13 @@ describe("tradelab select", () => {
     const steal = await select({ ...example, edge: { mode: "high_low", minEdge: 0.008 }, workStealing: { minProfit: 0.001, minEdge: 0.01 } });
     expect(steal.out?.label.optimistic).toBe(false);
     expect(steal.stderr).toBe("");
+    // The seed's allow_reentry_same_bar: labelled, and on this sample it flatters a losing band a lot.
+    const again = await select(JSON.parse(readFileSync(path.join(repoRoot, "examples/select-reentry.json"), "utf8")) as Record<string, unknown>);
+    expect(again.stderr).toBe("");
+    expect(again.out?.label.optimistic).toBe(true);
+    expect(again.out?.label.text).toContain("OPTIMISTIC (same-bar re-entry");
+    expect(again.out?.metrics.tradeCount).toBeGreaterThan(honest.out?.metrics.tradeCount ?? Infinity);
+    expect(again.out?.metrics.totalReturn).toBeGreaterThan(honest.out?.metrics.totalReturn ?? Infinity);
     const dip = await select({ ...example, dipThresholdPct: 0.01 });
     expect(dip.out?.label.text).toContain("OPTIMISTIC (dip filter 0.01");
     expect(dip.out?.metrics.tradeCount).toBeLessThan(honest.out?.metrics.tradeCount ?? 0);

@@ -102,7 +102,7 @@ pub const CAND_FIELDS: usize = 13;
 /// State fields per symbol (after the 3 account fields: cash, equity, step).
 pub const STATE_FIELDS: usize = 3;
 /// Order fields per symbol in the buffer [`SelectSession::apply`] reads.
-pub const ORDER_FIELDS: usize = 4;
+pub const ORDER_FIELDS: usize = 5;
 
 #[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
@@ -179,6 +179,8 @@ pub struct SelectSession {
     /// Per symbol: its first close and its last close seen (for the benchmark).
     first_close: Vec<f64>,
     last_close: Vec<f64>,
+    /// Some order was a same-bar re-entry (a buy spending an exit's proceeds): OPTIMISTIC.
+    reentry: bool,
 }
 
 fn bad(field: impl Into<String>, reason: impl Into<String>) -> BacktestError {
@@ -355,6 +357,7 @@ impl SelectSession {
             benchmark: Vec::new(),
             first_close: vec![f64::NAN; req.symbols.len()],
             last_close: vec![f64::NAN; req.symbols.len()],
+            reentry: false,
         })
     }
 
@@ -492,8 +495,10 @@ impl SelectSession {
     }
 
     /// Fills the orders for the timestamp [`SelectSession::next`] prepared: `ORDER_FIELDS` per
-    /// symbol (buy price, buy fraction, sell price, sell fraction; a non-finite price is no
-    /// order). A buy spends that fraction of the cash held at the open; a sell sells that
+    /// symbol (buy price, buy fraction, sell price, sell fraction, after-exit symbol; a
+    /// non-finite price is no order). A buy spends that fraction of the cash held at the open,
+    /// or, when field 4 names a symbol k, that fraction of what k's exit raises on this same
+    /// bar (a same-bar re-entry, OPTIMISTIC: it assumes the exit filled first); a sell sells that
     /// fraction of the long held at the open. On a symbol that may go short, a sell from a flat
     /// or short position shorts σ × cash / (S(1 + f)) units (seed §7), and a buy on a short
     /// position covers that fraction of it.
@@ -518,7 +523,22 @@ impl SelectSession {
             };
             let q = self.stepper.state().positions[k].qty;
             let short = self.short_ok[k];
-            if x[0].is_finite() {
+            if x[0].is_finite() && x[4].is_finite() {
+                let f = frac(x[1], "buy")?;
+                let e = x[4];
+                if !(e >= 0.0 && e.fract() == 0.0 && (e as usize) < n) {
+                    return Err(bad(
+                        format!("orders {}", self.symbols[k]),
+                        format!("after-exit symbol {e} is not an index in [0, {n})"),
+                    ));
+                }
+                o.buy = Some(Limit {
+                    price: x[0],
+                    size: Size::Frac(f),
+                });
+                o.after_exit = Some(e as u32);
+                self.reentry = true;
+            } else if x[0].is_finite() {
                 let f = frac(x[1], "buy")?;
                 o.buy = Some(Limit {
                     price: x[0],
@@ -593,6 +613,7 @@ impl SelectSession {
             short_ok,
             allocation,
             benchmark,
+            reentry,
             ..
         } = self;
         let r = stepper.finish(&engine);
@@ -651,6 +672,13 @@ impl SelectSession {
             reasons.push(format!(
                 "dip filter {x}: looks at the low and close of the bar it trades"
             ));
+        }
+        if reentry {
+            reasons.push(
+                "same-bar re-entry: an entry spends an exit's proceeds on the exit's bar, \
+                 assuming the exit filled first"
+                    .into(),
+            );
         }
         if let Some(o) = optimistic {
             reasons.push(o.to_string());

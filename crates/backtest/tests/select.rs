@@ -55,7 +55,7 @@ fn pass_through(s: &mut SelectSession, n: usize) -> Vec<Vec<f64>> {
         for k in 0..n {
             let c = &cand[k * CAND_FIELDS..(k + 1) * CAND_FIELDS];
             if c[0] == 1.0 {
-                orders[k * ORDER_FIELDS..(k + 1) * ORDER_FIELDS]
+                orders[k * ORDER_FIELDS..k * ORDER_FIELDS + 4]
                     .copy_from_slice(&[c[1], c[2], c[3], c[4]]);
             }
         }
@@ -127,20 +127,20 @@ fn candidates_carry_the_edge_and_errors_name_the_field() {
     // A bad order fraction names the symbol; an unknown edge mode and forecaster are refused.
     let mut s = SelectSession::open(&req, &[]).unwrap();
     s.next(&mut cand, &mut state).unwrap();
-    let e = s
-        .apply(&[
-            100.0,
-            2.0,
-            f64::NAN,
-            f64::NAN,
-            f64::NAN,
-            f64::NAN,
-            f64::NAN,
-            f64::NAN,
-        ])
-        .unwrap_err();
+    let mut o = vec![f64::NAN; n * ORDER_FIELDS];
+    o[0] = 100.0;
+    o[1] = 2.0;
+    let e = s.apply(&o).unwrap_err();
     assert!(
         e.to_string().contains("BTC/USDT") && e.to_string().contains("fraction 2"),
+        "{e}"
+    );
+    // An after-exit index that names no symbol is refused by symbol.
+    o[1] = 1.0;
+    o[4] = 2.0;
+    let e = s.apply(&o).unwrap_err().to_string();
+    assert!(
+        e.contains("BTC/USDT") && e.contains("after-exit symbol 2"),
         "{e}"
     );
     let mut v = serde_json::to_value(&req).unwrap();
@@ -362,4 +362,74 @@ fn shorts_open_at_the_sell_limit_cover_at_the_buy_limit_and_pay_borrow() {
     req.shorts = Some(serde_json::from_value(serde_json::json!({ "borrowRate": -1.0 })).unwrap());
     let e = SelectSession::open(&req, &[]).err().unwrap().to_string();
     assert!(e.contains("shorts.borrowRate"), "{e}");
+}
+
+/// Seed `allow_reentry_same_bar`: a buy contingent on an exit spends that exit's proceeds on the
+/// exit's own bar, only when the exit closed the long, and the run is labelled OPTIMISTIC.
+#[test]
+fn a_same_bar_reentry_spends_the_exit_proceeds_and_is_labelled() {
+    let n = 2;
+    let run = |reenter: bool| {
+        let mut s = SelectSession::open(&request(&["BTC/USDT", "SOL/USDT"], 1), &[]).unwrap();
+        let mut cand = vec![0.0; n * CAND_FIELDS];
+        let mut state = vec![0.0; 3 + n * STATE_FIELDS];
+        let mut orders = vec![f64::NAN; n * ORDER_FIELDS];
+        let (mut reentries, mut same_bar) = (0, 0);
+        let mut prev_q = [0.0_f64; 2];
+        let mut contingent = false;
+        while s.next(&mut cand, &mut state).unwrap().is_some() {
+            let q = [state[3], state[3 + STATE_FIELDS]];
+            // The last step's contingent SOL buy filled together with BTC's exit.
+            if contingent && prev_q[0] > 0.0 && q[0] == 0.0 && q[1] > 0.0 && prev_q[1] == 0.0 {
+                same_bar += 1;
+            }
+            contingent = false;
+            orders.fill(f64::NAN);
+            let (b, so) = (&cand[..CAND_FIELDS], &cand[CAND_FIELDS..2 * CAND_FIELDS]);
+            // One slot: BTC only, rotated into SOL on the exit's bar when asked; SOL sells out.
+            if q[0] > 0.0 && b[0] == 1.0 {
+                orders[2] = b[3];
+                orders[3] = 1.0;
+                if reenter && q[1] == 0.0 && so[0] == 1.0 && so[1].is_finite() {
+                    orders[ORDER_FIELDS] = so[1];
+                    orders[ORDER_FIELDS + 1] = 1.0;
+                    orders[ORDER_FIELDS + 4] = 0.0;
+                    contingent = true;
+                    reentries += 1;
+                }
+            } else if q[1] > 0.0 && so[0] == 1.0 {
+                orders[ORDER_FIELDS + 2] = so[3];
+                orders[ORDER_FIELDS + 3] = 1.0;
+            } else if q == [0.0, 0.0] && b[0] == 1.0 && b[1].is_finite() {
+                orders[0] = b[1];
+                orders[1] = 1.0;
+            }
+            prev_q = q;
+            s.apply(&orders).unwrap();
+        }
+        (s.finish("rotate", None), reentries, same_bar)
+    };
+    let (plain, none, _) = run(false);
+    assert_eq!(none, 0);
+    assert!(!plain.label.optimistic, "{}", plain.label.text);
+    assert_eq!(
+        plain.instruments[1].round_trips, 0,
+        "SOL is never entered without re-entry"
+    );
+    let (r, placed, filled) = run(true);
+    assert!(
+        placed > 20 && filled > 5,
+        "placed {placed}, filled together {filled}"
+    );
+    assert!(
+        filled < placed,
+        "a contingent buy rests only when the exit closes the long"
+    );
+    assert!(r.instruments[1].round_trips > 0);
+    assert!(r.label.optimistic, "{}", r.label.text);
+    assert!(
+        r.label.text.contains("same-bar re-entry"),
+        "{}",
+        r.label.text
+    );
 }

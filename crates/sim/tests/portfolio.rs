@@ -121,12 +121,14 @@ fn buy(price: f64, size: Size) -> Orders {
     Orders {
         buy: Some(Limit { price, size }),
         sell: None,
+        after_exit: None,
     }
 }
 fn sell(price: f64, size: Size) -> Orders {
     Orders {
         buy: None,
         sell: Some(Limit { price, size }),
+        after_exit: None,
     }
 }
 
@@ -175,6 +177,94 @@ fn shared_cash_goes_to_instruments_in_order_and_sells_fund_only_the_next_bar() {
     assert_eq!(r.instruments[0].win_rate, 1.0);
     assert_eq!(r.fills[2].trade.qty, 1050.0 / 100.0);
     assert_eq!(*r.equity.last().unwrap(), 1050.0);
+}
+
+fn after_exit(mut o: Orders, x: u32) -> Orders {
+    o.after_exit = Some(x);
+    o
+}
+
+#[test]
+fn a_contingent_buy_spends_the_exit_proceeds_only_when_the_exit_closed_the_position() {
+    // Instrument 0 reaches 105 on bar 2 (the exit fills) and 104 on bar 4 (it does not).
+    let a = bars(&[
+        (0, 100.0, 100.0, 100.0, 100.0),
+        (1, 100.0, 101.0, 90.0, 100.0),
+        (2, 100.0, 110.0, 90.0, 100.0),
+        (3, 100.0, 100.0, 100.0, 100.0),
+        (4, 100.0, 104.0, 90.0, 100.0),
+    ]);
+    let b = a.clone();
+    let p = EngineParams {
+        fill_rule: FillRule::Touch,
+        starting_cash: 1000.0,
+        ..Default::default()
+    };
+    let e = engine(2, p.clone());
+    let data = [
+        InstrumentData::new(&a, 3_600_000),
+        InstrumentData::new(&b, 3_600_000),
+    ];
+    let exit_and_reenter = |step| {
+        vec![
+            (step, 0, sell(105.0, Size::Frac(1.0))),
+            (step, 1, after_exit(buy(95.0, Size::Frac(0.5)), 0)),
+        ]
+    };
+    let mut script = vec![(1, 0, buy(100.0, Size::Frac(1.0)))];
+    script.extend(exit_and_reenter(2));
+    let r = run_portfolio(&e, &data, &mut Script(script)).unwrap();
+    use tradelab_sim::Side::*;
+    let seq: Vec<_> = r
+        .fills
+        .iter()
+        .map(|f| (f.trade.bar, f.instrument, f.trade.side))
+        .collect();
+    // The plain rule (the shared-cash test above) buys nothing on bar 2; the contingent buy
+    // spends half the exit's 1050.
+    assert_eq!(seq, vec![(1, 0, Buy), (2, 0, Sell), (2, 1, Buy)]);
+    assert_eq!(r.fills[2].trade.qty, 525.0 / 95.0);
+    assert_eq!(r.fills[2].trade.cash_delta, -525.0);
+
+    // The exit does not fill on bar 4: the contingent buy does not rest either.
+    let mut script = vec![(3, 0, buy(100.0, Size::Frac(1.0)))];
+    script.extend(exit_and_reenter(4));
+    let r = run_portfolio(&e, &data, &mut Script(script)).unwrap();
+    let seq: Vec<_> = r
+        .fills
+        .iter()
+        .map(|f| (f.trade.bar, f.instrument, f.trade.side))
+        .collect();
+    assert_eq!(seq, vec![(3, 0, Buy)]);
+
+    // Only one contingent buy spends an exit: the second (instrument order) gets nothing.
+    let e3 = engine(3, p);
+    let c = a.clone();
+    let data3 = [
+        InstrumentData::new(&a, 3_600_000),
+        InstrumentData::new(&b, 3_600_000),
+        InstrumentData::new(&c, 3_600_000),
+    ];
+    let mut script = vec![(1, 0, buy(100.0, Size::Frac(1.0)))];
+    script.extend(exit_and_reenter(2));
+    script.push((2, 2, after_exit(buy(95.0, Size::Frac(1.0)), 0)));
+    let r = run_portfolio(&e3, &data3, &mut Script(script)).unwrap();
+    let buys_on_2: Vec<_> = r
+        .fills
+        .iter()
+        .filter(|f| f.trade.bar == 2 && f.trade.side == Buy)
+        .map(|f| f.instrument)
+        .collect();
+    assert_eq!(buys_on_2, vec![1]);
+
+    // A contingent buy on an instrument that was flat at the open never rests.
+    let r = run_portfolio(
+        &e,
+        &data,
+        &mut Script(vec![(1, 1, after_exit(buy(100.0, Size::Frac(1.0)), 0))]),
+    )
+    .unwrap();
+    assert!(r.fills.is_empty());
 }
 
 #[test]
@@ -506,6 +596,16 @@ fn bad_inputs_name_the_instrument_and_field() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("sell order quantity -1"), "{err}");
+    let err = run_portfolio(
+        &e,
+        &[InstrumentData::new(&px, 3_600_000)],
+        &mut Script(vec![(1, 0, after_exit(buy(100.0, Size::Frac(1.0)), 3))]),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "instrument S0/USDT: `afterExit` = 3: no such instrument (this portfolio has 1)"
+    );
     let err = Engine::new(
         EngineParams {
             leverage: 0.5,

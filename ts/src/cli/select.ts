@@ -8,7 +8,7 @@ import { selectBacktest, selectSweep, type SelectConfig, type SelectGrid, type S
 import { assumptionsLine, metricRows } from "./sim.js";
 import { isoMs, kvTable, printJson, progressBar, readConfigFile, table } from "./ui.js";
 
-const KEYS = ["grid", "symbols", "interval", "store", "from", "to", "params", "actions", "forecast", "edge", "maxPositions", "cooldownBars", "selectFillableOnly", "endOfDayClose", "allowInSample", "dipThresholdPct", "workStealing", "fees", "shorts", "selector"];
+const KEYS = ["grid", "symbols", "interval", "store", "from", "to", "params", "actions", "forecast", "edge", "maxPositions", "cooldownBars", "selectFillableOnly", "endOfDayClose", "allowInSample", "dipThresholdPct", "workStealing", "allowReentrySameBar", "fees", "shorts", "selector"];
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
 
@@ -92,7 +92,8 @@ decisionLag bars old. actions: a rule strategy, {"kind": "actions", "files": {SY
 {"kind": "policy", "checkpoints": {SYM: DIR} | {"*": DIR}}. edge.mode: high_low, high or close.
 "selectFillableOnly": true is the seed's OPTIMISTIC default (entries filtered by the bar they
 fill on), labelled as such; so is "dipThresholdPct": x (the seed's dip filter: entries only where the
-traded bar's low dips below its close × (1 − x)).
+traded bar's low dips below its close × (1 − x)); and "allowReentrySameBar": true (the seed's
+allow_reentry_same_bar: an exit's proceeds buy the next-best candidate on the exit's own bar).
 "fees": { "SOL/FDUSD": {"maker": 0, "taker": 0.001}, "*/FDUSD": {...} } sets a symbol's or a whole
 quote's fees (a venue's zero-fee pairs; stated in the label, zero maker fees as a caution).
 "selector": { "module": "./my-selector.js", "options": {...} } runs your own Selector (an ES module

@@ -50,6 +50,8 @@ export interface SelectConfig {
   shorts?: G.ShortSettings;
   /** OPTIMISTIC (labelled, seed `--dip-threshold-pct`): enter only where the traded bar's low dips below its close × (1 − x). */
   dipThresholdPct?: number;
+  /** OPTIMISTIC (labelled, seed `allow_reentry_same_bar`): an exit's proceeds may enter the next-best candidate on the exit's own bar. */
+  allowReentrySameBar?: boolean;
   /** Policies: permit a window that includes a checkpoint's training rows (labelled in-sample). */
   allowInSample?: boolean;
   /**
@@ -249,6 +251,14 @@ class Context implements SelectContext {
     this.orders[k * this.of] = price;
     this.orders[k * this.of + 1] = frac;
   }
+  buyAfterExit(k: number, price: number, frac: number, exit: number): void {
+    this.check(k, price, frac, "buy");
+    if (!Number.isInteger(exit) || exit < 0 || exit >= this.symbols.length) throw new TradelabError(`selector buyAfterExit ${this.symbols[k]}: no symbol index ${exit} to re-enter after`);
+    if (this.of < 5) throw new TradelabError("selector buyAfterExit: this engine build has no same-bar re-entry slot (rebuild the native addon)");
+    this.orders[k * this.of] = price;
+    this.orders[k * this.of + 1] = frac;
+    this.orders[k * this.of + 4] = exit;
+  }
   sell(k: number, price: number, frac: number): void {
     this.check(k, price, frac, "sell");
     this.orders[k * this.of + 2] = price;
@@ -341,6 +351,7 @@ function prepare(config: SelectConfig, resolved: ResolvedActions, opts: SelectOp
       selectFillableOnly: fillable,
       dipFilter: config.dipThresholdPct !== undefined,
       ...(config.workStealing ? { workStealing: config.workStealing } : {}),
+      ...(config.allowReentrySameBar ? { allowReentrySameBar: true } : {}),
     });
   return { req, selector };
 }
@@ -351,7 +362,7 @@ function drive(session: Session, selector: Selector, config: SelectConfig, resol
   const from = resolved.window?.from ?? toMs(config.from, "from");
   const to = resolved.window?.to ?? toMs(config.to, "to");
   const n = session.symbols.length;
-  const [cf = 13, sf = 3, of = 4] = session.layout;
+  const [cf = 13, sf = 3, of = 5] = session.layout;
   const cand = new Float64Array(n * cf);
   const state = new Float64Array(3 + n * sf);
   const orders = new Float64Array(n * of);

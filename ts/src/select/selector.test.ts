@@ -5,11 +5,13 @@ import { EdgeSelector, type Candidate, type PositionView, type SelectContext } f
 interface Orders {
   buys: [string, number, number][];
   sells: [string, number, number][];
+  /** Contingent buys: symbol, price, fraction of the exit's proceeds, the exit's symbol. */
+  after: [string, number, number, string][];
 }
 
 /** A context over plain objects: edges per symbol, positions held. */
 function ctx(step: number, symbols: string[], edges: number[], held: number[], extra: Partial<Candidate>[] = []): { c: SelectContext; o: Orders } {
-  const o: Orders = { buys: [], sells: [] };
+  const o: Orders = { buys: [], sells: [], after: [] };
   const c: SelectContext = {
     ts: step * 3_600_000,
     step,
@@ -47,6 +49,7 @@ function ctx(step: number, symbols: string[], edges: number[], held: number[], e
     qty: (k) => held[k] ?? 0,
     buy: (k, price, frac) => o.buys.push([symbols[k] ?? "", price, frac]),
     sell: (k, price, frac) => o.sells.push([symbols[k] ?? "", price, frac]),
+    buyAfterExit: (k, price, frac, exit) => o.after.push([symbols[k] ?? "", price, frac, symbols[exit] ?? ""]),
   };
   return { c, o };
 }
@@ -142,5 +145,31 @@ describe("EdgeSelector", () => {
     const d = ctx(3, syms, [NaN, NaN, NaN], [0, 0, 0], [{ shortEdge: 0.01, fillable: true }]);
     new EdgeSelector({ selectFillableOnly: true }).select(d.c);
     expect(d.o.sells).toEqual([]);
+  });
+
+  it("allowReentrySameBar: a full slot's exit funds a contingent entry on the next-best candidate", () => {
+    // SOL held (1 slot, full): without the option nothing is entered this bar.
+    const plain = ctx(0, syms, [0.05, 0.02, 0.03], [1, 0, 0]);
+    new EdgeSelector({}).select(plain.c);
+    expect(plain.o.after).toEqual([]);
+    expect(plain.o.buys).toEqual([]);
+    // With it, SOL's exit funds the best candidate, which may be SOL itself (its edge is highest).
+    const s = new EdgeSelector({ allowReentrySameBar: true });
+    expect(s.describe()).toMatch(/same-bar re-entry/);
+    const a = ctx(0, syms, [0.05, 0.02, 0.03], [1, 0, 0]);
+    s.select(a.c);
+    expect(a.o.sells).toEqual([["SOL/USDT", 101, 1]]);
+    expect(a.o.after).toEqual([["SOL/USDT", 100, 1, "SOL/USDT"]]);
+    expect(a.o.buys).toEqual([]);
+    // With a free slot too: the free slot takes the best flat candidate (ETH), the exit the next (BTC).
+    const two = new EdgeSelector({ allowReentrySameBar: true, maxPositions: 2, cooldownBars: 1 });
+    const b = ctx(1, syms, [0.05, 0.02, 0.03], [1, 0, 0]);
+    two.select(b.c);
+    expect(b.o.buys).toEqual([["ETH/USDT", 100, 1]]);
+    expect(b.o.after).toEqual([["BTC/USDT", 100, 1, "SOL/USDT"]]);
+    // Below minEdge nothing re-enters.
+    const c = ctx(2, syms, [0.0001, NaN, NaN], [1, 0, 0]);
+    new EdgeSelector({ allowReentrySameBar: true, minEdge: 0.001 }).select(c.c);
+    expect(c.o.after).toEqual([]);
   });
 });

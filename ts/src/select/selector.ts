@@ -75,6 +75,13 @@ export interface SelectContext {
    */
   buy(k: number, price: number, frac: number): void;
   /**
+   * Rest a contingent buy limit on symbol k (seed `allow_reentry_same_bar`, OPTIMISTIC: the run
+   * is labelled): it rests only if symbol `exit` was long at the open and its sell closes it on
+   * this bar, and it spends `frac` of that exit's proceeds, not the cash held at the open. One
+   * contingent buy per exit; `k` may be `exit` itself.
+   */
+  buyAfterExit(k: number, price: number, frac: number, exit: number): void;
+  /**
    * Rest a sell limit on symbol k for this bar: `frac` of the long held at the open, or, on a
    * symbol that may go short and is flat or short, a short of `frac` × cash / (price × (1 + fee)) units.
    */
@@ -107,6 +114,14 @@ export interface EdgeSelectorOptions {
    * beats that return by `margin`; the exit rests at the decision close × (1 − `slack`).
    */
   workStealing?: { minProfit?: number; minEdge?: number; margin?: number; slack?: number };
+  /**
+   * OPTIMISTIC (seed `allow_reentry_same_bar`): each held long whose sell rests also places a
+   * contingent entry on the best candidate not otherwise entered (possibly the same symbol, unless
+   * cooling down), funded by that exit's proceeds on the same bar. The engine books it only when
+   * the exit closes the position; the run's label says OPTIMISTIC because within one bar the
+   * order of the exit and the entry is unknown.
+   */
+  allowReentrySameBar?: boolean;
 }
 
 /**
@@ -123,6 +138,7 @@ export class EdgeSelector implements Selector {
   readonly selectFillableOnly: boolean;
   readonly dipFilter: boolean;
   readonly steal: { minProfit: number; minEdge: number; margin: number; slack: number } | null;
+  readonly allowReentrySameBar: boolean;
   /** Per symbol: the step at which its last position was seen closed. */
   private readonly exitedAt = new Map<number, number>();
   private readonly wasOpen = new Set<number>();
@@ -133,6 +149,7 @@ export class EdgeSelector implements Selector {
     this.cooldownBars = o.cooldownBars ?? 0;
     this.selectFillableOnly = o.selectFillableOnly ?? false;
     this.dipFilter = o.dipFilter ?? false;
+    this.allowReentrySameBar = o.allowReentrySameBar ?? false;
     const w = o.workStealing;
     this.steal = w ? { minProfit: w.minProfit ?? 0.001, minEdge: w.minEdge ?? 0.005, margin: w.margin ?? 0, slack: w.slack ?? 0.002 } : null;
     if (!Number.isInteger(this.maxPositions) || this.maxPositions < 1) throw new Error(`maxPositions must be a whole number >= 1 (got ${this.maxPositions})`);
@@ -141,10 +158,13 @@ export class EdgeSelector implements Selector {
   }
 
   describe(): string {
-    return `best edge >= ${this.minEdge}, ${this.maxPositions} slot${this.maxPositions === 1 ? "" : "s"}${this.cooldownBars ? `, cooldown ${this.cooldownBars} bars` : ""}${this.selectFillableOnly ? ", fillable only" : ""}${this.dipFilter ? ", dip filter" : ""}${this.steal ? `, work stealing (profit >= ${this.steal.minProfit}, edge >= ${this.steal.minEdge})` : ""}`;
+    return `best edge >= ${this.minEdge}, ${this.maxPositions} slot${this.maxPositions === 1 ? "" : "s"}${this.cooldownBars ? `, cooldown ${this.cooldownBars} bars` : ""}${this.selectFillableOnly ? ", fillable only" : ""}${this.dipFilter ? ", dip filter" : ""}${this.steal ? `, work stealing (profit >= ${this.steal.minProfit}, edge >= ${this.steal.minEdge})` : ""}${this.allowReentrySameBar ? ", same-bar re-entry" : ""}`;
   }
 
-  /** None of its own: `selectFillableOnly` reads the session's fillable lookahead, which the engine labels OPTIMISTIC. */
+  /**
+   * None of its own: `selectFillableOnly` reads the session's fillable lookahead, and a contingent
+   * re-entry is a `buyAfterExit` order; the engine labels both OPTIMISTIC when they are used.
+   */
   optimistic(): string | null {
     return null;
   }
@@ -168,6 +188,8 @@ export class EdgeSelector implements Selector {
   select(ctx: SelectContext): void {
     const n = ctx.symbols.length;
     let held = 0;
+    // Held longs whose exit rests this bar (the engine books a re-entry only if the exit closes the long).
+    const exiting: number[] = [];
     for (let k = 0; k < n; k++) {
       if (ctx.qty(k) !== 0) {
         held++;
@@ -179,20 +201,28 @@ export class EdgeSelector implements Selector {
           const bp = ctx.buyPrice(k);
           const bf = ctx.buyFrac(k);
           if (ctx.available(k) && Number.isFinite(bp) && bf > 0) ctx.buy(k, bp, bf);
-        } else if (this.steal && ctx.available(k) && this.stolen(ctx, k)) ctx.sell(k, ctx.candidate(k).close * (1 - this.steal.slack), 1);
-        else if (ctx.available(k) && Number.isFinite(sp) && sf > 0) ctx.sell(k, sp, sf);
+        } else if (this.steal && ctx.available(k) && this.stolen(ctx, k)) {
+          ctx.sell(k, ctx.candidate(k).close * (1 - this.steal.slack), 1);
+          exiting.push(k);
+        } else if (ctx.available(k) && Number.isFinite(sp) && sf > 0) {
+          ctx.sell(k, sp, sf);
+          exiting.push(k);
+        }
       } else if (this.wasOpen.has(k)) {
         this.wasOpen.delete(k);
         this.exitedAt.set(k, ctx.step);
       }
     }
-    const free = this.maxPositions - held;
-    if (free <= 0) return;
+    const free = Math.max(0, this.maxPositions - held);
+    const reenter = this.allowReentrySameBar ? exiting : [];
+    if (free === 0 && reenter.length === 0) return;
     // Candidates as k (long) or −(k + 1) (short), each with its edge.
     const picks: number[] = [];
     const edges: number[] = [];
     for (let k = 0; k < n; k++) {
-      if (ctx.qty(k) !== 0 || !ctx.available(k)) continue;
+      // An exiting long may be re-entered on its own bar (a long candidate, without cooldown).
+      const again = reenter.includes(k) && this.cooldownBars === 0;
+      if ((ctx.qty(k) !== 0 && !again) || !ctx.available(k)) continue;
       const left = this.exitedAt.get(k);
       if (left !== undefined && ctx.step - left < this.cooldownBars) continue;
       if (this.dipFilter && ctx.dip(k) !== true) continue;
@@ -204,7 +234,7 @@ export class EdgeSelector implements Selector {
         edges.push(e);
       }
       const s = ctx.shortEdge(k);
-      if (!this.selectFillableOnly && ctx.sellFrac(k) > 0 && Number.isFinite(s) && s >= this.minEdge && !(longOk && e >= s)) {
+      if (!again && !this.selectFillableOnly && ctx.sellFrac(k) > 0 && Number.isFinite(s) && s >= this.minEdge && !(longOk && e >= s)) {
         if (longOk) {
           // One side per symbol: the better one.
           picks[picks.length - 1] = -(k + 1);
@@ -226,10 +256,27 @@ export class EdgeSelector implements Selector {
       const sb = sym[idx(picks[b] ?? 0)] ?? "";
       return sa < sb ? -1 : sa > sb ? 1 : 0;
     });
-    for (const i of order.slice(0, free)) {
-      const p = picks[i] ?? 0;
+    // Free slots take the best flat candidates; then each exit, in symbol order, the next best.
+    let entered = 0;
+    for (let i = 0; i < order.length && entered < free; i++) {
+      const p = picks[order[i] ?? 0] ?? 0;
+      const k = p >= 0 ? p : -p - 1;
+      if (ctx.qty(k) !== 0) continue;
       if (p >= 0) ctx.buy(p, ctx.buyPrice(p), ctx.buyFrac(p) / free);
-      else ctx.sell(-p - 1, ctx.sellPrice(-p - 1), ctx.sellFrac(-p - 1) / free);
+      else ctx.sell(k, ctx.sellPrice(k), ctx.sellFrac(k) / free);
+      entered++;
+      order[i] = -1;
+    }
+    for (const x of reenter) {
+      // A flat long candidate, or x itself (another exiting symbol may still be held).
+      const i = order.findIndex((j) => {
+        const p = j >= 0 ? (picks[j] ?? -1) : -1;
+        return p >= 0 && (p === x || ctx.qty(p) === 0);
+      });
+      if (i < 0) break;
+      const p = picks[order[i] ?? 0] ?? 0;
+      ctx.buyAfterExit(p, ctx.buyPrice(p), ctx.buyFrac(p), x);
+      order[i] = -1;
     }
   }
 }

@@ -10,7 +10,10 @@
 //!    cycles run (optimistic mode, long-only).
 //! 2. **Exits and sells**, in instrument order, from the position held at the open.
 //! 3. **Entries and buys**, in instrument order, from the cash held before step 2 (never the
-//!    proceeds of this bar's sells), capped by buying power.
+//!    proceeds of this bar's sells), capped by buying power. The one exception is OPTIMISTIC and
+//!    opt-in: a buy marked `after_exit = x` rests only if instrument x was long at the open and
+//!    step 2 closed it, and spends that exit's proceeds (same-bar re-entry; it assumes the exit
+//!    filled before the entry within the bar, which bars cannot show).
 //! 4. **Close.** Funding, borrow cost, end-of-day closes, margin interest, then the liquidation
 //!    check, then equity is marked at each instrument's close (its last close when it has no
 //!    bar at this timestamp).

@@ -29,6 +29,16 @@ pub struct Limit {
 pub struct Orders {
     pub buy: Option<Limit>,
     pub sell: Option<Limit>,
+    /// Makes `buy` contingent on the exit of instrument `after_exit` (this one or another;
+    /// OPTIMISTIC same-bar re-entry, seed §7 `allow_reentry_same_bar`): it rests only if that
+    /// instrument was long at the open and is flat after this bar's sells, and its fraction is
+    /// of that exit's proceeds, not of the cash
+    /// held at the open. Bars do not say whether the exit or the entry came first, so this
+    /// assumes the exit did; runs that use it are labelled optimistic. One contingent buy per
+    /// exit (the first in instrument order spends the proceeds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub after_exit: Option<u32>,
 }
 
 /// The order parameters of `SimParams` applied to action rows.
@@ -81,5 +91,6 @@ pub fn orders_from_row(actions: &Actions, row: usize, t: &OrderTransform) -> Ord
             price,
             size: Size::Frac(sell_frac),
         }),
+        after_exit: None,
     }
 }

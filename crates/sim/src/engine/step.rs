@@ -254,6 +254,19 @@ impl Engine {
                     }
                 }
             }
+            if let Some(x) = o.after_exit {
+                if x as usize >= n {
+                    return Err(bad(format!(
+                        "`afterExit` = {x}: no such instrument (this portfolio has {n})"
+                    )));
+                }
+                if !matches!(o.buy.map(|l| l.size), Some(Size::Frac(_))) {
+                    return Err(bad(
+                        "`afterExit` needs a buy sized as a fraction (of the exit's proceeds)"
+                            .into(),
+                    ));
+                }
+            }
             for (side, l) in [("buy", o.buy), ("sell", o.sell)] {
                 let Some(l) = l else { continue };
                 if !(l.price.is_finite() && l.price > 0.0) {
@@ -407,6 +420,9 @@ impl Engine {
             buy_cash
         };
 
+        // Cash each long's full exit raised in step 2 (a contingent buy may spend it).
+        let mut exit_proceeds = vec![0.0_f64; n];
+
         // --- 2. exits and sells, from the position held at the open ---
         for k in 0..n {
             let (Some(b), Some(sell)) = (bars[k], orders[k].sell) else {
@@ -442,6 +458,7 @@ impl Engine {
             let qty = fmin(want, vol_left[k]);
             if qty > 0.0 {
                 vol_left[k] -= qty;
+                let cash_before = st.cash;
                 self.book_sell(
                     st,
                     k,
@@ -453,6 +470,9 @@ impl Engine {
                     TradeReason::Limit,
                     out,
                 );
+                if long0 > 0.0 && st.positions[k].qty == 0.0 {
+                    exit_proceeds[k] = st.cash - cash_before;
+                }
             }
         }
 
@@ -470,14 +490,29 @@ impl Engine {
             // A quantity order that fits its budget buys exactly that quantity (a cover closes
             // the short to 0.0, not to cost / unit-cost rounding dust).
             let mut exact = None;
-            let budget = match buy.size {
-                Size::Frac(_) => {
+            // A contingent buy spends its exit's proceeds (once), not buying power.
+            let mut from_exit = None;
+            if let Some(x) = orders[k].after_exit {
+                let x = x as usize;
+                if !(start_q[x] > 0.0 && st.positions[x].qty == 0.0 && exit_proceeds[x] > 0.0) {
+                    continue;
+                }
+                from_exit = Some(x);
+            }
+            let budget = match (buy.size, from_exit) {
+                (Size::Frac(_), Some(x)) => {
+                    if buy_frac[k] <= 0.0 {
+                        continue;
+                    }
+                    buy_frac[k] * exit_proceeds[x]
+                }
+                (Size::Frac(_), None) => {
                     if buy_frac[k] <= 0.0 {
                         continue;
                     }
                     fmin(buy_frac[k] * if levered { room } else { buy_cash }, room)
                 }
-                Size::Qty(q) => {
+                (Size::Qty(q), _) => {
                     // Covering a short needs no buying power beyond its cost; new longs do.
                     let cover = fmin(q, fmax(-st.positions[k].qty, 0.0));
                     let cover_cost = cover * unit_cost;
@@ -502,7 +537,10 @@ impl Engine {
             if qty > 0.0 {
                 let notional = qty * price;
                 let fee = notional * spec.fees.maker;
-                room -= cost;
+                match from_exit {
+                    Some(x) => exit_proceeds[x] = 0.0,
+                    None => room -= cost,
+                }
                 vol_left[k] -= qty;
                 self.book_buy(
                     st,
