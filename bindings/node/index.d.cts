@@ -187,7 +187,7 @@ export interface FeaturesArgs {
 }
 
 export interface FeaturesOutput {
-  summary: Json
+  summary: unknown
   tableIpc: Buffer
 }
 
@@ -350,11 +350,19 @@ export declare function removeInFlightTemps(): number
 
 /** A report (JSON, typed by `ts/src/generated/engine.ts`) plus its equity curve. */
 export interface ReportOutput {
-  summary: Json
+  summary: unknown
   ts: Float64Array
   equity: Float64Array
   /** The traded symbol's close (single-asset runs; empty otherwise). */
   close: Float64Array
+  /** Single-asset runs: the trades and round trips as columns (the summary's lists are empty). */
+  trades?: TradeColumns
+  roundTrips?: TripColumns
+  /**
+   * Seconds inside the use case itself (loading bars, the engine, the report), without the
+   * request parsing, serialisation and crossing around it (`scripts/bench/napi` reads it).
+   */
+  engineSeconds: number
 }
 
 /** A finished selector run: the report as JSON, the per-step series as typed arrays (no copies). */
@@ -398,7 +406,7 @@ export interface SweepArgs {
 
 /** Sweep result: the `SweepReport` as JSON and the row table as Arrow IPC. */
 export interface SweepOutput {
-  summary: Json
+  summary: unknown
   tableIpc: Buffer
 }
 
@@ -408,8 +416,37 @@ export interface SweepOutput {
  */
 export declare function sweepPortfolio(requestJson: string, progress?: ProgressHandle | undefined | null): Promise<unknown>
 
+/** `Trade` fields as columns; `side` and `reason` index `sideNames` / `reasonNames`. */
+export interface TradeColumns {
+  ts: Float64Array
+  bar: Float64Array
+  side: Uint8Array
+  price: Float64Array
+  qty: Float64Array
+  fee: Float64Array
+  cashDelta: Float64Array
+  reason: Uint8Array
+  sideNames: Array<string>
+  reasonNames: Array<string>
+}
+
 /** Hex SHA-256 over a trade list (`Trade[]` as JSON), as `tradelab backtest` reports it. */
 export declare function tradeSha256(tradesJson: string): string
+
+/** `RoundTrip` fields as columns; NaN where the row's field is null (a trip still open). */
+export interface TripColumns {
+  entryTs: Float64Array
+  entryBar: Float64Array
+  exitTs: Float64Array
+  exitBar: Float64Array
+  entryPrice: Float64Array
+  exitPrice: Float64Array
+  qty: Float64Array
+  fees: Float64Array
+  pnl: Float64Array
+  ret: Float64Array
+  fills: Float64Array
+}
 
 /**
  * A walk-forward: a `WalkForwardRequest` as JSON, and for fixed actions one action set per

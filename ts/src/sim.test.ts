@@ -26,6 +26,25 @@ describe("backtest", () => {
     expect(r.trades[0]!.bar).toBeGreaterThanOrEqual(20);
   });
 
+  it("trades and round trips cross as columns and come back as the engine's rows", async () => {
+    const r = await backtest({ store, symbol: "SOL/USDT", interval: "1h", strategy: { kind: "band", buyOffset: 0.004, sellOffset: 0.006, buyFrac: 1, sellFrac: 1 }, params: { maxHoldBars: 12 } });
+    expect(r.trades.length).toBe(r.metrics.tradeCount);
+    expect(r.roundTrips.length).toBeGreaterThanOrEqual(r.metrics.roundTrips);
+    expect(new Set(r.trades.map((t) => t.side))).toEqual(new Set(["buy", "sell"]));
+    expect(r.trades.some((t) => t.reason === "maxHold")).toBe(true);
+    // Replaying the cash deltas in order gives the engine's final cash bit for bit.
+    expect(r.trades.reduce((c, t) => c + t.cashDelta, r.params.startingCash)).toBe(r.finalCash);
+    const open = r.roundTrips.filter((t) => t.exitTs === null);
+    expect(open.every((t) => t.pnl === null && t.ret === null && t.exitPrice === null)).toBe(true);
+    const closed = r.roundTrips.filter((t) => t.exitTs !== null);
+    expect(closed.length).toBe(r.metrics.roundTrips);
+    expect(closed.filter((t) => (t.pnl ?? 0) > 0).length / closed.length).toBeCloseTo(r.metrics.winRate, 12);
+    // JSON output (the CLI's --json) carries the rows.
+    const j = JSON.parse(JSON.stringify(r)) as { trades: unknown[]; roundTrips: unknown[] };
+    expect(j.trades).toEqual(r.trades);
+    expect(j.roundTrips).toEqual(r.roundTrips);
+  });
+
   it("labels lag 0 as optimistic", async () => {
     const r = await backtest({
       store,

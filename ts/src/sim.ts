@@ -6,6 +6,7 @@ import { tableFromIPC, type Table } from "apache-arrow";
 import { resolveRegistryPath, resolveStoreDir } from "./config.js";
 import { native, TradelabError } from "./errors.js";
 import { addon } from "./native.js";
+import { lazy, tradeRows, tripRows } from "./fills.js";
 import type { ActionArrays } from "./actions-file.js";
 import type { ProgressEvent } from "./store.js";
 
@@ -153,7 +154,7 @@ export async function backtest(o: BacktestOptions): Promise<BacktestResult> {
     ),
   );
   const s = out.summary as G.SingleReport;
-  return {
+  const result: BacktestResult = {
     symbol: o.symbol,
     interval: o.interval,
     strategy: s.strategy,
@@ -174,6 +175,11 @@ export async function backtest(o: BacktestOptions): Promise<BacktestResult> {
     stress: s.stress ?? null,
     curve: { ts: out.ts, equity: out.equity, close: out.close },
   };
+  // The rows cross as columns; they become objects only when read.
+  const { trades, roundTrips } = out;
+  if (trades) lazy(result, "trades", () => tradeRows(trades));
+  if (roundTrips) lazy(result, "roundTrips", () => tripRows(roundTrips));
+  return result;
 }
 
 /** An actions sweep: the same actions (a policy's or a file's) under every simulator-axis combination. */

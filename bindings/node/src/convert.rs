@@ -89,22 +89,80 @@ pub fn interval(s: &str) -> Result<Interval> {
     s.parse::<Interval>().map_err(js_err)
 }
 
-/// A JSON value handed to JS as a plain object (the TS layer gives it its precise type).
+/// A JSON value handed to JS as a plain object (the TS layer gives it its precise type). It
+/// crosses as text and V8's `JSON.parse` builds the object: building it property by property
+/// through N-API cost more than the backtest itself for a report with many trades.
 pub struct Json(pub serde_json::Value);
 
-impl napi::bindgen_prelude::TypeName for Json {
-    fn type_name() -> &'static str {
-        "unknown"
+/// JSON already serialised (on the worker thread, off the event loop), parsed by `JSON.parse`.
+pub struct JsonText(pub String);
+
+impl JsonText {
+    pub fn of<T: serde::Serialize>(v: &T) -> Result<Self> {
+        serde_json::to_string(v).map(JsonText).map_err(js_err)
     }
-    fn value_type() -> napi::ValueType {
-        napi::ValueType::Object
+}
+
+macro_rules! unknown_type {
+    ($($t:ty),*) => {$(
+        impl napi::bindgen_prelude::TypeName for $t {
+            fn type_name() -> &'static str {
+                "unknown"
+            }
+            fn value_type() -> napi::ValueType {
+                napi::ValueType::Object
+            }
+        }
+    )*};
+}
+unknown_type!(Json, JsonText);
+
+fn status(s: napi::sys::napi_status, what: &str) -> Result<()> {
+    if s == napi::sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(Error::new(
+            Status::GenericFailure,
+            format!("[INTERNAL] JSON.parse of a result failed at {what} (status {s})"),
+        ))
+    }
+}
+
+impl napi::bindgen_prelude::ToNapiValue for JsonText {
+    unsafe fn to_napi_value(env: napi::sys::napi_env, val: Self) -> Result<napi::sys::napi_value> {
+        use napi::sys;
+        use std::ptr::null_mut;
+        // SAFETY: called by napi-rs on the JS thread with a live env; every out-pointer is a
+        // local, and each status is checked before its value is used.
+        unsafe {
+            let mut global = null_mut();
+            status(sys::napi_get_global(env, &mut global), "global")?;
+            let mut json = null_mut();
+            status(
+                sys::napi_get_named_property(env, global, c"JSON".as_ptr(), &mut json),
+                "JSON",
+            )?;
+            let mut parse = null_mut();
+            status(
+                sys::napi_get_named_property(env, json, c"parse".as_ptr(), &mut parse),
+                "JSON.parse",
+            )?;
+            let text = String::to_napi_value(env, val.0)?;
+            let mut out = null_mut();
+            status(
+                sys::napi_call_function(env, json, parse, 1, &text, &mut out),
+                "call",
+            )?;
+            Ok(out)
+        }
     }
 }
 
 impl napi::bindgen_prelude::ToNapiValue for Json {
     unsafe fn to_napi_value(env: napi::sys::napi_env, val: Self) -> Result<napi::sys::napi_value> {
-        // SAFETY: forwarded unchanged to serde_json::Value's own conversion on the JS thread.
-        unsafe { serde_json::Value::to_napi_value(env, val.0) }
+        let text = JsonText::of(&val.0)?;
+        // SAFETY: forwarded unchanged on the JS thread.
+        unsafe { JsonText::to_napi_value(env, text) }
     }
 }
 
@@ -122,16 +180,16 @@ pub struct JsonTask {
 
 #[napi]
 impl Task for JsonTask {
-    type Output = serde_json::Value;
-    type JsValue = Json;
+    type Output = JsonText;
+    type JsValue = JsonText;
 
     fn compute(&mut self) -> Result<Self::Output> {
         let job = self.job.take().ok_or_else(|| js_err("task ran twice"))?;
-        guarded(self.what, job)
+        JsonText::of(&guarded(self.what, job)?)
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(Json(output))
+        Ok(output)
     }
 }
 

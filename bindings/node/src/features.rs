@@ -24,6 +24,7 @@ pub struct FeaturesArgs {
 
 #[napi(object, object_from_js = false)]
 pub struct FeaturesOutput {
+    #[napi(ts_type = "unknown")]
     pub summary: Json,
     pub table_ipc: Buffer,
 }

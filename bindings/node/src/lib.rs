@@ -8,6 +8,7 @@
 mod convert;
 mod environment;
 mod features;
+mod fills;
 mod paper;
 mod registry;
 mod select;

@@ -2,7 +2,7 @@
 //! synchronous by design (one per timestamp, driven by the JS loop); opening a session is
 //! the only heavy call (bars, actions, forecasts). Buffers are the caller's Float64Arrays,
 //! written in place: no copies per step.
-use crate::convert::{guarded, js_err, json_task, Json, JsonTask};
+use crate::convert::{guarded, js_err, json_task, JsonTask, JsonText};
 use crate::sim::ActionArrays;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -16,7 +16,7 @@ use tradelab_backtest::single::KeyedActions;
 pub struct SelectFinished {
     /// `SelectReport`.
     #[napi(ts_type = "unknown")]
-    pub report: Json,
+    pub report: JsonText,
     pub ts: Float64Array,
     pub equity: Float64Array,
     pub benchmark: Float64Array,
@@ -148,7 +148,7 @@ impl SelectorSession {
             let mut r = s.finish(&selector, optimistic.as_deref());
             let c = std::mem::take(&mut r.curves);
             Ok(SelectFinished {
-                report: Json(serde_json::to_value(&r).map_err(js_err)?),
+                report: JsonText::of(&r)?,
                 ts: Float64Array::new(c.ts.iter().map(|t| *t as f64).collect()),
                 equity: Float64Array::new(c.equity),
                 benchmark: Float64Array::new(c.benchmark),

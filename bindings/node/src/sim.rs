@@ -1,6 +1,7 @@
 //! Backtests and sweeps: JSON requests in (`tradelab_backtest` request types), reports out as
 //! JSON plus typed arrays. Conversion only: the use cases live in `crates/backtest`.
-use crate::convert::{guarded, js_err, json_task, to_json, Json, JsonTask};
+use crate::convert::{guarded, js_err, json_task, to_json, JsonTask, JsonText};
+use crate::fills::{Fills, TradeColumns, TripColumns};
 use crate::store::ProgressHandle;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -47,14 +48,24 @@ pub fn read_numeric_parquet(path: String) -> Result<NumericColumns> {
 /// A report (JSON, typed by `ts/src/generated/engine.ts`) plus its equity curve.
 #[napi(object, object_from_js = false)]
 pub struct ReportOutput {
-    pub summary: Json,
+    #[napi(ts_type = "unknown")]
+    pub summary: JsonText,
     pub ts: Float64Array,
     pub equity: Float64Array,
     /// The traded symbol's close (single-asset runs; empty otherwise).
     pub close: Float64Array,
+    /// Single-asset runs: the trades and round trips as columns (the summary's lists are empty).
+    pub trades: Option<TradeColumns>,
+    pub round_trips: Option<TripColumns>,
+    /// Seconds inside the use case itself (loading bars, the engine, the report), without the
+    /// request parsing, serialisation and crossing around it (`scripts/bench/napi` reads it).
+    pub engine_seconds: f64,
 }
 
-type Job = Box<dyn FnOnce() -> Result<(serde_json::Value, Curve)> + Send>;
+/// A report job's result: the summary, the curves, a single-asset run's fills, and the seconds
+/// spent in the use case.
+type Done = (JsonText, Curve, Option<Fills>, f64);
+type Job = Box<dyn FnOnce() -> Result<Done> + Send>;
 
 pub struct ReportTask {
     what: &'static str,
@@ -63,7 +74,7 @@ pub struct ReportTask {
 
 #[napi]
 impl Task for ReportTask {
-    type Output = (serde_json::Value, Curve);
+    type Output = Done;
     type JsValue = ReportOutput;
 
     fn compute(&mut self) -> Result<Self::Output> {
@@ -71,20 +82,27 @@ impl Task for ReportTask {
         guarded(self.what, job)
     }
 
-    fn resolve(&mut self, _env: Env, (summary, c): Self::Output) -> Result<Self::JsValue> {
+    fn resolve(
+        &mut self,
+        _env: Env,
+        (summary, c, fills, secs): Self::Output,
+    ) -> Result<Self::JsValue> {
         let f = |v: Vec<i64>| v.into_iter().map(|t| t as f64).collect::<Vec<f64>>();
         Ok(ReportOutput {
-            summary: Json(summary),
+            summary,
             ts: Float64Array::new(f(c.ts)),
             equity: Float64Array::new(c.equity),
             close: Float64Array::new(c.close),
+            trades: fills.as_ref().map(Fills::trade_columns),
+            round_trips: fills.as_ref().map(Fills::trip_columns),
+            engine_seconds: secs,
         })
     }
 }
 
 fn report_task(
     what: &'static str,
-    job: impl FnOnce() -> Result<(serde_json::Value, Curve)> + Send + 'static,
+    job: impl FnOnce() -> Result<Done> + Send + 'static,
 ) -> AsyncTask<ReportTask> {
     AsyncTask::new(ReportTask {
         what,
@@ -114,8 +132,14 @@ pub fn backtest(request_json: String, actions: Option<ActionArrays>) -> AsyncTas
             }),
             _ => None,
         };
-        let (report, curve) = single::run(&req, keyed).map_err(js_err)?;
-        Ok((to_json(&report)?, curve))
+        let t = std::time::Instant::now();
+        let (mut report, curve) = single::run(&req, keyed).map_err(js_err)?;
+        let secs = t.elapsed().as_secs_f64();
+        let fills = Fills::new(
+            std::mem::take(&mut report.trades),
+            std::mem::take(&mut report.round_trips),
+        );
+        Ok((JsonText::of(&report)?, curve, Some(fills), secs))
     })
 }
 
@@ -185,8 +209,10 @@ pub fn walk_forward(
 pub fn backtest_portfolio(request_json: String) -> AsyncTask<ReportTask> {
     report_task("backtestPortfolio", move || {
         let req: portfolio::PortfolioRequest = parse("portfolio request", &request_json)?;
+        let t = std::time::Instant::now();
         let (report, curve) = portfolio::run(&req).map_err(js_err)?;
-        Ok((to_json(&report)?, curve))
+        let secs = t.elapsed().as_secs_f64();
+        Ok((JsonText::of(&report)?, curve, None, secs))
     })
 }
 
@@ -195,8 +221,10 @@ pub fn backtest_portfolio(request_json: String) -> AsyncTask<ReportTask> {
 pub fn funding_harvest(request_json: String) -> AsyncTask<ReportTask> {
     report_task("fundingHarvest", move || {
         let req: harvest::HarvestRequest = parse("funding harvest request", &request_json)?;
+        let t = std::time::Instant::now();
         let (report, curve) = harvest::run(&req).map_err(js_err)?;
-        Ok((to_json(&report)?, curve))
+        let secs = t.elapsed().as_secs_f64();
+        Ok((JsonText::of(&report)?, curve, None, secs))
     })
 }
 
@@ -214,7 +242,8 @@ pub struct SweepArgs {
 /// Sweep result: the `SweepReport` as JSON and the row table as Arrow IPC.
 #[napi(object, object_from_js = false)]
 pub struct SweepOutput {
-    pub summary: Json,
+    #[napi(ts_type = "unknown")]
+    pub summary: JsonText,
     pub table_ipc: Buffer,
 }
 
@@ -225,7 +254,7 @@ pub struct SweepTask {
 
 #[napi]
 impl Task for SweepTask {
-    type Output = (serde_json::Value, Vec<u8>);
+    type Output = (JsonText, Vec<u8>);
     type JsValue = SweepOutput;
 
     fn compute(&mut self) -> Result<Self::Output> {
@@ -245,13 +274,13 @@ impl Task for SweepTask {
                 Some(&cb),
             )
             .map_err(js_err)?;
-            Ok((to_json(&report)?, ipc))
+            Ok((JsonText::of(&report)?, ipc))
         })
     }
 
     fn resolve(&mut self, _env: Env, (summary, ipc): Self::Output) -> Result<Self::JsValue> {
         Ok(SweepOutput {
-            summary: Json(summary),
+            summary,
             table_ipc: Buffer::from(ipc),
         })
     }
