@@ -10,7 +10,7 @@ const base: RunRecord = {
   interval: "1h",
   split: "full",
   window: { first: Date.UTC(2024, 0, 1), last: Date.UTC(2024, 8, 30, 23) },
-  assumptions: { decisionLag: 1, fillRule: "touch", makerFee: 0.001, takerFee: 0.001, optimistic: false, warnings: [], text: "lag 1 · touch" },
+  assumptions: { decisionLag: 1, fillRule: "touch", makerFee: 0.001, takerFee: 0.001, periodsPerYear: 8760, optimistic: false, warnings: [], cautions: [], text: "lag 1 · touch" },
   config: {},
   dataHash: null,
   codeVersion: null,
@@ -18,6 +18,7 @@ const base: RunRecord = {
   artifacts: {},
   notes: "band | 1%",
   parent: null,
+  environment: null,
 };
 
 describe("progressLog", () => {

@@ -3,7 +3,7 @@ import type { Metrics, SimLabel } from "../sim.js";
 import { esc, inlineScript, scriptJson } from "./html.js";
 import { renderReport, type ReportRun } from "./index.js";
 
-const label: SimLabel = { decisionLag: 1, fillRule: "touch", makerFee: 0.001, takerFee: 0.002, optimistic: false, warnings: [], text: "lag 1, touch" };
+const label: SimLabel = { decisionLag: 1, fillRule: "touch", makerFee: 0.001, takerFee: 0.002, periodsPerYear: 8760, optimistic: false, warnings: [], cautions: [], text: "lag 1, touch" };
 const metrics: Metrics = {
   bars: 3, startEquity: 100, endEquity: 110, totalReturn: 0.1, annualisedReturn: 1, sharpe: 1, sortino: 2, downsideDeviation: 0.1,
   maxDrawdown: -0.05, maxDrawdownBars: 1, calmar: 3, annualisedMeaningful: false, tradeCount: 0, roundTrips: 0, winRate: 0, exposure: 0, turnover: 0, feesPaid: 0, lastWindow: null,
