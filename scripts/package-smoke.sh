@@ -33,6 +33,7 @@ npm run -s build:ts
 # The API docs (TypeDoc, from the TS types of the exports) into docs/api: they must build.
 npx typedoc --logLevel Warn >"$WORK/typedoc.log" 2>&1 || { cat "$WORK/typedoc.log"; exit 1; }
 grep -q "openStore" docs/api/functions/index.openStore.html || { echo "package-smoke: docs/api lacks openStore" >&2; exit 1; }
+grep -q "runStudy" docs/api/functions/index.runStudy.html || { echo "package-smoke: docs/api lacks runStudy" >&2; exit 1; }
 say "built (addon, TS, docs/api)"
 
 # 2. The platform package, laid out by @napi-rs/cli (npm/<triple>; `napi artifacts` copies the

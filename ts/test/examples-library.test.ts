@@ -1,5 +1,5 @@
 /** examples/library/*.ts run as written (their `tradelab` import resolves to the sources here). */
-import { cpSync, readdirSync } from "node:fs";
+import { cpSync, existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot, tempDir } from "../src/testing/paths.js";
@@ -14,7 +14,7 @@ function sampleStore(): string {
 
 describe("examples/library", () => {
   it("has examples, each exporting main(store)", () => {
-    expect(readdirSync(dir).filter((f) => f.endsWith(".ts")).sort()).toEqual(["backtest.ts", "sweep.ts"]);
+    expect(readdirSync(dir).filter((f) => f.endsWith(".ts")).sort()).toEqual(["backtest.ts", "study.ts", "sweep.ts"]);
   });
 
   it("backtest.ts: an honest (lag 1) backtest on the bundled sample", async () => {
@@ -29,5 +29,15 @@ describe("examples/library", () => {
     const r = await main(sampleStore());
     expect(r.rows).toBe(12);
     expect(r.best).toMatch(/^row \d+/);
+  });
+
+  it("study.ts: a 12-trial TPE study on the train split, recorded with its Optuna journal", async () => {
+    const { main } = await import("../../examples/library/study.js");
+    const dir = tempDir("tradelab-study-example-");
+    const r = await main(sampleStore(), dir);
+    expect(r.trials).toBe(12);
+    expect(Number.isFinite(r.best)).toBe(true);
+    expect(Object.keys(r.params ?? {}).sort()).toEqual(["fast", "slow"]);
+    expect(existsSync(path.join(dir, "ema-sol-example.optuna-journal.log"))).toBe(true);
   });
 });
