@@ -115,9 +115,20 @@ describe("tradelab paper / live from the command line", () => {
     fx = await fakeExchange({ now: FROM + H, speed: 36_000 }); // 10 hours a second
     const dir = tempDir("tradelab-paper-cli-");
     const file = paperConfigFile(dir, fx, { from: "2025-01-01", until: "2025-01-02", strategy: BAND, params: TOUCH, runId: "cli-run", pollMs: 20 });
-    const r = await runCli(["paper", "--config", file]);
+    const r = await runCli(["paper", "--config", file, "--registry", `${dir}/runs.sqlite`]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("paper cli-run · BTC/USDT · band 0.4%/0.4%");
+    // The run is recorded in the registry: kind paper, its assumptions, its journal.
+    const id = /recorded run (\S+)/.exec(r.stdout)?.[1];
+    expect(id).toBeTruthy();
+    const shown = await runCli(["runs", "show", id ?? "", "--registry", `${dir}/runs.sqlite`, "--json"]);
+    expect(shown.code, shown.stderr).toBe(0);
+    const rec = JSON.parse(shown.stdout) as { kind: string; split: string; metrics: { barsStepped: number; tradeSha256: string }; artifacts: { journal: string } };
+    expect(rec.kind).toBe("paper");
+    expect(rec.split).toBe("forward (paper)");
+    expect(rec.metrics.barsStepped).toBe(24);
+    expect(rec.metrics.tradeSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(rec.artifacts.journal).toBe(`${dir}/journal.sqlite`);
     expect(r.stdout).toMatch(/bars stepped\s+│ 24 \(this process 24, /);
     expect(r.stdout).toMatch(/trades sha256\s+│ [0-9a-f]{64}/);
     const st = await runCli(["paper", "status", "cli-run", "--journal", `${dir}/journal.sqlite`, "--json"]);
@@ -174,14 +185,17 @@ describe("tradelab paper / live from the command line", () => {
     const secret = "s3cret-VALUE-never-shown-456";
     const runFile = paperConfigFile(dir, fx, { from: FROM, until: FROM + 6 * H, strategy: BAND, clock: "replay", runId: "live-cli" });
     fx.setNow(FROM + H);
-    const c = await runCli(["live", "--config", runFile, "--yes-i-mean-live"], { BINANCE_API_KEY: key, BINANCE_API_SECRET: secret });
+    const c = await runCli(["live", "--config", runFile, "--yes-i-mean-live", "--registry", `${dir}/runs.sqlite`], { BINANCE_API_KEY: key, BINANCE_API_SECRET: secret });
     expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout).toMatch(/recorded run \S+/);
     expect(c.stdout).toContain("consent and credentials given (values not shown)");
     expect(c.stdout).toMatch(/bars stepped\s+│ 6/);
     const d = await runCli(["live", "--config", runFile, "--live"], { BINANCE_API_KEY: key, BINANCE_API_SECRET: secret });
     expect(d.code).toBe(1);
     expect(d.stderr).toContain("--live asks for confirmation on a terminal");
-    const journalBytes = readFileSync(`${dir}/journal.sqlite`).toString("latin1") + (existsSync(`${dir}/journal.sqlite-wal`) ? readFileSync(`${dir}/journal.sqlite-wal`).toString("latin1") : "");
+    const bytes = (f: string) => readFileSync(f).toString("latin1") + (existsSync(`${f}-wal`) ? readFileSync(`${f}-wal`).toString("latin1") : "");
+    // The journal and the registry record hold no key either.
+    const journalBytes = bytes(`${dir}/journal.sqlite`) + bytes(`${dir}/runs.sqlite`);
     for (const text of [a.stdout, a.stderr, b.stdout, b.stderr, c.stdout, c.stderr, d.stdout, d.stderr, journalBytes]) {
       expect(text).not.toContain(key);
       expect(text).not.toContain(secret);

@@ -3,7 +3,7 @@ use crate::error::RegistryError;
 use serde_json::{Map, Value};
 
 /// The kinds of run the registry accepts.
-pub const RUN_KINDS: [&str; 9] = [
+pub const RUN_KINDS: [&str; 11] = [
     "backtest",
     "sweep",
     "walk-forward",
@@ -13,6 +13,8 @@ pub const RUN_KINDS: [&str; 9] = [
     "forecast",
     "study",
     "trial",
+    "paper",
+    "live",
 ];
 
 const FIELDS: [&str; 15] = [

@@ -8,9 +8,11 @@ import { createInterface } from "node:readline/promises";
 import { runLive } from "../live/live.js";
 import { comparePaper, type Targets } from "../live/compare.js";
 import { TradelabError } from "../errors.js";
-import { readPaperConfig, type PaperConfig } from "../live/config.js";
+import { readPaperConfig, runIdentity, type PaperConfig } from "../live/config.js";
 import { Journal } from "../live/journal.js";
 import { journaledTrades, runPaper, tradeSha256, type PaperSummary, type StatePayload } from "../live/paper.js";
+import type { LiveSummary } from "../live/live.js";
+import { openRegistry, type RunRecord } from "../registry/index.js";
 import { isoMs, kvTable, printJson, table } from "./ui.js";
 
 function summaryText(s: PaperSummary): string {
@@ -33,35 +35,64 @@ function summaryText(s: PaperSummary): string {
   );
 }
 
+/**
+ * An AbortController that SIGTERM / SIGINT trip, journaling a stop event first. It runs before
+ * the CLI's own SIGTERM guard exits: the journal is consistent at every JS tick (each write is
+ * one synchronous SQLite transaction), so a stop event is all that is left to write.
+ */
+function stopOnSignal(cfg: PaperConfig): AbortController {
+  const ac = new AbortController();
+  const onTerm = (signal: NodeJS.Signals) => {
+    ac.abort();
+    try {
+      new Journal(cfg.journal).append(cfg.runId, [{ kind: "stop", barTs: 0, payload: { reason: signal } }]);
+    } catch {
+      // nothing more to save
+    }
+  };
+  process.prependOnceListener("SIGTERM", onTerm);
+  process.prependOnceListener("SIGINT", onTerm);
+  return ac;
+}
+
+/** Records a finished (or stopped) paper / live run in the run registry: what it traded, its assumptions and where its journal is. */
+async function recordTradingRun(kind: "paper" | "live", cfg: PaperConfig, s: PaperSummary | LiveSummary, registry: string | undefined): Promise<RunRecord> {
+  const st = s.status;
+  return openRegistry(registry).record({
+    kind,
+    symbols: [cfg.symbol],
+    interval: cfg.interval,
+    split: kind === "paper" ? "forward (paper)" : "forward (live)",
+    ...(st.lastSteppedTs !== null ? { window: { first: cfg.from, last: st.lastSteppedTs } } : {}),
+    assumptions: st.label,
+    // The run's identity only: credentials never reach the config (they come from the environment).
+    config: { runId: s.runId, ...runIdentity(cfg), journal: cfg.journal },
+    metrics: { equity: st.equity, liquidationValue: st.liquidationValue, cash: st.cash, position: st.position, barsStepped: st.stepped, trades: s.trades, tradeSha256: s.tradeSha256, killed: s.killed },
+    artifacts: { journal: cfg.journal },
+    notes: `${kind} ${s.runId}${s.resumed ? " (resumed)" : ""}: ${st.strategyLabel} on ${cfg.exchange}`,
+  });
+}
+
 function paperRunCommand(): Command {
   return new Command("run")
     .description("run (or resume) a paper-trading loop from a config file (the default subcommand)")
     .requiredOption("--config <file>", "paper config JSON (see examples/paper-*.json)")
     .option("--journal <file>", "order journal SQLite file (overrides the config's)")
+    .option("--registry <file>", "run registry to record the run into when it ends (default: $TRADELAB_REGISTRY or ./tradelab-runs.sqlite)")
+    .option("--no-record", "do not record this run in the registry")
     .option("--json", "print the summary as JSON")
-    .action(async (o: { config: string; journal?: string; json?: boolean }) => {
+    .action(async (o: { config: string; journal?: string; registry?: string; record: boolean; json?: boolean }) => {
       const cfg: PaperConfig = readPaperConfig(o.config);
       if (o.journal) cfg.journal = o.journal;
-      const ac = new AbortController();
-      // Runs before the CLI's own SIGTERM guard exits: the journal is consistent at every JS tick
-      // (each write is one synchronous SQLite transaction), so a stop event is all that is left.
-      const onTerm = () => {
-        ac.abort();
-        try {
-          new Journal(cfg.journal).append(cfg.runId, [{ kind: "stop", barTs: 0, payload: { reason: "SIGTERM" } }]);
-        } catch {
-          // nothing more to save
-        }
-      };
-      process.prependOnceListener("SIGTERM", onTerm);
-      process.prependOnceListener("SIGINT", onTerm);
+      const ac = stopOnSignal(cfg);
       const log = (m: string) => {
         if (!o.json) process.stdout.write(`${m}\n`);
       };
       log(`paper ${cfg.runId}: ${cfg.symbol} ${cfg.interval} on ${cfg.exchange}${cfg.baseUrl ? ` (${cfg.baseUrl})` : ""}, from ${isoMs(cfg.from)}${cfg.until ? ` until ${isoMs(cfg.until)}` : ""}, journal ${cfg.journal}`);
       const s = await runPaper(cfg, { log, signal: ac.signal });
-      if (o.json) printJson(s);
-      else process.stdout.write(summaryText(s));
+      const run = o.record ? await recordTradingRun("paper", cfg, s, o.registry) : undefined;
+      if (o.json) printJson({ ...s, ...(run ? { registryRun: run.id } : {}) });
+      else process.stdout.write(summaryText(s) + (run ? `recorded run ${run.id} (tradelab runs show ${run.id})\n` : ""));
     });
 }
 
@@ -159,8 +190,10 @@ function liveCommand(): Command {
     .requiredOption("--config <file>", "the same config as `tradelab paper`")
     .option("--live", "consent to live trading (asks for confirmation)")
     .option("--yes-i-mean-live", "consent to unattended live trading (no confirmation)")
+    .option("--registry <file>", "run registry to record the run into when it ends (default: $TRADELAB_REGISTRY or ./tradelab-runs.sqlite)")
+    .option("--no-record", "do not record this run in the registry")
     .option("--json", "print the summary as JSON")
-    .action(async (o: { config: string; live?: boolean; yesIMeanLive?: boolean; json?: boolean }) => {
+    .action(async (o: { config: string; live?: boolean; yesIMeanLive?: boolean; registry?: string; record: boolean; json?: boolean }) => {
       const cfg = readPaperConfig(o.config);
       const plan =
         `would trade ${cfg.symbol} ${cfg.interval} on ${cfg.exchange}${cfg.baseUrl ? ` at ${cfg.baseUrl}` : ""} with ${JSON.stringify(cfg.strategy)}, ` +
@@ -182,13 +215,13 @@ function liveCommand(): Command {
         rl.close();
         if (answer.trim() !== "live") throw new TradelabError("live trading refused: not confirmed", { code: "LIVE_REFUSED" });
       }
-      const ac = new AbortController();
-      process.prependOnceListener("SIGTERM", () => ac.abort());
+      const ac = stopOnSignal(cfg);
       const log = (m: string) => {
         if (!o.json) process.stdout.write(`${m}\n`);
       };
       const s = await runLive(cfg, { credentials: { apiKey: key, secret }, log, signal: ac.signal });
-      if (o.json) printJson(s);
+      const run = o.record ? await recordTradingRun("live", cfg, s, o.registry) : undefined;
+      if (o.json) printJson({ ...s, ...(run ? { registryRun: run.id } : {}) });
       else
         process.stdout.write(
           kvTable([
@@ -198,7 +231,7 @@ function liveCommand(): Command {
             ["venue fills", `${s.trades} (sha256 ${s.tradeSha256})`],
             ["reconcile", `${s.adopted} open order(s) adopted, ${s.orphansCancelled} orphan(s) cancelled`],
             ["kill switch", s.killed ?? "not tripped"],
-          ]) + "\n",
+          ]) + "\n" + (run ? `recorded run ${run.id} (tradelab runs show ${run.id})\n` : ""),
         );
     });
 }

@@ -17,7 +17,7 @@ export { environment, environmentText, type Environment, type EnvironmentRow, ty
 export { labelText, progressLog, progressRows, type ProgressLogFormat, type ProgressLogRow } from "./progress-log.js";
 export { backtestRunInput, harvestRunInput, portfolioRunInput, portfolioSweepRunInput, sweepRunInput, type RecordExtras } from "./from-sim.js";
 
-export const RUN_KINDS = ["backtest", "sweep", "walk-forward", "train", "eval", "demo", "forecast", "study", "trial"] as const;
+export const RUN_KINDS = ["backtest", "sweep", "walk-forward", "train", "eval", "demo", "forecast", "study", "trial", "paper", "live"] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 
 /** Which bars a run's numbers were measured on (epoch ms of the first and last bar open). */
