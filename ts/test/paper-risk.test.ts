@@ -115,7 +115,7 @@ describe("tradelab paper / live from the command line", () => {
     fx = await fakeExchange({ now: FROM + H, speed: 36_000 }); // 10 hours a second
     const dir = tempDir("tradelab-paper-cli-");
     const file = paperConfigFile(dir, fx, { from: "2025-01-01", until: "2025-01-02", strategy: BAND, params: TOUCH, runId: "cli-run", pollMs: 20 });
-    const r = await runCli(["paper", "--config", file, "--registry", `${dir}/runs.sqlite`]);
+    const r = await runCli(["paper", "--config", file, "--registry", `${dir}/runs.sqlite`, "--log-metrics", `${dir}/metrics.jsonl`]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("paper cli-run · BTC/USDT · band 0.4%/0.4%");
     // The run is recorded in the registry: kind paper, its assumptions, its journal.
@@ -136,6 +136,16 @@ describe("tradelab paper / live from the command line", () => {
     const j = JSON.parse(st.stdout) as { barsStepped: number; equity: number; openOrders: string[] };
     expect(j.barsStepped).toBe(24);
     expect(j.equity).toBeGreaterThan(0);
+    // --log-metrics: one line per stepped bar; PnL from the starting cash; a running Sortino once there are returns.
+    const lines = readFileSync(`${dir}/metrics.jsonl`, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { bars: number; equity: number; pnl: number; todayPnl: number; sortino: number | null; periodsPerYear: number });
+    expect(lines.length).toBe(24);
+    expect(lines.map((l) => l.bars)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+    expect(lines[0]?.sortino).toBeNull();
+    const last = lines[23];
+    expect(last?.equity).toBeCloseTo(j.equity, 9);
+    expect(last?.pnl).toBeCloseTo((last?.equity ?? 0) - 10_000, 9);
+    expect(last?.todayPnl).toBeCloseTo(last?.pnl ?? NaN, 9); // one UTC day
+    expect(last?.periodsPerYear).toBe(8760);
     const bad = await runCli(["paper", "status", "nope", "--journal", `${dir}/journal.sqlite`]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("has no run nope (runs: cli-run)");
@@ -145,7 +155,7 @@ describe("tradelab paper / live from the command line", () => {
     fx = await fakeExchange({ now: FROM + H, speed: 3_600 }); // an hour a second
     const dir = tempDir("tradelab-paper-cli-");
     const file = paperConfigFile(dir, fx, { from: "2025-01-01", until: "2025-01-03", strategy: BAND, params: TOUCH, runId: "term-run", pollMs: 20 });
-    const child = spawn(process.execPath, [cliPath, "paper", "--config", file]);
+    const child = spawn(process.execPath, [cliPath, "paper", "--config", file, "--log-metrics", `${dir}/metrics.jsonl`]);
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     const j = new Journal(`${dir}/journal.sqlite`);
@@ -158,8 +168,11 @@ describe("tradelab paper / live from the command line", () => {
     const stepped = j.latestState<StatePayload>("term-run")?.state.engine.bar ?? 0;
     expect(stepped).toBeGreaterThanOrEqual(3);
     fx.setNow(FROM + 48 * H + 1);
-    const r = await runCli(["paper", "--config", file, "--json"]);
+    const r = await runCli(["paper", "--config", file, "--json", "--log-metrics", `${dir}/metrics.jsonl`]);
     expect(r.code, r.stderr).toBe(0);
+    // The resumed run's metrics continue the curve rebuilt from the journal.
+    const bars = readFileSync(`${dir}/metrics.jsonl`, "utf8").trim().split("\n").map((l) => (JSON.parse(l) as { bars: number }).bars);
+    expect(bars[bars.length - 1]).toBe(48);
     const s = JSON.parse(r.stdout) as { resumed: boolean; status: { stepped: number }; steppedNow: number; missed: number };
     expect(s.resumed).toBe(true);
     expect(s.status.stepped).toBe(48);

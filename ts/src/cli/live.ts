@@ -78,10 +78,11 @@ function paperRunCommand(): Command {
     .description("run (or resume) a paper-trading loop from a config file (the default subcommand)")
     .requiredOption("--config <file>", "paper config JSON (see examples/paper-*.json)")
     .option("--journal <file>", "order journal SQLite file (overrides the config's)")
+    .option("--log-metrics <file>", "append one JSON line per bar: equity, PnL (total, today), drawdown, running Sortino")
     .option("--registry <file>", "run registry to record the run into when it ends (default: $TRADELAB_REGISTRY or ./tradelab-runs.sqlite)")
     .option("--no-record", "do not record this run in the registry")
     .option("--json", "print the summary as JSON")
-    .action(async (o: { config: string; journal?: string; registry?: string; record: boolean; json?: boolean }) => {
+    .action(async (o: { config: string; journal?: string; logMetrics?: string; registry?: string; record: boolean; json?: boolean }) => {
       const cfg: PaperConfig = readPaperConfig(o.config);
       if (o.journal) cfg.journal = o.journal;
       const ac = stopOnSignal(cfg);
@@ -89,7 +90,7 @@ function paperRunCommand(): Command {
         if (!o.json) process.stdout.write(`${m}\n`);
       };
       log(`paper ${cfg.runId}: ${cfg.symbol} ${cfg.interval} on ${cfg.exchange}${cfg.baseUrl ? ` (${cfg.baseUrl})` : ""}, from ${isoMs(cfg.from)}${cfg.until ? ` until ${isoMs(cfg.until)}` : ""}, journal ${cfg.journal}`);
-      const s = await runPaper(cfg, { log, signal: ac.signal });
+      const s = await runPaper(cfg, { log, signal: ac.signal, ...(o.logMetrics ? { metricsLog: o.logMetrics } : {}) });
       const run = o.record ? await recordTradingRun("paper", cfg, s, o.registry) : undefined;
       if (o.json) printJson({ ...s, ...(run ? { registryRun: run.id } : {}) });
       else process.stdout.write(summaryText(s) + (run ? `recorded run ${run.id} (tradelab runs show ${run.id})\n` : ""));
@@ -190,10 +191,11 @@ function liveCommand(): Command {
     .requiredOption("--config <file>", "the same config as `tradelab paper`")
     .option("--live", "consent to live trading (asks for confirmation)")
     .option("--yes-i-mean-live", "consent to unattended live trading (no confirmation)")
+    .option("--log-metrics <file>", "append one JSON line per bar: equity, PnL (total, today), drawdown, running Sortino")
     .option("--registry <file>", "run registry to record the run into when it ends (default: $TRADELAB_REGISTRY or ./tradelab-runs.sqlite)")
     .option("--no-record", "do not record this run in the registry")
     .option("--json", "print the summary as JSON")
-    .action(async (o: { config: string; live?: boolean; yesIMeanLive?: boolean; registry?: string; record: boolean; json?: boolean }) => {
+    .action(async (o: { config: string; live?: boolean; yesIMeanLive?: boolean; logMetrics?: string; registry?: string; record: boolean; json?: boolean }) => {
       const cfg = readPaperConfig(o.config);
       const plan =
         `would trade ${cfg.symbol} ${cfg.interval} on ${cfg.exchange}${cfg.baseUrl ? ` at ${cfg.baseUrl}` : ""} with ${JSON.stringify(cfg.strategy)}, ` +
@@ -219,7 +221,7 @@ function liveCommand(): Command {
       const log = (m: string) => {
         if (!o.json) process.stdout.write(`${m}\n`);
       };
-      const s = await runLive(cfg, { credentials: { apiKey: key, secret }, log, signal: ac.signal });
+      const s = await runLive(cfg, { credentials: { apiKey: key, secret }, log, signal: ac.signal, ...(o.logMetrics ? { metricsLog: o.logMetrics } : {}) });
       const run = o.record ? await recordTradingRun("live", cfg, s, o.registry) : undefined;
       if (o.json) printJson({ ...s, ...(run ? { registryRun: run.id } : {}) });
       else

@@ -18,7 +18,8 @@ import { addon } from "../native.js";
 import { runIdentity, type PaperConfig } from "./config.js";
 import { BarFeed, replayClock, systemClock, venueClock, type Bars, type Clock } from "./feed.js";
 import { clientOrderId, Journal, type NewEvent } from "./journal.js";
-import { crashPoint, journaledTrades, tradeSha256, type StatePayload } from "./paper.js";
+import { MetricsLog } from "./metrics-log.js";
+import { crashPoint, journaledTrades, periodsPerYear, tradeSha256, type StatePayload } from "./paper.js";
 import { checkOrders, KillSwitch, type Refusal } from "./risk.js";
 import { CcxtVenue } from "./venue.js";
 
@@ -57,6 +58,8 @@ export interface LiveOptions {
   log?: (m: string) => void;
   signal?: AbortSignal;
   retry?: { retries?: number; minTimeoutMs?: number; maxTimeoutMs?: number };
+  /** Append a metrics line per stepped bar to this JSONL file (seed 001's `--log-metrics`). */
+  metricsLog?: string;
 }
 
 export async function runLive(cfg: PaperConfig, o: LiveOptions): Promise<LiveSummary> {
@@ -82,6 +85,7 @@ export async function runLive(cfg: PaperConfig, o: LiveOptions): Promise<LiveSum
   const placed = journal.events(run, "ack").map((e) => e.barTs);
   const kill = new KillSwitch(cfg.risk);
   for (const e of journal.events<StatePayload>(run, "state")) kill.update(e.barTs, e.payload.equity);
+  const metrics = o.metricsLog ? MetricsLog.resume(o.metricsLog, periodsPerYear(cfg), journal, run) : undefined;
   let killed: string | null = journal.events<{ reason: string }>(run, "kill")[0]?.payload.reason ?? null;
 
   // Reconcile: the journal's open orders are kept, any other open order on the market is cancelled.
@@ -209,6 +213,7 @@ export async function runLive(cfg: PaperConfig, o: LiveOptions): Promise<LiveSum
       journal.append(run, events);
       crashPoint("after-commit", s);
       for (const e of events) if (e.kind === "fill") booked.add(e.ref as string);
+      metrics?.append(barTs, equity, st.cash);
       for (const id of [d?.ids.buy, d?.ids.sell]) {
         if (!id || cancelled.has(id) || !acked.has(id)) continue;
         try {

@@ -25,6 +25,7 @@ import { runIdentity, type PaperConfig } from "./config.js";
 import { BarFeed, replayClock, systemClock, venueClock, type Bars, type Clock } from "./feed.js";
 import { clientOrderId, Journal, type NewEvent } from "./journal.js";
 import { checkOrders, KillSwitch, type Refusal } from "./risk.js";
+import { MetricsLog } from "./metrics-log.js";
 
 type Session = ReturnType<typeof addon.PaperSession.open>;
 
@@ -83,6 +84,8 @@ export interface PaperOptions {
   log?: (message: string) => void;
   /** Stop at the next bar boundary (SIGTERM). */
   signal?: AbortSignal;
+  /** Append a metrics line per stepped bar to this JSONL file (seed 001's `--log-metrics`). */
+  metricsLog?: string;
   /** Called after each stepped bar (tests, progress). */
   onBar?: (step: number, barTs: number) => void | Promise<void>;
   retry?: { retries?: number; minTimeoutMs?: number; maxTimeoutMs?: number };
@@ -118,6 +121,11 @@ function pushBars(s: Session, b: Bars): void {
   native(() => s.push(f64(b.ts), f64(b.open), f64(b.high), f64(b.low), f64(b.close), f64(b.volume)));
 }
 
+/** Periods per year of a run's bars (24/7 crypto: the calendar year of its interval). */
+export function periodsPerYear(cfg: PaperConfig): number {
+  return (365 * 24 * 3_600_000) / cfg.intervalMs;
+}
+
 /** Trade list of a run from its journal, in fill order. */
 export function journaledTrades(journal: Journal, run: string): G.Trade[] {
   return journal.events<FillPayload>(run, "fill").map((e) => e.payload.trade);
@@ -151,6 +159,7 @@ export async function runPaper(cfg: PaperConfig, o: PaperOptions = {}): Promise<
   for (const e of journal.events<StatePayload>(run, "state")) kill.update(e.barTs, e.payload.equity);
   let killed: string | null = journal.events<{ reason: string }>(run, "kill")[0]?.payload.reason ?? null;
   const restoredBar = latest?.state.engine.bar ?? 0;
+  const metrics = o.metricsLog ? MetricsLog.resume(o.metricsLog, periodsPerYear(cfg), journal, run) : undefined;
   if (resumed) log(`resuming ${run}: ${restoredBar} bars stepped, ${decisions.size} decisions journaled${killed ? `, kill switch tripped (${killed})` : ""}`);
 
   const state = (): EngineState => JSON.parse(native(() => session.stateJson())) as EngineState;
@@ -280,6 +289,7 @@ export async function runPaper(cfg: PaperConfig, o: PaperOptions = {}): Promise<
       crashPoint("after-commit", s);
       if (why !== null) log(`KILL SWITCH at ${new Date(barTs).toISOString()}: ${why}; ${cfg.risk.onKill === "flatten" ? "cancelling everything and flattening" : "cancelling everything and halting"}`);
       for (const t of trades) log(`${new Date(t.ts).toISOString()} ${t.side} ${t.qty.toPrecision(6)} ${cfg.symbol} @ ${t.price} (${t.reason}) fee ${t.fee.toFixed(4)}`);
+      metrics?.append(barTs, equity, st.cash);
       steppedNow++;
       lat.push(performance.now() - t0);
       await o.onBar?.(s, barTs);
