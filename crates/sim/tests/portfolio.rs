@@ -166,17 +166,21 @@ fn shared_cash_goes_to_instruments_in_order_and_sells_fund_only_the_next_bar() {
         &mut src,
     )
     .unwrap();
-    let seq: Vec<_> = r
-        .fills
-        .iter()
-        .map(|f| (f.trade.bar, f.instrument, f.trade.side))
-        .collect();
+    let seq = fill_seq(&r);
     use tradelab_sim::Side::*;
     assert_eq!(seq, vec![(1, 0, Buy), (2, 0, Sell), (3, 1, Buy)]);
     assert_eq!(r.instruments[0].round_trips, 1);
     assert_eq!(r.instruments[0].win_rate, 1.0);
     assert_eq!(r.fills[2].trade.qty, 1050.0 / 100.0);
     assert_eq!(*r.equity.last().unwrap(), 1050.0);
+}
+
+/// (bar, instrument, side) of every fill, in booking order.
+fn fill_seq(r: &tradelab_sim::engine::PortfolioResult) -> Vec<(usize, usize, tradelab_sim::Side)> {
+    r.fills
+        .iter()
+        .map(|f| (f.trade.bar, f.instrument, f.trade.side))
+        .collect()
 }
 
 fn after_exit(mut o: Orders, x: u32) -> Orders {
@@ -215,11 +219,7 @@ fn a_contingent_buy_spends_the_exit_proceeds_only_when_the_exit_closed_the_posit
     script.extend(exit_and_reenter(2));
     let r = run_portfolio(&e, &data, &mut Script(script)).unwrap();
     use tradelab_sim::Side::*;
-    let seq: Vec<_> = r
-        .fills
-        .iter()
-        .map(|f| (f.trade.bar, f.instrument, f.trade.side))
-        .collect();
+    let seq = fill_seq(&r);
     // The plain rule (the shared-cash test above) buys nothing on bar 2; the contingent buy
     // spends half the exit's 1050.
     assert_eq!(seq, vec![(1, 0, Buy), (2, 0, Sell), (2, 1, Buy)]);
@@ -230,11 +230,7 @@ fn a_contingent_buy_spends_the_exit_proceeds_only_when_the_exit_closed_the_posit
     let mut script = vec![(3, 0, buy(100.0, Size::Frac(1.0)))];
     script.extend(exit_and_reenter(4));
     let r = run_portfolio(&e, &data, &mut Script(script)).unwrap();
-    let seq: Vec<_> = r
-        .fills
-        .iter()
-        .map(|f| (f.trade.bar, f.instrument, f.trade.side))
-        .collect();
+    let seq = fill_seq(&r);
     assert_eq!(seq, vec![(3, 0, Buy)]);
 
     // Only one contingent buy spends an exit: the second (instrument order) gets nothing.
