@@ -66,4 +66,17 @@ describe("live loop on the fake exchange", () => {
     expect(new Set(fills).size).toBe(fills.length);
     expect(fills.length).toBe(fx.account.trades.length);
   });
+
+  it("a 451 from Binance stops a live run before anything is sent: no silent switch to Binance.US", async () => {
+    fx = await fakeExchange({ restricted: true, account: { balances: { USDT: 10_000 }, filters: { tickSize: "0.01", stepSize: "0.00001", minNotional: "5" } } });
+    const dir = tempDir("tradelab-live-451-");
+    const cfg = readPaperConfig(paperConfigFile(dir, fx, { from: FROM, until: FROM + 4 * H, strategy: BAND, runId: "live-451" }));
+    await expect(runLive(cfg, { credentials: CREDS, clock: replayClock(fx, FROM + H), retry: FAST_RETRY })).rejects.toMatchObject({ code: "LIVE_REGION" });
+    await expect(runLive(cfg, { credentials: CREDS, clock: replayClock(fx, FROM + H), retry: FAST_RETRY })).rejects.toThrow(/never switches venue.*"exchange": "binanceus".*Nothing was sent/);
+    // Every request went to Binance global (all 451) and none was an order.
+    expect(fx.requests.length).toBeGreaterThan(0);
+    expect(fx.requests.every((r) => r.venue === "binance" && r.status === 451)).toBe(true);
+    expect(fx.requests.some((r) => r.path === "/api/v3/order")).toBe(false);
+    expect(new Journal(cfg.journal).events("live-451", "intent")).toHaveLength(0);
+  });
 });

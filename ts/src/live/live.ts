@@ -71,7 +71,9 @@ export async function runLive(cfg: PaperConfig, o: LiveOptions): Promise<LiveSum
   const latest = journal.latestState<StatePayload>(run);
   const request: G.PaperRequest = { symbol: cfg.symbol, intervalMs: cfg.intervalMs, strategy: cfg.strategy, params: cfg.params };
   const session = native(() => addon.PaperSession.open(JSON.stringify(request), latest ? JSON.stringify(latest.state.engine) : undefined));
-  const ex = new ExchangeSession(cfg.exchange, { ...(cfg.baseUrl !== undefined ? { baseUrl: cfg.baseUrl } : {}), log, credentials: o.credentials, ...(o.retry ? { retry: o.retry } : {}) });
+  // No Binance.US fallback here: live orders never move to another venue (and account) on their
+  // own. A 451 stops the run before anything is sent (reconcile below is its first call).
+  const ex = new ExchangeSession(cfg.exchange, { ...(cfg.baseUrl !== undefined ? { baseUrl: cfg.baseUrl } : {}), log, credentials: o.credentials, regionFallback: false, ...(o.retry ? { retry: o.retry } : {}) });
   const venue = new CcxtVenue(ex, cfg.symbol);
   const feed = new BarFeed(ex, cfg.symbol, cfg.interval, cfg.intervalMs);
   const clock = o.clock ?? (cfg.clock === "venue" ? venueClock(ex, cfg.pollMs) : cfg.clock === "replay" ? replayClock(cfg.baseUrl ?? "https://api.binance.com") : systemClock);
@@ -89,7 +91,19 @@ export async function runLive(cfg: PaperConfig, o: LiveOptions): Promise<LiveSum
   let killed: string | null = journal.events<{ reason: string }>(run, "kill")[0]?.payload.reason ?? null;
 
   // Reconcile: the journal's open orders are kept, any other open order on the market is cancelled.
-  const rec = await venue.reconcile(intents, cfg.from);
+  let rec: Awaited<ReturnType<CcxtVenue["reconcile"]>>;
+  try {
+    rec = await venue.reconcile(intents, cfg.from);
+  } catch (e) {
+    if (e instanceof DownloadError && e.kind === "region") {
+      throw new TradelabError(
+        `live: ${cfg.exchange} answered HTTP 451 (restricted location). A live run never switches venue on its own: ` +
+          `Binance.US is a separate exchange with its own account and keys; to trade there, set "exchange": "binanceus" with Binance.US keys. Nothing was sent.`,
+        { code: "LIVE_REGION", cause: e },
+      );
+    }
+    throw e;
+  }
   if (rec.cancelled.length) journal.append(run, rec.cancelled.map((c) => ({ kind: "cancel" as const, barTs: 0, ref: `orphan-${c.id}`, payload: { orderId: c.id, clientOrderId: c.clientOrderId ?? null, reason: "orphan: not in the journal" } })));
   for (const c of rec.cancelled) log(`reconcile: cancelled orphan order ${c.id} (${c.clientOrderId ?? "no client id"})`);
   if (rec.adopted.length) log(`reconcile: adopted ${rec.adopted.length} journaled open order(s)`);

@@ -4,9 +4,7 @@
  * quantity down to the step; min-notional refused before sending), placement under the
  * journal's client order id (a "Duplicate order sent." answer adopts the existing order: a retry
  * never doubles), cancel, and reconciliation on restart (open orders adopted or cancelled,
- * trades since a time, balances).
- *
- * Not wired into a loop yet: `tradelab live` stops after its consent checks (see cli/live.ts).
+ * trades since a time, balances). `runLive` (live.ts) drives it bar by bar.
  */
 import type { Exchange, Order } from "ccxt";
 import { DownloadError, type ExchangeSession } from "../download/client.js";
