@@ -1,3 +1,5 @@
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
@@ -11,5 +13,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // CLI runs without --registry record into $TRADELAB_REGISTRY: one temp registry per test run,
+    // never ./tradelab-runs.sqlite in the checkout (tests that need their own pass --registry).
+    env: { TRADELAB_REGISTRY: process.env.TRADELAB_REGISTRY ?? path.join(tmpdir(), `tradelab-test-runs-${process.pid}.sqlite`) },
   },
 });
