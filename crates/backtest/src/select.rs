@@ -523,31 +523,31 @@ impl SelectSession {
             };
             let q = self.stepper.state().positions[k].qty;
             let short = self.short_ok[k];
-            if x[0].is_finite() && x[4].is_finite() {
+            if x[0].is_finite() {
                 let f = frac(x[1], "buy")?;
-                let e = x[4];
-                if !(e >= 0.0 && e.fract() == 0.0 && (e as usize) < n) {
-                    return Err(bad(
-                        format!("orders {}", self.symbols[k]),
-                        format!("after-exit symbol {e} is not an index in [0, {n})"),
-                    ));
-                }
+                let after = x[4];
+                let after_exit = if after.is_finite() {
+                    if !(after >= 0.0 && after.fract() == 0.0 && (after as usize) < n) {
+                        return Err(bad(
+                            format!("orders {}", self.symbols[k]),
+                            format!("after-exit symbol {after} is not an index in [0, {n})"),
+                        ));
+                    }
+                    self.reentry = true;
+                    Some(after as u32)
+                } else {
+                    None
+                };
                 o.buy = Some(Limit {
                     price: x[0],
-                    size: Size::Frac(f),
-                });
-                o.after_exit = Some(e as u32);
-                self.reentry = true;
-            } else if x[0].is_finite() {
-                let f = frac(x[1], "buy")?;
-                o.buy = Some(Limit {
-                    price: x[0],
-                    size: if short && q < 0.0 {
+                    // A contingent buy spends a fraction of the exit's proceeds, never a cover.
+                    size: if after_exit.is_none() && short && q < 0.0 {
                         Size::Qty(f * -q)
                     } else {
                         Size::Frac(f)
                     },
                 });
+                o.after_exit = after_exit;
             }
             if x[2].is_finite() {
                 let f = frac(x[3], "sell")?;

@@ -32,10 +32,10 @@ pub struct Orders {
     /// Makes `buy` contingent on the exit of instrument `after_exit` (this one or another;
     /// OPTIMISTIC same-bar re-entry, seed §7 `allow_reentry_same_bar`): it rests only if that
     /// instrument was long at the open and is flat after this bar's sells, and its fraction is
-    /// of that exit's proceeds, not of the cash
-    /// held at the open. Bars do not say whether the exit or the entry came first, so this
-    /// assumes the exit did; runs that use it are labelled optimistic. One contingent buy per
-    /// exit (the first in instrument order spends the proceeds).
+    /// of that exit's proceeds, not of the cash held at the open. Bars do not say whether the
+    /// exit or the entry came first, so this assumes the exit did; runs that use it are
+    /// labelled optimistic. One contingent buy per exit (the first in instrument order spends
+    /// the proceeds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub after_exit: Option<u32>,

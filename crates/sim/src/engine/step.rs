@@ -490,26 +490,21 @@ impl Engine {
             // A quantity order that fits its budget buys exactly that quantity (a cover closes
             // the short to 0.0, not to cost / unit-cost rounding dust).
             let mut exact = None;
-            // A contingent buy spends its exit's proceeds (once), not buying power.
+            // A contingent buy spends its exit's proceeds (once), not buying power. Proceeds are
+            // recorded only for a long that step 2 closed; x must still be flat (its own buy,
+            // earlier in instrument order, may have re-entered it).
             let mut from_exit = None;
             if let Some(x) = orders[k].after_exit {
                 let x = x as usize;
-                if !(start_q[x] > 0.0 && st.positions[x].qty == 0.0 && exit_proceeds[x] > 0.0) {
+                if !(exit_proceeds[x] > 0.0 && st.positions[x].qty == 0.0) {
                     continue;
                 }
                 from_exit = Some(x);
             }
             let budget = match (buy.size, from_exit) {
-                (Size::Frac(_), Some(x)) => {
-                    if buy_frac[k] <= 0.0 {
-                        continue;
-                    }
-                    buy_frac[k] * exit_proceeds[x]
-                }
+                (Size::Frac(_), _) if buy_frac[k] <= 0.0 => continue,
+                (Size::Frac(_), Some(x)) => buy_frac[k] * exit_proceeds[x],
                 (Size::Frac(_), None) => {
-                    if buy_frac[k] <= 0.0 {
-                        continue;
-                    }
                     fmin(buy_frac[k] * if levered { room } else { buy_cash }, room)
                 }
                 (Size::Qty(q), _) => {
