@@ -37,53 +37,41 @@ pub struct TripColumns {
     pub fills: Float64Array,
 }
 
-/// The columns built on the worker thread; typed arrays are made on the JS thread.
-pub struct Fills {
-    trades: Vec<Trade>,
-    trips: Vec<RoundTrip>,
+/// A trade list as columns (built on the worker thread, off the event loop).
+pub fn trade_columns(t: &[Trade]) -> TradeColumns {
+    let f = |g: fn(&Trade) -> f64| Float64Array::new(t.iter().map(g).collect());
+    let (mut sides, mut reasons) = (Codes::new(), Codes::new());
+    let side = t.iter().map(|x| sides.code(x.side)).collect();
+    let reason = t.iter().map(|x| reasons.code(x.reason)).collect();
+    TradeColumns {
+        ts: f(|x| x.ts as f64),
+        bar: f(|x| x.bar as f64),
+        side: Uint8Array::new(side),
+        price: f(|x| x.price),
+        qty: f(|x| x.qty),
+        fee: f(|x| x.fee),
+        cash_delta: f(|x| x.cash_delta),
+        reason: Uint8Array::new(reason),
+        side_names: sides.names,
+        reason_names: reasons.names,
+    }
 }
 
-impl Fills {
-    pub fn new(trades: Vec<Trade>, trips: Vec<RoundTrip>) -> Self {
-        Fills { trades, trips }
-    }
-
-    pub fn trade_columns(&self) -> TradeColumns {
-        let t = &self.trades;
-        let f = |g: fn(&Trade) -> f64| Float64Array::new(t.iter().map(g).collect());
-        let (mut sides, mut reasons) = (Codes::new(), Codes::new());
-        let side = t.iter().map(|x| sides.code(x.side)).collect();
-        let reason = t.iter().map(|x| reasons.code(x.reason)).collect();
-        TradeColumns {
-            ts: f(|x| x.ts as f64),
-            bar: f(|x| x.bar as f64),
-            side: Uint8Array::new(side),
-            price: f(|x| x.price),
-            qty: f(|x| x.qty),
-            fee: f(|x| x.fee),
-            cash_delta: f(|x| x.cash_delta),
-            reason: Uint8Array::new(reason),
-            side_names: sides.names,
-            reason_names: reasons.names,
-        }
-    }
-
-    pub fn trip_columns(&self) -> TripColumns {
-        let t = &self.trips;
-        let f = |g: fn(&RoundTrip) -> f64| Float64Array::new(t.iter().map(g).collect());
-        TripColumns {
-            entry_ts: f(|x| x.entry_ts as f64),
-            entry_bar: f(|x| x.entry_bar as f64),
-            exit_ts: f(|x| x.exit_ts.map_or(f64::NAN, |v| v as f64)),
-            exit_bar: f(|x| x.exit_bar.map_or(f64::NAN, |v| v as f64)),
-            entry_price: f(|x| x.entry_price),
-            exit_price: f(|x| x.exit_price.unwrap_or(f64::NAN)),
-            qty: f(|x| x.qty),
-            fees: f(|x| x.fees),
-            pnl: f(|x| x.pnl.unwrap_or(f64::NAN)),
-            ret: f(|x| x.ret.unwrap_or(f64::NAN)),
-            fills: f(|x| x.fills as f64),
-        }
+/// Round trips as columns (built on the worker thread, off the event loop).
+pub fn trip_columns(t: &[RoundTrip]) -> TripColumns {
+    let f = |g: fn(&RoundTrip) -> f64| Float64Array::new(t.iter().map(g).collect());
+    TripColumns {
+        entry_ts: f(|x| x.entry_ts as f64),
+        entry_bar: f(|x| x.entry_bar as f64),
+        exit_ts: f(|x| x.exit_ts.map_or(f64::NAN, |v| v as f64)),
+        exit_bar: f(|x| x.exit_bar.map_or(f64::NAN, |v| v as f64)),
+        entry_price: f(|x| x.entry_price),
+        exit_price: f(|x| x.exit_price.unwrap_or(f64::NAN)),
+        qty: f(|x| x.qty),
+        fees: f(|x| x.fees),
+        pnl: f(|x| x.pnl.unwrap_or(f64::NAN)),
+        ret: f(|x| x.ret.unwrap_or(f64::NAN)),
+        fills: f(|x| x.fills as f64),
     }
 }
 

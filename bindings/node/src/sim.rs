@@ -1,7 +1,7 @@
 //! Backtests and sweeps: JSON requests in (`tradelab_backtest` request types), reports out as
 //! JSON plus typed arrays. Conversion only: the use cases live in `crates/backtest`.
 use crate::convert::{guarded, js_err, json_task, to_json, JsonTask, JsonText};
-use crate::fills::{Fills, TradeColumns, TripColumns};
+use crate::fills::{trade_columns, trip_columns, TradeColumns, TripColumns};
 use crate::store::ProgressHandle;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -64,7 +64,7 @@ pub struct ReportOutput {
 
 /// A report job's result: the summary, the curves, a single-asset run's fills, and the seconds
 /// spent in the use case.
-type Done = (JsonText, Curve, Option<Fills>, f64);
+type Done = (JsonText, Curve, Option<(TradeColumns, TripColumns)>, f64);
 type Job = Box<dyn FnOnce() -> Result<Done> + Send>;
 
 pub struct ReportTask {
@@ -88,16 +88,24 @@ impl Task for ReportTask {
         (summary, c, fills, secs): Self::Output,
     ) -> Result<Self::JsValue> {
         let f = |v: Vec<i64>| v.into_iter().map(|t| t as f64).collect::<Vec<f64>>();
+        let (trades, round_trips) = fills.unzip();
         Ok(ReportOutput {
             summary,
             ts: Float64Array::new(f(c.ts)),
             equity: Float64Array::new(c.equity),
             close: Float64Array::new(c.close),
-            trades: fills.as_ref().map(Fills::trade_columns),
-            round_trips: fills.as_ref().map(Fills::trip_columns),
+            trades,
+            round_trips,
             engine_seconds: secs,
         })
     }
+}
+
+/// `f`'s result and the seconds it took (a report's `engineSeconds`).
+fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
+    let t = std::time::Instant::now();
+    let r = f();
+    (r, t.elapsed().as_secs_f64())
 }
 
 fn report_task(
@@ -132,12 +140,11 @@ pub fn backtest(request_json: String, actions: Option<ActionArrays>) -> AsyncTas
             }),
             _ => None,
         };
-        let t = std::time::Instant::now();
-        let (mut report, curve) = single::run(&req, keyed).map_err(js_err)?;
-        let secs = t.elapsed().as_secs_f64();
-        let fills = Fills::new(
-            std::mem::take(&mut report.trades),
-            std::mem::take(&mut report.round_trips),
+        let (r, secs) = timed(|| single::run(&req, keyed));
+        let (mut report, curve) = r.map_err(js_err)?;
+        let fills = (
+            trade_columns(&std::mem::take(&mut report.trades)),
+            trip_columns(&std::mem::take(&mut report.round_trips)),
         );
         Ok((JsonText::of(&report)?, curve, Some(fills), secs))
     })
@@ -209,9 +216,8 @@ pub fn walk_forward(
 pub fn backtest_portfolio(request_json: String) -> AsyncTask<ReportTask> {
     report_task("backtestPortfolio", move || {
         let req: portfolio::PortfolioRequest = parse("portfolio request", &request_json)?;
-        let t = std::time::Instant::now();
-        let (report, curve) = portfolio::run(&req).map_err(js_err)?;
-        let secs = t.elapsed().as_secs_f64();
+        let (r, secs) = timed(|| portfolio::run(&req));
+        let (report, curve) = r.map_err(js_err)?;
         Ok((JsonText::of(&report)?, curve, None, secs))
     })
 }
@@ -221,9 +227,8 @@ pub fn backtest_portfolio(request_json: String) -> AsyncTask<ReportTask> {
 pub fn funding_harvest(request_json: String) -> AsyncTask<ReportTask> {
     report_task("fundingHarvest", move || {
         let req: harvest::HarvestRequest = parse("funding harvest request", &request_json)?;
-        let t = std::time::Instant::now();
-        let (report, curve) = harvest::run(&req).map_err(js_err)?;
-        let secs = t.elapsed().as_secs_f64();
+        let (r, secs) = timed(|| harvest::run(&req));
+        let (report, curve) = r.map_err(js_err)?;
         Ok((JsonText::of(&report)?, curve, None, secs))
     })
 }
