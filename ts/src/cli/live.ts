@@ -5,13 +5,12 @@
  */
 import { Command } from "commander";
 import { createInterface } from "node:readline/promises";
-import { runLive } from "../live/live.js";
+import { runLive, type LiveSummary } from "../live/live.js";
 import { comparePaper, type Targets } from "../live/compare.js";
 import { TradelabError } from "../errors.js";
 import { readPaperConfig, runIdentity, type PaperConfig } from "../live/config.js";
 import { Journal } from "../live/journal.js";
 import { journaledTrades, runPaper, tradeSha256, type PaperSummary, type StatePayload } from "../live/paper.js";
-import type { LiveSummary } from "../live/live.js";
 import { openRegistry, type RunRecord } from "../registry/index.js";
 import { isoMs, kvTable, printJson, table } from "./ui.js";
 

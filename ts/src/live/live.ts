@@ -19,7 +19,7 @@ import { runIdentity, type PaperConfig } from "./config.js";
 import { BarFeed, replayClock, systemClock, venueClock, type Bars, type Clock } from "./feed.js";
 import { clientOrderId, Journal, type NewEvent } from "./journal.js";
 import { MetricsLog } from "./metrics-log.js";
-import { crashPoint, journaledTrades, periodsPerYear, tradeSha256, type StatePayload } from "./paper.js";
+import { crashPoint, journaledTrades, tradeSha256, type StatePayload } from "./paper.js";
 import { checkOrders, KillSwitch, type Refusal } from "./risk.js";
 import { CcxtVenue } from "./venue.js";
 
@@ -87,7 +87,8 @@ export async function runLive(cfg: PaperConfig, o: LiveOptions): Promise<LiveSum
   const placed = journal.events(run, "ack").map((e) => e.barTs);
   const kill = new KillSwitch(cfg.risk);
   for (const e of journal.events<StatePayload>(run, "state")) kill.update(e.barTs, e.payload.equity);
-  const metrics = o.metricsLog ? MetricsLog.resume(o.metricsLog, periodsPerYear(cfg), journal, run) : undefined;
+  // P is the engine's (its label's), from the symbol's calendar and the interval.
+  const metrics = o.metricsLog ? MetricsLog.resume(o.metricsLog, (native(() => session.status()) as G.PaperStatus).label.periodsPerYear, journal, run) : undefined;
   let killed: string | null = journal.events<{ reason: string }>(run, "kill")[0]?.payload.reason ?? null;
 
   // Reconcile: the journal's open orders are kept, any other open order on the market is cancelled.

@@ -121,11 +121,6 @@ function pushBars(s: Session, b: Bars): void {
   native(() => s.push(f64(b.ts), f64(b.open), f64(b.high), f64(b.low), f64(b.close), f64(b.volume)));
 }
 
-/** Periods per year of a run's bars (24/7 crypto: the calendar year of its interval). */
-export function periodsPerYear(cfg: PaperConfig): number {
-  return (365 * 24 * 3_600_000) / cfg.intervalMs;
-}
-
 /** Trade list of a run from its journal, in fill order. */
 export function journaledTrades(journal: Journal, run: string): G.Trade[] {
   return journal.events<FillPayload>(run, "fill").map((e) => e.payload.trade);
@@ -159,7 +154,8 @@ export async function runPaper(cfg: PaperConfig, o: PaperOptions = {}): Promise<
   for (const e of journal.events<StatePayload>(run, "state")) kill.update(e.barTs, e.payload.equity);
   let killed: string | null = journal.events<{ reason: string }>(run, "kill")[0]?.payload.reason ?? null;
   const restoredBar = latest?.state.engine.bar ?? 0;
-  const metrics = o.metricsLog ? MetricsLog.resume(o.metricsLog, periodsPerYear(cfg), journal, run) : undefined;
+  // P is the engine's (its label's), from the symbol's calendar and the interval.
+  const metrics = o.metricsLog ? MetricsLog.resume(o.metricsLog, (native(() => session.status()) as G.PaperStatus).label.periodsPerYear, journal, run) : undefined;
   if (resumed) log(`resuming ${run}: ${restoredBar} bars stepped, ${decisions.size} decisions journaled${killed ? `, kill switch tripped (${killed})` : ""}`);
 
   const state = (): EngineState => JSON.parse(native(() => session.stateJson())) as EngineState;

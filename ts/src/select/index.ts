@@ -252,11 +252,9 @@ class Context implements SelectContext {
     this.orders[k * this.of + 1] = frac;
   }
   buyAfterExit(k: number, price: number, frac: number, exit: number): void {
-    this.check(k, price, frac, "buy");
     if (!Number.isInteger(exit) || exit < 0 || exit >= this.symbols.length) throw new TradelabError(`selector buyAfterExit ${this.symbols[k]}: no symbol index ${exit} to re-enter after`);
     if (this.of < 5) throw new TradelabError("selector buyAfterExit: this engine build has no same-bar re-entry slot (rebuild the native addon)");
-    this.orders[k * this.of] = price;
-    this.orders[k * this.of + 1] = frac;
+    this.buy(k, price, frac);
     this.orders[k * this.of + 4] = exit;
   }
   sell(k: number, price: number, frac: number): void {

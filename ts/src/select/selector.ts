@@ -260,7 +260,7 @@ export class EdgeSelector implements Selector {
     let entered = 0;
     for (let i = 0; i < order.length && entered < free; i++) {
       const p = picks[order[i] ?? 0] ?? 0;
-      const k = p >= 0 ? p : -p - 1;
+      const k = idx(p);
       if (ctx.qty(k) !== 0) continue;
       if (p >= 0) ctx.buy(p, ctx.buyPrice(p), ctx.buyFrac(p) / free);
       else ctx.sell(k, ctx.sellPrice(k), ctx.sellFrac(k) / free);
