@@ -152,28 +152,6 @@ impl BlockStats {
         }
         b
     }
-
-    /// Per-period Sharpe (ddof 1) over the blocks where `mask` bit k is set.
-    fn sharpe(&self, mask: u32) -> f64 {
-        let (mut n, mut s, mut q) = (0.0, 0.0, 0.0);
-        for k in 0..self.n.len() {
-            if mask & (1 << k) != 0 {
-                n += self.n[k];
-                s += self.sum[k];
-                q += self.sumsq[k];
-            }
-        }
-        if n < 2.0 {
-            return 0.0;
-        }
-        let mean = s / n;
-        let var = (q - n * mean * mean) / (n - 1.0);
-        if var > 0.0 {
-            mean / var.sqrt()
-        } else {
-            0.0
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
@@ -194,42 +172,49 @@ pub struct Pbo {
 
 /// PBO by CSCV over rows' block statistics (all with the same `s` = even blocks, s ≤ 20).
 pub fn pbo_cscv(rows: &[BlockStats]) -> Option<Pbo> {
+    use rayon::prelude::*;
     let s = rows.first()?.n.len();
     if rows.len() < 2 || s < 2 || s % 2 != 0 || s > 20 {
         return None;
     }
     let n = rows.len();
-    let (mut below, mut splits, mut rank_sum) = (0u64, 0u64, 0.0);
     let full: u32 = (1u32 << s) - 1;
-    let mut oos = vec![0.0; n];
-    for mask in 0..=full {
-        if mask.count_ones() as usize != s / 2 {
-            continue;
-        }
-        let is_mask = mask;
-        let oos_mask = full & !mask;
-        let mut best = 0;
-        let mut best_is = f64::NEG_INFINITY;
-        for (i, r) in rows.iter().enumerate() {
-            let v = r.sharpe(is_mask);
-            if v > best_is {
-                best_is = v;
-                best = i;
-            }
-            oos[i] = r.sharpe(oos_mask);
-        }
-        // Rank 1..n of the chosen row out-of-sample (ties count half).
-        let x = oos[best];
-        let less = oos.iter().filter(|&&v| v < x).count() as f64;
-        let equal = oos.iter().filter(|&&v| v == x).count() as f64;
-        let rank = less + (equal + 1.0) / 2.0;
-        let w = rank / (n as f64 + 1.0);
-        rank_sum += w;
-        if (w / (1.0 - w)).ln() <= 0.0 {
-            below += 1;
-        }
-        splits += 1;
-    }
+    // Each row's (count, sum, sum of squares) over any block subset is a low-half table entry
+    // plus a high-half one: O(1) per (split, row) instead of O(S) with a branch per block, so a
+    // 1,000-row sweep's 12,870 splits take milliseconds.
+    let tables: Vec<HalfTables> = rows.iter().map(|r| HalfTables::of(r, s / 2)).collect();
+    let masks: Vec<u32> = (0..=full)
+        .filter(|m| m.count_ones() as usize == s / 2)
+        .collect();
+    // Per split, in mask order (summed in that order below: the same result on any thread count).
+    let ws: Vec<f64> = masks
+        .par_iter()
+        .map_init(
+            || vec![0.0; n],
+            |oos, &is_mask| {
+                let oos_mask = full & !is_mask;
+                let mut best = 0;
+                let mut best_is = f64::NEG_INFINITY;
+                for (i, t) in tables.iter().enumerate() {
+                    let v = t.sharpe(is_mask);
+                    if v > best_is {
+                        best_is = v;
+                        best = i;
+                    }
+                    oos[i] = t.sharpe(oos_mask);
+                }
+                // Rank 1..n of the chosen row out-of-sample (ties count half).
+                let x = oos[best];
+                let less = oos.iter().filter(|&&v| v < x).count() as f64;
+                let equal = oos.iter().filter(|&&v| v == x).count() as f64;
+                let rank = less + (equal + 1.0) / 2.0;
+                rank / (n as f64 + 1.0)
+            },
+        )
+        .collect();
+    let below = ws.iter().filter(|&&w| (w / (1.0 - w)).ln() <= 0.0).count() as u64;
+    let splits = ws.len() as u64;
+    let rank_sum: f64 = ws.iter().sum();
     Some(Pbo {
         pbo: below as f64 / splits as f64,
         blocks: s as u64,
@@ -237,6 +222,57 @@ pub fn pbo_cscv(rows: &[BlockStats]) -> Option<Pbo> {
         trials: n as u64,
         mean_oos_rank: rank_sum / splits as f64,
     })
+}
+
+/// A row's block statistics summed over every subset of the low `lo_bits` blocks and every
+/// subset of the rest: (count, sum, sum of squares) per subset.
+struct HalfTables {
+    lo_bits: u32,
+    lo: Vec<[f64; 3]>,
+    hi: Vec<[f64; 3]>,
+}
+
+impl HalfTables {
+    fn of(r: &BlockStats, lo_bits: usize) -> HalfTables {
+        let table = |first: usize, bits: usize| -> Vec<[f64; 3]> {
+            (0..1usize << bits)
+                .map(|m| {
+                    let mut acc = [0.0; 3];
+                    for k in 0..bits {
+                        if m & (1 << k) != 0 {
+                            acc[0] += r.n[first + k];
+                            acc[1] += r.sum[first + k];
+                            acc[2] += r.sumsq[first + k];
+                        }
+                    }
+                    acc
+                })
+                .collect()
+        };
+        let s = r.n.len();
+        HalfTables {
+            lo_bits: lo_bits as u32,
+            lo: table(0, lo_bits),
+            hi: table(lo_bits, s - lo_bits),
+        }
+    }
+
+    /// Per-period Sharpe (ddof 1) over the blocks where `mask` bit k is set.
+    fn sharpe(&self, mask: u32) -> f64 {
+        let a = self.lo[(mask & ((1 << self.lo_bits) - 1)) as usize];
+        let b = self.hi[(mask >> self.lo_bits) as usize];
+        let (n, s, q) = (a[0] + b[0], a[1] + b[1], a[2] + b[2]);
+        if n < 2.0 {
+            return 0.0;
+        }
+        let mean = s / n;
+        let var = (q - n * mean * mean) / (n - 1.0);
+        if var > 0.0 {
+            mean / var.sqrt()
+        } else {
+            0.0
+        }
+    }
 }
 
 #[cfg(test)]
@@ -301,5 +337,36 @@ mod tests {
         let p = pbo_cscv(&edge).unwrap();
         assert_eq!(p.pbo, 0.0);
         assert!(p.mean_oos_rank > 0.95);
+    }
+
+    /// The half-table Sharpe equals summing the selected blocks one by one (what CSCV defines).
+    #[test]
+    fn half_tables_give_each_subsets_sharpe() {
+        let mut seed = 9u64;
+        let mut rnd = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        let r: Vec<f64> = (0..997).map(|_| rnd() * 0.01).collect();
+        let b = BlockStats::of(&r, 16);
+        let t = HalfTables::of(&b, 8);
+        for mask in [0x00ffu32, 0xff00, 0xaaaa, 0x5555, 0x0f0f, 0x1234 | 0x8001] {
+            let pick: Vec<f64> = r
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| mask & (1 << (i * 16 / r.len())) != 0)
+                .map(|(_, &x)| x)
+                .collect();
+            let n = pick.len() as f64;
+            let mean = pick.iter().sum::<f64>() / n;
+            let var = pick.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
+            let want = mean / var.sqrt();
+            assert!(
+                (t.sharpe(mask) - want).abs() < 1e-9 * want.abs().max(1.0),
+                "mask {mask:#x}"
+            );
+        }
     }
 }
