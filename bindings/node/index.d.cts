@@ -34,6 +34,13 @@ export declare class PaperSession {
   barTs(i: number): number
   /** The orders (engine `Orders`) resting on the next bar to step. */
   decide(): unknown
+  /** The pushed bar whose action row decides the next bar to step, or -1 (none yet). */
+  get decisionRow(): number
+  /**
+   * The orders (engine `Orders`) resting on the next bar to step, from an `ActionRow` (JSON)
+   * decided outside for the decision bar (a policy checkpoint's decider).
+   */
+  decideRow(rowJson: string): unknown
   /** Steps the next pushed bar with these resting `Orders` (JSON); returns its fills (`Trade[]`). */
   fill(ordersJson: string): unknown
   /**

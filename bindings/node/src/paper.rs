@@ -4,7 +4,7 @@
 use crate::convert::{guarded, js_err, to_json, Json};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use tradelab_backtest::paper::{PaperRequest, PaperSession as Session};
+use tradelab_backtest::paper::{ActionRow, PaperRequest, PaperSession as Session};
 use tradelab_registry::{NewOrderEvent, OrderJournal};
 use tradelab_sim::engine::{Orders, State};
 use tradelab_sim::{Side, Trade};
@@ -77,6 +77,23 @@ impl PaperSession {
         let s = &self.inner;
         guarded("paperDecide", move || {
             Ok(Json(to_json(&s.decide().map_err(js_err)?)?))
+        })
+    }
+
+    /// The pushed bar whose action row decides the next bar to step, or -1 (none yet).
+    #[napi(getter)]
+    pub fn decision_row(&self) -> i64 {
+        self.inner.decision_row().map_or(-1, |r| r as i64)
+    }
+
+    /// The orders (engine `Orders`) resting on the next bar to step, from an `ActionRow` (JSON)
+    /// decided outside for the decision bar (a policy checkpoint's decider).
+    #[napi(ts_return_type = "unknown")]
+    pub fn decide_row(&self, row_json: String) -> Result<Json> {
+        let s = &self.inner;
+        guarded("paperDecideRow", move || {
+            let row: ActionRow = serde_json::from_str(&row_json).map_err(js_err)?;
+            Ok(Json(to_json(&s.decide_row(&row).map_err(js_err)?)?))
         })
     }
 

@@ -20,7 +20,8 @@ use tradelab_core::{Bars, Symbol};
 use tradelab_sim::engine::{orders_from_row, BarInput, Engine, Orders, State};
 use tradelab_sim::{Side, SimLabel, SimParams, Strategy, Trade};
 
-/// What a paper session runs: one symbol, one rule strategy, the simulator's parameters.
+/// What a paper session runs: one symbol, one order source (a rule strategy, or action rows
+/// decided outside, e.g. by a policy checkpoint), the simulator's parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PaperRequest {
@@ -28,7 +29,15 @@ pub struct PaperRequest {
     /// Bar length in ms (every pushed bar is checked against it).
     #[ts(type = "number")]
     pub interval_ms: i64,
-    pub strategy: Strategy,
+    /// A rule strategy, decided here from the pushed bars ([`PaperSession::decide`]).
+    #[serde(default)]
+    #[ts(optional)]
+    pub strategy: Option<Strategy>,
+    /// Instead of a strategy: the label of an outside decider (a policy checkpoint) whose action
+    /// rows come in through [`PaperSession::decide_row`].
+    #[serde(default)]
+    #[ts(optional)]
+    pub actions_source: Option<String>,
     /// Missing fields take the honest defaults (as `tradelab backtest`).
     #[serde(default)]
     #[ts(type = "Partial<SimParams>", optional)]
@@ -57,11 +66,30 @@ pub struct PaperStatus {
     pub liquidation_value: f64,
 }
 
+/// One decided action row (a policy's output for one bar; no price: no order on that side).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ActionRow {
+    /// Open time of the bar the row was decided on (epoch ms).
+    #[ts(type = "number")]
+    pub ts: i64,
+    pub buy_price: Option<f64>,
+    pub sell_price: Option<f64>,
+    pub buy_frac: f64,
+    pub sell_frac: f64,
+}
+
+enum Source {
+    Rule(Strategy),
+    /// Rows decided outside; the label names the decider.
+    Rows(String),
+}
+
 pub struct PaperSession {
     symbol: Symbol,
     engine: Engine,
     params: SimParams,
-    strategy: Strategy,
+    source: Source,
     interval_ms: i64,
     bars: Bars,
     st: State,
@@ -109,7 +137,19 @@ impl PaperSession {
                 "intrabar round trips are an optimistic backtest mode; a live venue cannot replay them",
             ));
         }
-        req.strategy.validate()?;
+        let source = match (&req.strategy, &req.actions_source) {
+            (Some(st), None) => {
+                st.validate()?;
+                Source::Rule(st.clone())
+            }
+            (None, Some(label)) => Source::Rows(label.clone()),
+            _ => {
+                return Err(bad(
+                    "strategy",
+                    "give a rule strategy or an actions source (a policy), exactly one",
+                ))
+            }
+        };
         let engine = Engine::new(
             params.engine_params(),
             vec![params.instrument(symbol.as_str())],
@@ -133,7 +173,7 @@ impl PaperSession {
             symbol,
             engine,
             params,
-            strategy: req.strategy.clone(),
+            source,
             interval_ms: req.interval_ms,
             bars: Bars::with_capacity(0),
             st,
@@ -246,13 +286,72 @@ impl PaperSession {
                 ),
             ));
         }
+        let Source::Rule(strategy) = &self.source else {
+            return Err(bad(
+                "decide",
+                "this session's orders come from action rows (decide_row), not a rule strategy",
+            ));
+        };
         let seen = self.bars.slice(0..row + 1);
-        let actions = self.strategy.actions(&seen)?;
+        let actions = strategy.actions(&seen)?;
         Ok(orders_from_row(
             &actions,
             row,
             &self.params.order_transform(),
         ))
+    }
+
+    /// The pushed bar whose action row decides the next bar to step (`state.bar - lag`); None
+    /// while the first bars have no decision row.
+    pub fn decision_row(&self) -> Option<usize> {
+        self.st.bar.checked_sub(self.params.decision_lag)
+    }
+
+    /// The orders resting on the next bar to step, from an action row decided outside (a policy)
+    /// for the decision bar: the same transform as a backtest of an actions file.
+    pub fn decide_row(&self, row: &ActionRow) -> Result<Orders> {
+        let Some(r) = self.decision_row() else {
+            return Ok(Orders::default());
+        };
+        let want = self.bar_ts(r).ok_or_else(|| {
+            bad(
+                "decide",
+                format!(
+                    "bar {r} (the decision bar) has not been pushed ({} bars)",
+                    self.bars.len()
+                ),
+            )
+        })?;
+        if row.ts != want {
+            return Err(bad(
+                "actionRow.ts",
+                format!("{} is not the decision bar's open time {want}", row.ts),
+            ));
+        }
+        let mut a = tradelab_sim::Actions::empty(1);
+        for (name, v) in [("buyFrac", row.buy_frac), ("sellFrac", row.sell_frac)] {
+            if !(v.is_finite() && (0.0..=1.0).contains(&v)) {
+                return Err(bad(
+                    format!("actionRow.{name}"),
+                    format!("{v} is not in [0, 1]"),
+                ));
+            }
+        }
+        for (name, p) in [("buyPrice", row.buy_price), ("sellPrice", row.sell_price)] {
+            if let Some(p) = p {
+                if !(p.is_finite() && p > 0.0) {
+                    return Err(bad(
+                        format!("actionRow.{name}"),
+                        format!("{p} is not a positive price"),
+                    ));
+                }
+            }
+        }
+        a.buy_price[0] = row.buy_price.unwrap_or(f64::NAN);
+        a.sell_price[0] = row.sell_price.unwrap_or(f64::NAN);
+        a.buy_frac[0] = row.buy_frac;
+        a.sell_frac[0] = row.sell_frac;
+        Ok(orders_from_row(&a, 0, &self.params.order_transform()))
     }
 
     /// Steps the next pushed bar with `orders` (what the venue had resting on it) and returns
@@ -310,7 +409,10 @@ impl PaperSession {
         PaperStatus {
             symbol: self.symbol.to_string(),
             label: self.params.describe(),
-            strategy_label: self.strategy.label(),
+            strategy_label: match &self.source {
+                Source::Rule(s) => s.label(),
+                Source::Rows(label) => label.clone(),
+            },
             bars: self.bars.len() as u64,
             stepped: self.st.bar as u64,
             last_stepped_ts: self.st.bar.checked_sub(1).and_then(|i| self.bar_ts(i)),
@@ -349,13 +451,92 @@ mod tests {
         PaperRequest {
             symbol: "BTC/USDT".into(),
             interval_ms: 3_600_000,
-            strategy: Strategy::EmaCross {
+            strategy: Some(Strategy::EmaCross {
                 fast: 3,
                 slow: 8,
                 slack: 0.0,
-            },
+            }),
+            actions_source: None,
             params: None,
         }
+    }
+
+    /// Action rows decided outside (as a policy's decider sends them) trade exactly what the
+    /// same rows do as a rule strategy; a row for the wrong bar or out-of-range fraction is refused.
+    #[test]
+    fn decided_rows_trade_like_the_rule_that_made_them() {
+        let b = bars(200);
+        let r = req();
+        let acts = r.strategy.as_ref().unwrap().actions(&b).unwrap();
+        let rows_req = PaperRequest {
+            strategy: None,
+            actions_source: Some("rows of ema 3/8".into()),
+            ..r.clone()
+        };
+        let mut s = PaperSession::open(&rows_req, None).unwrap();
+        let opt = |x: f64| x.is_finite().then_some(x);
+        let mut trades = Vec::new();
+        for i in 0..b.len() {
+            let o = match s.decision_row() {
+                Some(k) => s
+                    .decide_row(&ActionRow {
+                        ts: b.ts[k],
+                        buy_price: opt(acts.buy_price[k]),
+                        sell_price: opt(acts.sell_price[k]),
+                        buy_frac: acts.buy_frac[k],
+                        sell_frac: acts.sell_frac[k],
+                    })
+                    .unwrap(),
+                None => Orders::default(),
+            };
+            s.push(
+                &b.ts[i..=i],
+                &b.open[i..=i],
+                &b.high[i..=i],
+                &b.low[i..=i],
+                &b.close[i..=i],
+                &b.volume[i..=i],
+            )
+            .unwrap();
+            trades.extend(s.fill(&o).unwrap());
+        }
+        let rule = paper(&b, false);
+        assert!(rule.len() > 10);
+        assert_eq!(
+            tradelab_sim::trade_sha256(&trades),
+            tradelab_sim::trade_sha256(&rule)
+        );
+        assert!(
+            s.decide().is_err(),
+            "a rows session has no rule to decide by"
+        );
+        let k = s.decision_row().unwrap();
+        let row = ActionRow {
+            ts: b.ts[k],
+            buy_price: Some(100.0),
+            sell_price: None,
+            buy_frac: 0.5,
+            sell_frac: 0.0,
+        };
+        let e = s
+            .decide_row(&ActionRow {
+                ts: b.ts[k] - 1,
+                ..row
+            })
+            .unwrap_err();
+        assert!(e.to_string().contains("actionRow.ts"), "{e}");
+        let e = s
+            .decide_row(&ActionRow {
+                buy_frac: 1.5,
+                ..row
+            })
+            .unwrap_err();
+        assert!(e.to_string().contains("actionRow.buyFrac"), "{e}");
+        let both = PaperRequest {
+            actions_source: Some("x".into()),
+            ..r
+        };
+        assert!(PaperSession::open(&both, None).is_err());
     }
 
     /// Drives a session bar by bar, optionally persisting and restoring the state before each bar.
@@ -399,7 +580,12 @@ mod tests {
         let r = req();
         let (params, _) =
             window_params(&SimParams::default(), Calendar::Always, 3_600_000).unwrap();
-        let sim = simulate(&b, &r.strategy.actions(&b).unwrap(), &params).unwrap();
+        let sim = simulate(
+            &b,
+            &r.strategy.as_ref().unwrap().actions(&b).unwrap(),
+            &params,
+        )
+        .unwrap();
         assert!(sim.trades.len() > 10, "{} trades", sim.trades.len());
         let got = paper(&b, false);
         assert_eq!(

@@ -56,6 +56,7 @@ pub fn declarations() -> String {
         tradelab_sim::engine::Limit::decl(),
         tradelab_sim::engine::Orders::decl(),
         crate::paper::PaperRequest::decl(),
+        crate::paper::ActionRow::decl(),
         crate::paper::PaperStatus::decl(),
     ];
     let mut out = String::from(

@@ -9,6 +9,7 @@ pub mod checkpoint;
 pub mod commands;
 pub mod config;
 pub mod data;
+pub mod decide;
 pub mod decode;
 pub mod diffsim;
 pub mod environment;

@@ -7,6 +7,7 @@ use tch::Device;
 use tradelab_train::commands::{bench, eval_symbol, BenchOptions};
 use tradelab_train::config::{Arch, TrainConfig};
 use tradelab_train::data::Split;
+use tradelab_train::decide::{Decider, Request as DecideRequest};
 use tradelab_train::events::{error_event, Sink, Stdout};
 use tradelab_train::forecaster::train_forecaster;
 use tradelab_train::serve::{serve, write_actions, ServeRequest, ServeWindow};
@@ -17,6 +18,8 @@ const USAGE: &str = "usage:
   tradelab-train train --config FILE.json [--out DIR] [--device auto|cpu|cuda] [--resume CKPT_DIR] [--store DIR] [--deterministic]
   tradelab-train eval --checkpoint CKPT_DIR --split val|test [--epoch N] [--symbol S] [--i-know-test-is-burned] [--registry FILE] [--store DIR] [--out FILE.json] [--device ...] [--deterministic]
   tradelab-train actions --checkpoint CKPT_DIR (--split train|val|test | --from T --to T) [--epoch N] [--symbol S] [--out FILE.parquet|FILE.csv] [--registry FILE] [--i-know-test-is-burned] [--store DIR] [--device ...] [--deterministic]
+  tradelab-train decide --checkpoint CKPT_DIR --history-until T [--epoch N] [--symbol S] [--store DIR] [--device ...] [--deterministic]
+    (JSON lines on stdin: {\"push\": {\"ts\": [...], \"open\": [...], ...}} or {\"decide\": TS}; one event line answers each)
   tradelab-train train-forecaster --config FILE.json [--out DIR] [--device ...] [--store DIR] [--deterministic]
   --symbol S: a trained symbol, or one the checkpoint never trained on (a labelled transfer: its normaliser is fitted on its own training-window rows)
   --deterministic: libtorch on one intra-op and one inter-op thread, CPU only (also training.deterministic)
@@ -254,6 +257,47 @@ fn run(argv: &[String]) -> Result<()> {
                 served.meta.config.training.deterministic,
             );
             out.emit(serde_json::json!({ "event": "actions", "checkpoint": dir.display().to_string(), "result": summary, "environment": env }));
+        }
+        "decide" => {
+            let a = Args::parse(
+                rest,
+                &[
+                    "checkpoint",
+                    "epoch",
+                    "symbol",
+                    "store",
+                    "history-until",
+                    "device",
+                ],
+                &["deterministic"],
+            )?;
+            let dir = PathBuf::from(a.required("checkpoint")?);
+            let store = a.get("store").map(PathBuf::from);
+            let epoch = a.get("epoch").map(|_| a.num("epoch", 0usize)).transpose()?;
+            let until = parse_time("history-until", a.required("history-until")?)?;
+            let dev = device(a.get("device"), det)?;
+            let (mut d, info) =
+                Decider::open(&dir, epoch, a.get("symbol"), store.as_deref(), until, dev)?;
+            out.emit(serde_json::json!({ "event": "ready", "result": info }));
+            // One answer per request line; a bad request is answered with an error event and
+            // the process keeps serving (the loop decides whether to stop).
+            for line in std::io::stdin().lines() {
+                let line = line.map_err(|e| TrainError::Usage(format!("stdin: {e}")))?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let answer = serde_json::from_str::<DecideRequest>(&line)
+                    .map_err(|e| TrainError::Usage(format!("request line: {e}")))
+                    .and_then(|r| match r {
+                        DecideRequest::Push(b) => d
+                            .push(&b)
+                            .map(|n| serde_json::json!({ "event": "pushed", "bars": n })),
+                        DecideRequest::Decide(ts) => d
+                            .decide(ts)
+                            .map(|row| serde_json::json!({ "event": "decision", "result": row })),
+                    });
+                out.emit(answer.unwrap_or_else(|e| error_event(&e.to_string())));
+            }
         }
         "train-forecaster" => {
             let a = Args::parse(

@@ -820,3 +820,93 @@ fn binary_reports_errors_as_json() {
     assert_eq!(ev["event"], "bench");
     assert!(ev["samplesPerSec"].as_f64().unwrap() > 0.0);
 }
+
+/// `tradelab-train decide` (paper and live trading's decision process): bars pushed one at a
+/// time after the store's history give, row for row, the actions `serve` gives on the stored
+/// bars; a bar of the locked test split and a changed re-sent bar are refused, and the process
+/// keeps answering.
+#[test]
+fn decide_bar_by_bar_equals_served_actions() {
+    use std::io::{BufRead, BufReader, Write};
+    use tradelab_train::serve::{serve, ServeRequest, ServeWindow};
+    let cfg = tiny("nano");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ck");
+    train(&cfg, &opts(&out), &mut Quiet).unwrap();
+    let meta = CheckpointMeta::load(&out).unwrap();
+    let st = store();
+    let served = serve(&ServeRequest {
+        dir: &out,
+        epoch: None,
+        symbol: None,
+        window: ServeWindow::Split(Split::Val),
+        store: Some(&st),
+        device: Device::Cpu,
+        registry: None,
+        allow_burned: false,
+        command: "actions",
+    })
+    .unwrap();
+    let b = &served.bars;
+    let n = 48.min(b.len());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tradelab-train"))
+        .args(["decide", "--checkpoint"])
+        .arg(&out)
+        .arg("--store")
+        .arg(&st)
+        .args(["--history-until", &b.ts[0].to_string()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let ready: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(ready["event"], "ready", "{ready}");
+    assert!(ready["result"]["lastHistoryTs"].as_i64().unwrap() < b.ts[0]);
+    assert!(ready["result"]["historyBars"].as_u64().unwrap() > 24);
+    let mut ask = |req: serde_json::Value| -> serde_json::Value {
+        writeln!(stdin, "{req}").unwrap();
+        serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap()
+    };
+    let not_yet = ask(serde_json::json!({ "decide": b.ts[0] }));
+    assert_eq!(
+        not_yet["event"], "error",
+        "bar 0 was not pushed yet: {not_yet}"
+    );
+    let bar = |i: usize| serde_json::json!({ "push": { "ts": [b.ts[i]], "open": [b.open[i]], "high": [b.high[i]], "low": [b.low[i]], "close": [b.close[i]], "volume": [b.volume[i]] } });
+    let opt = |x: f64| x.is_finite().then_some(x);
+    let mut decided = 0;
+    for i in 0..n {
+        assert_eq!(ask(bar(i))["event"], "pushed");
+        let d = ask(serde_json::json!({ "decide": b.ts[i] }));
+        assert_eq!(d["event"], "decision", "{d}");
+        let r = &d["result"];
+        let a = &served.actions;
+        assert_eq!(r["buyPrice"].as_f64(), opt(a.buy_price[i]), "row {i}");
+        assert_eq!(r["sellPrice"].as_f64(), opt(a.sell_price[i]), "row {i}");
+        if a.buy_price[i].is_finite() {
+            assert_eq!(r["buyFrac"].as_f64(), Some(a.buy_frac[i]), "row {i}");
+            decided += 1;
+        }
+        if a.sell_price[i].is_finite() {
+            assert_eq!(r["sellFrac"].as_f64(), Some(a.sell_frac[i]), "row {i}");
+        }
+    }
+    assert!(decided > 0, "the policy placed no buy in {n} val bars");
+    // Re-sending a held bar is fine; a changed one is refused.
+    assert_eq!(ask(bar(n - 1))["event"], "pushed");
+    let mut changed = bar(n - 1);
+    changed["push"]["close"][0] = serde_json::json!(b.close[n - 1] * 1.01);
+    let e = ask(changed);
+    assert!(e["message"].as_str().unwrap().contains("differs"), "{e}");
+    // A bar of the locked test split is never decided on.
+    let t0 = meta.splits.test_start;
+    let e = ask(serde_json::json!({ "decide": t0 }));
+    assert!(
+        e["message"].as_str().unwrap().contains("locked test split"),
+        "{e}"
+    );
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}

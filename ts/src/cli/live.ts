@@ -76,6 +76,19 @@ function paperRunCommand(): Command {
   return new Command("run")
     .description("run (or resume) a paper-trading loop from a config file (the default subcommand)")
     .requiredOption("--config <file>", "paper config JSON (see examples/paper-*.json)")
+    .addHelpText(
+      "after",
+      `
+"strategy" is a rule strategy ({"kind": "emaCross", "fast": 12, "slow": 26}, smaCross, band) or a
+policy checkpoint: {"kind": "policy", "checkpoint": DIR, "epoch"?: N, "store"?: DIR}. A policy
+decides in one long-lived tradelab-train process with the store's bars before "from" as history,
+its saved normalisers and its trained simulator parameters ("params" overrides them); bars of its
+test split are refused.
+
+Examples:
+  tradelab paper --config examples/paper-btc-ema.json
+  tradelab paper --config examples/paper-btc-ema-replay.json --log-metrics metrics.jsonl`,
+    )
     .option("--journal <file>", "order journal SQLite file (overrides the config's)")
     .option("--log-metrics <file>", "append one JSON line per bar: equity, PnL (total, today), drawdown, running Sortino")
     .option("--registry <file>", "run registry to record the run into when it ends (default: $TRADELAB_REGISTRY or ./tradelab-runs.sqlite)")

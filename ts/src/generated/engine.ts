@@ -1014,11 +1014,26 @@ export type PaperRequest = { symbol: string,
 /**
  * Bar length in ms (every pushed bar is checked against it).
  */
-intervalMs: number, strategy: Strategy, 
+intervalMs: number, 
+/**
+ * A rule strategy, decided here from the pushed bars ([`PaperSession::decide`]).
+ */
+strategy?: Strategy, 
+/**
+ * Instead of a strategy: the label of an outside decider (a policy checkpoint) whose action
+ * rows come in through [`PaperSession::decide_row`].
+ */
+actionsSource?: string, 
 /**
  * Missing fields take the honest defaults (as `tradelab backtest`).
  */
 params?: Partial<SimParams>, };
+
+export type ActionRow = { 
+/**
+ * Open time of the bar the row was decided on (epoch ms).
+ */
+ts: number, buyPrice: number | null, sellPrice: number | null, buyFrac: number, sellFrac: number, };
 
 export type PaperStatus = { symbol: string, label: SimLabel, strategyLabel: string, 
 /**

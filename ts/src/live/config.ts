@@ -9,6 +9,7 @@ import { isExchangeId, type ExchangeId } from "../download/client.js";
 import { intervalMs, isInterval, parseTime } from "../download/time.js";
 import type * as G from "../generated/engine.js";
 import type { IntervalName } from "../types.js";
+import type { PolicyStrategy } from "./policy-source.js";
 
 /** Risk limits checked before every order; a refusal is journaled with its reason. */
 export interface RiskConfig {
@@ -41,7 +42,8 @@ export interface PaperConfig {
   from: number;
   /** Stop after the last bar opening before this (default: run until SIGTERM). */
   until?: number;
-  strategy: G.Strategy;
+  /** A rule strategy, or `{"kind": "policy", "checkpoint": DIR}`: a checkpoint decides each bar. */
+  strategy: G.Strategy | PolicyStrategy;
   params: Partial<G.SimParams>;
   /** Wait after each bar close before fetching it (ms, default 5000). */
   delayMs: number;
@@ -105,6 +107,15 @@ function risk(file: string, v: unknown): RiskConfig {
   return out;
 }
 
+function policyStrategy(file: string, st: Record<string, unknown>): void {
+  const bad = Object.keys(st).filter((k) => !["kind", "checkpoint", "epoch", "store"].includes(k));
+  if (bad.length) throw new TradelabError(`${file}: strategy: unknown key(s) ${bad.join(", ")} for a policy (allowed: checkpoint, epoch, store)`);
+  if (typeof st["checkpoint"] !== "string" || st["checkpoint"] === "") throw new TradelabError(`${file}: strategy.checkpoint: expected a checkpoint directory`);
+  const e = st["epoch"];
+  if (e !== undefined && !(typeof e === "number" && Number.isInteger(e) && e >= 1)) throw new TradelabError(`${file}: strategy.epoch: expected an epoch number >= 1`);
+  if (st["store"] !== undefined && typeof st["store"] !== "string") throw new TradelabError(`${file}: strategy.store: expected a store directory`);
+}
+
 /** Reads and checks a paper config file. */
 export function readPaperConfig(file: string): PaperConfig {
   const c = readConfigFile(file, KEYS, ["symbol", "interval", "from", "strategy"]);
@@ -115,7 +126,8 @@ export function readPaperConfig(file: string): PaperConfig {
   const symbol = c["symbol"];
   if (typeof symbol !== "string") throw new TradelabError(`${file}: symbol: expected a string such as "BTC/USDT"`);
   const strategy = c["strategy"];
-  if (strategy === null || typeof strategy !== "object" || Array.isArray(strategy)) throw new TradelabError(`${file}: strategy: expected a rule strategy, e.g. {"kind":"emaCross","fast":12,"slow":26}`);
+  if (strategy === null || typeof strategy !== "object" || Array.isArray(strategy)) throw new TradelabError(`${file}: strategy: expected a rule strategy, e.g. {"kind":"emaCross","fast":12,"slow":26}, or {"kind":"policy","checkpoint":DIR}`);
+  if ((strategy as { kind?: unknown }).kind === "policy") policyStrategy(file, strategy as Record<string, unknown>);
   const params = c["params"] ?? {};
   if (params === null || typeof params !== "object" || Array.isArray(params)) throw new TradelabError(`${file}: params: expected an object of simulator parameters`);
   const clock = c["clock"] ?? "system";
@@ -137,7 +149,7 @@ export function readPaperConfig(file: string): PaperConfig {
     intervalMs: iv,
     from,
     ...(until !== undefined ? { until } : {}),
-    strategy: strategy as G.Strategy,
+    strategy: strategy as G.Strategy | PolicyStrategy,
     params: params as Partial<G.SimParams>,
     delayMs: c["delayMs"] === 0 ? 0 : (positive(file, "delayMs", c["delayMs"]) ?? 5000),
     clock,

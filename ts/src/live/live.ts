@@ -69,6 +69,7 @@ export async function runLive(cfg: PaperConfig, o: LiveOptions): Promise<LiveSum
   const journal = new Journal(cfg.journal);
   const resumed = journal.beginRun(run, "live", runIdentity(cfg));
   const latest = journal.latestState<StatePayload>(run);
+  if (cfg.strategy.kind === "policy") throw new TradelabError(`${cfg.runId}: live trading takes rule strategies only so far; paper-trade the policy (tradelab paper --config ...)`);
   const request: G.PaperRequest = { symbol: cfg.symbol, intervalMs: cfg.intervalMs, strategy: cfg.strategy, params: cfg.params };
   const session = native(() => addon.PaperSession.open(JSON.stringify(request), latest ? JSON.stringify(latest.state.engine) : undefined));
   // No Binance.US fallback here: live orders never move to another venue (and account) on their

@@ -26,6 +26,7 @@ import { BarFeed, replayClock, systemClock, venueClock, type Bars, type Clock } 
 import { clientOrderId, Journal, type NewEvent } from "./journal.js";
 import { checkOrders, KillSwitch, type Refusal } from "./risk.js";
 import { MetricsLog } from "./metrics-log.js";
+import { PolicyDecider, type PolicyStrategy } from "./policy-source.js";
 
 type Session = ReturnType<typeof addon.PaperSession.open>;
 
@@ -132,12 +133,25 @@ export function tradeSha256(trades: G.Trade[]): string {
 
 /** Runs (or resumes) a paper run until `until` or the signal. */
 export async function runPaper(cfg: PaperConfig, o: PaperOptions = {}): Promise<PaperSummary> {
+  const journal = new Journal(cfg.journal);
+  const resumed = journal.beginRun(cfg.runId, "paper", runIdentity(cfg));
+  const latest = journal.latestState<StatePayload>(cfg.runId);
+  // A policy checkpoint decides in its own long-lived process, with the store's bars before
+  // `from` as history; its trained parameters are the run's defaults (the config's override them).
+  const decider = cfg.strategy.kind === "policy" ? await PolicyDecider.open(cfg.strategy as PolicyStrategy, cfg.symbol, cfg.from) : undefined;
+  try {
+    return await paperLoop(cfg, o, journal, resumed, latest, decider);
+  } finally {
+    decider?.close();
+  }
+}
+
+async function paperLoop(cfg: PaperConfig, o: PaperOptions, journal: Journal, resumed: boolean, latest: { barTs: number; state: StatePayload } | null, decider: PolicyDecider | undefined): Promise<PaperSummary> {
   const log = o.log ?? (() => {});
   const run = cfg.runId;
-  const journal = new Journal(cfg.journal);
-  const resumed = journal.beginRun(run, "paper", runIdentity(cfg));
-  const latest = journal.latestState<StatePayload>(run);
-  const request: G.PaperRequest = { symbol: cfg.symbol, intervalMs: cfg.intervalMs, strategy: cfg.strategy, params: cfg.params };
+  const request: G.PaperRequest = decider
+    ? { symbol: cfg.symbol, intervalMs: cfg.intervalMs, actionsSource: decider.label, params: { ...decider.info.params, ...cfg.params } }
+    : { symbol: cfg.symbol, intervalMs: cfg.intervalMs, strategy: cfg.strategy as G.Strategy, params: cfg.params };
   const session = native(() => addon.PaperSession.open(JSON.stringify(request), latest ? JSON.stringify(latest.state.engine) : undefined));
   const ex = new ExchangeSession(cfg.exchange, { ...(cfg.baseUrl !== undefined ? { baseUrl: cfg.baseUrl } : {}), log, ...(o.retry ? { retry: o.retry } : {}), ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}) });
   const feed = new BarFeed(ex, cfg.symbol, cfg.interval, cfg.intervalMs);
@@ -180,11 +194,21 @@ export async function runPaper(cfg: PaperConfig, o: PaperOptions = {}): Promise<
     }
   };
 
+  /** The source's orders for the next bar: the rule strategy's, or the policy's row made orders by the engine. */
+  const proposed = async (): Promise<G.Orders> => {
+    if (!decider) return native(() => session.decide()) as G.Orders;
+    const r = session.decisionRow;
+    if (r < 0) return none();
+    const row = await decider.decide(session.barTs(r));
+    return native(() => session.decideRow(JSON.stringify(row))) as G.Orders;
+  };
+
   /** Decides the orders of step `s` (its bar still open), checks risk, journals, then places. */
-  const decide = (s: number, barTs: number): DecisionPayload => {
+  const decide = async (s: number, barTs: number): Promise<DecisionPayload> => {
     const st = state();
     const pos = st.positions[0] ?? { qty: 0, mark: 0 };
-    let orders = native(() => session.decide()) as G.Orders;
+    const was = await proposed();
+    let orders = was;
     let accepted: G.Orders;
     let refusals: Refusal[] = [];
     if (killed !== null) {
@@ -192,7 +216,6 @@ export async function runPaper(cfg: PaperConfig, o: PaperOptions = {}): Promise<
       // A marketable limit (5 % through the last close) fills at the next open by the engine's rule.
       orders = flatten ? { buy: null, sell: { price: pos.mark * 0.95, size: { frac: 1 } } } : none();
       accepted = orders;
-      const was = native(() => session.decide()) as G.Orders;
       for (const side of ["buy", "sell"] as const) if (was[side] && !(flatten && side === "sell")) refusals.push({ side, reason: `kill switch: ${killed}` });
     } else {
       const r = checkOrders(cfg.risk, { symbol: cfg.symbol, barTs, cash: st.cash, qty: pos.qty, mark: pos.mark, placedBarTs: placed }, orders);
@@ -238,6 +261,7 @@ export async function runPaper(cfg: PaperConfig, o: PaperOptions = {}): Promise<
     }
     if (b.ts.length > 0) {
       pushBars(session, b);
+      await decider?.push(b);
       next = (b.ts[b.ts.length - 1] as number) + cfg.intervalMs;
     }
     if (!checkedResume && latest && session.bars >= restoredBar) {
@@ -259,7 +283,7 @@ export async function runPaper(cfg: PaperConfig, o: PaperOptions = {}): Promise<
       }
       if (!d) {
         if (cfg.until !== undefined && barTs >= cfg.until) break;
-        d = decide(s, barTs);
+        d = await decide(s, barTs);
       } else place(d); // intents journaled before a crash, maybe never acked
       if (s >= session.bars) break;
       const t0 = performance.now();

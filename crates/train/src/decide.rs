@@ -1,0 +1,250 @@
+//! Live decisions from a checkpoint: the policy served one bar at a time for paper and live
+//! trading (`tradelab-train decide`, driven by `ts/src/live/policy-source.ts`).
+//!
+//! The decider holds the symbol's bars: the store's history before the run starts, then every
+//! closed bar the live loop pushes. A decision for bar `t` rebuilds the serving dataset from
+//! those bars (features are causal, the checkpoint's saved normalisers are used and never
+//! refitted; a transfer symbol's normaliser is fitted on its rows in the checkpoint's training
+//! window, as `serve` does) and runs the policy on the window ending at `t`: exactly the row
+//! `tradelab-train actions` gives for `t` on a store holding the same bars, so a paper run over
+//! a replayed window trades what a backtest of the served actions trades.
+//!
+//! A bar inside the checkpoint's test split is refused: trading it live or in a replay would be
+//! a look at the locked test window. One long-lived process per run, not one per order or bar.
+use crate::checkpoint::{self, CheckpointMeta};
+use crate::data::{Dataset, Normalisers};
+use crate::error::{Result, TrainError};
+use crate::eval::{policy_actions_as, Embedding};
+use crate::model::Policy;
+use crate::trainer::build_model;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use tch::{nn::VarStore, Device};
+use tradelab_core::{Bars, Symbol};
+use tradelab_sim::SimParams;
+
+/// One decided row: the policy's limit prices and fractions for the bar after `ts` (NaN: no
+/// order on that side), before the simulator's order transform (intensity, offsets, lag).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionRow {
+    pub ts: i64,
+    pub buy_price: Option<f64>,
+    pub sell_price: Option<f64>,
+    pub buy_frac: f64,
+    pub sell_frac: f64,
+}
+
+/// Bars as the live loop sends them (open times in epoch ms).
+#[derive(Clone, Debug, Deserialize)]
+pub struct BarColumns {
+    pub ts: Vec<i64>,
+    pub open: Vec<f64>,
+    pub high: Vec<f64>,
+    pub low: Vec<f64>,
+    pub close: Vec<f64>,
+    pub volume: Vec<f64>,
+}
+
+pub struct Decider {
+    dir: std::path::PathBuf,
+    meta: CheckpointMeta,
+    model: Policy,
+    _vs: VarStore,
+    symbol: String,
+    /// Index in the checkpoint's symbols; None: a labelled transfer.
+    trained: Option<usize>,
+    bars: Bars,
+    device: Device,
+}
+
+/// What the decider tells the loop when it is ready.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeciderInfo {
+    pub symbol: String,
+    pub interval: String,
+    pub epoch: Option<usize>,
+    pub seal_hash: String,
+    pub history_bars: usize,
+    pub last_history_ts: Option<i64>,
+    pub transfer: bool,
+    /// The parameters the checkpoint trained and validated with (the paper run's defaults).
+    pub params: SimParams,
+    pub test_split: (i64, i64),
+}
+
+impl Decider {
+    /// Loads the checkpoint and the store's bars of `symbol` opening before `history_until`.
+    pub fn open(
+        dir: &Path,
+        epoch: Option<usize>,
+        symbol: Option<&str>,
+        store: Option<&Path>,
+        history_until: i64,
+        device: Device,
+    ) -> Result<(Decider, DeciderInfo)> {
+        let meta = CheckpointMeta::load(dir)?;
+        let cfg = &meta.config;
+        let symbol = symbol.unwrap_or(&cfg.symbols[0]).to_string();
+        let trained = cfg.symbols.iter().position(|x| *x == symbol);
+        let weights = meta.weights_for(dir, epoch)?;
+        crate::environment::apply_threads(cfg.threads, cfg.training.deterministic)?;
+        let device = crate::environment::device_for(device, cfg.training.deterministic);
+        let interval = cfg.interval()?;
+        let store = store
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| cfg.store.clone().into());
+        let sym =
+            Symbol::parse(&symbol).map_err(|e| TrainError::Usage(format!("--symbol: {e}")))?;
+        let all = tradelab_data::Store::open(&store).read(&sym, interval)?;
+        let keep = all.ts.partition_point(|&t| t < history_until);
+        let bars = all.slice(0..keep);
+        let (mut vs, model) = build_model(cfg, meta.feature_schema.names.len(), device);
+        checkpoint::load_weights(&mut vs, dir, &weights)?;
+        let info = DeciderInfo {
+            symbol: symbol.clone(),
+            interval: interval.name().to_string(),
+            epoch,
+            seal_hash: meta.seal_hash.clone(),
+            history_bars: bars.len(),
+            last_history_ts: bars.ts.last().copied(),
+            transfer: trained.is_none(),
+            params: cfg.sim.params(interval),
+            test_split: (meta.splits.test_start, meta.splits.test_end),
+        };
+        Ok((
+            Decider {
+                dir: dir.to_path_buf(),
+                meta,
+                model,
+                _vs: vs,
+                symbol,
+                trained,
+                bars,
+                device,
+            },
+            info,
+        ))
+    }
+
+    /// Appends closed bars. Bars at or before the last held one must be the held ones (a
+    /// reconnecting loop re-sends them); anything else is refused, naming the bar.
+    pub fn push(&mut self, b: &BarColumns) -> Result<usize> {
+        let n = b.ts.len();
+        if [
+            b.open.len(),
+            b.high.len(),
+            b.low.len(),
+            b.close.len(),
+            b.volume.len(),
+        ]
+        .iter()
+        .any(|&l| l != n)
+        {
+            return Err(TrainError::Usage(
+                "push: every bar column needs as many values as ts".into(),
+            ));
+        }
+        for i in 0..n {
+            let t = b.ts[i];
+            let row = [b.open[i], b.high[i], b.low[i], b.close[i], b.volume[i]];
+            match self.bars.ts.last() {
+                Some(&last) if t <= last => {
+                    let j = self.bars.ts.partition_point(|&x| x < t);
+                    let held = self.bars.ts.get(j) == Some(&t)
+                        && [
+                            self.bars.open[j],
+                            self.bars.high[j],
+                            self.bars.low[j],
+                            self.bars.close[j],
+                            self.bars.volume[j],
+                        ] == row;
+                    if !held {
+                        return Err(TrainError::Data(format!(
+                            "push: the bar at {t} ms differs from the one held (the venue's history changed, or it is out of order)"
+                        )));
+                    }
+                }
+                _ => {
+                    self.bars.ts.push(t);
+                    self.bars.open.push(row[0]);
+                    self.bars.high.push(row[1]);
+                    self.bars.low.push(row[2]);
+                    self.bars.close.push(row[3]);
+                    self.bars.volume.push(row[4]);
+                }
+            }
+        }
+        Ok(self.bars.len())
+    }
+
+    pub fn bars(&self) -> usize {
+        self.bars.len()
+    }
+
+    /// The policy's action row for the held bar opening at `ts`.
+    pub fn decide(&self, ts: i64) -> Result<ActionRow> {
+        let (t0, t1) = (self.meta.splits.test_start, self.meta.splits.test_end);
+        if ts >= t0 && ts < t1 {
+            return Err(TrainError::Usage(format!(
+                "the bar at {ts} ms lies in {}'s locked test split ({t0}..{t1} ms): trading it would look at the test window; replay a window on val or after the test end",
+                self.dir.display()
+            )));
+        }
+        let r = self.bars.ts.partition_point(|&x| x < ts);
+        if self.bars.ts.get(r) != Some(&ts) {
+            return Err(TrainError::Data(format!(
+                "decide: no held bar opens at {ts} ms ({} bars held, last {:?})",
+                self.bars.len(),
+                self.bars.ts.last()
+            )));
+        }
+        let cfg = &self.meta.config;
+        let one = vec![(self.symbol.clone(), self.bars.clone())];
+        let ds = match self.trained {
+            Some(_) => Dataset::from_bars_extent(
+                cfg,
+                one,
+                Some(&self.meta.splits),
+                Normalisers::Saved(&self.meta.normalisers),
+                true,
+            )?,
+            None => Dataset::transfer_from_bars(
+                cfg,
+                &self.symbol,
+                self.bars.clone(),
+                &self.meta.splits,
+                true,
+            )?,
+        };
+        self.meta.check_schema(&self.dir, &ds.schema)?;
+        let emb = self.trained.map_or(Embedding::Mean, Embedding::Trained);
+        let a = policy_actions_as(
+            &self.model,
+            &ds,
+            0,
+            emb,
+            r..r + 1,
+            cfg.model.seq_len as usize,
+            cfg.decode.min_gap,
+            self.device,
+        );
+        let finite = |x: f64| x.is_finite().then_some(x);
+        Ok(ActionRow {
+            ts,
+            buy_price: finite(a.buy_price[0]),
+            sell_price: finite(a.sell_price[0]),
+            buy_frac: finite(a.buy_frac[0]).unwrap_or(0.0),
+            sell_frac: finite(a.sell_frac[0]).unwrap_or(0.0),
+        })
+    }
+}
+
+/// One request line of the `decide` protocol (stdin, JSON lines).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub enum Request {
+    Push(BarColumns),
+    Decide(i64),
+}
