@@ -9,10 +9,11 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { FakeExchange } from "../src/testkit/fake-exchange.js";
 import { readPaperConfig } from "../src/live/config.js";
+import { runLive } from "../src/live/live.js";
 import { runPaper } from "../src/live/paper.js";
 import { backtest } from "../src/sim.js";
 import { runCli } from "../src/testing/cli.js";
-import { fakeExchange, H } from "../src/testing/fake-exchange.js";
+import { FAST_RETRY, fakeExchange, H } from "../src/testing/fake-exchange.js";
 import { btcStore, paperConfigFile, replayClock } from "../src/testing/paper.js";
 import { tempDir } from "../src/testing/paths.js";
 import { checkpointSplits, policyActions } from "../src/train/index.js";
@@ -76,5 +77,18 @@ describe("paper trading a policy checkpoint", () => {
     const t0 = checkpointSplits(ckpt).testStart;
     const bad = readPaperConfig(paperConfigFile(dir, fx, { runId: "into-test", from: t0, until: t0 + 4 * H, strategy: { kind: "policy", checkpoint: ckpt }, params: {} }));
     await expect(runPaper(bad, { clock: replayClock(fx, t0 + H) })).rejects.toThrow(/locked test split/);
+    await fx.close();
+
+    // The same checkpoint drives the live loop on the fake exchange's account: every order comes
+    // from a journaled intent, and the engine's position follows the venue's fills.
+    fx = await fakeExchange({ account: { balances: { USDT: 10_000 }, filters: { tickSize: "0.01", stepSize: "0.00001", minNotional: "5" } } });
+    const live = readPaperConfig(paperConfigFile(dir, fx, { runId: "live-policy", from, until: from + 24 * H, strategy: { kind: "policy", checkpoint: ckpt }, params: {}, journal: path.join(dir, "live.sqlite") }));
+    const l = await runLive(live, { credentials: { apiKey: "test-key", secret: "test-secret" }, clock: replayClock(fx, from + H), retry: FAST_RETRY });
+    expect(l.status.stepped).toBe(24);
+    expect(l.status.strategyLabel).toMatch(/^policy /);
+    expect(fx.account.orders.length).toBeGreaterThan(0);
+    expect(l.trades).toBe(fx.account.trades.length);
+    const btc = fx.account.balances.get("BTC");
+    expect(l.status.position).toBeCloseTo((btc?.free ?? 0) + (btc?.locked ?? 0), 9);
   }, 180_000);
 });

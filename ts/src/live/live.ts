@@ -19,6 +19,7 @@ import { runIdentity, type PaperConfig } from "./config.js";
 import { BarFeed, replayClock, systemClock, venueClock, type Bars, type Clock } from "./feed.js";
 import { clientOrderId, Journal, type NewEvent } from "./journal.js";
 import { MetricsLog } from "./metrics-log.js";
+import { openDecider, paperRequest, proposedOrders, type PolicyDecider } from "./policy-source.js";
 import { crashPoint, journaledTrades, tradeSha256, type StatePayload } from "./paper.js";
 import { checkOrders, KillSwitch, type Refusal } from "./risk.js";
 import { CcxtVenue } from "./venue.js";
@@ -63,14 +64,25 @@ export interface LiveOptions {
 }
 
 export async function runLive(cfg: PaperConfig, o: LiveOptions): Promise<LiveSummary> {
-  const log = o.log ?? (() => {});
   if (cfg.params.maxHoldBars) throw new TradelabError("live: params.maxHoldBars would close positions the venue still holds; remove it for live runs");
   const run = cfg.runId;
   const journal = new Journal(cfg.journal);
   const resumed = journal.beginRun(run, "live", runIdentity(cfg));
   const latest = journal.latestState<StatePayload>(run);
-  if (cfg.strategy.kind === "policy") throw new TradelabError(`${cfg.runId}: live trading takes rule strategies only so far; paper-trade the policy (tradelab paper --config ...)`);
-  const request: G.PaperRequest = { symbol: cfg.symbol, intervalMs: cfg.intervalMs, strategy: cfg.strategy, params: cfg.params };
+  // A policy checkpoint decides in its own long-lived process (as in paper runs).
+  const decider = await openDecider(cfg);
+  try {
+    return await liveLoop(cfg, o, journal, resumed, latest, decider);
+  } finally {
+    decider?.close();
+  }
+}
+
+async function liveLoop(cfg: PaperConfig, o: LiveOptions, journal: Journal, resumed: boolean, latest: { barTs: number; state: StatePayload } | null, decider: PolicyDecider | undefined): Promise<LiveSummary> {
+  const log = o.log ?? (() => {});
+  const run = cfg.runId;
+  const request = paperRequest(cfg, decider);
+  if (request.params?.maxHoldBars) throw new TradelabError(`live: the checkpoint's maxHoldBars (${request.params.maxHoldBars}) would close positions the venue still holds; set "params": {"maxHoldBars": null}`);
   const session = native(() => addon.PaperSession.open(JSON.stringify(request), latest ? JSON.stringify(latest.state.engine) : undefined));
   // No Binance.US fallback here: live orders never move to another venue (and account) on their
   // own. A 451 stops the run before anything is sent (reconcile below is its first call).
@@ -145,7 +157,7 @@ export async function runLive(cfg: PaperConfig, o: LiveOptions): Promise<LiveSum
   const decide = async (s: number, barTs: number): Promise<void> => {
     const st = state();
     const pos = st.positions[0] ?? { qty: 0, mark: 0 };
-    const orders = native(() => session.decide()) as G.Orders;
+    const orders = await proposedOrders(session, decider, native);
     let accepted: G.Orders;
     let refusals: Refusal[] = [];
     if (killed !== null) {
@@ -192,6 +204,7 @@ export async function runLive(cfg: PaperConfig, o: LiveOptions): Promise<LiveSum
     }
     if (b.ts.length > 0) {
       native(() => session.push(Float64Array.from(b.ts), Float64Array.from(b.open), Float64Array.from(b.high), Float64Array.from(b.low), Float64Array.from(b.close), Float64Array.from(b.volume)));
+      await decider?.push(b);
       next = (b.ts[b.ts.length - 1] as number) + cfg.intervalMs;
     }
     for (;;) {

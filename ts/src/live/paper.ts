@@ -26,7 +26,7 @@ import { BarFeed, replayClock, systemClock, venueClock, type Bars, type Clock } 
 import { clientOrderId, Journal, type NewEvent } from "./journal.js";
 import { checkOrders, KillSwitch, type Refusal } from "./risk.js";
 import { MetricsLog } from "./metrics-log.js";
-import { PolicyDecider, type PolicyStrategy } from "./policy-source.js";
+import { openDecider, paperRequest, proposedOrders, type PolicyDecider } from "./policy-source.js";
 
 type Session = ReturnType<typeof addon.PaperSession.open>;
 
@@ -138,7 +138,7 @@ export async function runPaper(cfg: PaperConfig, o: PaperOptions = {}): Promise<
   const latest = journal.latestState<StatePayload>(cfg.runId);
   // A policy checkpoint decides in its own long-lived process, with the store's bars before
   // `from` as history; its trained parameters are the run's defaults (the config's override them).
-  const decider = cfg.strategy.kind === "policy" ? await PolicyDecider.open(cfg.strategy as PolicyStrategy, cfg.symbol, cfg.from) : undefined;
+  const decider = await openDecider(cfg);
   try {
     return await paperLoop(cfg, o, journal, resumed, latest, decider);
   } finally {
@@ -149,9 +149,7 @@ export async function runPaper(cfg: PaperConfig, o: PaperOptions = {}): Promise<
 async function paperLoop(cfg: PaperConfig, o: PaperOptions, journal: Journal, resumed: boolean, latest: { barTs: number; state: StatePayload } | null, decider: PolicyDecider | undefined): Promise<PaperSummary> {
   const log = o.log ?? (() => {});
   const run = cfg.runId;
-  const request: G.PaperRequest = decider
-    ? { symbol: cfg.symbol, intervalMs: cfg.intervalMs, actionsSource: decider.label, params: { ...decider.info.params, ...cfg.params } }
-    : { symbol: cfg.symbol, intervalMs: cfg.intervalMs, strategy: cfg.strategy as G.Strategy, params: cfg.params };
+  const request = paperRequest(cfg, decider);
   const session = native(() => addon.PaperSession.open(JSON.stringify(request), latest ? JSON.stringify(latest.state.engine) : undefined));
   const ex = new ExchangeSession(cfg.exchange, { ...(cfg.baseUrl !== undefined ? { baseUrl: cfg.baseUrl } : {}), log, ...(o.retry ? { retry: o.retry } : {}), ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}) });
   const feed = new BarFeed(ex, cfg.symbol, cfg.interval, cfg.intervalMs);
@@ -194,20 +192,11 @@ async function paperLoop(cfg: PaperConfig, o: PaperOptions, journal: Journal, re
     }
   };
 
-  /** The source's orders for the next bar: the rule strategy's, or the policy's row made orders by the engine. */
-  const proposed = async (): Promise<G.Orders> => {
-    if (!decider) return native(() => session.decide()) as G.Orders;
-    const r = session.decisionRow;
-    if (r < 0) return none();
-    const row = await decider.decide(session.barTs(r));
-    return native(() => session.decideRow(JSON.stringify(row))) as G.Orders;
-  };
-
   /** Decides the orders of step `s` (its bar still open), checks risk, journals, then places. */
   const decide = async (s: number, barTs: number): Promise<DecisionPayload> => {
     const st = state();
     const pos = st.positions[0] ?? { qty: 0, mark: 0 };
-    const was = await proposed();
+    const was = await proposedOrders(session, decider, native);
     let orders = was;
     let accepted: G.Orders;
     let refusals: Refusal[] = [];

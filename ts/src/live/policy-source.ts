@@ -13,6 +13,15 @@ import type * as G from "../generated/engine.js";
 import { locateTrainBinary, requireTorch } from "../train/binary.js";
 import { trainerEnv } from "../train/torch-venv.js";
 import type { Bars } from "./feed.js";
+import type { PaperConfig } from "./config.js";
+
+/** The engine-side session the loops drive (the `PaperSession` binding). */
+interface RowSession {
+  readonly decisionRow: number;
+  barTs(i: number): number;
+  decide(): unknown;
+  decideRow(rowJson: string): unknown;
+}
 
 /** `strategy` of a paper config that serves a checkpoint. */
 export interface PolicyStrategy {
@@ -122,4 +131,25 @@ export class PolicyDecider {
   close(): void {
     this.child.stdin.end();
   }
+}
+
+/** Opens the run's decider when its strategy is a policy checkpoint (history: bars before `from`). */
+export function openDecider(cfg: PaperConfig): Promise<PolicyDecider | undefined> {
+  return cfg.strategy.kind === "policy" ? PolicyDecider.open(cfg.strategy as PolicyStrategy, cfg.symbol, cfg.from) : Promise.resolve(undefined);
+}
+
+/** The engine `PaperRequest` of a run: its rule strategy, or the decider's rows with the checkpoint's parameters (the config's override them). */
+export function paperRequest(cfg: PaperConfig, decider: PolicyDecider | undefined): G.PaperRequest {
+  return decider
+    ? { symbol: cfg.symbol, intervalMs: cfg.intervalMs, actionsSource: decider.label, params: { ...decider.info.params, ...cfg.params } }
+    : { symbol: cfg.symbol, intervalMs: cfg.intervalMs, strategy: cfg.strategy as G.Strategy, params: cfg.params };
+}
+
+/** The source's orders for the next bar: the rule strategy's, or the policy's row made orders by the engine. */
+export async function proposedOrders(session: RowSession, decider: PolicyDecider | undefined, native: <T>(f: () => T) => T): Promise<G.Orders> {
+  if (!decider) return native(() => session.decide()) as G.Orders;
+  const r = session.decisionRow;
+  if (r < 0) return { buy: null, sell: null };
+  const row = await decider.decide(session.barTs(r));
+  return native(() => session.decideRow(JSON.stringify(row))) as G.Orders;
 }
