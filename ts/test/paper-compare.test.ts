@@ -38,6 +38,8 @@ describe("dual paper traders", () => {
       ["eth-1h", "1h", 48, 2],
       ["eth-5m", "5m", 576, 2],
     ]);
+    // Annualised with the engine's P for a 24/7 instrument, journaled with the run.
+    expect(c.rows.map((r) => r.periodsPerYear)).toEqual([8760, 105_120]);
     expect(c.rows[1]?.targets).toEqual({ sharpe: 1, totalReturn: 0.1, maxDrawdown: 0.1, consistency: 0.5 });
     for (const r of c.rows) {
       expect(r.metrics.endEquity).toBe(r.run === "eth-1h" ? a.status.equity : b.status.equity);

@@ -181,10 +181,10 @@ function paperCompareCommand(): Command {
       const mark = (ok: boolean) => (ok ? "yes" : "no");
       process.stdout.write(
         table(
-          ["run", "interval", "window", "sharpe", "total return", "max drawdown", "consistency", "score"],
+          ["run", "interval (P)", "window", "sharpe", "total return", "max drawdown", "consistency", "score"],
           c.rows.map((r) => [
             r.run,
-            r.interval,
+            `${r.interval} (P ${r.periodsPerYear})`,
             `${isoMs(r.first)} .. ${isoMs(r.last)} (${r.bars} bars)`,
             `${r.metrics.sharpe.toFixed(2)} (>= ${r.targets.sharpe}: ${mark(r.met.sharpe)})`,
             `${pct(r.metrics.totalReturn)} (>= ${pct(r.targets.totalReturn)}: ${mark(r.met.totalReturn)})`,

@@ -10,7 +10,6 @@
 import { TradelabError } from "../errors.js";
 import type * as G from "../generated/engine.js";
 import { addon } from "../native.js";
-import { intervalMs } from "../download/time.js";
 import { Journal } from "./journal.js";
 import type { StatePayload } from "./paper.js";
 
@@ -28,6 +27,8 @@ const WEIGHTS = { sharpe: 0.4, totalReturn: 0.3, maxDrawdown: 0.2, consistency: 
 export interface CompareRow {
   run: string;
   interval: string;
+  /** P the metrics are annualised with: the engine label's, journaled with the run. */
+  periodsPerYear: number;
   bars: number;
   first: number | null;
   last: number | null;
@@ -53,7 +54,9 @@ function row(j: Journal, run: string, targets: Targets): CompareRow {
   if (states.length < 2) throw new TradelabError(`run ${run} has ${states.length} bar(s) in its journal: nothing to compare yet`);
   const start = (states[0] as (typeof states)[number]).payload.cash; // bar 0 never trades: the starting cash
   const equity = Float64Array.from(states.map((e) => e.payload.equity));
-  const p = (365 * 24 * 3_600_000) / intervalMs(interval);
+  // P as the engine labelled the run (journaled with every bar's state), never re-derived here.
+  const p = states[states.length - 1]?.payload.periodsPerYear;
+  if (p === undefined) throw new TradelabError(`run ${run} in ${j.path} was journaled without the engine's periods per year (before 2026-12-04): start a new run to compare it`);
   const metrics = addon.curveMetrics(start, equity, p) as G.CurveMetrics;
   const byDay = new Map<number, { first: number; last: number }>();
   let prev = start;
@@ -73,7 +76,7 @@ function row(j: Journal, run: string, targets: Targets): CompareRow {
     consistency: consistency >= targets.consistency,
   };
   const score = (Object.keys(WEIGHTS) as (keyof Targets)[]).reduce((a, k) => a + (met[k] ? WEIGHTS[k] : 0), 0);
-  return { run, interval, bars: states.length, first: states[0]?.barTs ?? null, last: states[states.length - 1]?.barTs ?? null, metrics, consistency, days, targets, met, score };
+  return { run, interval, periodsPerYear: p, bars: states.length, first: states[0]?.barTs ?? null, last: states[states.length - 1]?.barTs ?? null, metrics, consistency, days, targets, met, score };
 }
 
 /** Compares runs of one journal; `targets` by run id (or `default`). */

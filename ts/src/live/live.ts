@@ -101,7 +101,8 @@ async function liveLoop(cfg: PaperConfig, o: LiveOptions, journal: Journal, resu
   const kill = new KillSwitch(cfg.risk);
   for (const e of journal.events<StatePayload>(run, "state")) kill.update(e.barTs, e.payload.equity);
   // P is the engine's (its label's), from the symbol's calendar and the interval.
-  const metrics = o.metricsLog ? MetricsLog.resume(o.metricsLog, (native(() => session.status()) as G.PaperStatus).label.periodsPerYear, journal, run) : undefined;
+  const periodsPerYear = (native(() => session.status()) as G.PaperStatus).label.periodsPerYear;
+  const metrics = o.metricsLog ? MetricsLog.resume(o.metricsLog, periodsPerYear, journal, run) : undefined;
   let killed: string | null = journal.events<{ reason: string }>(run, "kill")[0]?.payload.reason ?? null;
 
   // Reconcile: the journal's open orders are kept, any other open order on the market is cancelled.
@@ -232,7 +233,7 @@ async function liveLoop(cfg: PaperConfig, o: LiveOptions, journal: Journal, resu
       const st = state();
       const pos = st.positions[0] ?? { qty: 0, mark: 0 };
       const equity = st.cash + pos.qty * pos.mark;
-      events.push({ kind: "state", barTs, ref: String(barTs), payload: { engine: st, equity, cash: st.cash, qty: pos.qty, mark: pos.mark } satisfies StatePayload });
+      events.push({ kind: "state", barTs, ref: String(barTs), payload: { engine: st, equity, cash: st.cash, qty: pos.qty, mark: pos.mark, periodsPerYear } satisfies StatePayload });
       const why = killed === null ? kill.update(barTs, equity) : (kill.update(barTs, equity), null);
       if (why !== null) {
         killed = why;

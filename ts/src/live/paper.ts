@@ -43,6 +43,8 @@ export interface StatePayload {
   cash: number;
   qty: number;
   mark: number;
+  /** The engine label's P (periods per year, from the symbol's calendar and the interval): what reports annualise with. */
+  periodsPerYear?: number;
 }
 
 /** A decision event: the orders for one step (bar), what risk let through, and why not the rest. */
@@ -167,7 +169,8 @@ async function paperLoop(cfg: PaperConfig, o: PaperOptions, journal: Journal, re
   let killed: string | null = journal.events<{ reason: string }>(run, "kill")[0]?.payload.reason ?? null;
   const restoredBar = latest?.state.engine.bar ?? 0;
   // P is the engine's (its label's), from the symbol's calendar and the interval.
-  const metrics = o.metricsLog ? MetricsLog.resume(o.metricsLog, (native(() => session.status()) as G.PaperStatus).label.periodsPerYear, journal, run) : undefined;
+  const periodsPerYear = (native(() => session.status()) as G.PaperStatus).label.periodsPerYear;
+  const metrics = o.metricsLog ? MetricsLog.resume(o.metricsLog, periodsPerYear, journal, run) : undefined;
   if (resumed) log(`resuming ${run}: ${restoredBar} bars stepped, ${decisions.size} decisions journaled${killed ? `, kill switch tripped (${killed})` : ""}`);
 
   const state = (): EngineState => JSON.parse(native(() => session.stateJson())) as EngineState;
@@ -286,7 +289,7 @@ async function paperLoop(cfg: PaperConfig, o: PaperOptions, journal: Journal, re
         ref: `${barTs}-${k}`,
         payload: { trade: t, clientOrderId: t.reason === "limit" ? d.ids[t.side] : null } satisfies FillPayload,
       }));
-      events.push({ kind: "state", barTs, ref: String(barTs), payload: { engine: st, equity, cash: st.cash, qty: pos.qty, mark: pos.mark } satisfies StatePayload });
+      events.push({ kind: "state", barTs, ref: String(barTs), payload: { engine: st, equity, cash: st.cash, qty: pos.qty, mark: pos.mark, periodsPerYear } satisfies StatePayload });
       const why = killed === null ? kill.update(barTs, equity) : (kill.update(barTs, equity), null);
       if (why !== null) {
         killed = why;
