@@ -67,4 +67,16 @@ describe("paper trading replays a backtest bit for bit", () => {
     expect(b.steppedNow).toBe(0);
     expect(b.tradeSha256).toBe(a.tradeSha256);
   });
+
+  it("after Binance answers HTTP 451 the bars come from Binance.US, and the summary says so", async () => {
+    fx = await fakeExchange({ restricted: true });
+    const dir = tempDir("tradelab-paper-");
+    const logs: string[] = [];
+    const cfg = readPaperConfig(paperConfigFile(dir, fx, { from: "2025-01-01", until: "2025-01-01T06:00:00Z" }));
+    const s = await runPaper(cfg, { clock: replayClock(fx, FROM + H), log: (m) => logs.push(m) });
+    expect(s.status.stepped).toBe(6);
+    expect(cfg.exchange).toBe("binance");
+    expect(s.barsFrom).toBe("binanceus");
+    expect(logs.some((l) => /HTTP 451/.test(l))).toBe(true);
+  });
 });

@@ -20,6 +20,7 @@ function summaryText(s: PaperSummary): string {
     `paper ${s.runId}${s.resumed ? " (resumed)" : ""} · ${st.symbol} · ${st.strategyLabel}\n` +
     `assumptions: ${st.label.text} · SimVenue (the engine's own fill model)\n` +
     kvTable([
+      ["bars from", s.barsFrom],
       ["bars stepped", `${st.stepped} (this process ${s.steppedNow}, closed before orders could rest on them (warm-up or downtime) ${s.missed})`],
       ["last bar", isoMs(st.lastSteppedTs)],
       ["cash / position", `${st.cash.toFixed(2)} / ${st.position}`],
@@ -68,7 +69,7 @@ async function recordTradingRun(kind: "paper" | "live", cfg: PaperConfig, s: Pap
     config: { runId: s.runId, ...runIdentity(cfg), journal: cfg.journal },
     metrics: { equity: st.equity, liquidationValue: st.liquidationValue, cash: st.cash, position: st.position, barsStepped: st.stepped, trades: s.trades, tradeSha256: s.tradeSha256, killed: s.killed },
     artifacts: { journal: cfg.journal },
-    notes: `${kind} ${s.runId}${s.resumed ? " (resumed)" : ""}: ${st.strategyLabel} on ${cfg.exchange}`,
+    notes: `${kind} ${s.runId}${s.resumed ? " (resumed)" : ""}: ${st.strategyLabel} on ${"barsFrom" in s && s.barsFrom !== cfg.exchange ? `${s.barsFrom} (${cfg.exchange} answered HTTP 451)` : cfg.exchange}`,
   });
 }
 

@@ -68,6 +68,8 @@ export interface FillPayload {
 
 export interface PaperSummary {
   runId: string;
+  /** The venue the bars came from: the config's, or `binanceus` after Binance answered HTTP 451. */
+  barsFrom: string;
   resumed: boolean;
   journal: string;
   status: G.PaperStatus;
@@ -315,6 +317,7 @@ async function paperLoop(cfg: PaperConfig, o: PaperOptions, journal: Journal, re
   const sorted = [...lat].sort((a, b) => a - b);
   return {
     runId: run,
+    barsFrom: ex.id,
     resumed,
     journal: cfg.journal,
     status: native(() => session.status()) as G.PaperStatus,
