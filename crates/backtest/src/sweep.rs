@@ -2,6 +2,7 @@
 //! and the best row chosen here once (TS never re-derives a row's label).
 use crate::error::Result;
 use crate::load::{self, Window};
+use crate::overfit::BlockStats;
 use crate::single::window_params;
 use serde::Serialize;
 use tradelab_calendar::Calendar;
@@ -50,7 +51,7 @@ pub struct SweepReport {
 /// deflated Sharpe only.
 pub const PBO_MAX_ROWS: usize = 4000;
 /// CSCV blocks: C(16, 8) = 12,870 splits.
-pub const PBO_BLOCKS: usize = 16;
+pub const PBO_BLOCKS: usize = tradelab_sim::RETURN_BLOCKS;
 
 /// What a sweep's best row owes to the number of rows tried (see [`crate::overfit`]).
 #[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
@@ -71,7 +72,20 @@ pub fn overfit_of(
     periods_per_year: f64,
     sim: &(dyn Fn(u64) -> Result<(f64, Vec<f64>)> + Sync),
 ) -> Result<Option<Overfit>> {
-    use crate::overfit::{deflated_sharpe, moments, pbo_cscv, returns, BlockStats};
+    overfit_with_blocks(honest, best_index, periods_per_year, sim, None)
+}
+
+/// As [`overfit_of`]; `given(i)` gives row i's return blocks when the caller has them (a
+/// kernel sweep does), so PBO re-simulates nothing. Only the best row is re-simulated (its
+/// return moments for the deflated Sharpe).
+pub fn overfit_with_blocks(
+    honest: &[(u64, f64)],
+    best_index: u64,
+    periods_per_year: f64,
+    sim: &(dyn Fn(u64) -> Result<(f64, Vec<f64>)> + Sync),
+    given: Option<&(dyn Fn(u64) -> Option<BlockStats> + Sync)>,
+) -> Result<Option<Overfit>> {
+    use crate::overfit::{deflated_sharpe, moments, pbo_cscv, returns};
     use rayon::prelude::*;
     if honest.len() < 2 {
         return Ok(None);
@@ -90,6 +104,9 @@ pub fn overfit_of(
         let blocks: Vec<BlockStats> = honest
             .par_iter()
             .map(|&(i, _)| {
+                if let Some(b) = given.and_then(|f| f(i)) {
+                    return Ok(b);
+                }
                 let (start, eq) = sim(i)?;
                 Ok(BlockStats::of(&returns(start, &eq), PBO_BLOCKS))
             })
@@ -129,6 +146,7 @@ pub fn overfit_of(
 pub fn sweep_overfit(
     bars: &tradelab_core::Bars,
     rows: &[SweepRow],
+    blocks: &[tradelab_sim::ReturnBlocks],
     best: Option<&BestRow>,
     periods_per_year: f64,
 ) -> Result<Option<Overfit>> {
@@ -148,7 +166,27 @@ pub fn sweep_overfit(
         let r = tradelab_sim::simulate(bars, &acts, &row.params)?;
         Ok((r.metrics.curve.start_equity, r.equity))
     };
-    overfit_of(&honest, best.index, periods_per_year, &sim)
+    // The kernel's block sums, by row index (absent: re-simulated).
+    let by_row: std::collections::HashMap<u64, &tradelab_sim::ReturnBlocks> = rows
+        .iter()
+        .zip(blocks)
+        .filter(|(_, b)| b.n.len() == PBO_BLOCKS)
+        .map(|(r, b)| (r.index as u64, b))
+        .collect();
+    let kernel_blocks = |i: u64| -> Option<BlockStats> {
+        by_row.get(&i).map(|b| BlockStats {
+            n: b.n.clone(),
+            sum: b.sum.clone(),
+            sumsq: b.sumsq.clone(),
+        })
+    };
+    overfit_with_blocks(
+        &honest,
+        best.index,
+        periods_per_year,
+        &sim,
+        Some(&kernel_blocks),
+    )
 }
 
 /// What ranking a row needs.
@@ -242,7 +280,13 @@ pub fn run(
         .to_ipc_stream()
         .map_err(|e| crate::BacktestError::input("sweep table", e.to_string()))?;
     let best = best_row(&r.rows);
-    let overfit = sweep_overfit(&bars, &r.rows, best.as_ref(), spec.base.periods_per_year())?;
+    let overfit = sweep_overfit(
+        &bars,
+        &r.rows,
+        &r.blocks,
+        best.as_ref(),
+        spec.base.periods_per_year(),
+    )?;
     let report = SweepReport {
         best,
         overfit,

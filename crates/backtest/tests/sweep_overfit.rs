@@ -32,6 +32,46 @@ fn a_sweep_reports_deflated_sharpe_and_pbo_over_its_honest_rows() {
     assert!(o.text.contains("PBO"), "{}", o.text);
 }
 
+/// PBO from the kernel's return blocks (no second simulation) equals PBO from every row
+/// re-simulated on the reference engine.
+#[test]
+fn pbo_from_the_kernels_blocks_equals_pbo_from_resimulated_rows() {
+    let w = Window::range(common::bundled_store(), "1h", None, None);
+    let spec = r#"{"strategy":{"kind":"emaCross","fast":12,"slow":26},
+                   "grid":{"fast":[3,4,6,8,10,12],"slow":[20,30,40,50,60],"makerFee":[0.0005,0.001]}}"#;
+    let (r, _) = sweep::run(&w, "SOL/USDT", spec, None, None).unwrap();
+    let (_, bars) = tradelab_backtest::load::bars(&w, "SOL/USDT").unwrap();
+    let spec: tradelab_sim::SweepSpec = tradelab_sim::SweepSpec::from_json(spec).unwrap();
+    let (base, _) = tradelab_backtest::single::window_params(
+        &spec.base,
+        tradelab_calendar::Calendar::Always,
+        3_600_000,
+    )
+    .unwrap();
+    let res = tradelab_sim::run_sweep(
+        &bars,
+        &tradelab_sim::SweepSpec {
+            base: base.clone(),
+            ..spec
+        },
+        None,
+    )
+    .unwrap();
+    assert_eq!(res.blocks.len(), res.rows.len());
+    let best = r.best.as_ref();
+    let ppy = base.periods_per_year();
+    let kernel = sweep::sweep_overfit(&bars, &res.rows, &res.blocks, best, ppy)
+        .unwrap()
+        .unwrap();
+    let resim = sweep::sweep_overfit(&bars, &res.rows, &[], best, ppy)
+        .unwrap()
+        .unwrap();
+    assert_eq!(kernel.pbo.as_ref().unwrap().trials, 60);
+    assert_eq!(kernel.pbo, resim.pbo);
+    assert_eq!(kernel.deflated, resim.deflated);
+    assert_eq!(r.overfit.unwrap().pbo, kernel.pbo);
+}
+
 /// An actions sweep re-simulates fixed actions under each simulator combination and trailing
 /// window; every row equals the reference simulator on that window's bars.
 #[test]

@@ -47,6 +47,26 @@ pub struct BatchOutput {
     pub bar_evaluations: u64,
 }
 
+/// Blocks of a row's return series for PBO by CSCV (Bailey et al.'s S = 16).
+pub const RETURN_BLOCKS: usize = 16;
+
+/// One row's period returns summed over `S` contiguous blocks of the bar range: block k holds
+/// the returns of bars `block_bounds(n, S)[k] .. [k + 1]` (bar i is in block floor(i S / n)).
+/// Taken from the kernel's running sums at the block ends, so a sweep's overfit pass needs no
+/// second simulation; differences of running sums, so equal to summing each block within rounding.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReturnBlocks {
+    pub n: Vec<f64>,
+    pub sum: Vec<f64>,
+    pub sumsq: Vec<f64>,
+}
+
+/// Bar index where each of `s` blocks of `n` bars starts, and `n`: bar i is in block
+/// floor(i s / n), so block k starts at ceil(k n / s).
+pub fn block_bounds(n: usize, s: usize) -> Vec<usize> {
+    (0..=s).map(|k| (k * n).div_ceil(s)).collect()
+}
+
 /// Whether an action row's order exists: the same no-order rule as
 /// `Actions::buy_order`/`sell_order` (a price or fraction that is not finite and > 0 places nothing).
 #[inline(always)]
@@ -200,21 +220,39 @@ pub(crate) fn run_jobs(
     jobs: &[(usize, usize)],
     on_done: &(dyn Fn(u64) + Sync),
 ) -> Vec<Metrics> {
+    run_jobs_blocks(bars, actions, params, jobs, on_done, 0)
+        .into_iter()
+        .map(|(m, _)| m)
+        .collect()
+}
+
+/// One job's metrics and return blocks.
+type JobResult = (Metrics, ReturnBlocks);
+
+/// As [`run_jobs`], also returning each job's returns over `s_blocks` blocks (none when 0).
+pub(crate) fn run_jobs_blocks(
+    bars: &Bars,
+    actions: &[PreparedActions],
+    params: &[SimParams],
+    jobs: &[(usize, usize)],
+    on_done: &(dyn Fn(u64) + Sync),
+    s_blocks: usize,
+) -> Vec<JobResult> {
     let n = bars.len();
     let job_params: Vec<&SimParams> = jobs.iter().map(|&(_, p)| &params[p]).collect();
     let blocks = plan_blocks(&job_params, n);
-    let results: Vec<(Vec<usize>, Vec<Metrics>)> = blocks
+    let results: Vec<(Vec<usize>, Vec<JobResult>)> = blocks
         .into_par_iter()
         .map(|idx| {
             let acts: Vec<&PreparedActions> = idx.iter().map(|&j| &actions[jobs[j].0]).collect();
             let ps: Vec<&SimParams> = idx.iter().map(|&j| job_params[j]).collect();
-            let m = run_block(bars, &acts, &ps);
+            let m = run_block(bars, &acts, &ps, s_blocks);
             BAR_EVALUATIONS.fetch_add((idx.len() * n) as u64, Ordering::Relaxed);
             on_done(idx.len() as u64);
             (idx, m)
         })
         .collect();
-    let mut out: Vec<Option<Metrics>> = vec![None; jobs.len()];
+    let mut out: Vec<Option<JobResult>> = vec![None; jobs.len()];
     for (idx, ms) in results {
         for (i, m) in idx.into_iter().zip(ms) {
             out[i] = Some(m);
@@ -447,7 +485,12 @@ struct Cols<'a> {
     sell_frac: [&'a [f64]; LANES],
 }
 
-fn run_block(bars: &Bars, actions: &[&PreparedActions], params: &[&SimParams]) -> Vec<Metrics> {
+fn run_block(
+    bars: &Bars,
+    actions: &[&PreparedActions],
+    params: &[&SimParams],
+    s_blocks: usize,
+) -> Vec<JobResult> {
     // Pad a partial block with copies of its last lane; padded lanes are discarded.
     let real = params.len();
     let ps: [&SimParams; LANES] = std::array::from_fn(|l| params[l.min(real - 1)]);
@@ -486,8 +529,17 @@ fn run_block(bars: &Bars, actions: &[&PreparedActions], params: &[&SimParams]) -
     if let Some(w) = win {
         cuts.push(w);
     }
+    // Return blocks end at segment ends too: their running sums are read there.
+    let bounds = if s_blocks > 0 {
+        block_bounds(n, s_blocks)
+    } else {
+        Vec::new()
+    };
+    cuts.extend_from_slice(&bounds);
     cuts.sort_unstable();
     cuts.dedup();
+    // (bar, per-lane running sum of r, of r^2) at each cut, starting from nothing at bar 0.
+    let mut sums: Vec<(usize, L, L)> = vec![(0, [0.0; LANES], [0.0; LANES])];
     for seg in cuts.windows(2) {
         let (a, b) = (seg[0], seg[1]);
         if win == Some(a) {
@@ -505,17 +557,39 @@ fn run_block(bars: &Bars, actions: &[&PreparedActions], params: &[&SimParams]) -
         } else {
             dispatch::<false>(&cols, &shape, &lp, &mut st, prof);
         }
+        if s_blocks > 0 {
+            sums.push((b, st.curve.sum_r, st.curve.sum_r2));
+        }
     }
+    let at = |bar: usize| {
+        sums.iter()
+            .find(|x| x.0 == bar)
+            .map_or((&[0.0; LANES], &[0.0; LANES]), |x| (&x.1, &x.2))
+    };
+    let blocks_of = |l: usize| -> ReturnBlocks {
+        let mut rb = ReturnBlocks::default();
+        for k in 0..s_blocks {
+            let (a, b) = (bounds[k], bounds[k + 1]);
+            let ((ra, qa), (rb_, qb)) = (at(a), at(b));
+            rb.n.push((b - a) as f64);
+            rb.sum.push(rb_[l] - ra[l]);
+            rb.sumsq.push(qb[l] - qa[l]);
+        }
+        rb
+    };
 
     let ppy = p0.periods_per_year();
     (0..real)
         .map(|l| {
             let w = win.map(|w| st.window.get(l, (n - w) as f64));
-            Metrics::from_stats(
-                &st.curve.get(l, n as f64),
-                &st.trades.get(l),
-                w.as_ref(),
-                ppy,
+            (
+                Metrics::from_stats(
+                    &st.curve.get(l, n as f64),
+                    &st.trades.get(l),
+                    w.as_ref(),
+                    ppy,
+                ),
+                blocks_of(l),
             )
         })
         .collect()
@@ -1015,6 +1089,73 @@ mod tests {
             b.volume.push(50.0 + 10.0 * u);
         }
         b
+    }
+
+    /// The kernel's return blocks are the reference curve's returns summed block by block.
+    #[test]
+    fn return_blocks_match_the_reference_curve() {
+        for n in [300usize, 37, 10] {
+            let bars = walk(n);
+            let actions = crate::Strategy::Band {
+                buy_offset: 0.003,
+                sell_offset: 0.003,
+                buy_frac: 0.7,
+                sell_frac: 1.0,
+            }
+            .actions(&bars)
+            .unwrap();
+            let params: Vec<SimParams> = (0..11)
+                .map(|k| SimParams {
+                    decision_lag: k % 3,
+                    maker_fee: 0.0005 * (k % 4) as f64,
+                    last_window_days: (k == 5).then_some(1.0),
+                    ..Default::default()
+                })
+                .collect();
+            let prepared = PreparedActions::new(&actions);
+            let jobs: Vec<(usize, usize)> = (0..params.len()).map(|i| (0, i)).collect();
+            let out = run_jobs_blocks(
+                &bars,
+                std::slice::from_ref(&prepared),
+                &params,
+                &jobs,
+                &|_| {},
+                RETURN_BLOCKS,
+            );
+            let bounds = block_bounds(n, RETURN_BLOCKS);
+            for (p, (m, rb)) in params.iter().zip(&out) {
+                let r = simulate(&bars, &actions, p).unwrap();
+                assert_eq!(&r.metrics, m);
+                let mut prev = p.starting_cash;
+                let rets: Vec<f64> = r
+                    .equity
+                    .iter()
+                    .map(|&e| {
+                        let x = crate::metrics::period_return(prev, e);
+                        prev = e;
+                        x
+                    })
+                    .collect();
+                assert_eq!(rb.n.len(), RETURN_BLOCKS);
+                for k in 0..RETURN_BLOCKS {
+                    let blk = &rets[bounds[k]..bounds[k + 1]];
+                    assert_eq!(rb.n[k], blk.len() as f64, "n {n} block {k}");
+                    let (s, q): (f64, f64) = (blk.iter().sum(), blk.iter().map(|x| x * x).sum());
+                    assert!(
+                        (rb.sum[k] - s).abs() <= 1e-12,
+                        "n {n} block {k}: {} vs {s}",
+                        rb.sum[k]
+                    );
+                    assert!(
+                        (rb.sumsq[k] - q).abs() <= 1e-12,
+                        "n {n} block {k}: {} vs {q}",
+                        rb.sumsq[k]
+                    );
+                    // Block k holds bars floor(i S / n) == k, the split BlockStats::of uses.
+                    assert!((bounds[k]..bounds[k + 1]).all(|i| i * RETURN_BLOCKS / n == k));
+                }
+            }
+        }
     }
 
     #[test]

@@ -44,8 +44,8 @@ pub use environment::{environment, Environment, Libtorch};
 pub use error::SimError;
 pub use inputs::{check_bars, check_inputs, MAX_PRICE, MIN_PRICE};
 pub use kernel::{
-    run_batch, simd_level, total_bar_evaluations, BatchOutput, PreparedActions, Progress,
-    SimdLevel, LANES,
+    block_bounds, run_batch, simd_level, total_bar_evaluations, BatchOutput, PreparedActions,
+    Progress, ReturnBlocks, SimdLevel, LANES, RETURN_BLOCKS,
 };
 pub use metrics::{curve_metrics, window_metrics, CurveMetrics, CurveStats, Metrics, TradeStats};
 pub use params::{FillRule, SimLabel, SimParams};

@@ -5,7 +5,9 @@
 //! seed's mistake (design §12.7): a sweep ranks parameter sets on the bars it is given, so the
 //! best row is tuned on those bars; report it on a hold-out the sweep never saw.
 use crate::inputs::check_bars;
-use crate::kernel::{run_jobs, PreparedActions, Progress, LANES};
+use crate::kernel::{
+    run_jobs_blocks, PreparedActions, Progress, ReturnBlocks, LANES, RETURN_BLOCKS,
+};
 use crate::{Actions, FillRule, Metrics, SimError, SimParams, Strategy};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -74,6 +76,9 @@ pub struct SweepResult {
     /// Strategy combinations dropped as invalid (e.g. fast >= slow), with the reason.
     pub skipped: Vec<String>,
     pub bar_evaluations: u64,
+    /// Each row's returns over [`RETURN_BLOCKS`] blocks, in row order (the overfit pass's input).
+    #[serde(skip)]
+    pub blocks: Vec<ReturnBlocks>,
 }
 
 /// Expands `cur` by one axis: every existing entry × every value (no-op when `vals` is empty).
@@ -303,7 +308,7 @@ pub fn run_sweep(
     // and jobs of different strategies share 8-lane blocks, so a grid with one simulator setting
     // per strategy still fills every lane. Chunking bounds the action memory (4 columns x bars).
     let chunk = (LANES * rayon::current_num_threads() * 4).max(LANES);
-    let mut per_strategy: Vec<Vec<Metrics>> = Vec::with_capacity(strategies.len());
+    let mut per_strategy: Vec<Vec<(Metrics, ReturnBlocks)>> = Vec::with_capacity(strategies.len());
     // Buffers reused by every chunk (one Actions + PreparedActions per slot).
     let mut scratch: Vec<Actions> = (0..chunk.min(strategies.len()))
         .map(|_| Actions::default())
@@ -322,12 +327,14 @@ pub fn run_sweep(
         let jobs: Vec<(usize, usize)> = (0..k)
             .flat_map(|a| (0..sims.len()).map(move |p| (a, p)))
             .collect();
-        let metrics = run_jobs(bars, &prepared[..k], &sims, &jobs, &on_done);
+        let metrics = run_jobs_blocks(bars, &prepared[..k], &sims, &jobs, &on_done, RETURN_BLOCKS);
         per_strategy.extend(metrics.chunks(sims.len()).map(|m| m.to_vec()));
     }
     let mut rows = Vec::with_capacity(total);
+    let mut blocks = Vec::with_capacity(total);
     for (si, (strategy, metrics)) in strategies.iter().zip(per_strategy).enumerate() {
-        for (pi, (params, m)) in sims.iter().zip(metrics).enumerate() {
+        for (pi, (params, (m, rb))) in sims.iter().zip(metrics).enumerate() {
+            blocks.push(rb);
             rows.push(SweepRow {
                 index: si * sims.len() + pi,
                 strategy: strategy.clone(),
@@ -341,6 +348,7 @@ pub fn run_sweep(
         rows,
         skipped,
         bar_evaluations: (total * bars.len()) as u64,
+        blocks,
     })
 }
 
