@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.CurveAccumulator = nativeBinding.CurveAccumulator
 module.exports.OrderJournalHandle = nativeBinding.OrderJournalHandle
 module.exports.PaperSession = nativeBinding.PaperSession
 module.exports.ProgressHandle = nativeBinding.ProgressHandle

@@ -9,6 +9,19 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/**
+ * A running `CurveMetrics`: equity pushed one bar at a time, metrics at any point equal to
+ * `curveMetrics` over the curve so far (the same fold), in O(1) per bar. For the loops'
+ * per-bar metrics log, which would otherwise recompute the whole curve every bar.
+ */
+export declare class CurveAccumulator {
+  constructor(start: number, periodsPerYear: number)
+  /** Adds one bar's closing equity. */
+  push(equity: number): void
+  /** `CurveMetrics` of the curve so far. */
+  metrics(): unknown
+}
+
 export declare class OrderJournalHandle {
   static open(path: string): OrderJournalHandle
   /** Registers or resumes a run; true when it already existed. */

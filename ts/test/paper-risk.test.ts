@@ -9,6 +9,7 @@ import type { FakeExchange } from "../src/testkit/fake-exchange.js";
 import { readPaperConfig } from "../src/live/config.js";
 import { Journal } from "../src/live/journal.js";
 import { runPaper, type DecisionPayload, type StatePayload } from "../src/live/paper.js";
+import { addon } from "../src/native.js";
 import { backtest } from "../src/sim.js";
 import { runCli } from "../src/testing/cli.js";
 import { FAST_RETRY, fakeExchange, H, iso } from "../src/testing/fake-exchange.js";
@@ -146,6 +147,12 @@ describe("tradelab paper / live from the command line", () => {
     expect(last?.pnl).toBeCloseTo((last?.equity ?? 0) - 10_000, 9);
     expect(last?.todayPnl).toBeCloseTo(last?.pnl ?? NaN, 9); // one UTC day
     expect(last?.periodsPerYear).toBe(8760);
+    // The running Sortino (advanced one bar at a time) is curveMetrics over the journaled curve so far, bit for bit.
+    const eq = new Journal(`${dir}/journal.sqlite`).events<StatePayload>("cli-run", "state").map((e) => e.payload.equity);
+    for (let k = 2; k <= 24; k++) {
+      const m = addon.curveMetrics(10_000, Float64Array.from(eq.slice(0, k)), 8760) as { sortino: number };
+      expect(lines[k - 1]?.sortino, `bar ${k}`).toBe(Number.isFinite(m.sortino) ? m.sortino : null);
+    }
     const bad = await runCli(["paper", "status", "nope", "--journal", `${dir}/journal.sqlite`]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("has no run nope (runs: cli-run)");

@@ -1,7 +1,8 @@
 /**
  * Seed 001's `--log-metrics`: one JSON line per stepped bar with equity, PnL (total and today's,
- * UTC), drawdown and a running Sortino, the last computed in Rust (`curveMetrics`, the one Sortino
- * definition) over the run's journaled equity so far. Derived from the journal (the source of
+ * UTC), drawdown and a running Sortino, the last computed in Rust (a `CurveAccumulator`: the fold
+ * `curveMetrics` runs, the one Sortino definition, advanced one bar at a time) over the run's
+ * journaled equity so far. Derived from the journal (the source of
  * truth): a restart rebuilds the curve from the journal's states and keeps appending.
  */
 import { appendFileSync, mkdirSync } from "node:fs";
@@ -26,10 +27,14 @@ export interface MetricsLine {
 }
 
 export class MetricsLog {
-  private readonly equity: number[] = [];
-  private readonly ts: number[] = [];
   private start = NaN;
   private peak = -Infinity;
+  private bars = 0;
+  private curve: InstanceType<typeof addon.CurveAccumulator> | undefined;
+  /** Today (UTC day number) and the equity before its first bar. */
+  private day = NaN;
+  private dayStart = NaN;
+  private last = NaN;
 
   constructor(
     readonly file: string,
@@ -47,22 +52,29 @@ export class MetricsLog {
 
   private push(barTs: number, equity: number, cash: number): void {
     // Bar 0 never trades: its cash is the starting equity.
-    if (Number.isNaN(this.start)) this.start = cash;
-    this.ts.push(barTs);
-    this.equity.push(equity);
+    if (Number.isNaN(this.start)) {
+      this.start = cash;
+      this.last = cash;
+      this.curve = new addon.CurveAccumulator(cash, this.periodsPerYear);
+    }
+    // Today's PnL runs from the last equity before today's first bar (the start on day one).
+    const day = Math.floor(barTs / 86_400_000);
+    if (day !== this.day) {
+      this.day = day;
+      this.dayStart = this.last;
+    }
+    this.curve?.push(equity);
+    this.last = equity;
+    this.bars++;
     this.peak = Math.max(this.peak, equity);
   }
 
   /** Adds a stepped bar and appends its line. */
   append(barTs: number, equity: number, cash: number): MetricsLine {
     this.push(barTs, equity, cash);
-    const n = this.equity.length;
-    const day = Math.floor(barTs / 86_400_000);
-    // Today's PnL: from the last equity before today's first bar (the start on day one).
-    let i = n - 1;
-    while (i > 0 && Math.floor((this.ts[i - 1] ?? 0) / 86_400_000) === day) i--;
-    const dayStart = i > 0 ? (this.equity[i - 1] ?? this.start) : this.start;
-    const m = n >= 2 ? (addon.curveMetrics(this.start, Float64Array.from(this.equity), this.periodsPerYear) as G.CurveMetrics) : null;
+    const n = this.bars;
+    const dayStart = this.dayStart;
+    const m = n >= 2 && this.curve ? (this.curve.metrics() as G.CurveMetrics) : null;
     const line: MetricsLine = {
       barTs,
       time: new Date(barTs).toISOString(),
