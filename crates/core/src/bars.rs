@@ -3,7 +3,9 @@ use crate::CoreError;
 
 /// OHLCV bars, one value per bar in each column. `ts` is the bar open time in UTC epoch ms.
 /// `trades` and `vwap` are optional columns; when present they have one value per bar.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Deserialises from `{"ts": [..], "open": [..], ...}` (a live loop's bars; optional columns may
+/// be left out).
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
 pub struct Bars {
     pub ts: Vec<i64>,
     pub open: Vec<f64>,

@@ -35,17 +35,6 @@ pub struct ActionRow {
     pub sell_frac: f64,
 }
 
-/// Bars as the live loop sends them (open times in epoch ms).
-#[derive(Clone, Debug, Deserialize)]
-pub struct BarColumns {
-    pub ts: Vec<i64>,
-    pub open: Vec<f64>,
-    pub high: Vec<f64>,
-    pub low: Vec<f64>,
-    pub close: Vec<f64>,
-    pub volume: Vec<f64>,
-}
-
 pub struct Decider {
     dir: std::path::PathBuf,
     meta: CheckpointMeta,
@@ -129,51 +118,23 @@ impl Decider {
     }
 
     /// Appends closed bars. Bars at or before the last held one must be the held ones (a
-    /// reconnecting loop re-sends them); anything else is refused, naming the bar.
-    pub fn push(&mut self, b: &BarColumns) -> Result<usize> {
-        let n = b.ts.len();
-        if [
-            b.open.len(),
-            b.high.len(),
-            b.low.len(),
-            b.close.len(),
-            b.volume.len(),
-        ]
-        .iter()
-        .any(|&l| l != n)
-        {
-            return Err(TrainError::Usage(
-                "push: every bar column needs as many values as ts".into(),
-            ));
-        }
-        for i in 0..n {
+    /// reconnecting loop re-sends them); anything else is refused, naming the bar. Optional
+    /// columns the history has and the pushed bars lack are filled as `Bars::push_from` does.
+    pub fn push(&mut self, b: &Bars) -> Result<usize> {
+        b.check_lengths()
+            .map_err(|e| TrainError::Usage(format!("push: {e}")))?;
+        for i in 0..b.len() {
             let t = b.ts[i];
-            let row = [b.open[i], b.high[i], b.low[i], b.close[i], b.volume[i]];
             match self.bars.ts.last() {
                 Some(&last) if t <= last => {
                     let j = self.bars.ts.partition_point(|&x| x < t);
-                    let held = self.bars.ts.get(j) == Some(&t)
-                        && [
-                            self.bars.open[j],
-                            self.bars.high[j],
-                            self.bars.low[j],
-                            self.bars.close[j],
-                            self.bars.volume[j],
-                        ] == row;
-                    if !held {
+                    if !(self.bars.ts.get(j) == Some(&t) && self.bars.same_bar(j, b, i)) {
                         return Err(TrainError::Data(format!(
                             "push: the bar at {t} ms differs from the one held (the venue's history changed, or it is out of order)"
                         )));
                     }
                 }
-                _ => {
-                    self.bars.ts.push(t);
-                    self.bars.open.push(row[0]);
-                    self.bars.high.push(row[1]);
-                    self.bars.low.push(row[2]);
-                    self.bars.close.push(row[3]);
-                    self.bars.volume.push(row[4]);
-                }
+                _ => self.bars.push_from(b, i),
             }
         }
         Ok(self.bars.len())
@@ -245,6 +206,6 @@ impl Decider {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub enum Request {
-    Push(BarColumns),
+    Push(Bars),
     Decide(i64),
 }
