@@ -20,6 +20,15 @@ export function fromNative(e: unknown): TradelabError {
   return m ? new TradelabError(m[2] as string, { cause: e, code: m[1] as string }) : new TradelabError(msg, { cause: e, code: "NATIVE" });
 }
 
+/** `native` for a synchronous addon call (a paper session's step, the order journal). */
+export function nativeSync<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (e) {
+    throw fromNative(e);
+  }
+}
+
 /** Wraps errors thrown by the native addon into TradelabError with its code and message. */
 export async function native<T>(call: () => Promise<T>): Promise<T> {
   try {

@@ -12,25 +12,17 @@
  * On start it reconciles: journaled open orders are adopted, orphans cancelled.
  */
 import { DownloadError, ExchangeSession } from "../download/client.js";
-import { fromNative, TradelabError } from "../errors.js";
+import { nativeSync as native, TradelabError } from "../errors.js";
 import type * as G from "../generated/engine.js";
 import { addon } from "../native.js";
 import { runIdentity, type PaperConfig } from "./config.js";
 import { BarFeed, replayClock, systemClock, venueClock, type Bars, type Clock } from "./feed.js";
 import { clientOrderId, Journal, type NewEvent } from "./journal.js";
 import { MetricsLog } from "./metrics-log.js";
-import { openDecider, paperRequest, proposedOrders, type PolicyDecider } from "./policy-source.js";
+import { paperRequest, proposedOrders, withDecider, type PolicyDecider } from "./policy-source.js";
 import { crashPoint, journaledTrades, tradeSha256, type StatePayload } from "./paper.js";
 import { checkOrders, KillSwitch, type Refusal } from "./risk.js";
 import { CcxtVenue } from "./venue.js";
-
-function native<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    throw fromNative(e);
-  }
-}
 
 interface LiveDecision {
   step: number;
@@ -63,26 +55,20 @@ export interface LiveOptions {
   metricsLog?: string;
 }
 
-export async function runLive(cfg: PaperConfig, o: LiveOptions): Promise<LiveSummary> {
-  if (cfg.params.maxHoldBars) throw new TradelabError("live: params.maxHoldBars would close positions the venue still holds; remove it for live runs");
-  const run = cfg.runId;
-  const journal = new Journal(cfg.journal);
-  const resumed = journal.beginRun(run, "live", runIdentity(cfg));
-  const latest = journal.latestState<StatePayload>(run);
+export function runLive(cfg: PaperConfig, o: LiveOptions): Promise<LiveSummary> {
   // A policy checkpoint decides in its own long-lived process (as in paper runs).
-  const decider = await openDecider(cfg);
-  try {
-    return await liveLoop(cfg, o, journal, resumed, latest, decider);
-  } finally {
-    decider?.close();
-  }
+  return withDecider(cfg, (decider) => liveLoop(cfg, o, decider));
 }
 
-async function liveLoop(cfg: PaperConfig, o: LiveOptions, journal: Journal, resumed: boolean, latest: { barTs: number; state: StatePayload } | null, decider: PolicyDecider | undefined): Promise<LiveSummary> {
+async function liveLoop(cfg: PaperConfig, o: LiveOptions, decider: PolicyDecider | undefined): Promise<LiveSummary> {
   const log = o.log ?? (() => {});
   const run = cfg.runId;
   const request = paperRequest(cfg, decider);
-  if (request.params?.maxHoldBars) throw new TradelabError(`live: the checkpoint's maxHoldBars (${request.params.maxHoldBars}) would close positions the venue still holds; set "params": {"maxHoldBars": null}`);
+  // The config's params over a checkpoint's: one check covers both.
+  if (request.params?.maxHoldBars) throw new TradelabError(`live: params.maxHoldBars (${request.params.maxHoldBars}${decider && !cfg.params.maxHoldBars ? ", the checkpoint's" : ""}) would close positions the venue still holds; remove it for live runs${decider ? ' (over a checkpoint: "params": {"maxHoldBars": null})' : ""}`);
+  const journal = new Journal(cfg.journal);
+  const resumed = journal.beginRun(run, "live", runIdentity(cfg));
+  const latest = journal.latestState<StatePayload>(run);
   const session = native(() => addon.PaperSession.open(JSON.stringify(request), latest ? JSON.stringify(latest.state.engine) : undefined));
   // No Binance.US fallback here: live orders never move to another venue (and account) on their
   // own. A 451 stops the run before anything is sent (reconcile below is its first call).
@@ -158,7 +144,7 @@ async function liveLoop(cfg: PaperConfig, o: LiveOptions, journal: Journal, resu
   const decide = async (s: number, barTs: number): Promise<void> => {
     const st = state();
     const pos = st.positions[0] ?? { qty: 0, mark: 0 };
-    const orders = await proposedOrders(session, decider, native);
+    const orders = await proposedOrders(session, decider);
     let accepted: G.Orders;
     let refusals: Refusal[] = [];
     if (killed !== null) {

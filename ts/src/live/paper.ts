@@ -18,7 +18,7 @@
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DownloadError, ExchangeSession } from "../download/client.js";
-import { fromNative, TradelabError } from "../errors.js";
+import { nativeSync as native, TradelabError } from "../errors.js";
 import type * as G from "../generated/engine.js";
 import { addon } from "../native.js";
 import { runIdentity, type PaperConfig } from "./config.js";
@@ -26,7 +26,7 @@ import { BarFeed, replayClock, systemClock, venueClock, type Bars, type Clock } 
 import { clientOrderId, Journal, type NewEvent } from "./journal.js";
 import { checkOrders, KillSwitch, type Refusal } from "./risk.js";
 import { MetricsLog } from "./metrics-log.js";
-import { openDecider, paperRequest, proposedOrders, type PolicyDecider } from "./policy-source.js";
+import { paperRequest, proposedOrders, withDecider, type PolicyDecider } from "./policy-source.js";
 
 type Session = ReturnType<typeof addon.PaperSession.open>;
 
@@ -108,14 +108,6 @@ export function crashPoint(point: string, step: number): void {
   if (want !== undefined && want === `${point}@${step}`) process.kill(process.pid, "SIGKILL");
 }
 
-function native<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    throw fromNative(e);
-  }
-}
-
 const none = (): G.Orders => ({ buy: null, sell: null });
 
 function f64(a: number[]): Float64Array {
@@ -136,23 +128,18 @@ export function tradeSha256(trades: G.Trade[]): string {
 }
 
 /** Runs (or resumes) a paper run until `until` or the signal. */
-export async function runPaper(cfg: PaperConfig, o: PaperOptions = {}): Promise<PaperSummary> {
-  const journal = new Journal(cfg.journal);
-  const resumed = journal.beginRun(cfg.runId, "paper", runIdentity(cfg));
-  const latest = journal.latestState<StatePayload>(cfg.runId);
-  // A policy checkpoint decides in its own long-lived process, with the store's bars before
-  // `from` as history; its trained parameters are the run's defaults (the config's override them).
-  const decider = await openDecider(cfg);
-  try {
-    return await paperLoop(cfg, o, journal, resumed, latest, decider);
-  } finally {
-    decider?.close();
-  }
+export function runPaper(cfg: PaperConfig, o: PaperOptions = {}): Promise<PaperSummary> {
+  // A policy checkpoint decides in its own long-lived process; its trained parameters are the
+  // run's defaults (the config's override them).
+  return withDecider(cfg, (decider) => paperLoop(cfg, o, decider));
 }
 
-async function paperLoop(cfg: PaperConfig, o: PaperOptions, journal: Journal, resumed: boolean, latest: { barTs: number; state: StatePayload } | null, decider: PolicyDecider | undefined): Promise<PaperSummary> {
+async function paperLoop(cfg: PaperConfig, o: PaperOptions, decider: PolicyDecider | undefined): Promise<PaperSummary> {
   const log = o.log ?? (() => {});
   const run = cfg.runId;
+  const journal = new Journal(cfg.journal);
+  const resumed = journal.beginRun(run, "paper", runIdentity(cfg));
+  const latest = journal.latestState<StatePayload>(run);
   const request = paperRequest(cfg, decider);
   const session = native(() => addon.PaperSession.open(JSON.stringify(request), latest ? JSON.stringify(latest.state.engine) : undefined));
   const ex = new ExchangeSession(cfg.exchange, { ...(cfg.baseUrl !== undefined ? { baseUrl: cfg.baseUrl } : {}), log, ...(o.retry ? { retry: o.retry } : {}), ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}) });
@@ -201,7 +188,7 @@ async function paperLoop(cfg: PaperConfig, o: PaperOptions, journal: Journal, re
   const decide = async (s: number, barTs: number): Promise<DecisionPayload> => {
     const st = state();
     const pos = st.positions[0] ?? { qty: 0, mark: 0 };
-    const was = await proposedOrders(session, decider, native);
+    const was = await proposedOrders(session, decider);
     let orders = was;
     let accepted: G.Orders;
     let refusals: Refusal[] = [];

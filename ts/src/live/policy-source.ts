@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
-import { TradelabError } from "../errors.js";
+import { nativeSync, TradelabError } from "../errors.js";
 import type * as G from "../generated/engine.js";
 import { locateTrainBinary, requireTorch } from "../train/binary.js";
 import { trainerEnv } from "../train/torch-venv.js";
@@ -51,7 +51,6 @@ type Answer = { event: string; message?: string; result?: unknown; bars?: number
 
 export class PolicyDecider {
   private readonly waiting: { resolve: (a: Answer) => void; reject: (e: Error) => void }[] = [];
-  private stderr = "";
   private exited: Error | undefined;
 
   private constructor(
@@ -70,21 +69,22 @@ export class PolicyDecider {
     if (p.epoch !== undefined) args.push("--epoch", String(p.epoch));
     if (p.store) args.push("--store", p.store);
     const child = spawn(bin, args, { env, stdio: ["pipe", "pipe", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    // Appended to for the process's whole life: an exit reports its last words.
+    const stderr = { text: "" };
+    child.stderr.on("data", (d: Buffer) => (stderr.text += d.toString()));
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     const first = await lines.next();
     const ready = first.done ? undefined : (JSON.parse(first.value) as Answer);
     if (!ready || ready.event !== "ready") {
       child.kill();
-      throw new TradelabError(`tradelab-train decide for ${p.checkpoint}: ${ready?.message ?? (stderr.trim() || "exited before it was ready")}`);
+      throw new TradelabError(`tradelab-train decide for ${p.checkpoint}: ${ready?.message ?? (stderr.text.trim() || "exited before it was ready")}`);
     }
     const info = ready.result as DeciderInfo;
     const label = `policy ${p.checkpoint} (${p.epoch !== undefined ? `epoch ${p.epoch}` : "best epoch"}, seal ${info.sealHash.replace(/^sha256:/, "").slice(0, 12)})${info.transfer ? `, transfer (not trained on ${symbol})` : ""}`;
     const d = new PolicyDecider(child, info, label, lines);
-    d.stderr = stderr;
     child.on("close", (code, signal) => {
-      d.exited = new TradelabError(`tradelab-train decide exited (${signal ?? `code ${code}`})${d.stderr.trim() ? `: ${d.stderr.trim().slice(-500)}` : ""}`);
+      const why = stderr.text.trim();
+      d.exited = new TradelabError(`tradelab-train decide exited (${signal ?? `code ${code}`})${why ? `: ${why.slice(-500)}` : ""}`);
       for (const w of d.waiting.splice(0)) w.reject(d.exited);
     });
     void d.read();
@@ -133,9 +133,17 @@ export class PolicyDecider {
   }
 }
 
-/** Opens the run's decider when its strategy is a policy checkpoint (history: bars before `from`). */
-export function openDecider(cfg: PaperConfig): Promise<PolicyDecider | undefined> {
-  return cfg.strategy.kind === "policy" ? PolicyDecider.open(cfg.strategy as PolicyStrategy, cfg.symbol, cfg.from) : Promise.resolve(undefined);
+/**
+ * Runs a loop with the run's decider when its strategy is a policy checkpoint (history: the
+ * store's bars before `from`; none for a rule strategy), closing it however the loop ends.
+ */
+export async function withDecider<T>(cfg: PaperConfig, loop: (decider: PolicyDecider | undefined) => Promise<T>): Promise<T> {
+  const decider = cfg.strategy.kind === "policy" ? await PolicyDecider.open(cfg.strategy as PolicyStrategy, cfg.symbol, cfg.from) : undefined;
+  try {
+    return await loop(decider);
+  } finally {
+    decider?.close();
+  }
 }
 
 /** The engine `PaperRequest` of a run: its rule strategy, or the decider's rows with the checkpoint's parameters (the config's override them). */
@@ -146,10 +154,10 @@ export function paperRequest(cfg: PaperConfig, decider: PolicyDecider | undefine
 }
 
 /** The source's orders for the next bar: the rule strategy's, or the policy's row made orders by the engine. */
-export async function proposedOrders(session: RowSession, decider: PolicyDecider | undefined, native: <T>(f: () => T) => T): Promise<G.Orders> {
-  if (!decider) return native(() => session.decide()) as G.Orders;
+export async function proposedOrders(session: RowSession, decider: PolicyDecider | undefined): Promise<G.Orders> {
+  if (!decider) return nativeSync(() => session.decide()) as G.Orders;
   const r = session.decisionRow;
   if (r < 0) return { buy: null, sell: null };
   const row = await decider.decide(session.barTs(r));
-  return native(() => session.decideRow(JSON.stringify(row))) as G.Orders;
+  return nativeSync(() => session.decideRow(JSON.stringify(row))) as G.Orders;
 }
