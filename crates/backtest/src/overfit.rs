@@ -128,31 +128,9 @@ pub fn moments(r: &[f64]) -> (f64, f64, f64) {
 }
 
 /// Sufficient statistics of one row's returns in each of S blocks: (count, sum, sum of squares).
-#[derive(Clone, Debug, Default)]
-pub struct BlockStats {
-    pub n: Vec<f64>,
-    pub sum: Vec<f64>,
-    pub sumsq: Vec<f64>,
-}
-
-impl BlockStats {
-    /// Splits `r` into `s` contiguous blocks of (nearly) equal length.
-    pub fn of(r: &[f64], s: usize) -> BlockStats {
-        let mut b = BlockStats {
-            n: vec![0.0; s],
-            sum: vec![0.0; s],
-            sumsq: vec![0.0; s],
-        };
-        let len = r.len();
-        for (i, &x) in r.iter().enumerate() {
-            let k = i * s / len.max(1);
-            b.n[k] += 1.0;
-            b.sum[k] += x;
-            b.sumsq[k] += x * x;
-        }
-        b
-    }
-}
+/// The kernel's per-row output (`tradelab_sim::ReturnBlocks`); `BlockStats::of` splits a
+/// re-simulated return series the same way.
+pub use tradelab_sim::ReturnBlocks as BlockStats;
 
 #[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
@@ -314,15 +292,19 @@ mod tests {
 
     /// Pure-noise trials: the in-sample winner is a random draw out-of-sample, PBO near 0.5. A
     /// trial with a real edge in every block: PBO 0.
-    #[test]
-    fn pbo_is_about_a_half_for_noise_and_zero_for_a_real_edge() {
-        let mut seed = 1u64;
-        let mut rnd = || {
+    /// Uniform draws in [-0.5, 0.5) from a xorshift generator.
+    fn xorshift(mut seed: u64) -> impl FnMut() -> f64 {
+        move || {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
             (seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        };
+        }
+    }
+
+    #[test]
+    fn pbo_is_about_a_half_for_noise_and_zero_for_a_real_edge() {
+        let mut rnd = xorshift(1);
         let noise: Vec<BlockStats> = (0..40)
             .map(|_| BlockStats::of(&(0..1600).map(|_| rnd() * 0.01).collect::<Vec<_>>(), 16))
             .collect();
@@ -342,13 +324,7 @@ mod tests {
     /// The half-table Sharpe equals summing the selected blocks one by one (what CSCV defines).
     #[test]
     fn half_tables_give_each_subsets_sharpe() {
-        let mut seed = 9u64;
-        let mut rnd = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        };
+        let mut rnd = xorshift(9);
         let r: Vec<f64> = (0..997).map(|_| rnd() * 0.01).collect();
         let b = BlockStats::of(&r, 16);
         let t = HalfTables::of(&b, 8);

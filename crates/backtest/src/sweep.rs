@@ -78,12 +78,12 @@ pub fn overfit_of(
 /// As [`overfit_of`]; `given(i)` gives row i's return blocks when the caller has them (a
 /// kernel sweep does), so PBO re-simulates nothing. Only the best row is re-simulated (its
 /// return moments for the deflated Sharpe).
-pub fn overfit_with_blocks(
+pub fn overfit_with_blocks<'b>(
     honest: &[(u64, f64)],
     best_index: u64,
     periods_per_year: f64,
     sim: &(dyn Fn(u64) -> Result<(f64, Vec<f64>)> + Sync),
-    given: Option<&(dyn Fn(u64) -> Option<BlockStats> + Sync)>,
+    given: Option<&(dyn Fn(u64) -> Option<&'b BlockStats> + Sync)>,
 ) -> Result<Option<Overfit>> {
     use crate::overfit::{deflated_sharpe, moments, pbo_cscv, returns};
     use rayon::prelude::*;
@@ -105,7 +105,7 @@ pub fn overfit_with_blocks(
             .par_iter()
             .map(|&(i, _)| {
                 if let Some(b) = given.and_then(|f| f(i)) {
-                    return Ok(b);
+                    return Ok(b.clone());
                 }
                 let (start, eq) = sim(i)?;
                 Ok(BlockStats::of(&returns(start, &eq), PBO_BLOCKS))
@@ -146,7 +146,7 @@ pub fn overfit_with_blocks(
 pub fn sweep_overfit(
     bars: &tradelab_core::Bars,
     rows: &[SweepRow],
-    blocks: &[tradelab_sim::ReturnBlocks],
+    blocks: &[BlockStats],
     best: Option<&BestRow>,
     periods_per_year: f64,
 ) -> Result<Option<Overfit>> {
@@ -167,19 +167,13 @@ pub fn sweep_overfit(
         Ok((r.metrics.curve.start_equity, r.equity))
     };
     // The kernel's block sums, by row index (absent: re-simulated).
-    let by_row: std::collections::HashMap<u64, &tradelab_sim::ReturnBlocks> = rows
+    let by_row: std::collections::HashMap<u64, &BlockStats> = rows
         .iter()
         .zip(blocks)
         .filter(|(_, b)| b.n.len() == PBO_BLOCKS)
         .map(|(r, b)| (r.index as u64, b))
         .collect();
-    let kernel_blocks = |i: u64| -> Option<BlockStats> {
-        by_row.get(&i).map(|b| BlockStats {
-            n: b.n.clone(),
-            sum: b.sum.clone(),
-            sumsq: b.sumsq.clone(),
-        })
-    };
+    let kernel_blocks = |i: u64| by_row.get(&i).copied();
     overfit_with_blocks(
         &honest,
         best.index,

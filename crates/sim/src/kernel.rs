@@ -61,6 +61,26 @@ pub struct ReturnBlocks {
     pub sumsq: Vec<f64>,
 }
 
+impl ReturnBlocks {
+    /// Splits a return series `r` into `s` contiguous blocks of (nearly) equal length, as the
+    /// kernel does (return i is in block floor(i s / len)).
+    pub fn of(r: &[f64], s: usize) -> ReturnBlocks {
+        let mut b = ReturnBlocks {
+            n: vec![0.0; s],
+            sum: vec![0.0; s],
+            sumsq: vec![0.0; s],
+        };
+        let len = r.len();
+        for (i, &x) in r.iter().enumerate() {
+            let k = i * s / len.max(1);
+            b.n[k] += 1.0;
+            b.sum[k] += x;
+            b.sumsq[k] += x * x;
+        }
+        b
+    }
+}
+
 /// Bar index where each of `s` blocks of `n` bars starts, and `n`: bar i is in block
 /// floor(i s / n), so block k starts at ceil(k n / s).
 pub fn block_bounds(n: usize, s: usize) -> Vec<usize> {
@@ -1091,19 +1111,24 @@ mod tests {
         b
     }
 
+    /// A 0.3 % band that fills most bars, with a partial buy fraction.
+    fn band(bars: &Bars) -> Actions {
+        crate::Strategy::Band {
+            buy_offset: 0.003,
+            sell_offset: 0.003,
+            buy_frac: 0.7,
+            sell_frac: 1.0,
+        }
+        .actions(bars)
+        .unwrap()
+    }
+
     /// The kernel's return blocks are the reference curve's returns summed block by block.
     #[test]
     fn return_blocks_match_the_reference_curve() {
         for n in [300usize, 37, 10] {
             let bars = walk(n);
-            let actions = crate::Strategy::Band {
-                buy_offset: 0.003,
-                sell_offset: 0.003,
-                buy_frac: 0.7,
-                sell_frac: 1.0,
-            }
-            .actions(&bars)
-            .unwrap();
+            let actions = band(&bars);
             let params: Vec<SimParams> = (0..11)
                 .map(|k| SimParams {
                     decision_lag: k % 3,
@@ -1151,7 +1176,7 @@ mod tests {
                         "n {n} block {k}: {} vs {q}",
                         rb.sumsq[k]
                     );
-                    // Block k holds bars floor(i S / n) == k, the split BlockStats::of uses.
+                    // Block k holds bars floor(i S / n) == k, the split ReturnBlocks::of uses.
                     assert!((bounds[k]..bounds[k + 1]).all(|i| i * RETURN_BLOCKS / n == k));
                 }
             }
@@ -1161,14 +1186,7 @@ mod tests {
     #[test]
     fn partial_blocks_and_mixed_keys_match_reference() {
         let bars = walk(300);
-        let actions = crate::Strategy::Band {
-            buy_offset: 0.003,
-            sell_offset: 0.003,
-            buy_frac: 0.7,
-            sell_frac: 1.0,
-        }
-        .actions(&bars)
-        .unwrap();
+        let actions = band(&bars);
         let mut params = Vec::new();
         for lag in 0..3 {
             for (k, fee) in [0.0, 0.001, 0.002].into_iter().enumerate() {

@@ -7,18 +7,10 @@ use crate::num::{fmax, fmin};
 use crate::reference::{Side, Trade, TradeReason, DUST_BUDGET};
 use crate::{FillRule, SimError};
 use serde::{Deserialize, Serialize};
-use smallvec::SmallVec;
+use smallvec::{smallvec, SmallVec};
 
 /// A per-step array over instruments, on the stack for portfolios of up to 16.
 type Scratch<T> = SmallVec<[T; 16]>;
-
-/// `n` copies of `v`, filled in place (no 136-byte temporary moved per array).
-#[inline(always)]
-fn scratch<T: Copy>(v: T, n: usize) -> Scratch<T> {
-    let mut s = Scratch::new();
-    s.resize(n, v);
-    s
-}
 
 /// One instrument's closed bar at the step's timestamp.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -319,13 +311,13 @@ impl Engine {
         let i = st.bar;
         let n = self.instruments.len();
         let start_q: Scratch<f64> = st.positions.iter().map(|x| x.qty).collect();
-        let mut vol_left: Scratch<f64> = scratch(f64::INFINITY, n);
-        let mut blocked: Scratch<bool> = scratch(true, n);
+        let mut vol_left: Scratch<f64> = smallvec![f64::INFINITY; n];
+        let mut blocked: Scratch<bool> = smallvec![true; n];
         // Effective fractions (intrabar cycles use part of them) and reach flags.
-        let mut buy_frac: Scratch<f64> = scratch(0.0_f64, n);
-        let mut sell_frac: Scratch<f64> = scratch(0.0_f64, n);
-        let mut buy_reached: Scratch<bool> = scratch(false, n);
-        let mut sell_reached: Scratch<bool> = scratch(false, n);
+        let mut buy_frac: Scratch<f64> = smallvec![0.0_f64; n];
+        let mut sell_frac: Scratch<f64> = smallvec![0.0_f64; n];
+        let mut buy_reached: Scratch<bool> = smallvec![false; n];
+        let mut sell_reached: Scratch<bool> = smallvec![false; n];
         let levered = p.leverage > 1.0;
         // Equity at the open, for buying power beyond cash.
         let open_equity = if levered {
@@ -433,7 +425,7 @@ impl Engine {
         };
 
         // Cash each long's full exit raised in step 2 (a contingent buy may spend it).
-        let mut exit_proceeds: Scratch<f64> = scratch(0.0_f64, n);
+        let mut exit_proceeds: Scratch<f64> = smallvec![0.0_f64; n];
 
         // --- 2. exits and sells, from the position held at the open ---
         for k in 0..n {
