@@ -447,6 +447,11 @@ mod tests {
         b
     }
 
+    fn push_bars(s: &mut PaperSession, b: &Bars) {
+        s.push(&b.ts, &b.open, &b.high, &b.low, &b.close, &b.volume)
+            .unwrap();
+    }
+
     fn req() -> PaperRequest {
         PaperRequest {
             symbol: "BTC/USDT".into(),
@@ -489,15 +494,7 @@ mod tests {
                     .unwrap(),
                 None => Orders::default(),
             };
-            s.push(
-                &b.ts[i..=i],
-                &b.open[i..=i],
-                &b.high[i..=i],
-                &b.low[i..=i],
-                &b.close[i..=i],
-                &b.volume[i..=i],
-            )
-            .unwrap();
+            push_bars(&mut s, &b.slice(i..i + 1));
             trades.extend(s.fill(&o).unwrap());
         }
         let rule = paper(&b, false);
@@ -548,27 +545,11 @@ mod tests {
                 let json = serde_json::to_string(s.state()).unwrap();
                 let mut r =
                     PaperSession::open(&req(), Some(serde_json::from_str(&json).unwrap())).unwrap();
-                r.push(
-                    &b.ts[..i],
-                    &b.open[..i],
-                    &b.high[..i],
-                    &b.low[..i],
-                    &b.close[..i],
-                    &b.volume[..i],
-                )
-                .unwrap();
+                push_bars(&mut r, &b.slice(0..i));
                 s = r;
             }
             let o = s.decide().unwrap();
-            s.push(
-                &b.ts[i..=i],
-                &b.open[i..=i],
-                &b.high[i..=i],
-                &b.low[i..=i],
-                &b.close[i..=i],
-                &b.volume[i..=i],
-            )
-            .unwrap();
+            push_bars(&mut s, &b.slice(i..i + 1));
             trades.extend(s.fill(&o).unwrap());
         }
         trades
@@ -601,8 +582,7 @@ mod tests {
     fn venue_fills_are_booked_by_the_engines_accounting() {
         let b = bars(3);
         let mut s = PaperSession::open(&req(), None).unwrap();
-        s.push(&b.ts, &b.open, &b.high, &b.low, &b.close, &b.volume)
-            .unwrap();
+        push_bars(&mut s, &b);
         s.fill(&Orders::default()).unwrap();
         let t = s.book_venue_fill(Side::Buy, 100.0, 2.0, 0.2).unwrap();
         assert_eq!((t.bar, t.qty, t.cash_delta), (1, 2.0, -200.2));
