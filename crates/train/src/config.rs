@@ -120,6 +120,8 @@ impl Default for DecodeConfig {
 pub enum Arch {
     Nano,
     Classic,
+    /// Feature tokenizer + encoder blocks across one bar's features, then causal blocks over time.
+    FtTransformer,
 }
 
 impl Arch {
@@ -127,6 +129,7 @@ impl Arch {
         match self {
             Arch::Nano => "nano",
             Arch::Classic => "classic",
+            Arch::FtTransformer => "ftTransformer",
         }
     }
 }
@@ -154,8 +157,11 @@ pub struct ModelConfig {
     pub residual_init: f64,
     pub skip_init: f64,
     pub rope_base: f64,
-    /// classic: pre-norm (true) or post-norm (false, the seed's PyTorch default) encoder blocks.
+    /// classic, ftTransformer: pre-norm (true) or post-norm (false, the seed's PyTorch default)
+    /// encoder blocks.
     pub pre_norm: bool,
+    /// ftTransformer: causal encoder blocks over time after the `layers` blocks over features.
+    pub time_layers: i64,
 }
 
 impl Default for ModelConfig {
@@ -176,6 +182,7 @@ impl Default for ModelConfig {
             skip_init: 0.0,
             rope_base: 10_000.0,
             pre_norm: true,
+            time_layers: 1,
         }
     }
 }
@@ -541,6 +548,7 @@ impl TrainConfig {
         };
         ge1("model.dModel", m.d_model)?;
         ge1("model.layers", m.layers)?;
+        ge1("model.timeLayers", m.time_layers)?;
         ge1("model.heads", m.heads)?;
         ge1("model.kvHeads", m.kv_heads)?;
         ge1("model.window", m.window)?;

@@ -23,7 +23,7 @@ const USAGE: &str = "usage:
   tradelab-train train-forecaster --config FILE.json [--out DIR] [--device ...] [--store DIR] [--deterministic]
   --symbol S: a trained symbol, or one the checkpoint never trained on (a labelled transfer: its normaliser is fitted on its own training-window rows)
   --deterministic: libtorch on one intra-op and one inter-op thread, CPU only (also training.deterministic)
-  tradelab-train bench --arch nano|classic --batch 16 --seq 72 --features 32 --d-model 64 --layers 2 --heads 4 --kv-heads 2 --steps 30 --warmup 5 [--threads 2] [--device cpu]";
+  tradelab-train bench --arch nano|classic|ftTransformer --batch 16 --seq 72 --features 32 --d-model 64 --layers 2 --heads 4 --kv-heads 2 --steps 30 --warmup 5 [--threads 2] [--device cpu]";
 
 /// `--name value` options and `--flag` switches of one command.
 struct Args {
@@ -327,9 +327,10 @@ fn run(argv: &[String]) -> Result<()> {
             let arch = match a.get("arch").unwrap_or("nano") {
                 "nano" => Arch::Nano,
                 "classic" => Arch::Classic,
+                "ftTransformer" => Arch::FtTransformer,
                 other => {
                     return Err(usage(format!(
-                        "--arch must be nano or classic (got `{other}`)"
+                        "--arch must be nano, classic or ftTransformer (got `{other}`)"
                     )))
                 }
             };

@@ -337,7 +337,7 @@ fn test_split_is_locked() {
 /// after t leaves the actions at rows <= t unchanged (and does change later ones).
 #[test]
 fn actions_are_causal_end_to_end() {
-    for arch in ["nano", "classic"] {
+    for arch in ["nano", "classic", "ftTransformer"] {
         let cfg = tiny(arch);
         let bars = sol();
         let ds = Dataset::from_bars(

@@ -53,21 +53,115 @@ pub fn causal_window_mask(t: i64, window: i64, device: tch::Device) -> Tensor {
     causal.logical_and(&near)
 }
 
-/// Scaled dot-product attention with an explicit boolean mask (true = attend).
-/// q: [B, H, T, hd], k/v: [B, H, T, hd].
+/// Scaled dot-product attention with an optional boolean mask (true = attend; None = every
+/// query sees every key). q: [B, H, T, hd], k/v: [B, H, T, hd].
 pub fn masked_attention(
     q: &Tensor,
     k: &Tensor,
     v: &Tensor,
-    allowed: &Tensor,
+    allowed: Option<&Tensor>,
     dropout: f64,
     train: bool,
 ) -> Tensor {
     let hd = q.size()[3] as f64;
     let scores = q.matmul(&k.transpose(-2, -1)) / hd.sqrt();
-    let scores = scores.masked_fill(&allowed.logical_not(), f64::NEG_INFINITY);
+    let scores = match allowed {
+        Some(m) => scores.masked_fill(&m.logical_not(), f64::NEG_INFINITY),
+        None => scores,
+    };
     let w = scores.softmax(-1, Kind::Float).dropout(dropout, train);
     w.matmul(v)
+}
+
+/// LayerNorm with a learned weight and bias (PyTorch's names).
+#[derive(Debug)]
+pub struct LayerNorm {
+    w: Tensor,
+    b: Tensor,
+}
+
+impl LayerNorm {
+    pub fn new(p: &Path, name: &str, d: i64) -> LayerNorm {
+        let p = p / name;
+        LayerNorm {
+            w: p.var("weight", &[d], Init::Const(1.0)),
+            b: p.var("bias", &[d], Init::Const(0.0)),
+        }
+    }
+    pub fn forward(&self, x: &Tensor) -> Tensor {
+        let d = self.w.size()[0];
+        x.layer_norm([d], Some(&self.w), Some(&self.b), 1e-5, false)
+    }
+}
+
+/// How an [`EncoderBlock`] runs: heads, norm placement, dropout.
+#[derive(Clone, Copy, Debug)]
+pub struct BlockOptions {
+    pub heads: i64,
+    pub pre_norm: bool,
+    pub dropout: f64,
+    pub train: bool,
+}
+
+/// A transformer encoder block over [N, L, d]: multi-head attention and a GELU FFN, each with a
+/// residual, pre- or post-LayerNorm (classic's blocks over time, ftTransformer's over features).
+#[derive(Debug)]
+pub struct EncoderBlock {
+    qkv: Linear,
+    out: Linear,
+    ln1: LayerNorm,
+    ln2: LayerNorm,
+    ff1: Linear,
+    ff2: Linear,
+}
+
+impl EncoderBlock {
+    pub fn new(p: &Path, d: i64, hidden: i64) -> EncoderBlock {
+        EncoderBlock {
+            qkv: Linear::new(p, "attn_qkv", d, 3 * d, true, false),
+            out: Linear::new(p, "attn_out", d, d, true, false),
+            ln1: LayerNorm::new(p, "ln1", d),
+            ln2: LayerNorm::new(p, "ln2", d),
+            ff1: Linear::new(p, "ff1", d, hidden, true, false),
+            ff2: Linear::new(p, "ff2", hidden, d, true, false),
+        }
+    }
+
+    /// `allowed` [L, L]: which tokens each token attends to (None = all).
+    pub fn forward(&self, x: &Tensor, allowed: Option<&Tensor>, o: BlockOptions) -> Tensor {
+        let size = x.size();
+        let (n, l, d) = (size[0], size[1], size[2]);
+        let (h, hd) = (o.heads, d / o.heads);
+        let attn = |inp: &Tensor| {
+            let qkv = self
+                .qkv
+                .forward(inp)
+                .view([n, l, 3, h, hd])
+                .permute([2, 0, 3, 1, 4]);
+            let y = masked_attention(
+                &qkv.get(0),
+                &qkv.get(1),
+                &qkv.get(2),
+                allowed,
+                o.dropout,
+                o.train,
+            );
+            let y = y.transpose(1, 2).contiguous().view([n, l, d]);
+            self.out.forward(&y).dropout(o.dropout, o.train)
+        };
+        let ff = |inp: &Tensor| {
+            self.ff2
+                .forward(&self.ff1.forward(inp).gelu("none"))
+                .dropout(o.dropout, o.train)
+        };
+        if o.pre_norm {
+            let x = x + attn(&self.ln1.forward(x));
+            &x + ff(&self.ln2.forward(&x))
+        } else {
+            let x = self.ln1.forward(&(x + attn(x)));
+            self.ln2.forward(&(&x + ff(&x)))
+        }
+    }
 }
 
 /// Rotary embedding tables (cos, sin), each [T, hd/2].

@@ -1,6 +1,7 @@
-//! Causal policy networks: [B, T, F] normalised features (+ symbol ids) → [B, T, 4] logits
+//! Causal policy networks (nano, classic, ftTransformer): [B, T, F] normalised features (+ symbol ids) → [B, T, 4] logits
 //! (buy-price, sell-price, buy-fraction, sell-fraction; decoded by [`crate::decode`]).
 pub mod classic;
+pub mod ft_transformer;
 pub mod layers;
 pub mod nano;
 
@@ -42,6 +43,7 @@ impl SymbolInput<'_> {
 pub enum Policy {
     Nano(nano::Nano),
     Classic(classic::Classic),
+    FtTransformer(ft_transformer::FtTransformer),
 }
 
 impl Policy {
@@ -49,6 +51,9 @@ impl Policy {
         match cfg.arch {
             Arch::Nano => Policy::Nano(nano::Nano::new(p, cfg, n_features, n_symbols, N_OUTPUTS)),
             Arch::Classic => Policy::Classic(classic::Classic::new(
+                p, cfg, n_features, n_symbols, N_OUTPUTS,
+            )),
+            Arch::FtTransformer => Policy::FtTransformer(ft_transformer::FtTransformer::new(
                 p, cfg, n_features, n_symbols, N_OUTPUTS,
             )),
         }
@@ -64,6 +69,7 @@ impl Policy {
         match self {
             Policy::Nano(m) => m.forward(x, symbol, train),
             Policy::Classic(m) => m.forward(x, symbol, train),
+            Policy::FtTransformer(m) => m.forward(x, symbol, train),
         }
     }
 }
@@ -95,10 +101,10 @@ mod tests {
     }
 
     /// Changing rows after t must not change outputs at positions <= t (both archs, with a
-    /// sliding window and a symbol embedding). Non-zero head so the check is not vacuous.
+    /// sliding window and a symbol embedding; ftTransformer mixes features within a bar only). Non-zero head so the check is not vacuous.
     #[test]
     fn outputs_are_causal() {
-        for arch in [Arch::Nano, Arch::Classic] {
+        for arch in [Arch::Nano, Arch::Classic, Arch::FtTransformer] {
             tch::manual_seed(1);
             let vs = VarStore::new(Device::Cpu);
             let m = Policy::new(&vs.root(), &cfg(arch), 5, 3);

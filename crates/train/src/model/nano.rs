@@ -132,7 +132,7 @@ impl Nano {
             } else {
                 (k, v)
             };
-            let y = masked_attention(&q, &k, &v, &allowed, c.dropout, train);
+            let y = masked_attention(&q, &k, &v, Some(&allowed), c.dropout, train);
             let y = y.transpose(1, 2).contiguous().view([b, t, c.d_model]);
             let y = blk.o.forward(&y).dropout(c.dropout, train);
             x = (x + y) * r.get(0) + &x0 * r.get(1);
