@@ -82,8 +82,8 @@ export type { Environment, EnvironmentRow, LibtorchEnvironment } from "./registr
 export { RunJournal, openJournal, journalMarkdown, keyMetrics, ruleText, verdictText } from "./registry/journal.js";
 export type { JournalEntry, JournalEntryInput, Study, StudyJournal, Threshold, ThresholdOp, ThresholdSpec, Verdict, VerdictCheck } from "./registry/journal.js";
 // Hyperparameter studies (TPE / random / grid with pruning; BullMQ workers with `redis`).
-export { createStudy, runStudy, studyStatus, parseStudyConfig, readStudyConfig, studySpec, writeJournal, OptunaJournal } from "./study/index.js";
-export type { StudyConfig, StudyOptions, StudyRunResult, StudyStatus, Objective as StudyObjective, BacktestObjective, WalkForwardObjective, RunOptions as StudyRunOptions } from "./study/index.js";
+export { createStudy, runStudy, studyStatus, studyEnsemble, parseStudyConfig, readStudyConfig, studySpec, writeJournal, OptunaJournal } from "./study/index.js";
+export type { StudyConfig, StudyOptions, StudyRunResult, StudyStatus, StudyEnsemble, EnsembleMember, Objective as StudyObjective, BacktestObjective, WalkForwardObjective, RunOptions as StudyRunOptions } from "./study/index.js";
 export type { Param as StudyParam, Trial as StudyTrial, TrialState, Summary as StudySummary, Direction as StudyDirection, SamplerSpec, PrunerSpec, StudySpec } from "./study/index.js";
 export { renderReport, writeReport, backtestReportRun, assumptionsText, MAX_TRADE_ROWS } from "./report/index.js";
 export type { ReportInput, ReportRun, RoundTrip, MonthReturn, Histogram } from "./report/index.js";
@@ -110,6 +110,7 @@ export type {
   PolicyActionsOptions,
   PolicyActions,
   ActionsSummary,
+  EnsembleSummary,
   ForecasterDone,
   TrainDevice,
   RecordOption,

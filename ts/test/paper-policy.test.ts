@@ -2,9 +2,10 @@
  * A policy checkpoint as a paper run's order source (issue #15): a tiny policy trained on the
  * shared BTC/USDT 1h bars decides each bar of a replayed validation window in one long-lived
  * `tradelab-train decide` process, and the run trades exactly what `backtest` trades on the
- * actions `tradelab-train actions` serves for the same window. Needs the trainer (test:train).
+ * actions `tradelab-train actions` serves for the same window; so does an ensemble of two
+ * checkpoints (nano + ftTransformer). Needs the trainer (test:train).
  */
-import { writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { FakeExchange } from "../src/testkit/fake-exchange.js";
@@ -90,5 +91,24 @@ describe("paper trading a policy checkpoint", () => {
     expect(l.trades).toBe(fx.account.trades.length);
     const btc = fx.account.balances.get("BTC");
     expect(l.status.position).toBeCloseTo((btc?.free ?? 0) + (btc?.locked ?? 0), 9);
-  }, 180_000);
+    await fx.close();
+
+    // An ensemble (this checkpoint and an ftTransformer one) is an order source too: the paper
+    // run trades what a backtest of the ensemble's served actions (the members' mean) trades.
+    const ft = path.join(dir, "ckpt-ft");
+    writeFileSync(cfgFile, JSON.stringify({ ...JSON.parse(readFileSync(cfgFile, "utf8")), model: { arch: "ftTransformer", dModel: 16, layers: 1, heads: 2, seqLen: 24 }, training: { epochs: 1, batchSize: 8, stepsPerEpoch: 3, seed: 6 } }));
+    expect((await runCli(["train", "--config", cfgFile, "--out", ft, "--device", "cpu", "--deterministic", "--no-record"])).code).toBe(0);
+    const ens = path.join(dir, "ens");
+    mkdirSync(ens);
+    writeFileSync(path.join(ens, "ensemble.json"), JSON.stringify({ members: [{ checkpoint: "../ckpt" }, { checkpoint: "../ckpt-ft" }] }));
+    const servedEns = await policyActions(ens, { from, to: from + 24 * H, store });
+    expect(servedEns.summary.ensemble?.members).toHaveLength(2);
+    const btEns = await backtest({ store, symbol: "BTC/USDT", interval: "1h", from, to: from + 24 * H, actions: servedEns.actions, params: servedEns.summary.params });
+    fx = await fakeExchange();
+    const pe = await runPaper(readPaperConfig(paperConfigFile(dir, fx, { runId: "paper-ensemble", from, until: from + 24 * H, strategy: { kind: "policy", checkpoint: ens }, params: {}, journal: path.join(dir, "ens.sqlite") })), { clock: replayClock(fx, from + H) });
+    expect(pe.status.strategyLabel).toMatch(/^policy .*ens \(ensemble of 2, seal [0-9a-f]{12}\)$/);
+    expect(btEns.trades.length).toBeGreaterThan(0);
+    expect(pe.tradeSha256).toBe(btEns.tradeSha256);
+    expect(pe.status.equity).toBe(btEns.curve.equity[btEns.curve.equity.length - 1]);
+  }, 240_000);
 });

@@ -92,4 +92,54 @@ describe.skipIf(!trainer())("tradelab study over train-config fields", () => {
       expect(Object.entries(o?.intermediate ?? {}).map(([k, v]) => [Number(k), v])).toEqual(t.metrics.intermediate);
     }
   }, 600_000);
+
+  it("chooses an ensemble of its best trials (nano and ftTransformer), evaluated and swept like any policy", async () => {
+    const dir = tempDir("tradelab-study-ensemble-");
+    cpSync(path.join(repoRoot, "data/store"), path.join(dir, "store"), { recursive: true });
+    writeFileSync(path.join(dir, "train.json"), JSON.stringify({ ...TINY, training: { ...TINY.training, epochs: 2 } }));
+    const cfg = path.join(dir, "study.json");
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        name: "mix",
+        direction: "maximize",
+        nTrials: 3,
+        concurrency: 2,
+        sampler: { kind: "grid" },
+        objective: { kind: "train", config: "train.json", store: "store" },
+        space: { "model.arch": { type: "categorical", choices: ["nano", "ftTransformer", "classic"] } },
+      }),
+    );
+    const reg = path.join(dir, "runs.sqlite");
+    const run = await runCli(["study", "run", "--config", cfg, "--registry", reg, "--json"]);
+    expect((JSON.parse(run.stdout) as { summary: { complete: number } }).summary.complete).toBe(3);
+    const ens = path.join(dir, "ens");
+    const made = await runCli(["study", "ensemble", "--config", cfg, "--registry", reg, "--top", "2", "--out", ens, "--json"]);
+    const e = JSON.parse(made.stdout) as { members: { trial: number; value: number; checkpoint: string; params: Record<string, unknown> }[]; source: string };
+    expect(e.members).toHaveLength(2);
+    expect(e.members[0]!.value).toBeGreaterThanOrEqual(e.members[1]!.value);
+    expect(e.source).toMatch(/^study mix: top 2 of 3 complete trials by sortino on val \(trials #\d, #\d\)$/);
+    // Nothing stored is overwritten.
+    const again = await runCli(["study", "ensemble", "--config", cfg, "--registry", reg, "--top", "2", "--out", ens]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain("already exists");
+
+    const ev = await runCli(["eval", "--checkpoint", ens, "--split", "val", "--store", path.join(dir, "store"), "--registry", reg, "--json"]);
+    expect(ev.stderr).toBe("");
+    const r = JSON.parse(ev.stdout) as { selection: string; bestEpoch: number | null; ensemble: { members: string[]; source: string }; metrics: { sortino: number } };
+    expect(r.ensemble.members).toEqual(e.members.map((m) => m.checkpoint));
+    expect(r.ensemble.source).toBe(e.source);
+    expect(r.selection).toContain("ensemble of 2 members");
+    expect(r.bestEpoch).toBeNull();
+
+    const sweep = path.join(dir, "sweep.json");
+    writeFileSync(sweep, JSON.stringify({ symbol: "SOL/USDT", interval: "1h", base: { decisionLag: 1, makerFee: 0.001, takerFee: 0.001 }, strategy: { kind: "policy", checkpoint: "ens" }, grid: { intensity: [0.8, 1.0] } }));
+    const sw = await runCli(["sweep", "--config", sweep, "--store", path.join(dir, "store"), "--registry", reg, "--json"]);
+    expect(sw.stderr).toBe("");
+    const rows = JSON.parse(sw.stdout) as { source: string; rows: { params: { intensity: number }; metrics: { sortino: number } }[] };
+    expect(rows.source).toContain("ensemble of 2 members on val");
+    expect(rows.rows).toHaveLength(2);
+    // The sweep's intensity-1 row is the eval: the same served actions through the same simulator.
+    expect(rows.rows.find((x) => x.params.intensity === 1)?.metrics.sortino).toBeCloseTo(r.metrics.sortino, 10);
+  }, 600_000);
 });

@@ -3,8 +3,9 @@ use crate::checkpoint::{self, CheckpointMeta, LedgerEntry};
 use crate::config::{Arch, ModelConfig, OptimConfig, TrainConfig};
 use crate::data::{Batch, Dataset, Normalisers, Split};
 use crate::error::{Result, TrainError};
-use crate::eval::{evaluate_split_as, Embedding};
+use crate::eval::{evaluate_split_as, Embedding, SplitEval};
 use crate::optim::Optimizer;
+use crate::serve::{serve, ServeRequest, ServeWindow};
 use crate::trainer::{batch_loss, build_model, device_name};
 use serde_json::{json, Value};
 use std::path::Path;
@@ -57,6 +58,20 @@ pub fn eval_symbol(
 ) -> Result<Value> {
     if split == Split::Train {
         return Err(TrainError::Usage("--split must be val or test".into()));
+    }
+    if let Some(e) = crate::ensemble::Ensemble::load(dir)? {
+        let req = ServeRequest {
+            dir,
+            epoch,
+            symbol,
+            window: ServeWindow::Split(split),
+            store,
+            device,
+            registry,
+            allow_burned,
+            command: "eval",
+        };
+        return eval_ensemble(&e, &req, split);
     }
     let meta = CheckpointMeta::load(dir)?;
     let weights = meta.weights_for(dir, epoch)?;
@@ -158,17 +173,7 @@ pub fn eval_symbol(
         m.insert("trainedSymbols".into(), json!(cfg.symbols));
         m.insert("normaliserFittedRows".into(), json!(fitted_rows));
         m.insert("epoch".into(), json!(epoch.or(meta.best_epoch)));
-        // The same actions under harsher and softer assumptions, and the seed's robust score.
-        let params = cfg.sim.params(ds.interval);
-        let stress = tradelab_sim::stress_table(&main.bars, &main.actions, &params)?;
-        let robust = tradelab_sim::robust_over_assumptions(
-            &main.bars,
-            &main.actions,
-            &params,
-            &ROBUST_WINDOW_DAYS,
-        )?;
-        m.insert("stress".into(), json!(stress));
-        m.insert("robust".into(), json!(robust));
+        insert_stress(m, &main, &cfg.sim.params(ds.interval))?;
     }
     if hash_matches == Some(false) {
         eprintln!("tradelab-train: warning: bars inside the checkpoint's splits changed since training (data hash differs)");
@@ -176,6 +181,73 @@ pub fn eval_symbol(
     let env = crate::environment::environment(device, cfg.training.deterministic);
     Ok(
         json!({ "event": "eval", "split": split.name(), "checkpoint": dir.display().to_string(), "result": result, "environment": env }),
+    )
+}
+
+/// The same actions under harsher and softer assumptions, and the seed's robust score.
+fn insert_stress(
+    m: &mut serde_json::Map<String, Value>,
+    ev: &SplitEval,
+    params: &tradelab_sim::SimParams,
+) -> Result<()> {
+    let stress = tradelab_sim::stress_table(&ev.bars, &ev.actions, params)?;
+    let robust =
+        tradelab_sim::robust_over_assumptions(&ev.bars, &ev.actions, params, &ROBUST_WINDOW_DAYS)?;
+    m.insert("stress".into(), json!(stress));
+    m.insert("robust".into(), json!(robust));
+    Ok(())
+}
+
+/// `eval` of an ensemble: its served actions on the split (every member served with its own
+/// normalisers and features, `crate::serve`), simulated with the shared parameters. Shaped like
+/// a checkpoint's eval result, with `ensemble` naming the members.
+fn eval_ensemble(
+    e: &crate::ensemble::Ensemble,
+    req: &ServeRequest<'_>,
+    split: Split,
+) -> Result<Value> {
+    let served = serve(req)?;
+    let interval = served.interval.name();
+    let result = tradelab_sim::simulate(&served.bars, &served.actions, &served.params)?;
+    let ev = SplitEval {
+        symbol: served.symbol.clone(),
+        split,
+        bars: served.bars.clone(),
+        actions: served.actions.clone(),
+        result,
+    };
+    let mut out = ev.full(interval, served.burned);
+    if let Value::Object(m) = &mut out {
+        m.insert("dataHash".into(), json!(served.data_hash));
+        m.insert("dataHashMatches".into(), json!(served.data_hash_matches));
+        m.insert("bestEpoch".into(), Value::Null);
+        let n = e.members.len();
+        // Each member's best epoch was chosen on val (and a study's members were too).
+        let selection = (split == Split::Val).then(|| {
+            format!("selection window, ensemble of {n} members whose epochs and membership were chosen on it")
+        });
+        m.insert("selection".into(), json!(selection));
+        m.insert("otherSymbols".into(), json!([]));
+        m.insert("transfer".into(), json!(served.transfer));
+        m.insert(
+            "transferLabel".into(),
+            json!(served
+                .transfer
+                .then(|| crate::serve::transfer_label(&served.symbol))),
+        );
+        m.insert("trainedSymbols".into(), json!(served.meta.config.symbols));
+        m.insert(
+            "normaliserFittedRows".into(),
+            json!(served.normaliser.fitted_rows),
+        );
+        m.insert("epoch".into(), Value::Null);
+        m.insert("ensemble".into(), json!(served.ensemble));
+        insert_stress(m, &ev, &served.params)?;
+    }
+    let env =
+        crate::environment::environment(served.device, served.meta.config.training.deterministic);
+    Ok(
+        json!({ "event": "eval", "split": split.name(), "checkpoint": req.dir.display().to_string(), "result": out, "environment": env }),
     )
 }
 

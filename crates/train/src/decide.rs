@@ -11,8 +11,12 @@
 //!
 //! A bar inside the checkpoint's test split is refused: trading it live or in a replay would be
 //! a look at the locked test window. One long-lived process per run, not one per order or bar.
+//!
+//! An ensemble directory (`crate::ensemble`) decides with every member (each holding the same
+//! bars) and answers the members' mean, the row `actions` gives for the ensemble.
 use crate::checkpoint::{self, CheckpointMeta};
 use crate::data::{Dataset, Normalisers};
+use crate::ensemble::{mean_actions, Ensemble};
 use crate::error::{Result, TrainError};
 use crate::eval::{policy_actions_as, Embedding};
 use crate::model::Policy;
@@ -21,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 use tch::{nn::VarStore, Device};
 use tradelab_core::{Bars, Symbol};
-use tradelab_sim::SimParams;
+use tradelab_sim::{Actions, SimParams};
 
 /// One decided row: the policy's limit prices and fractions for the bar after `ts` (NaN: no
 /// order on that side), before the simulator's order transform (intensity, offsets, lag).
@@ -35,7 +39,12 @@ pub struct ActionRow {
     pub sell_frac: f64,
 }
 
+/// Decides bars for a checkpoint, or for each member of an ensemble.
 pub struct Decider {
+    members: Vec<CheckpointDecider>,
+}
+
+struct CheckpointDecider {
     dir: std::path::PathBuf,
     meta: CheckpointMeta,
     model: Policy,
@@ -61,10 +70,13 @@ pub struct DeciderInfo {
     /// The parameters the checkpoint trained and validated with (the paper run's defaults).
     pub params: SimParams,
     pub test_split: (i64, i64),
+    /// An ensemble's members (`sealHash` is then the ensemble's); None for a checkpoint.
+    pub ensemble: Option<crate::serve::EnsembleSummary>,
 }
 
 impl Decider {
-    /// Loads the checkpoint and the store's bars of `symbol` opening before `history_until`.
+    /// Loads the checkpoint (or every member of the ensemble) in `dir` and the store's bars of
+    /// `symbol` opening before `history_until`.
     pub fn open(
         dir: &Path,
         epoch: Option<usize>,
@@ -73,6 +85,75 @@ impl Decider {
         history_until: i64,
         device: Device,
     ) -> Result<(Decider, DeciderInfo)> {
+        let Some(e) = Ensemble::load(dir)? else {
+            let (m, info) =
+                CheckpointDecider::open(dir, epoch, symbol, store, history_until, device)?;
+            return Ok((Decider { members: vec![m] }, info));
+        };
+        if epoch.is_some() {
+            return Err(TrainError::Usage(format!(
+                "--epoch picks one checkpoint's epoch; {} is an ensemble whose members name their epochs in ensemble.json",
+                dir.display()
+            )));
+        }
+        let mut members = Vec::with_capacity(e.members.len());
+        let mut infos = Vec::with_capacity(e.members.len());
+        for (p, ep, _) in &e.members {
+            let (m, info) = CheckpointDecider::open(p, *ep, symbol, store, history_until, device)?;
+            members.push(m);
+            infos.push(info);
+        }
+        let transfer = infos.iter().any(|i| i.transfer);
+        let mut info = infos.swap_remove(0);
+        info.epoch = None;
+        info.seal_hash = e.seal_hash.clone();
+        info.transfer = transfer;
+        info.ensemble = Some(crate::serve::EnsembleSummary::of(&e));
+        Ok((Decider { members }, info))
+    }
+
+    /// Appends closed bars to every member (see [`CheckpointDecider::push`]: all or nothing, and
+    /// every member holds the same bars, so a refusal leaves them all as they were).
+    pub fn push(&mut self, b: &Bars) -> Result<usize> {
+        let mut n = 0;
+        for m in &mut self.members {
+            n = m.push(b)?;
+        }
+        Ok(n)
+    }
+
+    pub fn bars(&self) -> usize {
+        self.members.first().map_or(0, |m| m.bars.len())
+    }
+
+    /// The action row for the held bar opening at `ts` (an ensemble's: its members' mean).
+    pub fn decide(&self, ts: i64) -> Result<ActionRow> {
+        let rows = self
+            .members
+            .iter()
+            .map(|m| m.decide(ts))
+            .collect::<Result<Vec<_>>>()?;
+        let a = mean_actions(&rows);
+        let finite = |x: f64| x.is_finite().then_some(x);
+        Ok(ActionRow {
+            ts,
+            buy_price: finite(a.buy_price[0]),
+            sell_price: finite(a.sell_price[0]),
+            buy_frac: finite(a.buy_frac[0]).unwrap_or(0.0),
+            sell_frac: finite(a.sell_frac[0]).unwrap_or(0.0),
+        })
+    }
+}
+
+impl CheckpointDecider {
+    fn open(
+        dir: &Path,
+        epoch: Option<usize>,
+        symbol: Option<&str>,
+        store: Option<&Path>,
+        history_until: i64,
+        device: Device,
+    ) -> Result<(CheckpointDecider, DeciderInfo)> {
         let meta = CheckpointMeta::load(dir)?;
         let cfg = &meta.config;
         let symbol = symbol.unwrap_or(&cfg.symbols[0]).to_string();
@@ -101,9 +182,10 @@ impl Decider {
             transfer: trained.is_none(),
             params: cfg.sim.params(interval),
             test_split: (meta.splits.test_start, meta.splits.test_end),
+            ensemble: None,
         };
         Ok((
-            Decider {
+            CheckpointDecider {
                 dir: dir.to_path_buf(),
                 meta,
                 model,
@@ -118,15 +200,18 @@ impl Decider {
     }
 
     /// Appends closed bars. Bars at or before the last held one must be the held ones (a
-    /// reconnecting loop re-sends them); anything else is refused, naming the bar. Optional
+    /// reconnecting loop re-sends them); anything else is refused, naming the bar, and then
+    /// nothing is appended (so an ensemble's members never hold different bars). Optional
     /// columns the history has and the pushed bars lack are filled as `Bars::push_from` does.
-    pub fn push(&mut self, b: &Bars) -> Result<usize> {
+    fn push(&mut self, b: &Bars) -> Result<usize> {
         b.check_lengths()
             .map_err(|e| TrainError::Usage(format!("push: {e}")))?;
+        let mut last = self.bars.ts.last().copied();
+        let mut new = Vec::new();
         for i in 0..b.len() {
             let t = b.ts[i];
-            match self.bars.ts.last() {
-                Some(&last) if t <= last => {
+            match last {
+                Some(l) if t <= l => {
                     let j = self.bars.ts.partition_point(|&x| x < t);
                     if !(self.bars.ts.get(j) == Some(&t) && self.bars.same_bar(j, b, i)) {
                         return Err(TrainError::Data(format!(
@@ -134,18 +219,20 @@ impl Decider {
                         )));
                     }
                 }
-                _ => self.bars.push_from(b, i),
+                _ => {
+                    new.push(i);
+                    last = Some(t);
+                }
             }
+        }
+        for i in new {
+            self.bars.push_from(b, i);
         }
         Ok(self.bars.len())
     }
 
-    pub fn bars(&self) -> usize {
-        self.bars.len()
-    }
-
-    /// The policy's action row for the held bar opening at `ts`.
-    pub fn decide(&self, ts: i64) -> Result<ActionRow> {
+    /// The policy's action row (one row of `Actions`) for the held bar opening at `ts`.
+    fn decide(&self, ts: i64) -> Result<Actions> {
         let (t0, t1) = (self.meta.splits.test_start, self.meta.splits.test_end);
         if ts >= t0 && ts < t1 {
             return Err(TrainError::Usage(format!(
@@ -181,7 +268,7 @@ impl Decider {
         };
         self.meta.check_schema(&self.dir, &ds.schema)?;
         let emb = self.trained.map_or(Embedding::Mean, Embedding::Trained);
-        let a = policy_actions_as(
+        Ok(policy_actions_as(
             &self.model,
             &ds,
             0,
@@ -190,15 +277,7 @@ impl Decider {
             cfg.model.seq_len as usize,
             cfg.decode.min_gap,
             self.device,
-        );
-        let finite = |x: f64| x.is_finite().then_some(x);
-        Ok(ActionRow {
-            ts,
-            buy_price: finite(a.buy_price[0]),
-            sell_price: finite(a.sell_price[0]),
-            buy_frac: finite(a.buy_frac[0]).unwrap_or(0.0),
-            sell_frac: finite(a.sell_frac[0]).unwrap_or(0.0),
-        })
+        ))
     }
 }
 

@@ -12,6 +12,7 @@ pub mod data;
 pub mod decide;
 pub mod decode;
 pub mod diffsim;
+pub mod ensemble;
 pub mod environment;
 pub mod error;
 pub mod eval;

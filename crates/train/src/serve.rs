@@ -9,6 +9,7 @@
 //! (`Dataset::load_transfer`), and its test looks are claimed for that symbol.
 use crate::checkpoint::{self, CheckpointMeta, LedgerEntry};
 use crate::data::{Dataset, Normalisers, Split};
+use crate::ensemble::{mean_actions, Ensemble};
 use crate::error::{Result, TrainError};
 use crate::eval::{policy_actions_as, Embedding};
 use crate::trainer::build_model;
@@ -72,6 +73,31 @@ pub struct Served {
     pub normaliser: tradelab_features::Normaliser,
     /// Where the policy ran (the CPU in deterministic mode, whatever was asked).
     pub device: Device,
+    /// Served through an ensemble (`meta` is then its first member's).
+    pub ensemble: Option<EnsembleSummary>,
+}
+
+/// What an ensemble's outputs say about it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnsembleSummary {
+    /// The members' checkpoint directories, in order.
+    pub members: Vec<String>,
+    /// The members' epochs (None = best).
+    pub epochs: Vec<Option<usize>>,
+    pub seal_hash: String,
+    pub source: Option<String>,
+}
+
+impl EnsembleSummary {
+    pub fn of(e: &Ensemble) -> EnsembleSummary {
+        EnsembleSummary {
+            members: e.member_dirs(),
+            epochs: e.members.iter().map(|(_, ep, _)| *ep).collect(),
+            seal_hash: e.seal_hash.clone(),
+            source: e.spec.source.clone(),
+        }
+    }
 }
 
 /// The label of every output about a symbol the checkpoint never trained on.
@@ -88,7 +114,65 @@ pub fn transfer_label(symbol: &str) -> String {
 /// rows, as in training), the feature schema must be the checkpoint's, a global policy uses the
 /// mean of its trained symbols' embeddings, and the result says `transfer`. Its test looks are
 /// claimed for that symbol.
+///
+/// An ensemble directory (`crate::ensemble`) is served member by member and its actions are the
+/// members' row-wise mean; a test look through it claims the global lock once.
 pub fn serve(req: &ServeRequest<'_>) -> Result<Served> {
+    match Ensemble::load(req.dir)? {
+        Some(e) => serve_ensemble(req, &e),
+        None => serve_checkpoint(req),
+    }
+}
+
+fn serve_ensemble(req: &ServeRequest<'_>, e: &Ensemble) -> Result<Served> {
+    if req.epoch.is_some() {
+        return Err(TrainError::Usage(format!(
+            "--epoch picks one checkpoint's epoch; {} is an ensemble whose members name their epochs in ensemble.json",
+            e.dir.display()
+        )));
+    }
+    let command = format!("{} (ensemble {})", req.command, e.dir.display());
+    let mut all: Vec<Served> = Vec::with_capacity(e.members.len());
+    for (i, (dir, epoch, _)) in e.members.iter().enumerate() {
+        // One look, one claim: later members still check and record their own ledgers.
+        let member = ServeRequest {
+            dir,
+            epoch: *epoch,
+            registry: if i == 0 { req.registry } else { None },
+            command: &command,
+            ..req.clone()
+        };
+        let s = serve_checkpoint(&member)?;
+        if let Some(first) = all.first() {
+            if s.bars.ts != first.bars.ts {
+                return Err(TrainError::Data(format!(
+                    "ensemble {}: member {} served {} bars where member {} served {} (their stores differ)",
+                    e.dir.display(),
+                    dir.display(),
+                    s.bars.len(),
+                    e.members[0].0.display(),
+                    first.bars.len()
+                )));
+            }
+        }
+        all.push(s);
+    }
+    let actions = mean_actions(&all.iter().map(|s| s.actions.clone()).collect::<Vec<_>>());
+    let burned = all.iter().any(|s| s.burned);
+    let matches: Vec<bool> = all.iter().filter_map(|s| s.data_hash_matches).collect();
+    let data_hash_matches = (!matches.is_empty()).then(|| matches.iter().all(|&m| m));
+    let mut out = all
+        .into_iter()
+        .next()
+        .ok_or_else(|| TrainError::Usage("an ensemble needs at least one member".into()))?;
+    out.actions = actions;
+    out.burned = burned;
+    out.data_hash_matches = data_hash_matches;
+    out.ensemble = Some(EnsembleSummary::of(e));
+    Ok(out)
+}
+
+fn serve_checkpoint(req: &ServeRequest<'_>) -> Result<Served> {
     let meta = CheckpointMeta::load(req.dir)?;
     let cfg = &meta.config;
     let symbol = req.symbol.unwrap_or(&cfg.symbols[0]).to_string();
@@ -205,6 +289,7 @@ pub fn serve(req: &ServeRequest<'_>) -> Result<Served> {
         data_hash_matches,
         device,
         meta,
+        ensemble: None,
     })
 }
 
@@ -238,6 +323,8 @@ pub struct ActionsSummary {
     /// The parameters to simulate these actions with to reproduce `eval`.
     pub params: SimParams,
     pub out: Option<String>,
+    /// Served through an ensemble: its members (`sealHash` is then the ensemble's).
+    pub ensemble: Option<EnsembleSummary>,
 }
 
 impl Served {
@@ -250,14 +337,21 @@ impl Served {
             symbol: self.symbol.clone(),
             interval: self.interval.name().to_string(),
             epoch: self.epoch,
-            best_epoch: self.meta.best_epoch,
+            best_epoch: self
+                .ensemble
+                .is_none()
+                .then_some(self.meta.best_epoch)
+                .flatten(),
             rows: self.bars.len(),
             decided,
             first: self.bars.ts.first().copied().unwrap_or(0),
             last: self.bars.ts.last().copied().unwrap_or(0),
             touches_test: self.touches_test,
             burned: self.burned,
-            seal_hash: self.meta.seal_hash.clone(),
+            seal_hash: self
+                .ensemble
+                .as_ref()
+                .map_or_else(|| self.meta.seal_hash.clone(), |e| e.seal_hash.clone()),
             data_hash_matches: self.data_hash_matches,
             transfer: self.transfer,
             transfer_label: self.transfer.then(|| transfer_label(&self.symbol)),
@@ -265,6 +359,7 @@ impl Served {
             normaliser_fitted_rows: self.normaliser.fitted_rows,
             params: self.params.clone(),
             out: out.map(|p| p.display().to_string()),
+            ensemble: self.ensemble.clone(),
         }
     }
 }

@@ -81,7 +81,8 @@ function paperRunCommand(): Command {
       "after",
       `
 "strategy" is a rule strategy ({"kind": "emaCross", "fast": 12, "slow": 26}, smaCross, band) or a
-policy checkpoint: {"kind": "policy", "checkpoint": DIR, "epoch"?: N, "store"?: DIR}. A policy
+policy checkpoint: {"kind": "policy", "checkpoint": DIR, "epoch"?: N, "store"?: DIR} (DIR may be an
+ensemble from \`tradelab study ensemble\`: the mean of its members' actions). A policy
 decides in one long-lived tradelab-train process with the store's bars before "from" as history,
 its saved normalisers and its trained simulator parameters ("params" overrides them); bars of its
 test split are refused.

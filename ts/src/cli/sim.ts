@@ -368,7 +368,8 @@ async function runActionsSweep(config: SweepConfig, o: RecordFlags & SplitFlags 
       ...(o.registry ? { lockRegistry: o.registry } : {}),
     });
     actions = served.actions;
-    source = `policy ${ckpt} epoch ${served.summary.epoch ?? `${served.summary.bestEpoch ?? "-"} (best)`} on ${split.split ?? (window.from !== undefined || window.to !== undefined ? "custom" : "val")}${served.summary.transfer ? ` · ${served.summary.transferLabel ?? "transfer"}` : ""}`;
+    const which = served.summary.ensemble ? `ensemble of ${served.summary.ensemble.members.length} members` : `epoch ${served.summary.epoch ?? `${served.summary.bestEpoch ?? "-"} (best)`}`;
+    source = `policy ${ckpt} ${which} on ${split.split ?? (window.from !== undefined || window.to !== undefined ? "custom" : "val")}${served.summary.transfer ? ` · ${served.summary.transferLabel ?? "transfer"}` : ""}`;
     window = { from: served.summary.first, to: served.summary.last + (served.summary.params.intervalMs ?? 3_600_000) }; // `to` is exclusive
     const name = split.split ?? (window.from !== undefined && (config.from !== undefined || config.to !== undefined) ? "custom" : "val");
     servedLabel = served.summary.burned ? `${name} (burned)` : name;
@@ -682,7 +683,8 @@ maxVolumeFraction, fillBuffer, fillRule, maxHoldBars, minGapPct, oneSidePerBar, 
 buyOffset, sellOffset, buyFrac, sellFrac.
 With "symbols": [...] instead of "symbol" it is a portfolio sweep: each set is one shared-cash
 run over all symbols on the engine, with an extra "maxPositions": [1, 2, ...] axis.
-Actions sweeps: "strategy": {"kind": "policy", "checkpoint": DIR, "epoch"?: N} (served on --split,
+Actions sweeps: "strategy": {"kind": "policy", "checkpoint": DIR, "epoch"?: N} (DIR: a checkpoint or
+an ensemble directory; served on --split,
 from/to, or the checkpoint's val split) or {"kind": "actions", "file": F}; simulator axes only, plus
 "lastDays": [20, 30, 45, 60, 90] (trailing evaluation windows).
 Every sweep prints the deflated Sharpe of its best row over the N honest rows and PBO (CSCV).

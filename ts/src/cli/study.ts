@@ -1,10 +1,10 @@
-/** `tradelab study create|run|status|best|export`: hyperparameter studies over the run registry. */
+/** `tradelab study create|run|status|best|ensemble|export`: hyperparameter studies over the run registry. */
 import { Command, Option } from "commander";
 import cliProgress from "cli-progress";
 import { writeFileSync } from "node:fs";
 import { TradelabError } from "../errors.js";
 import { startWorker } from "../study/distributed.js";
-import { readStudyConfig, runStudy, createStudy, studyStatus, writeJournal, type StudyStatus, type Summary, type Trial } from "../study/index.js";
+import { readStudyConfig, runStudy, createStudy, studyEnsemble, studyStatus, writeJournal, type StudyStatus, type Summary, type Trial } from "../study/index.js";
 import { printJson, table } from "./ui.js";
 
 const num = (x: number | null | undefined) => (x === null || x === undefined ? "-" : Number.isFinite(x) ? x.toFixed(4) : String(x));
@@ -137,6 +137,24 @@ export function studyCommand(): Command {
       if (top.length === 0) throw new TradelabError(`study '${st.name}' has no complete trial yet`);
       if (o.json) printJson(o.top === 1 ? top[0] : top);
       else process.stdout.write(`${table(["trial", "state", "value", "params"], trialRows(top))}\n`);
+    });
+
+  cmd
+    .command("ensemble")
+    .argument("[name]", "study name (or --config)")
+    .description("write an ensemble policy of the study's best trials (the mean of their decoded actions): a directory to give as a checkpoint to eval, actions, sweeps and paper runs")
+    .option("--config <file>", "study config")
+    .option("--top <n>", "members: the n best complete trials", (v) => Number.parseInt(v, 10), 3)
+    .requiredOption("--out <dir>", "the ensemble's directory (new, or without an ensemble.json)")
+    .addOption(registry())
+    .option("--json", "print JSON")
+    .addHelpText("after", "\nExample:\n  tradelab study ensemble --config examples/study-train-sol.json --top 3 --out runs/sol-ensemble\n  tradelab eval --checkpoint runs/sol-ensemble --split val")
+    .action(async (name: string | undefined, o: { config?: string; top: number; out: string; registry?: string; json?: boolean }) => {
+      const e = await studyEnsemble(nameOf(name, o), { top: o.top, out: o.out, ...(o.registry ? { registry: o.registry } : {}) });
+      if (o.json) printJson(e);
+      else process.stdout.write(`${table(["trial", "value", "checkpoint", "params"], e.members.map((m) => [m.trial, num(m.value), m.checkpoint, JSON.stringify(m.params)]))}
+wrote ${e.file}: ${e.source}
+`);
     });
 
   cmd

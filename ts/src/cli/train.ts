@@ -164,7 +164,7 @@ libtorch build or thread count can train different ones: the run records its env
 function evalCommand(): Command {
   return new Command("eval")
     .description("evaluate a checkpoint's best weights with the exact simulator on its val or (locked) test split")
-    .requiredOption("--checkpoint <dir>", "checkpoint directory written by tradelab train")
+    .requiredOption("--checkpoint <dir>", "checkpoint directory written by tradelab train, or an ensemble directory (tradelab study ensemble)")
     .addOption(new Option("--split <split>", "which split").choices(["val", "test"]).makeOptionMandatory())
     .option("--epoch <n>", "evaluate this epoch's weights (kept per training.keepEpochs) instead of the best")
     .option("--symbol <sym>", "evaluate this symbol (default: the target); one the checkpoint never trained on is a labelled transfer")
@@ -258,12 +258,13 @@ locked per symbol like the target's.`,
           return;
         }
         let text =
-          `${r.symbol} ${r.interval}${transfer} · checkpoint ${path.resolve(e.checkpoint)} (best epoch ${r.bestEpoch ?? "-"}) · ${windowText(r)}\n` +
+          `${r.symbol} ${r.interval}${transfer} · ${r.ensemble ? `ensemble ${path.resolve(e.checkpoint)} (${r.ensemble.members.length} members: the mean of their actions)` : `checkpoint ${path.resolve(e.checkpoint)} (best epoch ${r.bestEpoch ?? "-"})`} · ${windowText(r)}\n` +
+          (r.ensemble ? `${r.ensemble.members.map((m, i) => `  member ${i + 1}: ${m}${r.ensemble?.epochs[i] != null ? ` epoch ${r.ensemble.epochs[i]}` : ""}`).join("\n")}\n${r.ensemble.source ? `  chosen by ${r.ensemble.source}\n` : ""}` : "") +
           assumptionsLine(r.assumptions) +
           "\n" +
           (r.transfer ? transferText(r.symbol, r.trainedSymbols, r.normaliserFittedRows) : "") +
           (r.testBurned ? "TEST SPLIT BURNED: it was looked at before; this number is no longer an unbiased estimate\n" : "") +
-          (r.selection ? `validation is the ${r.selection}: it chose the epoch, so these numbers are in-sample for that choice\n` : "") +
+          (r.selection ? `validation is the ${r.selection}${r.ensemble ? "" : ": it chose the epoch"}, so these numbers are in-sample for that choice\n` : "") +
           kvTable(metricRows(r.metrics)) +
           "\n" +
           stressText(r.stress, r.robust);
@@ -306,7 +307,7 @@ function epochNumber(v: string): number {
 function actionsCommand(): Command {
   return new Command("actions")
     .description("serve a checkpoint: its policy's actions on any stored bars, as Parquet or CSV for backtest, sweep or inspection")
-    .requiredOption("--checkpoint <dir>", "checkpoint directory written by tradelab train")
+    .requiredOption("--checkpoint <dir>", "checkpoint directory written by tradelab train, or an ensemble directory (the mean of its members' actions)")
     .option("--epoch <n>", "serve this epoch's weights (kept per training.keepEpochs; default: the best epoch)")
     .option("--symbol <sym>", "one of the checkpoint's symbols (default: its first), or one it never trained on (a labelled transfer)")
     .addOption(new Option("--split <split>", "one of the checkpoint's own splits").choices(["train", "val", "test"]))
@@ -352,7 +353,7 @@ Examples:
         if (o.json) return printJson({ checkpoint: path.resolve(r.checkpoint), ...s, ...(r.environment ? { environment: r.environment } : {}) });
         const p = s.params;
         process.stdout.write(
-          `${s.symbol} ${s.interval}${s.transfer ? ` · ${s.transferLabel ?? "transfer"}` : ""} · checkpoint ${path.resolve(r.checkpoint)} · epoch ${s.epoch ?? `${s.bestEpoch ?? "-"} (best)`}\n` +
+          `${s.symbol} ${s.interval}${s.transfer ? ` · ${s.transferLabel ?? "transfer"}` : ""} · ${s.ensemble ? `ensemble ${path.resolve(r.checkpoint)} · mean of ${s.ensemble.members.length} members` : `checkpoint ${path.resolve(r.checkpoint)} · epoch ${s.epoch ?? `${s.bestEpoch ?? "-"} (best)`}`}\n` +
             (s.transfer ? transferText(s.symbol, s.trainedSymbols, s.normaliserFittedRows) : "") +
             `${s.rows} rows ${isoMs(s.first)} .. ${isoMs(s.last)}, ${s.decided} with orders` +
             (s.touchesTest ? (s.burned ? " · overlaps the test split (burned: seen before)" : " · overlaps the test split: this look is recorded in the test lock") : "") +

@@ -11,6 +11,7 @@ import { createInterface } from "node:readline";
 import { nativeSync, TradelabError } from "../errors.js";
 import type * as G from "../generated/engine.js";
 import { locateTrainBinary, requireTorch } from "../train/binary.js";
+import type { EnsembleSummary } from "../train/events.js";
 import { trainerEnv } from "../train/torch-venv.js";
 import type { Bars } from "./feed.js";
 import type { PaperConfig } from "./config.js";
@@ -45,6 +46,8 @@ export interface DeciderInfo {
   /** The parameters the checkpoint trained and validated with (the run's defaults). */
   params: G.SimParams;
   testSplit: [number, number];
+  /** An ensemble's members (the decision is their mean); null for a checkpoint. */
+  ensemble: EnsembleSummary | null;
 }
 
 type Answer = { event: string; message?: string; result?: unknown; bars?: number };
@@ -80,7 +83,8 @@ export class PolicyDecider {
       throw new TradelabError(`tradelab-train decide for ${p.checkpoint}: ${ready?.message ?? (stderr.text.trim() || "exited before it was ready")}`);
     }
     const info = ready.result as DeciderInfo;
-    const label = `policy ${p.checkpoint} (${p.epoch !== undefined ? `epoch ${p.epoch}` : "best epoch"}, seal ${info.sealHash.replace(/^sha256:/, "").slice(0, 12)})${info.transfer ? `, transfer (not trained on ${symbol})` : ""}`;
+    const what = info.ensemble ? `ensemble of ${info.ensemble.members.length}` : p.epoch !== undefined ? `epoch ${p.epoch}` : "best epoch";
+    const label = `policy ${p.checkpoint} (${what}, seal ${info.sealHash.replace(/^sha256:/, "").slice(0, 12)})${info.transfer ? `, transfer (not trained on ${symbol})` : ""}`;
     const d = new PolicyDecider(child, info, label, lines);
     child.on("close", (code, signal) => {
       const why = stderr.text.trim();

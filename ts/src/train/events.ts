@@ -124,6 +124,20 @@ export interface EvalResult extends SplitSummary {
   stress: StressRow[];
   /** The seed's robust score over lags 0/1/2 × buffers 0–15 bps × trailing windows. */
   robust: RobustScore;
+  /** An ensemble's eval: its members (absent for a checkpoint). */
+  ensemble?: EnsembleSummary | null;
+}
+
+/** An ensemble's members (crates/train serve.rs `EnsembleSummary`). */
+export interface EnsembleSummary {
+  /** The members' checkpoint directories, in order. */
+  members: string[];
+  /** Each member's epoch (null = its best). */
+  epochs: (number | null)[];
+  /** The ensemble's identity: SHA-256 over its members' seal hashes and epochs. */
+  sealHash: string;
+  /** How the members were chosen (`study S: top N ...`). */
+  source: string | null;
 }
 
 /** What `tradelab-train actions` served (crates/train serve.rs `ActionsSummary`). */
@@ -157,6 +171,8 @@ export interface ActionsSummary {
   /** Simulate the actions with these to reproduce `eval`. */
   params: SimParams;
   out: string | null;
+  /** Served through an ensemble (the row-wise mean of its members' actions); null otherwise. */
+  ensemble: EnsembleSummary | null;
 }
 
 export interface ActionsEvent {

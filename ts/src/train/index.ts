@@ -10,7 +10,7 @@ import { openRegistry, resolveRegistryPath, type Environment, type RunInput, typ
 import { runTrainBinary } from "./binary.js";
 import type { ActionsEvent, ActionsSummary, EpochEvent, EvalEvent, EvalResult, SplitSummary, StartEvent, TrainEvent } from "./events.js";
 import { readActionsFile, type ActionArrays } from "../actions-file.js";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 
 export { locateTrainBinary, requireTorch, runTrainBinary, trainBinaryCandidates, type RunTrainBinaryOptions } from "./binary.js";
@@ -252,6 +252,8 @@ export interface CheckpointSplits {
 /** Reads a checkpoint's stored split bounds and epochs; errors name the file. */
 export function checkpointSplits(dir: string): CheckpointSplits {
   const file = path.join(dir, "checkpoint.json");
+  if (existsSync(path.join(dir, "ensemble.json")))
+    throw new TradelabError(`${dir} is an ensemble: it has no epochs to walk forward (walk its members, or give the ensemble to eval, actions, a sweep or a paper run)`, { code: "USAGE" });
   let meta: { splits?: { valStart?: unknown; testStart?: unknown }; epochs?: { epoch?: unknown }[] };
   try {
     meta = JSON.parse(readFileSync(file, "utf8")) as typeof meta;
