@@ -424,11 +424,26 @@ export interface SweepArgs {
   out?: string
 }
 
+/**
+ * Rows `[start, end)` of a sweep (a worker's chunk), off the event loop: an opaque encoded
+ * result for `sweepMerge`.
+ */
+export declare function sweepChunk(args: SweepArgs, start: number, end: number, progress?: ProgressHandle | undefined | null): Promise<Buffer>
+
+/** A distributed sweep's report from its chunks' results: the same `SweepOutput` as `sweep`. */
+export declare function sweepMerge(args: SweepArgs, chunks: Array<Buffer>): Promise<SweepOutput>
+
 /** Sweep result: the `SweepReport` as JSON and the row table as Arrow IPC. */
 export interface SweepOutput {
   summary: unknown
   tableIpc: Buffer
 }
+
+/**
+ * A distributed sweep's plan: validates window, bars and spec and cuts the rows into `count`
+ * chunks (`SweepPlan` as JSON); nothing runs.
+ */
+export declare function sweepPlan(args: SweepArgs, count: number): Promise<JsonText>
 
 /**
  * A portfolio sweep (`PortfolioSweepRequest` as JSON), one engine run per parameter set, off

@@ -295,12 +295,22 @@ export interface SweepResult {
   split: G.SplitInfo | null;
   /** One row per parameter set, params and metrics flattened (`params.makerFee`, `metrics.sortino`). */
   table: Table;
+  /** A distributed sweep (`redis`): the chunks its rows ran in (`seconds` is then their compute time summed). */
+  chunks?: number;
 }
 
 /** Runs a grid sweep on the lockstep kernel (all cores, off the event loop). */
 export async function sweep(
   config: SweepConfig,
-  opts: SplitOptions & { store?: string; out?: string; onProgress?: (p: ProgressEvent) => void } = {},
+  opts: SplitOptions & {
+    store?: string;
+    out?: string;
+    onProgress?: (p: ProgressEvent) => void;
+    /** Run the rows on `tradelab worker`s at this Redis (`redis://HOST:PORT`), in `chunks` jobs. */
+    redis?: string;
+    /** Jobs a distributed sweep is cut into (default 16); progress then counts chunks. */
+    chunks?: number;
+  } = {},
 ): Promise<SweepResult> {
   const symbol = config.symbol;
   if (!symbol) throw new TradelabError("a sweep needs `symbol` (or `symbols`, for a portfolio sweep: see sweepPortfolio)");
@@ -311,17 +321,24 @@ export async function sweep(
   const timer = opts.onProgress ? setInterval(() => opts.onProgress?.({ done: progress.done, total: progress.total }), 100) : undefined;
   try {
     const spec = { base: config.base ?? {}, strategy: config.strategy, grid: config.grid ?? {} };
-    const out = await native(() =>
-      addon.sweep(
-        {
-          windowJson: JSON.stringify({ store: resolveStoreDir(opts.store ?? config.store), interval, from, to, ...splitFields(opts) } satisfies G.Window),
-          symbol,
-          specJson: JSON.stringify(spec),
-          out: opts.out,
-        },
-        progress,
-      ),
-    );
+    const args = {
+      windowJson: JSON.stringify({ store: resolveStoreDir(opts.store ?? config.store), interval, from, to, ...splitFields(opts) } satisfies G.Window),
+      symbol,
+      specJson: JSON.stringify(spec),
+    };
+    let chunks: number | undefined;
+    let out: Awaited<ReturnType<typeof addon.sweep>>;
+    if (opts.redis) {
+      const url = opts.redis;
+      // Validated and cut in Rust before anything is enqueued; merged in Rust after.
+      const plan = (await native(() => addon.sweepPlan(args, opts.chunks ?? 16))) as G.SweepPlan;
+      const { runSweepChunks } = await import("./study/distributed.js");
+      const parts = await runSweepChunks(url, args, plan, (done, total) => opts.onProgress?.({ done, total }));
+      chunks = parts.length;
+      out = await native(() => addon.sweepMerge({ ...args, out: opts.out }, parts));
+    } else {
+      out = await native(() => addon.sweep({ ...args, out: opts.out }, progress));
+    }
     const s = out.summary as G.SweepReport;
     return {
       symbol,
@@ -338,6 +355,7 @@ export async function sweep(
       dataHash: s.dataHash,
       split: s.split ?? null,
       table: tableFromIPC(out.tableIpc),
+      ...(chunks !== undefined ? { chunks } : {}),
     };
   } finally {
     if (timer) clearInterval(timer);

@@ -3,7 +3,8 @@
  * .ci/run; without it the test is skipped, and under CI=true it fails). Two workers on
  * 127.0.0.1, one SIGKILLed mid-job: every trial still completes, exactly once in the registry,
  * the killed worker's job finished by the other. A job from another code version is refused and
- * stays queued. An unreachable Redis is a clear error with nothing recorded.
+ * stays queued. An unreachable Redis is a clear error with nothing recorded. A kernel sweep's
+ * chunks on two workers merge into exactly the local sweep's report.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -113,6 +114,46 @@ describe.skipIf(!url)("study on BullMQ workers", () => {
     await q.obliterate({ force: true });
     await q.close();
   }, 60_000);
+
+  it("runs a kernel sweep's chunks on two workers and merges them into the local sweep's report", async () => {
+    const q = new Queue(QUEUE, { connection: new Redis(url as string, { maxRetriesPerRequest: null }) });
+    await q.obliterate({ force: true });
+    const dir = tempDir("tradelab-sweep-redis-");
+    const cfg = path.join(dir, "sweep.json");
+    const sweepConfig = { symbol: "SOL/USDT", interval: "1h", store: path.join(repoRoot, "data/store"), base: { decisionLag: 1, makerFee: 0.001 }, strategy: { kind: "emaCross", fast: 12, slow: 26 }, grid: { fast: [3, 4, 6, 8, 10, 12], slow: [20, 30, 50, 80], decisionLag: [0, 1], makerFee: [0.0005, 0.001] } };
+    writeFileSync(cfg, JSON.stringify(sweepConfig));
+    // An invalid grid is refused by the plan, before anything is enqueued.
+    writeFileSync(path.join(dir, "bad.json"), JSON.stringify({ ...sweepConfig, grid: { fastt: [3] } }));
+    const bad = await runCli(["sweep", "--config", path.join(dir, "bad.json"), "--redis", url as string, "--no-record"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/fastt/);
+    expect(await q.count()).toBe(0);
+    const a = startWorker(path.join(dir, "a.log"));
+    const b = startWorker(path.join(dir, "b.log"));
+    await until("workers ready", () => a.logText().includes("ready") && b.logText().includes("ready"));
+    const local = JSON.parse((await runCli(["sweep", "--config", cfg, "--json", "--no-record"])).stdout) as Record<string, unknown>;
+    const r = await runCli(["sweep", "--config", cfg, "--redis", url as string, "--chunks", "7", "--json", "--no-record"]);
+    expect(r.stderr).toBe("");
+    const dist = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(dist["chunks"]).toBe(7);
+    for (const k of ["rows", "best", "overfit", "barEvaluations", "dataHash", "skipped"]) expect(dist[k]).toEqual(local[k]);
+    // Each chunk ran once, on whichever worker took it.
+    const ran = [...a.logText().matchAll(/done sweep rows (\d+)\.\.(\d+)/g), ...b.logText().matchAll(/done sweep rows (\d+)\.\.(\d+)/g)].map((m) => m[1]);
+    expect(ran.sort((x, y) => Number(x) - Number(y))).toHaveLength(7);
+    expect(new Set(ran).size).toBe(7);
+    // The same sweep again reuses the finished chunks (same job ids): no chunk runs twice.
+    const again = await runCli(["sweep", "--config", cfg, "--redis", url as string, "--chunks", "7", "--json", "--no-record"]);
+    expect((JSON.parse(again.stdout) as { rows: unknown }).rows).toEqual(local["rows"]);
+    expect([...a.logText().matchAll(/done sweep rows/g), ...b.logText().matchAll(/done sweep rows/g)]).toHaveLength(7);
+    // The locked test split is not cut into chunks.
+    const t = await runCli(["sweep", "--config", cfg, "--redis", url as string, "--split", "test", "--no-record"]);
+    expect(t.code).toBe(1);
+    expect(t.stderr).toMatch(/locked test split/);
+    a.kill("SIGTERM");
+    b.kill("SIGTERM");
+    await q.obliterate({ force: true });
+    await q.close();
+  }, 120_000);
 
   it("says clearly when Redis is unreachable and records nothing", async () => {
     const dir = tempDir();

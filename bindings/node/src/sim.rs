@@ -255,6 +255,8 @@ pub struct SweepOutput {
 pub struct SweepTask {
     args: SweepArgs,
     progress: Arc<Progress>,
+    /// A distributed sweep's chunk results to merge (None: run the whole sweep here).
+    chunks: Option<Vec<Vec<u8>>>,
 }
 
 #[napi]
@@ -271,13 +273,18 @@ impl Task for SweepTask {
                 p.set_total(total);
                 p.set_done(done);
             };
-            let (report, ipc) = sweep::run(
-                &window,
-                &a.symbol,
-                &a.spec_json,
-                a.out.as_deref(),
-                Some(&cb),
-            )
+            let (report, ipc) = match &self.chunks {
+                None => sweep::run(
+                    &window,
+                    &a.symbol,
+                    &a.spec_json,
+                    a.out.as_deref(),
+                    Some(&cb),
+                ),
+                Some(chunks) => {
+                    sweep::run_merged(&window, &a.symbol, &a.spec_json, chunks, a.out.as_deref())
+                }
+            }
             .map_err(js_err)?;
             Ok((JsonText::of(&report)?, ipc))
         })
@@ -297,6 +304,76 @@ pub fn sweep(args: SweepArgs, progress: Option<&ProgressHandle>) -> AsyncTask<Sw
     AsyncTask::new(SweepTask {
         args,
         progress: progress.map(|p| p.inner()).unwrap_or_default(),
+        chunks: None,
+    })
+}
+
+/// A distributed sweep's plan: validates window, bars and spec and cuts the rows into `count`
+/// chunks (`SweepPlan` as JSON); nothing runs.
+#[napi]
+pub fn sweep_plan(args: SweepArgs, count: u32) -> AsyncTask<JsonTask> {
+    json_task("sweepPlan", move || {
+        let window = parse("sweep window", &args.window_json)?;
+        to_json(
+            &sweep::plan(&window, &args.symbol, &args.spec_json, count as usize).map_err(js_err)?,
+        )
+    })
+}
+
+pub struct SweepChunkTask {
+    args: SweepArgs,
+    rows: (u32, u32),
+    progress: Arc<Progress>,
+}
+
+#[napi]
+impl Task for SweepChunkTask {
+    type Output = Vec<u8>;
+    type JsValue = Buffer;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        guarded("sweepChunk", || {
+            let a = &self.args;
+            let window = parse("sweep window", &a.window_json)?;
+            let p = self.progress.clone();
+            let cb = move |done: u64, total: u64| {
+                p.set_total(total);
+                p.set_done(done);
+            };
+            let (start, end) = (self.rows.0 as usize, self.rows.1 as usize);
+            sweep::run_chunk(&window, &a.symbol, &a.spec_json, start, end, Some(&cb))
+                .map_err(js_err)
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, out: Self::Output) -> Result<Self::JsValue> {
+        Ok(Buffer::from(out))
+    }
+}
+
+/// Rows `[start, end)` of a sweep (a worker's chunk), off the event loop: an opaque encoded
+/// result for `sweepMerge`.
+#[napi]
+pub fn sweep_chunk(
+    args: SweepArgs,
+    start: u32,
+    end: u32,
+    progress: Option<&ProgressHandle>,
+) -> AsyncTask<SweepChunkTask> {
+    AsyncTask::new(SweepChunkTask {
+        args,
+        rows: (start, end),
+        progress: progress.map(|p| p.inner()).unwrap_or_default(),
+    })
+}
+
+/// A distributed sweep's report from its chunks' results: the same `SweepOutput` as `sweep`.
+#[napi]
+pub fn sweep_merge(args: SweepArgs, chunks: Vec<Buffer>) -> AsyncTask<SweepTask> {
+    AsyncTask::new(SweepTask {
+        args,
+        progress: Arc::default(),
+        chunks: Some(chunks.iter().map(|b| b.to_vec()).collect()),
     })
 }
 

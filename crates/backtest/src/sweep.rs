@@ -7,7 +7,7 @@ use crate::single::window_params;
 use serde::Serialize;
 use tradelab_calendar::Calendar;
 use tradelab_data::Table;
-use tradelab_sim::{run_sweep, SimLabel, SimParams, SweepRow, SweepSpec};
+use tradelab_sim::{run_sweep, run_sweep_rows, SimLabel, SimParams, SweepRow, SweepSpec};
 
 #[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
@@ -229,6 +229,36 @@ pub fn best_row(rows: &[SweepRow]) -> Option<BestRow> {
     best_of(&keyed)
 }
 
+/// A sweep's inputs, resolved once: the window (a named split turned into from/to), the bars
+/// and the spec with its base parameters fitted to the symbol's calendar and interval.
+struct Prepared {
+    window: Window,
+    split: Option<crate::load::SplitInfo>,
+    sym: tradelab_core::Symbol,
+    bars: tradelab_core::Bars,
+    interval: tradelab_core::Interval,
+    spec: SweepSpec,
+    periods: String,
+}
+
+fn prepare(window: &Window, symbol: &str, spec_json: &str) -> Result<Prepared> {
+    let (resolved, split) = window.resolve(&[symbol], "sweep")?;
+    let (sym, bars) = load::bars(&resolved, symbol)?;
+    let iv = resolved.interval()?;
+    let mut spec = SweepSpec::from_json(spec_json)?;
+    let (base, periods) = window_params(&spec.base, Calendar::for_symbol(&sym)?, iv.ms())?;
+    spec.base = base;
+    Ok(Prepared {
+        window: resolved,
+        split,
+        sym,
+        bars,
+        interval: iv,
+        spec,
+        periods,
+    })
+}
+
 /// Runs `spec` on one symbol's stored bars; `out` also writes the row table as Parquet (atomic).
 pub fn run(
     window: &Window,
@@ -237,16 +267,30 @@ pub fn run(
     out: Option<&str>,
     progress: Option<tradelab_sim::Progress<'_>>,
 ) -> Result<(SweepReport, Vec<u8>)> {
-    let (resolved, split) = window.resolve(&[symbol], "sweep")?;
-    let window = &resolved;
-    let (sym, bars) = load::bars(window, symbol)?;
-    let iv = window.interval()?;
-    let mut spec = SweepSpec::from_json(spec_json)?;
-    let (base, periods) = window_params(&spec.base, Calendar::for_symbol(&sym)?, iv.ms())?;
-    spec.base = base;
+    let p = prepare(window, symbol, spec_json)?;
     let started = std::time::Instant::now();
-    let r = run_sweep(&bars, &spec, progress)?;
+    let r = run_sweep(&p.bars, &p.spec, progress)?;
     let seconds = started.elapsed().as_secs_f64();
+    report(p, r, seconds, out)
+}
+
+/// The report of a sweep's rows (run here, or merged from a distributed sweep's chunks): the
+/// row table, the best row and its overfit figures, chosen once, here.
+fn report(
+    p: Prepared,
+    r: tradelab_sim::SweepResult,
+    seconds: f64,
+    out: Option<&str>,
+) -> Result<(SweepReport, Vec<u8>)> {
+    let Prepared {
+        window,
+        split,
+        sym,
+        bars,
+        interval: iv,
+        spec,
+        periods,
+    } = p;
     let json_rows: Vec<serde_json::Value> = r
         .rows
         .iter()
@@ -296,8 +340,162 @@ pub fn run(
         last: bars.ts[bars.len() - 1],
         base_label: label,
         periods,
-        data_hash: crate::load::data_hash(window, [&sym])?,
+        data_hash: crate::load::data_hash(&window, [&sym])?,
         split,
     };
     Ok((report, ipc))
+}
+
+/// How a distributed sweep is cut: `count` chunks of consecutive rows.
+#[derive(Clone, Debug, PartialEq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SweepPlan {
+    /// Parameter sets in the whole sweep.
+    #[ts(type = "number")]
+    pub total: u64,
+    /// `[start, end)` row ranges, one per chunk (empty ones dropped).
+    #[ts(type = "Array<[number, number]>")]
+    pub chunks: Vec<(u64, u64)>,
+    #[ts(type = "number")]
+    pub bars: u64,
+    /// `sha256:…` over the bars the sweep reads: a chunk computed on other bars is refused.
+    pub data_hash: String,
+}
+
+/// One chunk's result as it travels from a worker to the coordinator: CBOR, because its rows'
+/// metrics may be NaN (JSON has none) and the merged report must be the local one bit for bit.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ChunkResult {
+    start: usize,
+    end: usize,
+    total: usize,
+    data_hash: String,
+    rows: Vec<SweepRow>,
+    blocks: Vec<tradelab_sim::ReturnBlocks>,
+    skipped: Vec<String>,
+    bar_evaluations: u64,
+    seconds: f64,
+}
+
+/// A distributed sweep runs where the test lock cannot be claimed once: named test splits are
+/// refused (look at the test window with a local sweep).
+fn refuse_test(window: &Window) -> Result<()> {
+    if window.split == Some(tradelab_core::splits::Split::Test) {
+        return Err(crate::BacktestError::input(
+            "split",
+            "a distributed sweep (--redis) does not run on the locked test split: each chunk would be a look; run it locally, once",
+        ));
+    }
+    Ok(())
+}
+
+/// Validates the sweep (window, bars, spec) and cuts it into `count` chunks; nothing runs.
+pub fn plan(window: &Window, symbol: &str, spec_json: &str, count: usize) -> Result<SweepPlan> {
+    refuse_test(window)?;
+    let p = prepare(window, symbol, spec_json)?;
+    let total = p.spec.count()?;
+    let count = count.clamp(1, total.max(1));
+    let chunks = (0..count)
+        .map(|i| tradelab_sim::sweep_chunk_range(total, i, count))
+        .filter(|r| !r.is_empty())
+        .map(|r| (r.start as u64, r.end as u64))
+        .collect();
+    Ok(SweepPlan {
+        total: total as u64,
+        chunks,
+        bars: p.bars.len() as u64,
+        data_hash: crate::load::data_hash(&p.window, [&p.sym])?,
+    })
+}
+
+/// Runs rows `[start, end)` of the sweep (a worker's job) and returns them encoded for
+/// [`run_merged`].
+pub fn run_chunk(
+    window: &Window,
+    symbol: &str,
+    spec_json: &str,
+    start: usize,
+    end: usize,
+    progress: Option<tradelab_sim::Progress<'_>>,
+) -> Result<Vec<u8>> {
+    refuse_test(window)?;
+    let p = prepare(window, symbol, spec_json)?;
+    let started = std::time::Instant::now();
+    let r = run_sweep_rows(&p.bars, &p.spec, Some(start..end), progress)?;
+    let c = ChunkResult {
+        start,
+        end,
+        total: p.spec.count()?,
+        data_hash: crate::load::data_hash(&p.window, [&p.sym])?,
+        rows: r.rows,
+        blocks: r.blocks,
+        skipped: r.skipped,
+        bar_evaluations: r.bar_evaluations,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    let mut buf = Vec::new();
+    ciborium::into_writer(&c, &mut buf)
+        .map_err(|e| crate::BacktestError::input("sweep chunk", e.to_string()))?;
+    Ok(buf)
+}
+
+/// The report of a distributed sweep from its chunks' results (any order): they must cover the
+/// rows exactly once, on the same bars; the best row and overfit figures are chosen here, as in
+/// [`run`], so the report equals a local sweep's (`seconds`: the chunks' compute time summed).
+pub fn run_merged(
+    window: &Window,
+    symbol: &str,
+    spec_json: &str,
+    chunks: &[Vec<u8>],
+    out: Option<&str>,
+) -> Result<(SweepReport, Vec<u8>)> {
+    refuse_test(window)?;
+    let p = prepare(window, symbol, spec_json)?;
+    let total = p.spec.count()?;
+    let data_hash = crate::load::data_hash(&p.window, [&p.sym])?;
+    let bad = |m: String| crate::BacktestError::input("sweep chunks", m);
+    let mut parts: Vec<ChunkResult> = chunks
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            ciborium::from_reader(b.as_slice())
+                .map_err(|e| bad(format!("chunk {i} is not a sweep chunk result: {e}")))
+        })
+        .collect::<Result<_>>()?;
+    parts.sort_by_key(|c| c.start);
+    let mut next = 0;
+    for c in &parts {
+        if c.total != total || c.data_hash != data_hash {
+            return Err(bad(format!(
+                "chunk {}..{} was computed on another sweep or other bars ({} sets, {}; here {total}, {data_hash})",
+                c.start, c.end, c.total, c.data_hash
+            )));
+        }
+        if c.start != next || c.rows.len() != c.end - c.start || c.blocks.len() != c.rows.len() {
+            return Err(bad(format!(
+                "chunks do not cover rows 0..{total} exactly once (at row {next}: a chunk {}..{} with {} rows)",
+                c.start,
+                c.end,
+                c.rows.len()
+            )));
+        }
+        next = c.end;
+    }
+    if next != total {
+        return Err(bad(format!("chunks cover rows 0..{next} of 0..{total}")));
+    }
+    let seconds = parts.iter().map(|c| c.seconds).sum();
+    let skipped = parts.first().map(|c| c.skipped.clone()).unwrap_or_default();
+    let mut r = tradelab_sim::SweepResult {
+        rows: Vec::with_capacity(total),
+        skipped,
+        bar_evaluations: 0,
+        blocks: Vec::with_capacity(total),
+    };
+    for c in parts {
+        r.rows.extend(c.rows);
+        r.blocks.extend(c.blocks);
+        r.bar_evaluations += c.bar_evaluations;
+    }
+    report(p, r, seconds, out)
 }

@@ -37,6 +37,7 @@ pub fn declarations() -> String {
         crate::portfolio::PortfolioReport::decl(),
         crate::sweep::BestRow::decl(),
         crate::sweep::SweepReport::decl(),
+        crate::sweep::SweepPlan::decl(),
         crate::portfolio_sweep::PortfolioSweepRequest::decl(),
         crate::portfolio_sweep::PortfolioSweepRow::decl(),
         crate::portfolio_sweep::PortfolioSweepReport::decl(),

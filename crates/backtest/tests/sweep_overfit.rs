@@ -130,3 +130,50 @@ fn an_actions_sweep_is_the_reference_on_each_window_and_combination() {
     let e = actions_sweep::run(&bad, keyed).unwrap_err();
     assert!(e.to_string().contains("simulator axes only"), "{e}");
 }
+
+/// A distributed sweep: its chunks, run separately and merged in any order, give the local
+/// sweep's report (rows, best row, deflated Sharpe, PBO) exactly; bad chunk sets are refused.
+#[test]
+fn merged_chunks_equal_the_local_sweep() {
+    let w = Window::range(common::bundled_store(), "1h", None, None);
+    // Lag 0 rows and a fee axis: optimistic rows, several strategies cut mid-way by chunks.
+    let spec = r#"{"strategy":{"kind":"emaCross","fast":12,"slow":26},
+                   "grid":{"fast":[4,6,8,12],"slow":[20,30,50],"decisionLag":[0,1],"makerFee":[0.0005,0.001]}}"#;
+    let (local, local_ipc) = sweep::run(&w, "SOL/USDT", spec, None, None).unwrap();
+    let plan = sweep::plan(&w, "SOL/USDT", spec, 5).unwrap();
+    assert_eq!(plan.total, 48);
+    assert_eq!(plan.chunks.len(), 5);
+    assert_eq!(plan.data_hash, local.data_hash);
+    let mut chunks: Vec<Vec<u8>> = plan
+        .chunks
+        .iter()
+        .map(|&(a, b)| {
+            sweep::run_chunk(&w, "SOL/USDT", spec, a as usize, b as usize, None).unwrap()
+        })
+        .collect();
+    chunks.reverse();
+    let (merged, merged_ipc) = sweep::run_merged(&w, "SOL/USDT", spec, &chunks, None).unwrap();
+    assert_eq!(merged.rows, local.rows);
+    assert_eq!(merged.best, local.best);
+    assert_eq!(merged.overfit, local.overfit);
+    assert_eq!(merged.bar_evaluations, local.bar_evaluations);
+    assert_eq!(merged_ipc, local_ipc);
+
+    // A missing chunk, a duplicated one, another sweep's chunk: refused, naming what is wrong.
+    let e = sweep::run_merged(&w, "SOL/USDT", spec, &chunks[1..], None).unwrap_err();
+    assert!(e.to_string().contains("cover"), "{e}");
+    let mut twice = chunks.clone();
+    twice.push(chunks[0].clone());
+    let e = sweep::run_merged(&w, "SOL/USDT", spec, &twice, None).unwrap_err();
+    assert!(e.to_string().contains("exactly once"), "{e}");
+    let other = r#"{"strategy":{"kind":"emaCross","fast":12,"slow":26},"grid":{"fast":[4,6]}}"#;
+    let e = sweep::run_merged(&w, "SOL/USDT", other, &chunks, None).unwrap_err();
+    assert!(e.to_string().contains("another sweep"), "{e}");
+    let e = sweep::run_merged(&w, "SOL/USDT", spec, &[b"nope".to_vec()], None).unwrap_err();
+    assert!(e.to_string().contains("not a sweep chunk result"), "{e}");
+    // The locked test split is never cut into chunks (each would be a look).
+    let mut test = w.clone();
+    test.split = Some(tradelab_core::splits::Split::Test);
+    let e = sweep::plan(&test, "SOL/USDT", spec, 2).unwrap_err();
+    assert!(e.to_string().contains("locked test split"), "{e}");
+}

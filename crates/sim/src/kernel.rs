@@ -54,7 +54,7 @@ pub const RETURN_BLOCKS: usize = 16;
 /// the returns of bars `block_bounds(n, S)[k] .. [k + 1]` (bar i is in block floor(i S / n)).
 /// Taken from the kernel's running sums at the block ends, so a sweep's overfit pass needs no
 /// second simulation; differences of running sums, so equal to summing each block within rounding.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReturnBlocks {
     pub n: Vec<f64>,
     pub sum: Vec<f64>,

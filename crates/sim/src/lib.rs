@@ -52,6 +52,8 @@ pub use params::{FillRule, SimLabel, SimParams};
 pub use reference::{simulate, Side, SimResult, Trade, TradeReason, DUST_BUDGET};
 pub use strategies::Strategy;
 pub use stress::{robust_over_assumptions, robust_score, stress_table, RobustScore, StressRow};
-pub use sweep::{run_sweep, SweepGrid, SweepResult, SweepRow, SweepSpec};
+pub use sweep::{
+    run_sweep, run_sweep_rows, sweep_chunk_range, SweepGrid, SweepResult, SweepRow, SweepSpec,
+};
 pub use trade_hash::trade_sha256;
 pub use trips::{round_trips, RoundTrip};

@@ -276,6 +276,25 @@ pub fn run_sweep(
     spec: &SweepSpec,
     progress: Option<Progress<'_>>,
 ) -> Result<SweepResult, SimError> {
+    run_sweep_rows(bars, spec, None, progress)
+}
+
+/// Rows `[start, end)` of a sweep's expansion (row index = strategy index × simulator sets +
+/// simulator set index), as [`run_sweep`] gives them: the unit of a distributed sweep's chunks.
+/// Concatenating the chunks of a partition of `0..spec.count()` gives `run_sweep`'s rows and
+/// blocks exactly (each row is one kernel job, whatever lanes it shares).
+pub fn sweep_chunk_range(total: usize, index: usize, count: usize) -> std::ops::Range<usize> {
+    let count = count.max(1);
+    (total * index / count)..(total * (index + 1) / count)
+}
+
+/// As [`run_sweep`], for the rows in `rows` only (None = all).
+pub fn run_sweep_rows(
+    bars: &Bars,
+    spec: &SweepSpec,
+    rows: Option<std::ops::Range<usize>>,
+    progress: Option<Progress<'_>>,
+) -> Result<SweepResult, SimError> {
     check_bars(bars)?;
     spec.grid_size()?;
     let sims = spec.sim_params()?;
@@ -290,12 +309,33 @@ pub fn run_sweep(
             skipped.first().map(String::as_str).unwrap_or("-")
         )));
     }
-    let total = strategies.len().saturating_mul(sims.len());
-    if total > MAX_SWEEP_SETS {
+    let all = strategies.len().saturating_mul(sims.len());
+    if all > MAX_SWEEP_SETS {
         return Err(SimError::InvalidSweep(format!(
-            "{total} parameter sets exceeds the limit of {MAX_SWEEP_SETS}"
+            "{all} parameter sets exceeds the limit of {MAX_SWEEP_SETS}"
         )));
     }
+    let range = rows.unwrap_or(0..all);
+    if range.start > range.end || range.end > all {
+        return Err(SimError::InvalidSweep(format!(
+            "rows {}..{} are outside the sweep's {all} parameter sets",
+            range.start, range.end
+        )));
+    }
+    let total = range.len();
+    let n_sims = sims.len();
+    // The strategies whose rows touch the range, and each one's simulator sets in it.
+    let first = range.start / n_sims.max(1);
+    let last = if range.is_empty() {
+        first
+    } else {
+        (range.end - 1) / n_sims + 1
+    };
+    let strategies = &strategies[first..last];
+    let sims_of = |si: usize| -> std::ops::Range<usize> {
+        let base = (first + si) * n_sims;
+        range.start.saturating_sub(base).min(n_sims)..(range.end - base.min(range.end)).min(n_sims)
+    };
     let done = AtomicU64::new(0);
     let on_done = |k: u64| {
         let d = done.fetch_add(k, Ordering::Relaxed) + k;
@@ -303,12 +343,13 @@ pub fn run_sweep(
             cb(d, total as u64);
         }
     };
-    let ma_cache = crate::strategies::MaCache::for_strategies(&strategies, &bars.close);
+    let ma_cache = crate::strategies::MaCache::for_strategies(strategies, &bars.close);
     // Strategies go through the kernel in chunks: every (strategy, simulator set) pair is a job,
     // and jobs of different strategies share 8-lane blocks, so a grid with one simulator setting
     // per strategy still fills every lane. Chunking bounds the action memory (4 columns x bars).
     let chunk = (LANES * rayon::current_num_threads() * 4).max(LANES);
     let mut per_strategy: Vec<Vec<(Metrics, ReturnBlocks)>> = Vec::with_capacity(strategies.len());
+    let mut done_strategies = 0;
     // Buffers reused by every chunk (one Actions + PreparedActions per slot).
     let mut scratch: Vec<Actions> = (0..chunk.min(strategies.len()))
         .map(|_| Actions::default())
@@ -325,18 +366,29 @@ pub fn run_sweep(
             .map(|((s, a), p)| s.prepare_into(bars, &ma_cache, a, p))
             .collect::<Result<(), SimError>>()?;
         let jobs: Vec<(usize, usize)> = (0..k)
-            .flat_map(|a| (0..sims.len()).map(move |p| (a, p)))
+            .flat_map(|a| sims_of(done_strategies + a).map(move |p| (a, p)))
             .collect();
-        let metrics = run_jobs_blocks(bars, &prepared[..k], &sims, &jobs, &on_done, RETURN_BLOCKS);
-        per_strategy.extend(metrics.chunks(sims.len()).map(|m| m.to_vec()));
+        let mut metrics =
+            run_jobs_blocks(bars, &prepared[..k], &sims, &jobs, &on_done, RETURN_BLOCKS)
+                .into_iter();
+        for a in 0..k {
+            per_strategy.push(
+                metrics
+                    .by_ref()
+                    .take(sims_of(done_strategies + a).len())
+                    .collect(),
+            );
+        }
+        done_strategies += k;
     }
     let mut rows = Vec::with_capacity(total);
     let mut blocks = Vec::with_capacity(total);
     for (si, (strategy, metrics)) in strategies.iter().zip(per_strategy).enumerate() {
-        for (pi, (params, (m, rb))) in sims.iter().zip(metrics).enumerate() {
+        let set = sims_of(si);
+        for (pi, (params, (m, rb))) in sims[set.clone()].iter().zip(metrics).enumerate() {
             blocks.push(rb);
             rows.push(SweepRow {
-                index: si * sims.len() + pi,
+                index: (first + si) * n_sims + set.start + pi,
                 strategy: strategy.clone(),
                 params: params.clone(),
                 optimistic: params.is_optimistic(),
@@ -398,6 +450,40 @@ mod tests {
         assert_eq!(idx, (0..40).collect::<Vec<_>>());
         let json = serde_json::to_string(&res.rows[0]).unwrap();
         assert!(json.contains("\"sortino\"") && json.contains("\"decisionLag\""));
+    }
+
+    /// A distributed sweep's chunks (any partition of the rows, cutting strategies anywhere)
+    /// concatenate to the whole sweep: the same rows and return blocks, bit for bit.
+    #[test]
+    fn row_chunks_concatenate_to_the_whole_sweep() {
+        let spec = SweepSpec::from_json(
+            r#"{
+                "base": {"makerFee": 0.001},
+                "strategy": {"kind": "emaCross", "fast": 3, "slow": 10},
+                "grid": {"fast": [3, 5, 12], "slow": [10, 20], "intensity": [0.5, 1.0],
+                         "decisionLag": [1, 2], "fillBuffer": [0.0, 0.0005]}
+            }"#,
+        )
+        .unwrap();
+        let b = bars(400);
+        let whole = run_sweep(&b, &spec, None).unwrap();
+        let total = whole.rows.len();
+        for count in [1, 3, 7, 40, 64] {
+            let mut rows = Vec::new();
+            let mut blocks = Vec::new();
+            for i in 0..count {
+                let r = sweep_chunk_range(total, i, count);
+                let part = run_sweep_rows(&b, &spec, Some(r.clone()), None).unwrap();
+                assert_eq!(part.rows.len(), r.len());
+                assert_eq!(part.bar_evaluations, (r.len() * 400) as u64);
+                rows.extend(part.rows);
+                blocks.extend(part.blocks);
+            }
+            assert_eq!(rows, whole.rows, "{count} chunks");
+            assert_eq!(blocks, whole.blocks, "{count} chunks");
+        }
+        let e = run_sweep_rows(&b, &spec, Some(30..41), None).unwrap_err();
+        assert!(e.to_string().contains("outside the sweep's 40"), "{e}");
     }
 
     /// One simulator set per strategy: blocks pack lanes of different strategies (per-lane

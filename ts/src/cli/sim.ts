@@ -669,6 +669,8 @@ function sweepCommand(): Command {
     .option("--registry <file>", "run registry to record into (default: $TRADELAB_REGISTRY or ./tradelab-runs.sqlite)")
     .option("--no-record", "do not record this run in the registry")
     .option("--record-rows", "actions/policy sweeps: also record every row as a run derived from the sweep (tradelab runs log --parent ID prints them, seed 000's table)")
+    .option("--redis <url>", "kernel sweeps: run the rows on `tradelab worker`s at this Redis (redis://HOST:PORT), merged here into the same report")
+    .option("--chunks <n>", "with --redis: jobs the rows are cut into (default 16)", (v) => Number.parseInt(v, 10))
     .option("--json", "print machine-readable JSON (all rows)")
     .addHelpText(
       "after",
@@ -687,11 +689,14 @@ Actions sweeps: "strategy": {"kind": "policy", "checkpoint": DIR, "epoch"?: N} (
 an ensemble directory; served on --split,
 from/to, or the checkpoint's val split) or {"kind": "actions", "file": F}; simulator axes only, plus
 "lastDays": [20, 30, 45, 60, 90] (trailing evaluation windows).
+More machines: start \`tradelab worker --redis redis://HOST:6379\` on each (the same store path),
+then \`tradelab sweep --config F --redis redis://HOST:6379 --chunks 32\`: Rust cuts the rows into
+chunks, workers run them, and the merged report equals a local sweep's. Not on --split test.
 Every sweep prints the deflated Sharpe of its best row over the N honest rows and PBO (CSCV).
 Rows are ranked on the bars they were run on: the best row is tuned on them. Confirm it on a
 later window the sweep never saw.`,
     )
-    .action(async (o: RecordFlags & SplitFlags & { config: string; store?: string; out?: string; top: string; json?: boolean; recordRows?: boolean }) => {
+    .action(async (o: RecordFlags & SplitFlags & { config: string; store?: string; out?: string; top: string; json?: boolean; recordRows?: boolean; redis?: string; chunks?: number }) => {
       let config: SweepConfig;
       try {
         config = JSON.parse(readFileSync(o.config, "utf8")) as SweepConfig;
@@ -702,13 +707,14 @@ later window the sweep never saw.`,
       if (config.symbol && config.symbols) throw new TradelabError(`${o.config}: give "symbol" (a kernel sweep) or "symbols" (a portfolio sweep), not both`);
       const unknown = Object.keys(config).filter((k) => !SWEEP_CONFIG_KEYS.includes(k));
       if (unknown.length > 0) throw new TradelabError(`${o.config}: unknown key(s) ${unknown.map((k) => `"${k}"`).join(", ")} (allowed: ${SWEEP_CONFIG_KEYS.join(", ")})`);
-      if (config.symbols) return runPortfolioSweep(config, o);
       const sk = (config.strategy as { kind?: string }).kind;
+      if (o.redis && (config.symbols || sk === "actions" || sk === "policy")) throw new TradelabError("--redis runs kernel sweeps (one symbol, a rule strategy) on workers; portfolio, actions and policy sweeps run here");
+      if (config.symbols) return runPortfolioSweep(config, o);
       if (sk === "actions" || sk === "policy") return runActionsSweep(config, o);
       if (config.maxPositions || config.endOfDayClose) throw new TradelabError(`${o.config}: "maxPositions" and "endOfDayClose" apply to portfolio sweeps ("symbols")`);
       if (o.recordRows) throw new TradelabError("--record-rows applies to actions and policy sweeps (strategy kind \"actions\" or \"policy\")");
       const bar = progressBar(`sweep ${config.symbol}`, !o.json);
-      const r = await sweep(config, { ...(o.store ? { store: o.store } : {}), ...(o.out ? { out: o.out } : {}), ...splitOpts({ ...o, ...(config.from !== undefined ? { from: String(config.from) } : {}), ...(config.to !== undefined ? { to: String(config.to) } : {}) }), onProgress: (p) => bar.update(p.done, p.total) });
+      const r = await sweep(config, { ...(o.store ? { store: o.store } : {}), ...(o.out ? { out: o.out } : {}), ...(o.redis ? { redis: o.redis, ...(o.chunks ? { chunks: o.chunks } : {}) } : {}), ...splitOpts({ ...o, ...(config.from !== undefined ? { from: String(config.from) } : {}), ...(config.to !== undefined ? { to: String(config.to) } : {}) }), onProgress: (p) => bar.update(p.done, p.total) });
       bar.stop();
       const rate = r.barEvaluations / Math.max(r.seconds, 1e-9);
       const run = o.record
@@ -733,7 +739,7 @@ later window the sweep never saw.`,
             top.map((row) => [row.index, strategyLabel(row.strategy), ...simCells(row.params), row.params.intensity, ...resultCells(row)]),
           ) +
           `\n${r.rows.length} parameter sets × ${r.window.bars} bars = ${r.barEvaluations.toExponential(3)} bar-evaluations in ${r.seconds.toFixed(3)} s ` +
-          `(${rate.toExponential(3)}/s on ${r.threads} cores)` +
+          (r.chunks !== undefined ? `(compute time of ${r.chunks} chunks on the workers)` : `(${rate.toExponential(3)}/s on ${r.threads} cores)`) +
           (r.skipped.length ? `; skipped ${r.skipped.length} invalid combination(s)` : "") +
           (r.best ? `\nbest: #${r.best.index}, ${r.best.selection}` : "\nno non-optimistic row") +
           (r.overfit ? `\n${r.overfit.text}` : "") +

@@ -603,6 +603,20 @@ split: SplitInfo | null,
  */
 overfit: Overfit | null, };
 
+export type SweepPlan = { 
+/**
+ * Parameter sets in the whole sweep.
+ */
+total: number, 
+/**
+ * `[start, end)` row ranges, one per chunk (empty ones dropped).
+ */
+chunks: Array<[number, number]>, bars: number, 
+/**
+ * `sha256:…` over the bars the sweep reads: a chunk computed on other bars is refused.
+ */
+dataHash: string, };
+
 export type PortfolioSweepRequest = { symbols: Array<string>, base?: Partial<SimParams>, strategy: Strategy, 
 /**
  * Value lists per axis, as in a single-asset sweep (`SweepGrid`).

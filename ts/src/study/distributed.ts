@@ -1,5 +1,5 @@
 /**
- * Trials past one machine, on BullMQ over a real Redis. The coordinator (`study run --redis`)
+ * Trials and sweep chunks past one machine, on BullMQ over a real Redis. The coordinator (`study run --redis`)
  * keeps the sampler, the registry and the journal; it enqueues each trial as a job whose id is
  * (spec hash, trial number, params hash), so enqueueing twice is a no-op and a result is written
  * once, by the coordinator, when the job completes. Workers (`tradelab worker --redis`) run the
@@ -8,12 +8,19 @@
  * close. A worker refuses a job made by another code version and puts it back for others.
  * Intermediate values travel as job progress; the coordinator's pruner answers through a Redis
  * key the worker reads before the next step.
+ *
+ * A kernel sweep (`sweep --redis`) is cut into chunks of consecutive rows by Rust
+ * (`sweepPlan`); each chunk is a job keyed by (sweep hash, rows), a worker runs it with
+ * `sweepChunk` and returns the encoded rows, and the coordinator merges them in Rust
+ * (`sweepMerge`): the report (best row, deflated Sharpe, PBO) equals a local sweep's.
  */
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { DelayedError, Queue, QueueEvents, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
-import { TradelabError } from "../errors.js";
+import { native, TradelabError } from "../errors.js";
+import type * as G from "../generated/engine.js";
+import { addon } from "../native.js";
 import { codeVersion } from "../registry/index.js";
 import type { Objective } from "./config.js";
 import { evaluate, type ObjectiveResult } from "./objective.js";
@@ -31,6 +38,20 @@ export interface TrialJob {
   /** Where train trials write (a shared folder when workers run on several machines). */
   trialsDir: string;
   store?: string;
+}
+
+/** The sweep a chunk belongs to, as `sweepChunk` takes it (no output path: workers write nothing). */
+export interface SweepChunkArgs {
+  windowJson: string;
+  symbol: string;
+  specJson: string;
+}
+
+export interface SweepChunkJob {
+  codeVersion: string;
+  args: SweepChunkArgs;
+  start: number;
+  end: number;
 }
 
 function canonical(v: unknown): string {
@@ -67,19 +88,29 @@ export async function checkRedis(url: string): Promise<void> {
   }
 }
 
+/**
+ * Queue events read from the stream's current end. BullMQ's default ('$' at the first blocking
+ * read) can miss a job that completes between `waitUntilReady` and that read, after
+ * `waitUntilFinished`'s own state check: short jobs (sweep chunks) then wait forever.
+ */
+async function eventsFromNow(queue: Queue, client: Redis): Promise<QueueEvents> {
+  const tail = await client.xrevrange(queue.keys.events as string, "+", "-", "COUNT", 1);
+  const events = new QueueEvents(QUEUE, { connection: client, lastEventId: tail[0]?.[0] ?? "0-0" });
+  await events.waitUntilReady();
+  return events;
+}
+
 /** The coordinator's side: enqueue a trial, forward its progress to the pruner, await its result. */
 export class RemoteTrials {
-  private readonly queue: Queue;
-  private readonly events: QueueEvents;
-  private readonly client: Redis;
-  private readonly eventsClient: Redis;
   private readonly progress = new Map<string, (step: number, value: number) => boolean>();
 
-  private constructor(readonly url: string) {
-    this.client = redis(url);
-    this.queue = new Queue(QUEUE, { connection: this.client });
-    this.eventsClient = redis(url);
-    this.events = new QueueEvents(QUEUE, { connection: this.eventsClient });
+  private constructor(
+    readonly url: string,
+    private readonly client: Redis,
+    private readonly queue: Queue,
+    private readonly eventsClient: Redis,
+    private readonly events: QueueEvents,
+  ) {
     this.events.on("progress", ({ jobId, data }) => {
       const report = this.progress.get(jobId);
       const d = data as { step?: number; value?: number };
@@ -90,9 +121,10 @@ export class RemoteTrials {
 
   static async open(url: string): Promise<RemoteTrials> {
     await checkRedis(url);
-    const r = new RemoteTrials(url);
-    await r.events.waitUntilReady();
-    return r;
+    const client = redis(url);
+    const queue = new Queue(QUEUE, { connection: client });
+    const eventsClient = redis(url);
+    return new RemoteTrials(url, client, queue, eventsClient, await eventsFromNow(queue, eventsClient));
   }
 
   async run(job: TrialJob, jobId: string, report: (step: number, value: number) => boolean): Promise<ObjectiveResult> {
@@ -117,6 +149,46 @@ export class RemoteTrials {
   }
 }
 
+/**
+ * Runs a planned kernel sweep's chunks on the workers at `url` and returns their encoded
+ * results, in plan order, for `sweepMerge`. A chunk's job id is (sweep hash, rows): enqueueing
+ * the same sweep again reuses finished chunks, and a result is taken once.
+ */
+export async function runSweepChunks(url: string, args: SweepChunkArgs, plan: G.SweepPlan, onChunk?: (done: number, total: number) => void): Promise<Buffer[]> {
+  await checkRedis(url);
+  const client = redis(url);
+  const queue = new Queue(QUEUE, { connection: client });
+  const eventsClient = redis(url);
+  const events = await eventsFromNow(queue, eventsClient);
+  // One 'closing' / completion listener per chunk in flight.
+  queue.setMaxListeners(plan.chunks.length + 10);
+  events.setMaxListeners(2 * plan.chunks.length + 10);
+  try {
+    const key = hash({ args, codeVersion: codeVersion(), total: plan.total, dataHash: plan.dataHash, chunks: plan.chunks });
+    let done = 0;
+    return await Promise.all(
+      plan.chunks.map(async ([start, end]) => {
+        const job: SweepChunkJob = { codeVersion: codeVersion(), args, start, end };
+        const j = await queue.add("sweep-chunk", job, { jobId: `sweep-${key}-${start}-${end}`, attempts: 3, backoff: { type: "exponential", delay: 1000 }, removeOnComplete: { age: 86400 }, removeOnFail: { age: 86400 } });
+        let out: { cbor?: unknown };
+        try {
+          out = (await j.waitUntilFinished(events)) as { cbor?: unknown };
+        } catch (e) {
+          throw new TradelabError(`sweep rows ${start}..${end} failed on the workers: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        if (typeof out?.cbor !== "string") throw new TradelabError(`sweep rows ${start}..${end}: the worker returned no chunk result`);
+        onChunk?.(++done, plan.chunks.length);
+        return Buffer.from(out.cbor, "base64");
+      }),
+    );
+  } finally {
+    await events.close();
+    await queue.close();
+    eventsClient.disconnect();
+    client.disconnect();
+  }
+}
+
 export interface WorkerOptions {
   concurrency?: number;
   /** Lock duration (ms): a worker silent this long is presumed dead and its job moves on. */
@@ -124,7 +196,7 @@ export interface WorkerOptions {
   log?: (line: string) => void;
 }
 
-/** A worker process's loop: take trial jobs, run their objective, return the result. */
+/** A worker process's loop: take trial jobs (run their objective) and sweep chunks (run their rows), return the result. */
 export function startWorker(url: string, o: WorkerOptions = {}): { worker: Worker; close: () => Promise<void> } {
   const log = o.log ?? (() => {});
   const mine = codeVersion();
@@ -133,14 +205,21 @@ export function startWorker(url: string, o: WorkerOptions = {}): { worker: Worke
   const workerClient = redis(url);
   const worker = new Worker(
     QUEUE,
-    async (job: Job<TrialJob>, token?: string) => {
-      const d = job.data;
-      if (d.codeVersion !== mine) {
+    async (job: Job<TrialJob | SweepChunkJob>, token?: string) => {
+      if (job.data.codeVersion !== mine) {
         // Not ours to run: back to the queue (delayed) for a worker of that version; never failed.
-        log(`job ${job.id}: refused, made by code version ${d.codeVersion} and this worker is ${mine}; returned to the queue`);
+        log(`job ${job.id}: refused, made by code version ${job.data.codeVersion} and this worker is ${mine}; returned to the queue`);
         await job.moveToDelayed(Date.now() + 5000, token);
         throw new DelayedError();
       }
+      if (job.name === "sweep-chunk") {
+        const c = job.data as SweepChunkJob;
+        log(`job ${job.id}: start sweep rows ${c.start}..${c.end} of ${c.args.symbol} (attempt ${job.attemptsMade + 1})`);
+        const buf = await native(() => addon.sweepChunk(c.args, c.start, c.end));
+        log(`job ${job.id}: done sweep rows ${c.start}..${c.end}`);
+        return { cbor: buf.toString("base64") };
+      }
+      const d = job.data as TrialJob;
       log(`job ${job.id}: start trial ${d.number} of ${d.study} (attempt ${job.attemptsMade + 1})`);
       const id = String(job.id);
       let pruned = false;
