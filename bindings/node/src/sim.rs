@@ -10,6 +10,14 @@ use tradelab_backtest::single::{Curve, KeyedActions};
 use tradelab_backtest::{harvest, portfolio, single, sweep};
 use tradelab_data::Progress;
 
+/// The engine's progress callback `(done, total)`, writing into the handle JS polls.
+fn progress_fn(p: Arc<Progress>) -> impl Fn(u64, u64) + Send + Sync {
+    move |done, total| {
+        p.set_total(total);
+        p.set_done(done);
+    }
+}
+
 /// Action rows keyed by the open time (epoch ms) of the bar after whose close each was decided.
 #[napi(object)]
 pub struct ActionArrays {
@@ -268,11 +276,7 @@ impl Task for SweepTask {
         guarded("sweep", || {
             let a = &self.args;
             let window = parse("sweep window", &a.window_json)?;
-            let p = self.progress.clone();
-            let cb = move |done: u64, total: u64| {
-                p.set_total(total);
-                p.set_done(done);
-            };
+            let cb = progress_fn(self.progress.clone());
             let (report, ipc) = match &self.chunks {
                 None => sweep::run(
                     &window,
@@ -335,11 +339,7 @@ impl Task for SweepChunkTask {
         guarded("sweepChunk", || {
             let a = &self.args;
             let window = parse("sweep window", &a.window_json)?;
-            let p = self.progress.clone();
-            let cb = move |done: u64, total: u64| {
-                p.set_total(total);
-                p.set_done(done);
-            };
+            let cb = progress_fn(self.progress.clone());
             let (start, end) = (self.rows.0 as usize, self.rows.1 as usize);
             sweep::run_chunk(&window, &a.symbol, &a.spec_json, start, end, Some(&cb))
                 .map_err(js_err)
@@ -388,10 +388,7 @@ pub fn sweep_portfolio(
     crate::convert::json_task("sweepPortfolio", move || {
         let req: tradelab_backtest::portfolio_sweep::PortfolioSweepRequest =
             parse("portfolio sweep request", &request_json)?;
-        let cb = move |done: u64, total: u64| {
-            p.set_total(total);
-            p.set_done(done);
-        };
+        let cb = progress_fn(p);
         to_json(&tradelab_backtest::portfolio_sweep::run(&req, Some(&cb)).map_err(js_err)?)
     })
 }

@@ -424,9 +424,9 @@ mod tests {
         b
     }
 
-    #[test]
-    fn expands_cartesian_product_and_matches_reference() {
-        let spec = SweepSpec::from_json(
+    /// 3 fast x 2 slow (one invalid pair) x 8 simulator sets.
+    fn ema_grid() -> SweepSpec {
+        SweepSpec::from_json(
             r#"{
                 "base": {"makerFee": 0.001},
                 "strategy": {"kind": "emaCross", "fast": 3, "slow": 10},
@@ -434,7 +434,12 @@ mod tests {
                          "decisionLag": [1, 2], "fillBuffer": [0.0, 0.0005]}
             }"#,
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn expands_cartesian_product_and_matches_reference() {
+        let spec = ema_grid();
         let b = bars(400);
         let res = run_sweep(&b, &spec, None).unwrap();
         // fast 12 / slow 10 is invalid: 5 strategies × 8 sim sets.
@@ -456,15 +461,7 @@ mod tests {
     /// concatenate to the whole sweep: the same rows and return blocks, bit for bit.
     #[test]
     fn row_chunks_concatenate_to_the_whole_sweep() {
-        let spec = SweepSpec::from_json(
-            r#"{
-                "base": {"makerFee": 0.001},
-                "strategy": {"kind": "emaCross", "fast": 3, "slow": 10},
-                "grid": {"fast": [3, 5, 12], "slow": [10, 20], "intensity": [0.5, 1.0],
-                         "decisionLag": [1, 2], "fillBuffer": [0.0, 0.0005]}
-            }"#,
-        )
-        .unwrap();
+        let spec = ema_grid();
         let b = bars(400);
         let whole = run_sweep(&b, &spec, None).unwrap();
         let total = whole.rows.len();

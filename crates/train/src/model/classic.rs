@@ -3,11 +3,12 @@
 //! pre- or post-LayerNorm), final LayerNorm and a linear head. The seed's version had no mask,
 //! so position t trained on t+1.. (§12.3); here every position sees only its past.
 use super::layers::{
-    causal_window_mask, sinusoidal_positions, BlockOptions, EncoderBlock, LayerNorm, Linear,
+    causal_window_mask, sinusoidal_positions, symbol_embedding, BlockOptions, EncoderBlock,
+    LayerNorm, Linear,
 };
 use super::SymbolInput;
 use crate::config::ModelConfig;
-use tch::nn::{Init, Path};
+use tch::nn::Path;
 use tch::Tensor;
 
 #[derive(Debug)]
@@ -18,20 +19,6 @@ pub struct Classic {
     blocks: Vec<EncoderBlock>,
     ln_f: LayerNorm,
     head: Linear,
-}
-
-/// The learned per-symbol embedding [n_symbols, d] of a global policy (None for one symbol).
-pub(super) fn symbol_embedding(p: &Path, n_symbols: i64, d: i64) -> Option<Tensor> {
-    (n_symbols > 1).then(|| {
-        p.var(
-            "embed_symbol",
-            &[n_symbols, d],
-            Init::Randn {
-                mean: 0.0,
-                stdev: 0.02,
-            },
-        )
-    })
 }
 
 impl Classic {

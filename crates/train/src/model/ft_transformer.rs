@@ -5,9 +5,9 @@
 //! one per bar, then get sinusoidal positions and the symbol embedding, and `timeLayers` blocks
 //! attend across bars with a CAUSAL mask, so position t sees bars 0..=t only. Final LayerNorm
 //! and a zero head, as for the other architectures.
-use super::classic::symbol_embedding;
 use super::layers::{
-    causal_window_mask, sinusoidal_positions, BlockOptions, EncoderBlock, LayerNorm, Linear,
+    causal_window_mask, sinusoidal_positions, symbol_embedding, BlockOptions, EncoderBlock,
+    LayerNorm, Linear,
 };
 use super::SymbolInput;
 use crate::config::ModelConfig;

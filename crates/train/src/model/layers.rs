@@ -73,6 +73,20 @@ pub fn masked_attention(
     w.matmul(v)
 }
 
+/// The learned per-symbol embedding [n_symbols, d] of a global policy (None for one symbol).
+pub fn symbol_embedding(p: &Path, n_symbols: i64, d: i64) -> Option<Tensor> {
+    (n_symbols > 1).then(|| {
+        p.var(
+            "embed_symbol",
+            &[n_symbols, d],
+            Init::Randn {
+                mean: 0.0,
+                stdev: 0.02,
+            },
+        )
+    })
+}
+
 /// LayerNorm with a learned weight and bias (PyTorch's names).
 #[derive(Debug)]
 pub struct LayerNorm {

@@ -42,16 +42,7 @@ impl Nano {
         let kvd = hd * cfg.kv_heads;
         let hidden = d * cfg.mlp_mult;
         let embed = Linear::new(p, "embed", n_features, d, false, false);
-        let symbol_embed = (n_symbols > 1).then(|| {
-            p.var(
-                "embed_symbol",
-                &[n_symbols, d],
-                Init::Randn {
-                    mean: 0.0,
-                    stdev: 0.02,
-                },
-            )
-        });
+        let symbol_embed = super::layers::symbol_embedding(p, n_symbols, d);
         let blocks = (0..cfg.layers)
             .map(|i| {
                 let b = p / "blocks" / i;
