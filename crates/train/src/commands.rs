@@ -5,7 +5,7 @@ use crate::data::{Batch, Dataset, Normalisers, Split};
 use crate::error::{Result, TrainError};
 use crate::eval::{evaluate_split_as, Embedding, SplitEval};
 use crate::optim::Optimizer;
-use crate::serve::{serve, ServeRequest, ServeWindow};
+use crate::serve::{ServeRequest, ServeWindow};
 use crate::trainer::{batch_loss, build_model, device_name};
 use serde_json::{json, Value};
 use std::path::Path;
@@ -206,14 +206,15 @@ fn eval_ensemble(
     req: &ServeRequest<'_>,
     split: Split,
 ) -> Result<Value> {
-    let served = serve(req)?;
+    // `e` is loaded already: serve it as is (not `serve`, which would load it again).
+    let served = crate::serve::serve_ensemble(req, e)?;
     let interval = served.interval.name();
     let result = tradelab_sim::simulate(&served.bars, &served.actions, &served.params)?;
     let ev = SplitEval {
         symbol: served.symbol.clone(),
         split,
-        bars: served.bars.clone(),
-        actions: served.actions.clone(),
+        bars: served.bars,
+        actions: served.actions,
         result,
     };
     let mut out = ev.full(interval, served.burned);

@@ -90,12 +90,7 @@ impl Decider {
                 CheckpointDecider::open(dir, epoch, symbol, store, history_until, device)?;
             return Ok((Decider { members: vec![m] }, info));
         };
-        if epoch.is_some() {
-            return Err(TrainError::Usage(format!(
-                "--epoch picks one checkpoint's epoch; {} is an ensemble whose members name their epochs in ensemble.json",
-                dir.display()
-            )));
-        }
+        e.refuse_epoch(epoch)?;
         let mut members = Vec::with_capacity(e.members.len());
         let mut infos = Vec::with_capacity(e.members.len());
         for (p, ep, _) in &e.members {

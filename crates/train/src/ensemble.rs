@@ -135,6 +135,17 @@ impl Ensemble {
             .collect()
     }
 
+    /// `--epoch` names one checkpoint's epoch; an ensemble's members name theirs in its file.
+    pub fn refuse_epoch(&self, epoch: Option<usize>) -> Result<()> {
+        match epoch {
+            None => Ok(()),
+            Some(_) => Err(TrainError::Usage(format!(
+                "--epoch picks one checkpoint's epoch; {} is an ensemble whose members name their epochs in ensemble.json",
+                self.dir.display()
+            ))),
+        }
+    }
+
     /// The first member's metadata: the shared splits, interval and parameters.
     pub fn lead(&self) -> &CheckpointMeta {
         &self.members[0].2

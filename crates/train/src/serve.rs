@@ -124,13 +124,9 @@ pub fn serve(req: &ServeRequest<'_>) -> Result<Served> {
     }
 }
 
-fn serve_ensemble(req: &ServeRequest<'_>, e: &Ensemble) -> Result<Served> {
-    if req.epoch.is_some() {
-        return Err(TrainError::Usage(format!(
-            "--epoch picks one checkpoint's epoch; {} is an ensemble whose members name their epochs in ensemble.json",
-            e.dir.display()
-        )));
-    }
+/// [`serve`] for an ensemble already loaded (`req.dir` is its directory).
+pub(crate) fn serve_ensemble(req: &ServeRequest<'_>, e: &Ensemble) -> Result<Served> {
+    e.refuse_epoch(req.epoch)?;
     let command = format!("{} (ensemble {})", req.command, e.dir.display());
     let mut all: Vec<Served> = Vec::with_capacity(e.members.len());
     for (i, (dir, epoch, _)) in e.members.iter().enumerate() {
